@@ -1,0 +1,14 @@
+#!/bin/sh
+# Our dm-bb-log-writes module loads, registers its target, maps I/O and unloads.
+# disks: data:64M log:64M
+# modules: dm-mod
+# timeout: 60
+set -e
+insmod "$BB_MODDIR/dm-bb-log-writes.ko"
+dmsetup targets | grep -q '^bb-log-writes '
+size=$(blockdev --getsz "$DISK_data")
+dmsetup create bbload --table "0 $size bb-log-writes $DISK_data $DISK_log"
+dd if=/dev/zero of=/dev/mapper/bbload bs=4k count=16 oflag=direct 2>/dev/null
+dmsetup remove bbload
+rmmod dm_bb_log_writes
+! dmsetup targets | grep -q '^bb-log-writes '
