@@ -44,7 +44,7 @@ test: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@tests/vm/demo
+	@examples/demo
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) .vm-out
