@@ -1,0 +1,3 @@
+#!/bin/sh
+# Fails: the script exits 3.
+exit 3

