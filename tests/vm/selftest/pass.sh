@@ -1,7 +1,10 @@
 #!/bin/sh
-# Passes: writes a result file the host check reads back.
+# Passes: discards on a bench disk read back as zeroes; a result file reaches the host.
 # disks: scratch:16M
 # timeout: 30
 set -e
 echo hello >"$RESULTS/hello"
-dd if=/dev/zero of="$DISK_scratch" bs=4k count=1 2>/dev/null
+dd if=/dev/urandom of="$DISK_scratch" bs=64k count=4 oflag=direct 2>/dev/null
+! cmp -s -n 262144 "$DISK_scratch" /dev/zero
+blkdiscard -o 0 -l 262144 "$DISK_scratch"
+cmp -n 262144 "$DISK_scratch" /dev/zero
