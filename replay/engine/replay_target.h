@@ -1,0 +1,53 @@
+// The device or file a log is replayed onto. Writes are retried until
+// complete; zeroing (for discards) never silently does less than asked.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "format/log_source.h"
+
+namespace bb::replay {
+
+// How a range was zeroed; the first method that works is remembered.
+enum class ZeroMethod { kBlkZeroout, kPunchHole, kZeroRange, kWrite };
+const char* zero_method_name(ZeroMethod m);
+
+class ReplayTarget {
+ public:
+  // Opens an existing file or block device for writing (no O_CREAT, as
+  // upstream). Throws ReplayError.
+  explicit ReplayTarget(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  bool is_block_device() const { return block_device_; }
+  int fd() const { return fd_.get(); }
+
+  // Writes all of `data` at `offset`, retrying short writes and EINTR.
+  void write(uint64_t offset, std::span<const uint8_t> data);
+  // Same for a vector of buffers laid out contiguously from `offset`.
+  void writev(uint64_t offset, std::vector<iovec> iov);
+
+  // Makes [offset, offset+len) read back as zeroes: BLKZEROOUT on block
+  // devices; fallocate PUNCH_HOLE, then ZERO_RANGE, on files (KEEP_SIZE:
+  // a discard past the end of a file does not grow it); explicit zero
+  // writes when those are unsupported. Returns the method used.
+  ZeroMethod zero(uint64_t offset, uint64_t len);
+
+  void sync();
+
+ private:
+  bool try_fallocate(int mode, uint64_t offset, uint64_t len);
+  void write_zeroes(uint64_t offset, uint64_t len);
+
+  std::string path_;
+  bb::logwrites::FileDescriptor fd_;
+  bool block_device_ = false;
+  ZeroMethod method_ = ZeroMethod::kPunchHole;
+};
+
+}  // namespace bb::replay

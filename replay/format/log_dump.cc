@@ -1,0 +1,155 @@
+#include "format/log_dump.h"
+
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "format/log_checksum.h"
+
+namespace bb::logwrites {
+namespace {
+
+constexpr uint64_t kCrcChunk = 1 << 20;
+
+uint32_t data_crc(const LogReader& reader, const Entry& e, std::vector<uint8_t>& buf) {
+  uint32_t crc = 0;
+  for (uint64_t done = 0; done < e.data_bytes;) {
+    uint64_t n = std::min(kCrcChunk, e.data_bytes - done);
+    buf.resize(n);
+    reader.source().read_exact(e.data_offset + done, buf);
+    crc = crc32c(buf, crc);
+    done += n;
+  }
+  return crc;
+}
+
+void print_error(const LogError& err, std::FILE* out, DumpFormat format, bool first_json_field) {
+  if (format == DumpFormat::kText) {
+    std::string where;
+    if (err.entry()) where += fmt::format(" entry={}", *err.entry());
+    if (err.offset()) where += fmt::format(" offset={}", *err.offset());
+    fmt::print(out, "error{} kind={}: {}\n", where, error_kind_name(err.kind()), err.detail());
+    return;
+  }
+  fmt::print(out, "{}\"error\":{{", first_json_field ? "" : ",");
+  if (err.entry()) fmt::print(out, "\"entry\":{},", *err.entry());
+  if (err.offset()) fmt::print(out, "\"offset\":{},", *err.offset());
+  fmt::print(out, "\"kind\":\"{}\",\"message\":{}}}", error_kind_name(err.kind()), quote_json(err.detail()));
+}
+
+}  // namespace
+
+std::string_view error_kind_name(LogErrorKind kind) {
+  switch (kind) {
+    case LogErrorKind::kIo: return "io";
+    case LogErrorKind::kTruncated: return "truncated";
+    case LogErrorKind::kBadMagic: return "bad-magic";
+    case LogErrorKind::kBadVersion: return "bad-version";
+    case LogErrorKind::kBadSectorSize: return "bad-sectorsize";
+    case LogErrorKind::kMalformedEntry: return "malformed-entry";
+    case LogErrorKind::kOverflow: return "overflow";
+    case LogErrorKind::kBadIndex: return "bad-index";
+    case LogErrorKind::kUsage: return "usage";
+  }
+  return "unknown";
+}
+
+std::string quote_mark(std::string_view text) {
+  std::string out = "\"";
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out += ch;
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string quote_json(std::string_view text) {
+  std::string out = "\"";
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20 || c >= 0x7f) {
+      // Bytes, not code points: marks are arbitrary bytes.
+      out += fmt::format("\\u{:04x}", c);
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+std::optional<LogError> dump_log(LogReader& reader, std::FILE* out, DumpFormat format) {
+  const Superblock& sb = reader.superblock();
+  const bool json = format == DumpFormat::kJson;
+  if (json) {
+    fmt::print(out, "{{\"version\":{},\"sectorsize\":{},\"nr_entries\":{},\"log_bytes\":{},\"entries\":[", sb.version,
+               sb.sectorsize, sb.nr_entries, reader.source().size());
+  } else {
+    fmt::print(out, "log version={} sectorsize={} nr_entries={} log_bytes={}\n", sb.version, sb.sectorsize,
+               sb.nr_entries, reader.source().size());
+  }
+  reader.seek(0, sb.sectorsize);
+  std::vector<uint8_t> buf;
+  std::optional<LogError> error;
+  uint64_t count = 0;
+  try {
+    while (auto e = reader.next()) {
+      uint32_t crc = data_crc(reader, *e, buf);
+      const EntryHeader& h = e->header;
+      if (json) {
+        fmt::print(out,
+                   "{}{{\"entry\":{},\"offset\":{},\"sector\":{},\"nr_sectors\":{},\"flags\":{},\"flag_names\":\"{}\","
+                   "\"data_bytes\":{},\"data_crc32c\":\"0x{:08x}\"",
+                   count == 0 ? "" : ",", e->index, e->offset, h.sector, h.nr_sectors, h.flags,
+                   flags_to_string(h.flags), e->data_bytes, crc);
+        if (e->has(kFlagMark)) fmt::print(out, ",\"mark\":{}", quote_json(e->mark));
+        fmt::print(out, "}}");
+      } else {
+        fmt::print(out, "entry={} offset={} sector={} nr_sectors={} flags=0x{:x}({}) data_bytes={} data_crc32c=0x{:08x}",
+                   e->index, e->offset, h.sector, h.nr_sectors, h.flags, flags_to_string(h.flags), e->data_bytes,
+                   crc);
+        if (e->has(kFlagMark)) fmt::print(out, " mark={}", quote_mark(e->mark));
+        fmt::print(out, "\n");
+      }
+      ++count;
+    }
+  } catch (const LogError& err) {
+    error = err;
+  }
+  if (json) fmt::print(out, "]");
+  if (const auto& stop = reader.scan_stop()) {
+    if (json) {
+      fmt::print(out, ",\"scan_stop\":{{\"entry\":{},\"offset\":{},\"reason\":{}}}", stop->entry, stop->offset,
+                 quote_json(stop->reason));
+    } else {
+      fmt::print(out, "scan-stop entry={} offset={} reason={}\n", stop->entry, stop->offset, quote_mark(stop->reason));
+    }
+  }
+  if (error) {
+    print_error(*error, out, format, false);
+  } else if (json) {
+    fmt::print(out, ",\"end\":{{\"entries\":{},\"next_offset\":{}}}", count, reader.next_offset());
+  } else {
+    fmt::print(out, "end entries={} next_offset={}\n", count, reader.next_offset());
+  }
+  if (json) fmt::print(out, "}}\n");
+  return error;
+}
+
+void dump_superblock_error(const LogError& err, std::FILE* out, DumpFormat format) {
+  if (format == DumpFormat::kJson) {
+    fmt::print(out, "{{");
+    print_error(err, out, format, true);
+    fmt::print(out, "}}\n");
+  } else {
+    print_error(err, out, format, true);
+  }
+}
+
+}  // namespace bb::logwrites

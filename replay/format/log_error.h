@@ -1,0 +1,45 @@
+// The one error type of the format library. Every problem with a log (or
+// with an index file) is reported as a LogError that says what is wrong
+// and, when it concerns an entry, which entry and at which log byte offset.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace bb::logwrites {
+
+enum class LogErrorKind {
+  kIo,              // open/read/stat failed
+  kTruncated,       // log ends inside the superblock, a header or data
+  kBadMagic,
+  kBadVersion,
+  kBadSectorSize,
+  kMalformedEntry,  // all-zero header, garbage padding, bad data_len
+  kOverflow,        // sector or length arithmetic overflows 64 bits
+  kBadIndex,        // an index file that is corrupt or does not match
+  kUsage,           // caller asked for something the log cannot give
+};
+
+class LogError : public std::runtime_error {
+ public:
+  // `detail` is the bare problem ("header padding is not zero at byte 40");
+  // what() prefixes "entry N at log offset O: " when entry is known.
+  LogError(LogErrorKind kind, const std::string& detail,
+           std::optional<uint64_t> entry = std::nullopt,
+           std::optional<uint64_t> offset = std::nullopt);
+
+  LogErrorKind kind() const { return kind_; }
+  const std::string& detail() const { return detail_; }
+  std::optional<uint64_t> entry() const { return entry_; }
+  std::optional<uint64_t> offset() const { return offset_; }
+
+ private:
+  LogErrorKind kind_;
+  std::string detail_;
+  std::optional<uint64_t> entry_;
+  std::optional<uint64_t> offset_;
+};
+
+}  // namespace bb::logwrites

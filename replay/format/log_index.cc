@@ -1,0 +1,283 @@
+#include "format/log_index.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace bb::logwrites {
+namespace {
+
+constexpr std::array<uint8_t, 8> kIndexMagic{'B', 'B', 'I', 'D', 'X', 0, 'v', '1'};
+constexpr uint32_t kIndexFormat = 1;
+constexpr uint32_t kScannedPastEnd = 1;
+
+LogError bad_index(const std::string& why) { return LogError(LogErrorKind::kBadIndex, why); }
+
+class IndexWriter {
+ public:
+  void u8(uint8_t v) { out_.push_back(v); }
+  void u32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  void u64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  void text(const std::string& s) {
+    u32(static_cast<uint32_t>(s.size()));
+    out_.insert(out_.end(), s.begin(), s.end());
+  }
+  void bytes(std::span<const uint8_t> b) { out_.insert(out_.end(), b.begin(), b.end()); }
+  std::vector<uint8_t>& out() { return out_; }
+
+ private:
+  std::vector<uint8_t> out_;
+};
+
+// Bounds-checked cursor over an untrusted index file.
+class IndexCursor {
+ public:
+  explicit IndexCursor(std::span<const uint8_t> bytes) : bytes_(bytes) {}
+  std::span<const uint8_t> take(size_t n) {
+    if (bytes_.size() - pos_ < n) throw bad_index("index file is truncated");
+    auto s = bytes_.subspan(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  uint8_t u8() { return take(1)[0]; }
+  uint32_t u32() { return load_le32(take(4), 0); }
+  uint64_t u64() { return load_le64(take(8), 0); }
+  std::string text(size_t max) {
+    uint32_t n = u32();
+    if (n > max) throw bad_index("index file has an oversized string");
+    auto s = take(n);
+    return std::string(s.begin(), s.end());
+  }
+  size_t remaining() const { return bytes_.size() - pos_; }
+
+ private:
+  std::span<const uint8_t> bytes_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+void LogIndex::checksum_header(Fnv64& sum, const Entry& e) {
+  sum.add_u64(e.offset);
+  sum.add_u64(e.header.sector);
+  sum.add_u64(e.header.nr_sectors);
+  sum.add_u64(e.header.flags);
+  sum.add_u64(e.header.data_len);
+  sum.add(std::span(reinterpret_cast<const uint8_t*>(e.mark.data()), e.mark.size()));
+}
+
+void LogIndex::add(const Entry& e) {
+  entries_.push_back(IndexedEntry{e.offset, e.header.sector, e.header.nr_sectors, e.header.flags});
+  if (e.has(kFlagMark)) marks_.emplace_back(e.index, e.mark);
+}
+
+LogIndex LogIndex::build(LogReader& reader, const IndexProgress& progress) {
+  LogIndex idx;
+  idx.sectorsize_ = reader.sectorsize();
+  idx.log_size_ = reader.source().size();
+  idx.nr_entries_ = reader.superblock().nr_entries;
+  idx.scanned_past_end_ = reader.options().scan_past_end;
+  reader.seek(0, reader.sectorsize());
+  Fnv64 sum;
+  try {
+    while (auto e = reader.next()) {
+      idx.add(*e);
+      checksum_header(sum, *e);
+      if (progress && (e->index & 0xfff) == 0) progress(e->index, e->offset);
+    }
+  } catch (const LogError& err) {
+    idx.tail_error_ = IndexTailError{err.entry().value_or(reader.next_index()),
+                                     err.offset().value_or(reader.next_offset()), err.kind(), err.detail()};
+  }
+  idx.scan_stop_ = reader.scan_stop();
+  idx.header_checksum_ = sum.value();
+  idx.build_lookups();
+  return idx;
+}
+
+void LogIndex::build_lookups() {
+  for (auto& v : by_flag_) v.clear();
+  marks_by_text_.clear();
+  for (uint64_t i = 0; i < entries_.size(); ++i) {
+    for (size_t bit = 0; bit < by_flag_.size(); ++bit) {
+      if ((entries_[i].flags & (uint64_t{1} << bit)) != 0) by_flag_[bit].push_back(i);
+    }
+  }
+  for (const auto& [entry, text] : marks_) marks_by_text_[text].push_back(entry);
+}
+
+uint64_t LogIndex::data_bytes(uint64_t i) const {
+  const IndexedEntry& e = entries_.at(i);
+  return (e.flags & kFlagDiscard) != 0 ? 0 : e.nr_sectors * sectorsize_;
+}
+
+uint64_t LogIndex::end_offset(uint64_t i) const { return entries_.at(i).offset + sectorsize_ + data_bytes(i); }
+
+std::optional<uint64_t> LogIndex::next_with_flags(uint64_t mask, uint64_t from) const {
+  std::optional<uint64_t> best;
+  for (size_t bit = 0; bit < by_flag_.size(); ++bit) {
+    if ((mask & (uint64_t{1} << bit)) == 0) continue;
+    const auto& v = by_flag_[bit];
+    auto it = std::lower_bound(v.begin(), v.end(), from);
+    if (it != v.end() && (!best || *it < *best)) best = *it;
+  }
+  return best;
+}
+
+std::optional<uint64_t> LogIndex::find_mark(std::string_view text, uint64_t from) const {
+  auto found = marks_by_text_.find(std::string(text));
+  if (found == marks_by_text_.end()) return std::nullopt;
+  const auto& v = found->second;
+  auto it = std::lower_bound(v.begin(), v.end(), from);
+  if (it == v.end()) return std::nullopt;
+  return *it;
+}
+
+const std::string* LogIndex::mark_text(uint64_t entry) const {
+  auto it = std::lower_bound(marks_.begin(), marks_.end(), entry,
+                             [](const auto& m, uint64_t e) { return m.first < e; });
+  if (it == marks_.end() || it->first != entry) return nullptr;
+  return &it->second;
+}
+
+std::vector<uint8_t> LogIndex::serialize() const {
+  IndexWriter w;
+  w.bytes(kIndexMagic);
+  w.u32(kIndexFormat);
+  w.u32(sectorsize_);
+  w.u64(log_size_);
+  w.u64(nr_entries_);
+  w.u64(header_checksum_);
+  w.u32(scanned_past_end_ ? kScannedPastEnd : 0);
+  w.u32(0);
+  w.u64(entries_.size());
+  for (const auto& e : entries_) {
+    w.u64(e.offset);
+    w.u64(e.sector);
+    w.u64(e.nr_sectors);
+    w.u64(e.flags);
+  }
+  w.u64(marks_.size());
+  for (const auto& [entry, text] : marks_) {
+    w.u64(entry);
+    w.text(text);
+  }
+  w.u8(tail_error_ ? 1 : 0);
+  if (tail_error_) {
+    w.u64(tail_error_->entry);
+    w.u64(tail_error_->offset);
+    w.u32(static_cast<uint32_t>(tail_error_->kind));
+    w.text(tail_error_->detail);
+  }
+  w.u8(scan_stop_ ? 1 : 0);
+  if (scan_stop_) {
+    w.u64(scan_stop_->entry);
+    w.u64(scan_stop_->offset);
+    w.text(scan_stop_->reason);
+  }
+  Fnv64 sum;
+  sum.add_words(w.out());
+  w.u64(sum.value());
+  return std::move(w.out());
+}
+
+LogIndex LogIndex::deserialize(std::span<const uint8_t> bytes) {
+  if (bytes.size() < 8) throw bad_index("index file is truncated");
+  Fnv64 sum;
+  sum.add_words(bytes.first(bytes.size() - 8));
+  if (sum.value() != load_le64(bytes, bytes.size() - 8)) throw bad_index("index file checksum mismatch");
+  IndexCursor c(bytes.first(bytes.size() - 8));
+  auto magic = c.take(kIndexMagic.size());
+  if (!std::equal(magic.begin(), magic.end(), kIndexMagic.begin())) throw bad_index("not a blackbox index file");
+  if (c.u32() != kIndexFormat) throw bad_index("unsupported index format");
+  LogIndex idx;
+  idx.sectorsize_ = c.u32();
+  if (!is_valid_sectorsize(idx.sectorsize_)) throw bad_index("index has an invalid sectorsize");
+  idx.log_size_ = c.u64();
+  idx.nr_entries_ = c.u64();
+  idx.header_checksum_ = c.u64();
+  idx.scanned_past_end_ = (c.u32() & kScannedPastEnd) != 0;
+  c.u32();
+  uint64_t count = c.u64();
+  if (count > c.remaining() / 32) throw bad_index("index entry count exceeds the file");
+  idx.entries_.resize(count);
+  uint64_t min_offset = idx.sectorsize_;
+  for (auto& e : idx.entries_) {
+    e = IndexedEntry{c.u64(), c.u64(), c.u64(), c.u64()};
+    if (e.offset < min_offset || e.offset > idx.log_size_) throw bad_index("index entry offsets out of order");
+    min_offset = e.offset + idx.sectorsize_;
+  }
+  uint64_t nmarks = c.u64();
+  if (nmarks > count) throw bad_index("index has more marks than entries");
+  uint64_t prev = 0;
+  for (uint64_t m = 0; m < nmarks; ++m) {
+    uint64_t entry = c.u64();
+    if (entry >= count || (m > 0 && entry <= prev) || (idx.entries_[entry].flags & kFlagMark) == 0) {
+      throw bad_index("index mark table does not match its entries");
+    }
+    prev = entry;
+    idx.marks_.emplace_back(entry, c.text(kMaxSectorSize));
+  }
+  if (c.u8() != 0) {
+    IndexTailError t;
+    t.entry = c.u64();
+    t.offset = c.u64();
+    uint32_t kind = c.u32();
+    if (kind > static_cast<uint32_t>(LogErrorKind::kUsage)) throw bad_index("index has an unknown error kind");
+    t.kind = static_cast<LogErrorKind>(kind);
+    t.detail = c.text(4096);
+    idx.tail_error_ = t;
+  }
+  if (c.u8() != 0) {
+    ScanStop s;
+    s.entry = c.u64();
+    s.offset = c.u64();
+    s.reason = c.text(4096);
+    idx.scan_stop_ = s;
+  }
+  if (c.remaining() != 0) throw bad_index("index file has trailing bytes");
+  idx.build_lookups();
+  return idx;
+}
+
+void LogIndex::validate(const LogReader& reader, bool full) const {
+  const Superblock& sb = reader.superblock();
+  if (reader.source().size() != log_size_) {
+    throw bad_index(fmt::format("log size changed ({} -> {})", log_size_, reader.source().size()));
+  }
+  if (sb.sectorsize != sectorsize_ || sb.nr_entries != nr_entries_) {
+    throw bad_index("log superblock changed");
+  }
+  if (reader.options().scan_past_end != scanned_past_end_) throw bad_index("index was built in another scan mode");
+  auto check = [&](uint64_t i) -> Entry {
+    Entry e = reader.read_entry(i, entries_[i].offset);
+    IndexedEntry seen{e.offset, e.header.sector, e.header.nr_sectors, e.header.flags};
+    const std::string* text = mark_text(i);
+    if (seen != entries_[i] || (text != nullptr && *text != e.mark)) {
+      throw bad_index(fmt::format("header of entry {} changed", i));
+    }
+    return e;
+  };
+  try {
+    if (full) {
+      Fnv64 sum;
+      for (uint64_t i = 0; i < entries_.size(); ++i) checksum_header(sum, check(i));
+      if (sum.value() != header_checksum_) throw bad_index("header checksum mismatch");
+      return;
+    }
+    uint64_t n = entries_.size();
+    uint64_t step = std::max<uint64_t>(1, n / kSampleSize);
+    for (uint64_t i = 0; i < n; i += step) check(i);
+    if (n > 0) check(n - 1);
+  } catch (const LogError& err) {
+    if (err.kind() == LogErrorKind::kBadIndex) throw;
+    throw bad_index(fmt::format("log no longer matches its index: {}", err.what()));
+  }
+}
+
+}  // namespace bb::logwrites

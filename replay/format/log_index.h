@@ -1,0 +1,118 @@
+// One pass over a log gives, per entry, its log offset, flags and sector
+// range, and for marks their text. Seeking to entry N is O(1); the next
+// entry with given flags after N, or a mark by name, is O(log N).
+//
+// A bad entry inside nr_entries does not make the index unusable: the
+// index covers the good prefix and keeps the error (tail_error()), so
+// replays that stop before it work as with upstream, and anything that
+// needs to go further reports that error.
+//
+// Index file layout (all little-endian), see docs/log-format.md:
+//   "BBIDX\0v1" u32 format=1 u32 sectorsize u64 log_size u64 nr_entries
+//   u64 header_checksum u32 flags(bit0: scanned past nr_entries) u32 0
+//   u64 count, count x {u64 offset, sector, nr_sectors, flags}
+//   u64 marks, marks x {u64 entry, u32 len, text}
+//   u8 has_tail_error [u64 entry, u64 offset, u32 kind, u32 len, text]
+//   u8 has_scan_stop [u64 entry, u64 offset, u32 len, text]
+//   u64 checksum of everything before (Fnv64::add_words)
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "format/log_checksum.h"
+#include "format/log_error.h"
+#include "format/log_reader.h"
+
+namespace bb::logwrites {
+
+struct IndexedEntry {
+  uint64_t offset = 0;  // log byte offset of the header
+  uint64_t sector = 0;
+  uint64_t nr_sectors = 0;
+  uint64_t flags = 0;
+
+  bool operator==(const IndexedEntry&) const = default;
+};
+
+struct IndexTailError {
+  uint64_t entry = 0;
+  uint64_t offset = 0;
+  LogErrorKind kind = LogErrorKind::kMalformedEntry;
+  std::string detail;
+
+  LogError error() const { return LogError(kind, detail, entry, offset); }
+};
+
+using IndexProgress = std::function<void(uint64_t entries_done, uint64_t log_offset)>;
+
+class LogIndex {
+ public:
+  // Reads every entry from the start of `reader`'s log.
+  static LogIndex build(LogReader& reader, const IndexProgress& progress = {});
+
+  uint32_t sectorsize() const { return sectorsize_; }
+  uint64_t size() const { return entries_.size(); }
+  const IndexedEntry& at(uint64_t i) const { return entries_.at(i); }
+  const std::vector<IndexedEntry>& entries() const { return entries_; }
+  uint64_t superblock_entries() const { return nr_entries_; }
+  uint64_t log_size() const { return log_size_; }
+
+  uint64_t data_bytes(uint64_t i) const;
+  // Log byte offset just past entry i (header and data).
+  uint64_t end_offset(uint64_t i) const;
+
+  // First entry >= from having any flag in `mask`.
+  std::optional<uint64_t> next_with_flags(uint64_t mask, uint64_t from) const;
+  // First MARK entry >= from whose text equals `text`.
+  std::optional<uint64_t> find_mark(std::string_view text, uint64_t from = 0) const;
+  const std::string* mark_text(uint64_t entry) const;
+  // (entry, text) in entry order.
+  const std::vector<std::pair<uint64_t, std::string>>& marks() const { return marks_; }
+
+  const std::optional<IndexTailError>& tail_error() const { return tail_error_; }
+  const std::optional<ScanStop>& scan_stop() const { return scan_stop_; }
+  bool scanned_past_end() const { return scanned_past_end_; }
+  uint64_t header_checksum() const { return header_checksum_; }
+
+  std::vector<uint8_t> serialize() const;
+  // Throws LogError(kBadIndex) if `bytes` is not a well-formed index.
+  static LogIndex deserialize(std::span<const uint8_t> bytes);
+
+  // Checks that this index still describes `reader`'s log: size,
+  // superblock, scan mode, and headers (a sample of up to kSampleSize
+  // evenly spaced ones plus the last, or all of them with `full`, which
+  // also recomputes the header checksum). Throws LogError(kBadIndex).
+  void validate(const LogReader& reader, bool full) const;
+
+  static constexpr uint64_t kSampleSize = 1024;
+
+ private:
+  void add(const Entry& e);
+  void build_lookups();
+  static void checksum_header(Fnv64& sum, const Entry& e);
+
+  uint32_t sectorsize_ = 0;
+  uint64_t log_size_ = 0;
+  uint64_t nr_entries_ = 0;
+  uint64_t header_checksum_ = 0;
+  bool scanned_past_end_ = false;
+  std::vector<IndexedEntry> entries_;
+  std::vector<std::pair<uint64_t, std::string>> marks_;
+  std::optional<IndexTailError> tail_error_;
+  std::optional<ScanStop> scan_stop_;
+
+  // Derived, rebuilt after build/deserialize.
+  std::array<std::vector<uint64_t>, 5> by_flag_;
+  std::unordered_map<std::string, std::vector<uint64_t>> marks_by_text_;
+};
+
+}  // namespace bb::logwrites
