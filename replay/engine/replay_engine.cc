@@ -117,12 +117,11 @@ class EntryApplier {
       return;
     }
     if (e.data_offset + e.data_bytes > window_start_ + window_len_) {
-      // Refill at the header so the data (already validated to lie in the
-      // log) is in the window too.
+      // Refill at the data (validated to lie inside the log).
       issue_pending();
-      window_start_ = e.offset;
-      window_len_ = static_cast<size_t>(std::min<uint64_t>(window_.size(), reader_.source().size() - e.offset));
-      reader_.source().read_exact(e.offset, std::span(window_).first(window_len_));
+      window_start_ = e.data_offset;
+      window_len_ = static_cast<size_t>(std::min<uint64_t>(window_.size(), reader_.source().size() - e.data_offset));
+      reader_.source().read_exact(e.data_offset, std::span(window_).first(window_len_));
     }
     if (!pending_.empty() && (pending_target_ + pending_bytes_ != target_offset || pending_.size() >= IOV_MAX)) {
       issue_pending();
