@@ -1,0 +1,126 @@
+#include "daemon/connector_socket.h"
+
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/core.h>
+
+#include "error.h"
+
+namespace bb::dirtylog {
+
+namespace {
+
+// Our own view of struct cn_msg, checked against the kernel's header.
+struct CnHeader {
+  std::uint32_t idx;
+  std::uint32_t val;
+  std::uint32_t seq;
+  std::uint32_t ack;
+  std::uint16_t len;
+  std::uint16_t flags;
+};
+static_assert(sizeof(CnHeader) == 20 && sizeof(CnHeader) == sizeof(struct cn_msg));
+static_assert(CN_IDX_DM == kConnectorIdx && CN_VAL_DM_USERSPACE_LOG == kConnectorVal);
+
+constexpr int kSolNetlink = 270;  // SOL_NETLINK
+// The connector's largest message plus the headers around it.
+constexpr std::size_t kReceiveBuffer = CONNECTOR_MAX_MSG_SIZE + 64;
+
+}  // namespace
+
+ConnectorSocket::ConnectorSocket() {
+  fd_ = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+  if (fd_ < 0) throw_system_error("cannot open a NETLINK_CONNECTOR socket");
+  sockaddr_nl address{};
+  address.nl_family = AF_NETLINK;
+  address.nl_groups = kConnectorIdx;
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    const int saved = errno;
+    ::close(fd_);
+    errno = saved;
+    throw_system_error("cannot bind the connector socket to the device-mapper group");
+  }
+  const int group = kConnectorIdx;
+  if (::setsockopt(fd_, kSolNetlink, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) != 0) {
+    const int saved = errno;
+    ::close(fd_);
+    errno = saved;
+    throw_system_error("cannot join the device-mapper connector group");
+  }
+}
+
+ConnectorSocket::~ConnectorSocket() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::vector<ConnectorSocket::Message> ConnectorSocket::receive() {
+  std::vector<std::byte> buffer(kReceiveBuffer);
+  sockaddr_nl sender{};
+  socklen_t sender_size = sizeof(sender);
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+  const ssize_t n = ::recvfrom(fd_, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&sender),
+                               &sender_size);
+  if (n < 0) {
+    if (errno == EINTR || errno == ENOBUFS) return {};
+    throw_system_error("receive from the connector socket");
+  }
+  if (sender.nl_pid != 0) return {};  // not from the kernel
+  std::vector<Message> messages;
+  std::size_t offset = 0;
+  const auto size = static_cast<std::size_t>(n);
+  while (offset + sizeof(nlmsghdr) <= size) {
+    nlmsghdr header{};
+    std::memcpy(&header, buffer.data() + offset, sizeof(header));
+    if (header.nlmsg_len < sizeof(nlmsghdr) || offset + header.nlmsg_len > size) break;
+    const std::size_t body = offset + NLMSG_HDRLEN;
+    const std::size_t body_size = header.nlmsg_len - NLMSG_HDRLEN;
+    if (header.nlmsg_type == NLMSG_DONE && body_size >= sizeof(CnHeader)) {
+      CnHeader cn{};
+      std::memcpy(&cn, buffer.data() + body, sizeof(cn));
+      if (cn.idx == kConnectorIdx && cn.val == kConnectorVal && sizeof(CnHeader) + cn.len <= body_size) {
+        const auto* payload = buffer.data() + body + sizeof(CnHeader);
+        messages.push_back({cn.seq, std::vector<std::byte>(payload, payload + cn.len)});
+      }
+    }
+    offset += NLMSG_ALIGN(header.nlmsg_len);
+  }
+  return messages;
+}
+
+void ConnectorSocket::send(std::uint32_t seq, std::uint32_t ack, std::span<const std::byte> payload) {
+  if (payload.size() > CONNECTOR_MAX_MSG_SIZE) throw Error(EMSGSIZE, "reply larger than a connector message");
+  const std::size_t total = NLMSG_SPACE(sizeof(CnHeader) + payload.size());
+  std::vector<std::byte> buffer(total);
+  nlmsghdr header{};
+  header.nlmsg_len = static_cast<std::uint32_t>(NLMSG_LENGTH(sizeof(CnHeader) + payload.size()));
+  header.nlmsg_type = NLMSG_DONE;
+  header.nlmsg_pid = static_cast<std::uint32_t>(::getpid());
+  CnHeader cn{kConnectorIdx, kConnectorVal, seq, ack, static_cast<std::uint16_t>(payload.size()), 0};
+  std::memcpy(buffer.data(), &header, sizeof(header));
+  std::memcpy(buffer.data() + NLMSG_HDRLEN, &cn, sizeof(cn));
+  std::memcpy(buffer.data() + NLMSG_HDRLEN + sizeof(cn), payload.data(), payload.size());
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+  const auto* address = reinterpret_cast<const sockaddr*>(&kernel);
+  while (::sendto(fd_, buffer.data(), header.nlmsg_len, 0, address, sizeof(kernel)) < 0) {
+    if (errno != EINTR) throw_system_error("send to the connector socket");
+  }
+}
+
+void ConnectorSocket::reply(const Message& request, std::span<const std::byte> payload) {
+  send(request.seq, 0, payload);
+}
+
+void ConnectorSocket::refuse(const Message& request, int errno_value) {
+  send(request.seq, static_cast<std::uint32_t>(errno_value), {});
+}
+
+}  // namespace bb::dirtylog

@@ -1,0 +1,116 @@
+// dirtylogd: a dm-log-userspace daemon. The kernel's `userspace` dirty log
+// forwards every log operation of a mirror to it over the netlink
+// connector; it serves `core` and `disk` logs from libdirtylog, one per
+// (UUID, luid). See docs/dirtylogd.md.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include <boost/program_options.hpp>
+#include <fmt/core.h>
+
+#include "daemon/connector_socket.h"
+#include "daemon/request_handler.h"
+#include "error.h"
+#include "userspace/ulog_protocol.h"
+
+namespace po = boost::program_options;
+using namespace bb::dirtylog;
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: dirtylogd [options]
+
+Serve device-mapper `userspace` dirty logs over the kernel connector
+(NETLINK_CONNECTOR, CN_IDX_DM 7 / CN_VAL_DM_USERSPACE_LOG 1). Each mirror
+table names the log type the daemon keeps for it:
+
+  userspace 3 <uuid> core <region_size>
+  userspace 4 <uuid> core <region_size> nosync
+  userspace 4 <uuid> disk <log_dev> <region_size>
+
+It runs in the foreground and logs to stderr. SIGTERM or SIGINT flush every
+log and exit. If it dies, the kernel keeps retrying; a restarted daemon
+gets each log's constructor and resume again and carries on (a disk log
+keeps every dirty bit; a core log starts over with a full resync unless it
+was created with nosync).
+
+Examples:
+  dirtylogd &
+  dmsetup create m --table "0 262144 mirror userspace 4 mylog disk /dev/vdd 1024 2 /dev/vdb 0 /dev/vdc 0"
+  dirtylogd --verbose 2>/var/log/dirtylogd.log &
+
+Options)";
+
+volatile std::sig_atomic_t stop_requested = 0;
+
+void on_signal(int /*signal*/) { stop_requested = 1; }
+
+void install_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: recv must return EINTR
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+void say(std::string_view line) { std::cerr << "dirtylogd: " << line << std::endl; }
+
+void serve(ConnectorSocket& socket, RequestHandler& handler, bool verbose) {
+  while (stop_requested == 0) {
+    for (const auto& message : socket.receive()) {
+      try {
+        const auto reply = handler.handle(message.payload);
+        if (verbose) {
+          const auto request = ulog::decode(message.payload);
+          const auto answer = ulog::decode(reply);
+          say(fmt::format("{} {} seq {}: {}", log_label(request.uuid, request.luid),
+                          ulog::type_name(request.request_type), request.seq, answer.error));
+        }
+        socket.reply(message, reply);
+      } catch (const Error& e) {
+        say(fmt::format("refusing a malformed message: {}", e.what()));
+        socket.refuse(message, EINVAL);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  po::options_description options(kUsage);
+  options.add_options()("help,h", "show this help")("verbose,v", "log every request and its result")(
+      "pidfile", po::value<std::string>(), "write the process id to this file");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, options), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "dirtylogd: " << e.what() << " (see --help)\n";
+    return 2;
+  }
+  if (vm.count("help") != 0) {
+    std::cout << options << "\n";
+    return 0;
+  }
+  try {
+    ConnectorSocket socket;
+    if (vm.count("pidfile") != 0) std::ofstream(vm["pidfile"].as<std::string>()) << ::getpid() << "\n";
+    install_signal_handlers();
+    RequestHandler handler(say);
+    say(fmt::format("listening on the kernel connector (idx {}, val {}), pid {}", kConnectorIdx, kConnectorVal,
+                    ::getpid()));
+    serve(socket, handler, vm.count("verbose") != 0);
+    handler.flush_all();
+    say(fmt::format("exiting; {} logs were open", handler.log_count()));
+  } catch (const Error& e) {
+    say(e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,219 @@
+#include "daemon/request_handler.h"
+
+#include <cstring>
+#include <sstream>
+
+#include <fmt/core.h>
+
+#include "table_params.h"
+
+namespace bb::dirtylog {
+
+namespace {
+
+using ulog::RequestType;
+
+void expect_size(const ulog::Request& request, std::size_t size) {
+  if (request.data.size() != size) {
+    throw Error(EINVAL, fmt::format("{} carries {} payload bytes, expected {}", ulog::type_name(request.type()),
+                                    request.data.size(), size));
+  }
+}
+
+std::vector<std::uint64_t> regions_of(const ulog::Request& request) { return ulog::unpack_u64(request.data); }
+
+std::uint64_t single_region(const ulog::Request& request) {
+  expect_size(request, sizeof(std::uint64_t));
+  return regions_of(request)[0];
+}
+
+std::vector<std::byte> answer(std::initializer_list<std::uint64_t> values) {
+  return ulog::pack_u64(std::span(values.begin(), values.size()));
+}
+
+std::vector<std::string> split_words(std::string_view text) {
+  std::istringstream stream{std::string(text)};
+  std::vector<std::string> words;
+  for (std::string word; stream >> word;) words.push_back(word);
+  return words;
+}
+
+}  // namespace
+
+std::string log_label(std::string_view uuid, std::uint64_t luid) {
+  constexpr std::size_t kTail = 8;
+  const auto tail = uuid.size() > kTail ? uuid.substr(uuid.size() - kTail) : uuid;
+  return fmt::format("{}{}/{}", uuid.size() > kTail ? ".." : "", tail, luid);
+}
+
+RequestHandler::RequestHandler(LogLine log_line) : log_line_(std::move(log_line)) {}
+
+void RequestHandler::say(std::string_view line) const {
+  if (log_line_) log_line_(line);
+}
+
+std::vector<std::byte> RequestHandler::handle(std::span<const std::byte> message) {
+  ulog::Request reply;
+  try {
+    reply = ulog::decode(message);
+  } catch (const Error& e) {
+    if (message.size() < ulog::kHeaderSize) throw;
+    // Header readable but payload inconsistent: answer with its seq.
+    ulog::WireRequest wire{};
+    std::memcpy(&wire, message.data(), ulog::kHeaderSize);
+    wire.uuid.back() = '\0';
+    reply = ulog::Request{wire.luid, std::string(wire.uuid.data()), wire.version, -EINVAL,
+                          wire.seq,  wire.request_type,            {}};
+    say(fmt::format("malformed request rejected: {}", e.what()));
+    return ulog::encode(reply);
+  }
+  try {
+    auto data = dispatch(reply);
+    reply.error = 0;
+    reply.data = std::move(data);
+  } catch (const Error& e) {
+    reply.error = -e.errno_value();
+    reply.data.clear();
+    say(fmt::format("{} {} failed: {}", log_label(reply.uuid, reply.luid), ulog::type_name(reply.request_type),
+                    e.what()));
+  }
+  return ulog::encode(reply);
+}
+
+std::vector<std::byte> RequestHandler::dispatch(const ulog::Request& request) {
+  if (request.version < ulog::kOldestVersion) {
+    throw Error(EINVAL, fmt::format("unsupported request version {}", request.version));
+  }
+  const auto type = request.type();
+  if (type < ulog::kFirstType || type > ulog::kLastType) {
+    throw Error(EINVAL, fmt::format("unknown request type {}", type));
+  }
+  const Key key{request.uuid, request.luid};
+  if (type == static_cast<std::uint32_t>(RequestType::ctr)) {
+    construct(request);
+    return {};
+  }
+  const auto found = logs_.find(key);
+  if (type == static_cast<std::uint32_t>(RequestType::dtr)) {
+    if (found != logs_.end()) {
+      logs_.erase(found);
+      say(fmt::format("{} destroyed", log_label(request.uuid, request.luid)));
+    }
+    return {};
+  }
+  if (found == logs_.end()) {
+    throw Error(ESRCH, fmt::format("no log {} here (daemon restarted?); the kernel will resend its constructor",
+                                   log_label(request.uuid, request.luid)));
+  }
+  auto data = operate(found->second, request);
+  note_sync_progress(key, found->second);
+  return data;
+}
+
+// CTR payload: "<length_sectors> <core|disk> <log params...>", NUL-terminated.
+void RequestHandler::construct(const ulog::Request& request) {
+  if (request.data.empty() || request.data.back() != std::byte{0}) {
+    throw Error(EINVAL, "DM_ULOG_CTR payload is not a NUL-terminated string");
+  }
+  const auto text = ulog::unpack_string(request.data);
+  auto words = split_words(text);
+  if (words.size() < 2) {
+    throw Error(EINVAL, fmt::format("constructor '{}' too short: expected <length> <core|disk> <params...>", text));
+  }
+  const auto length = parse_unsigned(words[0]);
+  if (!length || *length == 0) throw Error(EINVAL, fmt::format("constructor '{}': bad device length", text));
+  const std::vector<std::string> params(words.begin() + 2, words.end());
+  auto log = create_log(words[1], LogTarget{*length, {}}, params);
+  const Key key{request.uuid, request.luid};
+  const bool replaced = logs_.erase(key) != 0;
+  say(fmt::format("{} {} {} log: {} regions of {} sectors ({})", log_label(request.uuid, request.luid),
+                  replaced ? "re-created" : "created", log->type_name(), log->region_count(), log->region_size(),
+                  text));
+  logs_.emplace(key, Served{std::move(log), false});
+}
+
+std::vector<std::byte> RequestHandler::operate(Served& served, const ulog::Request& request) {
+  auto& log = *served.log;
+  switch (static_cast<RequestType>(request.type())) {
+    case RequestType::presuspend:
+      log.presuspend();
+      return {};
+    case RequestType::postsuspend:
+      log.postsuspend();
+      return {};
+    case RequestType::resume:
+      served.reported_in_sync = false;
+      log.resume();
+      say(fmt::format("{} resumed: {}/{} regions in sync", log_label(request.uuid, request.luid),
+                      log.get_sync_count(), log.region_count()));
+      return {};
+    case RequestType::get_region_size:
+      return answer({log.region_size()});
+    case RequestType::is_clean:
+      return answer({log.is_clean(single_region(request)) ? 1U : 0U});
+    case RequestType::in_sync:
+      return answer({log.in_sync(single_region(request), true) == InSync::yes ? 1U : 0U});
+    case RequestType::flush:
+      // With integrated_flush the regions to mark ride on the flush.
+      for (const auto region : regions_of(request)) log.mark_region(region);
+      log.flush();
+      return {};
+    case RequestType::mark_region:
+      for (const auto region : regions_of(request)) log.mark_region(region);
+      return {};
+    case RequestType::clear_region:
+      for (const auto region : regions_of(request)) log.clear_region(region);
+      return {};
+    case RequestType::get_resync_work: {
+      expect_size(request, 0);
+      const auto region = log.get_resync_work();
+      return answer({region ? 1U : 0U, region.value_or(0)});
+    }
+    case RequestType::set_region_sync: {
+      expect_size(request, 2 * sizeof(std::uint64_t));
+      const auto values = regions_of(request);
+      log.set_region_sync(values[0], values[1] != 0);
+      return {};
+    }
+    case RequestType::get_sync_count:
+      return answer({log.get_sync_count()});
+    case RequestType::status_info:
+      return ulog::pack_string(log.status(StatusType::info));
+    case RequestType::status_table:
+      return ulog::pack_string(log.status(StatusType::table));
+    case RequestType::is_remote_recovering: {
+      // One node: nobody else recovers. The hint lets the kernel skip the
+      // question below it, so it may only be the region count once every
+      // region is in sync.
+      const auto region = single_region(request);
+      if (region >= log.region_count()) throw Error(EINVAL, fmt::format("region {} out of range", region));
+      const auto hint = log.get_sync_count() == log.region_count() ? log.region_count() : 0;
+      return answer({0U, hint});
+    }
+    case RequestType::ctr:
+    case RequestType::dtr:
+      break;
+  }
+  throw Error(EINVAL, "unexpected request");
+}
+
+void RequestHandler::note_sync_progress(const Key& key, Served& served) {
+  const bool in_sync = served.log->get_sync_count() == served.log->region_count();
+  if (in_sync && !served.reported_in_sync) {
+    say(fmt::format("{} in sync: {}/{} regions", log_label(key.first, key.second), served.log->get_sync_count(),
+                    served.log->region_count()));
+  }
+  served.reported_in_sync = in_sync;
+}
+
+void RequestHandler::flush_all() {
+  for (auto& [key, served] : logs_) {
+    try {
+      served.log->flush();
+    } catch (const Error& e) {
+      say(fmt::format("{} final flush failed: {}", log_label(key.first, key.second), e.what()));
+    }
+  }
+}
+
+}  // namespace bb::dirtylog

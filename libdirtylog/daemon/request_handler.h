@@ -1,0 +1,67 @@
+// The daemon side of dm-log-userspace: turns one dm_ulog_request into one
+// reply, serving core and disk logs from this library, keyed by the
+// (uuid, luid) pair the kernel sends (luid tells the live and the inactive
+// table of one mirror apart).
+//
+// Replies carry 0 or -errno in `error`: -EINVAL for a malformed request
+// (wrong payload size, unknown type, region out of range, bad CTR string),
+// -ESRCH for a request about a log this daemon does not hold, which makes
+// the kernel resend CTR and RESUME and then retry (that is how a restarted
+// daemon picks its logs up again). The handler is independent of the
+// transport: the netlink socket (connector_socket.h) and the tests'
+// loopback both call handle().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "dirty_log.h"
+#include "userspace/ulog_protocol.h"
+
+namespace bb::dirtylog {
+
+class RequestHandler {
+ public:
+  // Receives one line per event worth a log line (creation, resume, resync
+  // finished, destruction, every failed request).
+  using LogLine = std::function<void(std::string_view)>;
+
+  explicit RequestHandler(LogLine log_line = {});
+
+  // Handles one encoded request and returns the encoded reply. Throws
+  // Error(EINVAL) only when the message is too short to hold a request
+  // header, so there is no seq to answer.
+  std::vector<std::byte> handle(std::span<const std::byte> message);
+
+  [[nodiscard]] std::size_t log_count() const { return logs_.size(); }
+  // Best-effort flush of every log, e.g. before the daemon exits.
+  void flush_all();
+
+ private:
+  using Key = std::pair<std::string, std::uint64_t>;
+  struct Served {
+    std::unique_ptr<DirtyLog> log;
+    bool reported_in_sync = false;
+  };
+
+  std::vector<std::byte> dispatch(const ulog::Request& request);
+  void construct(const ulog::Request& request);
+  std::vector<std::byte> operate(Served& served, const ulog::Request& request);
+  void note_sync_progress(const Key& key, Served& served);
+  void say(std::string_view line) const;
+
+  LogLine log_line_;
+  std::map<Key, Served> logs_;
+};
+
+// "..last8chars/luid", short enough for log lines.
+std::string log_label(std::string_view uuid, std::uint64_t luid);
+
+}  // namespace bb::dirtylog

@@ -1,0 +1,183 @@
+// The daemon's request handling: every request type, and every way a
+// request can be malformed, answered with -EINVAL and never a crash.
+#include "daemon/request_handler.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/loopback_transport.h"
+#include "tests/temp_file.h"
+
+#include <fmt/core.h>
+
+namespace bb::dirtylog {
+namespace {
+
+using testing::TempFile;
+
+class RequestHandlerTest : public ::testing::Test {
+ protected:
+  ulog::Request call(ulog::RequestType type, std::vector<std::byte> data = {}, std::uint64_t luid = 7) {
+    return call_raw(static_cast<std::uint32_t>(type), std::move(data), luid);
+  }
+  ulog::Request call_raw(std::uint32_t type, std::vector<std::byte> data = {}, std::uint64_t luid = 7) {
+    ulog::Request request;
+    request.uuid = "LVM-test-uuid";
+    request.luid = luid;
+    request.seq = ++seq_;
+    request.request_type = type;
+    request.data = std::move(data);
+    auto reply = ulog::decode(handler_->handle(ulog::encode(request)));
+    EXPECT_EQ(reply.seq, request.seq);
+    return reply;
+  }
+  void construct(const std::string& ctr) {
+    ASSERT_EQ(call(ulog::RequestType::ctr, ulog::pack_string(ctr)).error, 0);
+  }
+  static std::vector<std::byte> u64s(std::initializer_list<std::uint64_t> values) {
+    return ulog::pack_u64(std::span(values.begin(), values.size()));
+  }
+
+  std::vector<std::string> lines_;
+  // A crash: the old handler goes away without flushing anything.
+  void restart() { handler_ = std::make_unique<RequestHandler>(); }
+
+  std::unique_ptr<RequestHandler> handler_ =
+      std::make_unique<RequestHandler>([this](std::string_view line) { lines_.emplace_back(line); });
+  std::uint32_t seq_ = 0;
+};
+
+TEST_F(RequestHandlerTest, ServesACoreLog) {
+  construct("1024 core 64 nosync");
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_region_size).data)[0], 64U);
+  EXPECT_EQ(call(ulog::RequestType::resume).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_sync_count).data)[0], 16U);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::in_sync, u64s({3})).data)[0], 1U);
+  EXPECT_EQ(call(ulog::RequestType::mark_region, u64s({3, 4})).error, 0);
+  EXPECT_EQ(call(ulog::RequestType::flush).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::is_clean, u64s({3})).data)[0], 0U);
+  EXPECT_EQ(call(ulog::RequestType::clear_region, u64s({3})).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::is_clean, u64s({3})).data)[0], 1U);
+  EXPECT_EQ(call(ulog::RequestType::set_region_sync, u64s({5, 0})).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_resync_work).data), (std::vector<std::uint64_t>{1, 5}));
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::is_remote_recovering, u64s({5})).data),
+            (std::vector<std::uint64_t>{0, 0}));
+  EXPECT_EQ(call(ulog::RequestType::set_region_sync, u64s({5, 1})).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::is_remote_recovering, u64s({5})).data),
+            (std::vector<std::uint64_t>{0, 16}));
+  EXPECT_EQ(ulog::unpack_string(call(ulog::RequestType::status_info).data), "1 core");
+  EXPECT_EQ(ulog::unpack_string(call(ulog::RequestType::status_table).data), "core 2 64 nosync ");
+  EXPECT_EQ(call(ulog::RequestType::presuspend).error, 0);
+  EXPECT_EQ(call(ulog::RequestType::postsuspend).error, 0);
+  EXPECT_EQ(call(ulog::RequestType::dtr).error, 0);
+  EXPECT_EQ(handler_->log_count(), 0U);
+}
+
+TEST_F(RequestHandlerTest, LogLinesTellTheStory) {
+  construct("1024 core 64");
+  call(ulog::RequestType::resume);
+  for (std::uint64_t r = 0; r < 16; ++r) call(ulog::RequestType::set_region_sync, u64s({r, 1}));
+  call(ulog::RequestType::dtr);
+  ASSERT_EQ(lines_.size(), 4U);
+  EXPECT_NE(lines_[0].find("created core log: 16 regions of 64 sectors"), std::string::npos) << lines_[0];
+  EXPECT_NE(lines_[1].find("resumed: 0/16 regions in sync"), std::string::npos) << lines_[1];
+  EXPECT_NE(lines_[2].find("in sync: 16/16 regions"), std::string::npos) << lines_[2];
+  EXPECT_NE(lines_[3].find("destroyed"), std::string::npos) << lines_[3];
+}
+
+TEST_F(RequestHandlerTest, LogsAreKeyedByUuidAndLuid) {
+  construct("1024 core 64 nosync");
+  ASSERT_EQ(call(ulog::RequestType::ctr, ulog::pack_string("2048 core 128"), 8).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_region_size, {}, 8).data)[0], 128U);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_region_size, {}, 7).data)[0], 64U);
+  EXPECT_EQ(handler_->log_count(), 2U);
+}
+
+TEST_F(RequestHandlerTest, UnknownLogIsEsrchSoTheKernelReconstructs) {
+  EXPECT_EQ(call(ulog::RequestType::flush).error, -ESRCH);
+  EXPECT_EQ(call(ulog::RequestType::dtr).error, 0);
+}
+
+TEST_F(RequestHandlerTest, MalformedRequestsAreEinval) {
+  construct("1024 core 64");
+  EXPECT_EQ(call_raw(0).error, -EINVAL);
+  EXPECT_EQ(call_raw(18).error, -EINVAL);
+  EXPECT_EQ(call_raw(0xFF).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::is_clean, std::vector<std::byte>(4)).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::in_sync).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::in_sync, u64s({1, 2})).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::set_region_sync, u64s({1})).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::mark_region, std::vector<std::byte>(12)).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::get_resync_work, u64s({1})).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::is_clean, u64s({16})).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::mark_region, u64s({1, 99})).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::is_remote_recovering, u64s({16})).error, -EINVAL);
+  // The log still works.
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_region_size).data)[0], 64U);
+}
+
+TEST_F(RequestHandlerTest, BadConstructorsAreEinval) {
+  for (const char* ctr : {"", "1024", "1024 mirror 64", "abc core 64", "0 core 64", "1024 core 3",
+                          "1024 core 64 sometimes", "1024 disk"}) {
+    EXPECT_EQ(call(ulog::RequestType::ctr, ulog::pack_string(ctr)).error, -EINVAL) << ctr;
+  }
+  std::vector<std::byte> unterminated{std::byte{'1'}, std::byte{' '}};
+  EXPECT_EQ(call(ulog::RequestType::ctr, unterminated).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::ctr, ulog::pack_string("1024 disk /nonexistent 64")).error, -ENOENT);
+  EXPECT_EQ(handler_->log_count(), 0U);
+}
+
+TEST_F(RequestHandlerTest, InconsistentDataSizeKeepsTheSeq) {
+  ulog::Request request;
+  request.uuid = "u";
+  request.seq = 4242;
+  request.request_type = static_cast<std::uint32_t>(ulog::RequestType::flush);
+  auto bytes = ulog::encode(request);
+  bytes.resize(bytes.size() + 3);
+  const auto reply = ulog::decode(handler_->handle(bytes));
+  EXPECT_EQ(reply.seq, 4242U);
+  EXPECT_EQ(reply.error, -EINVAL);
+}
+
+TEST_F(RequestHandlerTest, TruncatedMessageThrows) {
+  std::vector<std::byte> bytes(100);
+  EXPECT_THROW(handler_->handle(bytes), Error);
+}
+
+TEST_F(RequestHandlerTest, IntegratedFlushMarksThenFlushes) {
+  TempFile file(4096);
+  construct(fmt::format("1024 disk {} 64 nosync", file.path()));
+  call(ulog::RequestType::resume);
+  EXPECT_EQ(call(ulog::RequestType::flush, u64s({2, 9})).error, 0);
+  const auto bytes = file.contents();
+  EXPECT_EQ(bytes[1024], std::byte{0xFB});
+  EXPECT_EQ(bytes[1025], std::byte{0xFD});
+}
+
+// The daemon dies after marking; its successor is asked about a log it does
+// not know, answers ESRCH, gets CTR and RESUME again (as the kernel sends
+// them), and the marked regions come back out of sync.
+TEST_F(RequestHandlerTest, RestartedDaemonKeepsDiskDirtyBits) {
+  TempFile file(4096);
+  const auto ctr = fmt::format("1024 disk {} 64", file.path());
+  construct(ctr);
+  call(ulog::RequestType::resume);
+  for (std::uint64_t r = 0; r < 16; ++r) call(ulog::RequestType::set_region_sync, u64s({r, 1}));
+  call(ulog::RequestType::clear_region, u64s({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}));
+  call(ulog::RequestType::mark_region, u64s({6, 11}));
+  call(ulog::RequestType::flush);
+
+  restart();
+  EXPECT_EQ(call(ulog::RequestType::in_sync, u64s({6})).error, -ESRCH);
+  construct(ctr);
+  ASSERT_EQ(call(ulog::RequestType::resume).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_sync_count).data)[0], 14U);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_resync_work).data), (std::vector<std::uint64_t>{1, 6}));
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_resync_work).data), (std::vector<std::uint64_t>{1, 11}));
+}
+
+}  // namespace
+}  // namespace bb::dirtylog
