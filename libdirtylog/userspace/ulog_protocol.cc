@@ -91,7 +91,7 @@ Request decode(std::span<const std::byte> message) {
 
 std::vector<std::byte> pack_u64(std::span<const std::uint64_t> values) {
   std::vector<std::byte> out(values.size() * sizeof(std::uint64_t));
-  std::memcpy(out.data(), values.data(), out.size());
+  if (!out.empty()) std::memcpy(out.data(), values.data(), out.size());
   return out;
 }
 
@@ -100,20 +100,20 @@ std::vector<std::uint64_t> unpack_u64(std::span<const std::byte> data) {
     throw Error(EINVAL, fmt::format("payload of {} bytes is not a whole number of 64-bit values", data.size()));
   }
   std::vector<std::uint64_t> values(data.size() / sizeof(std::uint64_t));
-  std::memcpy(values.data(), data.data(), data.size());
+  if (!values.empty()) std::memcpy(values.data(), data.data(), data.size());
   return values;
 }
 
 std::vector<std::byte> pack_string(std::string_view text) {
   std::vector<std::byte> out(text.size() + 1);
-  std::memcpy(out.data(), text.data(), text.size());
+  std::copy(text.begin(), text.end(), reinterpret_cast<char*>(out.data()));  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
   return out;
 }
 
 std::string unpack_string(std::span<const std::byte> data) {
   const auto nul = std::find(data.begin(), data.end(), std::byte{0});
-  std::string text(static_cast<std::size_t>(nul - data.begin()), '\0');
-  std::memcpy(text.data(), data.data(), text.size());
+  std::string text;
+  for (auto it = data.begin(); it != nul; ++it) text.push_back(static_cast<char>(*it));
   return text;
 }
 
