@@ -1,0 +1,20 @@
+// The one error type of the crash-point checker: a problem setting up or
+// running a check (views, loop devices, mounts, processes, bad options).
+// Problems with the log itself stay LogError, replay-target problems
+// ReplayError; the command reports all three the same way.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace bb::checker {
+
+class CheckerError : public std::runtime_error {
+ public:
+  explicit CheckerError(const std::string& what) : std::runtime_error(what) {}
+};
+
+// "<what>: <strerror(errno)>", for failed system calls.
+[[noreturn]] void throw_errno(const std::string& what);
+
+}  // namespace bb::checker
