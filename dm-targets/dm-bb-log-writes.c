@@ -1,86 +1,1013 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * bb-log-writes: records every write, flush, FUA, discard and mark of a
- * block device onto a log device in the dm-log-writes v1 format.
+ * bb-log-writes: a flight recorder for a block device.
  *
- * This is the start of the target: it registers "bb-log-writes", checks
- * its table and passes I/O through to the data device.
+ * Every write, flush, FUA write, discard and write-zeroes that reaches the
+ * data device is also recorded on a log device, in the dm-log-writes v1
+ * format (bb-log-format.h), so that userspace can later replay the device
+ * to any point a power failure could have left it in.
+ *
+ * Ordering is the one of the in-tree log-writes target, so that both write
+ * the same log for the same I/O:
+ *
+ *  - A plain write or discard is logged only at the next flush, and only if
+ *    it had completed when that flush was issued: an empty flush takes the
+ *    list of completed-but-unflushed blocks when it is mapped, and logs them,
+ *    then itself, when it completes. For W1,W2,W3,C3,C2,Wflush,C1,Cflush the
+ *    log reads W3,W2,flush and W1 waits for the next flush.
+ *  - A FUA write is logged as soon as it completes.
+ *  - A mark ("dmsetup message <dev> 0 mark <text>") is logged right away,
+ *    after whatever is already queued for the log.
+ *  - At teardown the blocks still waiting for a flush are logged, then the
+ *    mark "dm-log-writes-end".
+ *  - A discard the data device cannot do is logged and completed here.
+ *
+ * What this target adds, without changing the format:
+ *
+ *  - A fresh superblock (0 entries) is written and flushed at construction,
+ *    so a session that dies early never exposes the last session's entries.
+ *  - The superblock is rewritten only after every entry it counts has
+ *    completed on the log device and a flush made it durable, and it is
+ *    itself written with FUA by the one log thread, so the count on disk
+ *    never goes backwards and never counts an entry that is not there.
+ *    It is rewritten after FLUSH, FUA and MARK entries, once the log queue
+ *    runs dry or every BBLW_SUPER_BATCH entries, whichever comes first.
+ *  - Log space is reserved when a bio is mapped. When the log is full the
+ *    target says so once (status and one kernel log line naming the entry),
+ *    then either passes later writes through unlogged (the default, as the
+ *    in-tree target does) or, with the feature error_on_full, fails them so
+ *    that no unlogged write ever reaches the data device.
+ *  - WRITE_ZEROES is passed down and logged as a data entry whose data are
+ *    zeroes, so any v1 reader replays it by writing zeroes.
+ *  - The feature metadata_only logs only REQ_META writes, flushes, FUA
+ *    writes and marks, to keep the log small.
+ *  - A mark may be several message words, joined by single spaces; a mark
+ *    that does not fit one log sector is refused, never cut. The message
+ *    returns once the mark is in the log and the superblock counts it.
  */
+#include <linux/bio.h>
+#include <linux/blkdev.h>
 #include <linux/device-mapper.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+
+#include "bb-log-format.h"
 
 #define DM_MSG_PREFIX "bb-log-writes"
 
-struct bb_log_writes {
-	struct dm_dev *dev;
-	struct dm_dev *logdev;
+#define BBLW_END_MARK		"dm-log-writes-end"
+#define BBLW_SUPER_BATCH	64
+
+enum bblw_state {
+	BBLW_LOGGING,
+	BBLW_FULL,	/* out of log space; queued entries still go out */
+	BBLW_ERROR,	/* log write failed or no memory; nothing goes out */
 };
 
+enum bblw_stop {
+	BBLW_STOP_NONE,
+	BBLW_STOP_FULL,
+	BBLW_STOP_LOG_ERROR,
+	BBLW_STOP_NOMEM,
+};
+
+/* Someone waiting for a mark to be logged and counted by the superblock. */
+struct bblw_waiter {
+	struct list_head list;
+	struct completion done;
+	int result;
+};
+
+/* One future log entry, from map (or mark) until the log thread writes it. */
+struct bblw_block {
+	struct list_head list;
+	struct list_head captured;	/* flush: blocks completed before it */
+	u64 flags;			/* BB_LOG_*_FLAG */
+	sector_t sector;		/* log sectors */
+	sector_t nr_sectors;		/* log sectors */
+	sector_t log_size;		/* 512-byte sectors it takes in the log */
+	bool zeroes;			/* data are nr_sectors of zeroes */
+	char *mark;
+	size_t mark_len;
+	struct bblw_waiter *waiter;
+	unsigned int nr_vecs;
+	struct bio_vec vecs[];		/* private copies of the written data */
+};
+
+struct bblw_bio {
+	struct bblw_block *block;
+};
+
+struct bblw_ctx {
+	struct dm_dev *dev;
+	struct dm_dev *logdev;
+	const char *name;
+	u32 sectorsize;
+	u32 sectorshift;
+	bool error_on_full;
+	bool metadata_only;
+	bool data_discards;
+
+	spinlock_t lock;		/* protects everything up to @wait */
+	enum bblw_state state;
+	enum bblw_stop stop_reason;
+	u64 stop_entry;
+	sector_t reserved;		/* 512-byte sectors promised, super included */
+	u64 reserved_entries;
+	struct list_head unflushed;	/* completed, waiting for a flush */
+	struct list_head logging;	/* ready for the log thread, in order */
+
+	wait_queue_head_t wait;		/* the log thread waits for work */
+	wait_queue_head_t io_wait;	/* ... and for its log bios */
+	atomic_t inflight;
+
+	/* Written by the log thread only. */
+	sector_t next_sector;		/* 512-byte sectors */
+	sector_t end_sector;		/* 512-byte sectors, end mark excluded */
+	u64 logged_entries;
+	u64 super_entries;		/* count in the last durable superblock */
+	unsigned int unsynced;
+	bool super_dirty;
+	struct list_head waiters;
+	struct page *super_page;
+	struct task_struct *thread;
+};
+
+static const char * const bblw_state_names[] = {
+	[BBLW_LOGGING] = "logging",
+	[BBLW_FULL] = "full",
+	[BBLW_ERROR] = "error",
+};
+
+static const char * const bblw_stop_names[] = {
+	[BBLW_STOP_NONE] = "-",
+	[BBLW_STOP_FULL] = "log_full",
+	[BBLW_STOP_LOG_ERROR] = "log_error",
+	[BBLW_STOP_NOMEM] = "no_memory",
+};
+
+static sector_t bblw_to_log_sectors(struct bblw_ctx *lc, sector_t sectors)
+{
+	return sectors >> (lc->sectorshift - SECTOR_SHIFT);
+}
+
+static sector_t bblw_from_log_sectors(struct bblw_ctx *lc, sector_t sectors)
+{
+	return sectors << (lc->sectorshift - SECTOR_SHIFT);
+}
+
+static void bblw_free_block(struct bblw_block *block)
+{
+	unsigned int i;
+
+	for (i = 0; i < block->nr_vecs; i++)
+		__free_page(block->vecs[i].bv_page);
+	if (block->waiter) {
+		block->waiter->result = -EIO;
+		complete(&block->waiter->done);
+	}
+	kfree(block->mark);
+	kfree(block);
+}
+
+/*
+ * Stop logging for @reason. Only the first reason is reported, except that
+ * a log error after "full" still turns the state to error: queued entries
+ * must not be written to a failing log. Safe in any context.
+ */
+static void bblw_stop(struct bblw_ctx *lc, enum bblw_stop reason, int err)
+{
+	enum bblw_state new_state = reason == BBLW_STOP_FULL ? BBLW_FULL : BBLW_ERROR;
+	unsigned long flags;
+	u64 entry;
+
+	spin_lock_irqsave(&lc->lock, flags);
+	if (lc->state == BBLW_ERROR || lc->state == new_state) {
+		spin_unlock_irqrestore(&lc->lock, flags);
+		return;
+	}
+	lc->state = new_state;
+	if (lc->stop_reason == BBLW_STOP_NONE) {
+		lc->stop_reason = reason;
+		lc->stop_entry = lc->reserved_entries;
+	}
+	entry = lc->reserved_entries;
+	spin_unlock_irqrestore(&lc->lock, flags);
+
+	switch (reason) {
+	case BBLW_STOP_FULL:
+		DMWARN("%s: log device full at entry %llu: it and later writes are %s",
+		       lc->name, entry, lc->error_on_full ?
+		       "failed with -ENOSPC" : "not logged");
+		break;
+	case BBLW_STOP_LOG_ERROR:
+		DMERR("%s: log device write failed (error %d) near entry %llu; logging stopped",
+		      lc->name, err, entry);
+		break;
+	case BBLW_STOP_NOMEM:
+		DMERR("%s: out of memory for log entry %llu; logging stopped",
+		      lc->name, entry);
+		break;
+	case BBLW_STOP_NONE:
+		break;
+	}
+	wake_up(&lc->wait);
+}
+
+/*
+ * Promise @block its room in the log, or find the log full. Room is taken
+ * at map time so that "full" is known before the write reaches the disk.
+ */
+static int bblw_reserve(struct bblw_ctx *lc, struct bblw_block *block)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&lc->lock, flags);
+	if (lc->state != BBLW_LOGGING) {
+		spin_unlock_irqrestore(&lc->lock, flags);
+		return -EIO;
+	}
+	if (lc->reserved + block->log_size > lc->end_sector) {
+		spin_unlock_irqrestore(&lc->lock, flags);
+		bblw_stop(lc, BBLW_STOP_FULL, -ENOSPC);
+		return -ENOSPC;
+	}
+	lc->reserved += block->log_size;
+	lc->reserved_entries++;
+	spin_unlock_irqrestore(&lc->lock, flags);
+	return 0;
+}
+
+static bool bblw_wants_entry(struct bblw_ctx *lc, struct bio *bio)
+{
+	bool flush = bio->bi_opf & REQ_PREFLUSH;
+
+	if (bio_data_dir(bio) == READ)
+		return false;
+	if (!bio_sectors(bio) && !flush)
+		return false;
+	switch (bio_op(bio)) {
+	case REQ_OP_WRITE:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		break;
+	default:
+		return false;
+	}
+	if (lc->metadata_only && !flush && !(bio->bi_opf & (REQ_META | REQ_FUA)))
+		return false;
+	return true;
+}
+
+/* Copy the bio's data: the submitter may reuse its pages once it completes. */
+static int bblw_copy_data(struct bblw_block *block, struct bio *bio)
+{
+	struct bvec_iter iter;
+	struct bio_vec bv;
+
+	bio_for_each_segment(bv, bio, iter) {
+		struct page *page = alloc_page(GFP_NOIO);
+
+		if (!page)
+			return -ENOMEM;
+		memcpy_from_bvec(page_address(page), &bv);
+		block->vecs[block->nr_vecs].bv_page = page;
+		block->vecs[block->nr_vecs].bv_len = bv.bv_len;
+		block->vecs[block->nr_vecs].bv_offset = 0;
+		block->nr_vecs++;
+	}
+	return 0;
+}
+
+static struct bblw_block *bblw_new_block(struct bblw_ctx *lc, struct bio *bio,
+					 sector_t data_sector)
+{
+	bool has_data = bio_op(bio) == REQ_OP_WRITE && bio_sectors(bio);
+	struct bblw_block *block;
+	sector_t data_size = 0;
+
+	block = kzalloc(struct_size(block, vecs, has_data ? bio_segments(bio) : 0),
+			GFP_NOIO);
+	if (!block) {
+		bblw_stop(lc, BBLW_STOP_NOMEM, -ENOMEM);
+		return NULL;
+	}
+	INIT_LIST_HEAD(&block->list);
+	INIT_LIST_HEAD(&block->captured);
+	if (bio->bi_opf & REQ_PREFLUSH)
+		block->flags |= BB_LOG_FLUSH_FLAG;
+	if (bio->bi_opf & REQ_FUA)
+		block->flags |= BB_LOG_FUA_FLAG;
+	if (bio->bi_opf & REQ_META)
+		block->flags |= BB_LOG_METADATA_FLAG;
+	if (bio_op(bio) == REQ_OP_DISCARD)
+		block->flags |= BB_LOG_DISCARD_FLAG;
+	block->zeroes = bio_op(bio) == REQ_OP_WRITE_ZEROES;
+	if (bio_sectors(bio)) {
+		block->sector = bblw_to_log_sectors(lc, data_sector);
+		block->nr_sectors = bblw_to_log_sectors(lc, bio_sectors(bio));
+	}
+	if (has_data || block->zeroes)
+		data_size = bio_sectors(bio);
+	block->log_size = bblw_from_log_sectors(lc, 1) + data_size;
+
+	if (bblw_reserve(lc, block)) {
+		kfree(block);
+		return NULL;
+	}
+	if (has_data && bblw_copy_data(block, bio)) {
+		bblw_free_block(block);
+		bblw_stop(lc, BBLW_STOP_NOMEM, -ENOMEM);
+		return NULL;
+	}
+	return block;
+}
+
+/* A data device that cannot discard gets its discards completed here. */
+static int bblw_map_pass(struct bblw_ctx *lc, struct bio *bio)
+{
+	if (bio_op(bio) == REQ_OP_DISCARD && !lc->data_discards) {
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	return DM_MAPIO_REMAPPED;
+}
+
+/* A write that will not be logged: pass it, or fail it with error_on_full. */
+static int bblw_map_unlogged(struct bblw_ctx *lc, struct bio *bio)
+{
+	if (!lc->error_on_full)
+		return bblw_map_pass(lc, bio);
+	bio->bi_status = READ_ONCE(lc->state) == BBLW_FULL ?
+			 BLK_STS_NOSPC : BLK_STS_IOERR;
+	bio_endio(bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+static int bblw_map(struct dm_target *ti, struct bio *bio)
+{
+	struct bblw_ctx *lc = ti->private;
+	struct bblw_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+	struct bblw_block *block;
+
+	pb->block = NULL;
+	bio_set_dev(bio, lc->dev->bdev);
+	if (bio_sectors(bio))
+		bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+
+	if (!bblw_wants_entry(lc, bio))
+		return bblw_map_pass(lc, bio);
+	if (READ_ONCE(lc->state) != BBLW_LOGGING)
+		return bblw_map_unlogged(lc, bio);
+
+	block = bblw_new_block(lc, bio, bio->bi_iter.bi_sector);
+	if (!block)
+		return bblw_map_unlogged(lc, bio);
+	pb->block = block;
+
+	if (block->flags & BB_LOG_FLUSH_FLAG) {
+		spin_lock_irq(&lc->lock);
+		list_splice_init(&lc->unflushed, &block->captured);
+		spin_unlock_irq(&lc->lock);
+	}
+	return bblw_map_pass(lc, bio);
+}
+
+/*
+ * A failed write is not logged: it may never have reached the disk. The
+ * blocks a failed flush had taken still wait for a flush, ahead of the rest.
+ */
+static int bblw_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
+{
+	struct bblw_ctx *lc = ti->private;
+	struct bblw_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+	struct bblw_block *block = pb->block;
+	unsigned long flags;
+	bool wake = true;
+
+	if (!block)
+		return DM_ENDIO_DONE;
+	pb->block = NULL;
+
+	spin_lock_irqsave(&lc->lock, flags);
+	if (*error) {
+		list_splice_init(&block->captured, &lc->unflushed);
+		lc->reserved -= block->log_size;
+		lc->reserved_entries--;
+		spin_unlock_irqrestore(&lc->lock, flags);
+		bblw_free_block(block);
+		return DM_ENDIO_DONE;
+	}
+	if (block->flags & BB_LOG_FLUSH_FLAG) {
+		list_splice_tail_init(&block->captured, &lc->logging);
+		list_add_tail(&block->list, &lc->logging);
+	} else if (block->flags & BB_LOG_FUA_FLAG) {
+		list_add_tail(&block->list, &lc->logging);
+	} else {
+		list_add_tail(&block->list, &lc->unflushed);
+		wake = false;
+	}
+	spin_unlock_irqrestore(&lc->lock, flags);
+	if (wake)
+		wake_up(&lc->wait);
+	return DM_ENDIO_DONE;
+}
+
+/* The log thread's next block, in log order. */
+static struct bblw_block *bblw_next_block(struct bblw_ctx *lc)
+{
+	struct bblw_block *block = NULL;
+
+	spin_lock_irq(&lc->lock);
+	/* Once logging failed nothing will flush these: drop them now. */
+	if (lc->state == BBLW_ERROR)
+		list_splice_tail_init(&lc->unflushed, &lc->logging);
+	if (!list_empty(&lc->logging)) {
+		block = list_first_entry(&lc->logging, struct bblw_block, list);
+		list_del_init(&block->list);
+	}
+	spin_unlock_irq(&lc->lock);
+	return block;
+}
+
+static void bblw_log_end_io(struct bio *bio)
+{
+	struct bblw_ctx *lc = bio->bi_private;
+	unsigned short i;
+
+	if (bio->bi_status)
+		bblw_stop(lc, BBLW_STOP_LOG_ERROR, blk_status_to_errno(bio->bi_status));
+	/* Pages were added one per bvec, never merged: see bblw_add_page(). */
+	for (i = 0; i < bio->bi_vcnt; i++) {
+		struct page *page = bio->bi_io_vec[i].bv_page;
+
+		if (page != ZERO_PAGE(0))
+			__free_page(page);
+	}
+	bio_put(bio);
+	if (atomic_dec_and_test(&lc->inflight))
+		wake_up(&lc->io_wait);
+}
+
+static struct bio *bblw_log_bio(struct bblw_ctx *lc, sector_t sector,
+				unsigned int nr_pages)
+{
+	struct bio *bio;
+
+	/* GFP_NOIO waits on the bio mempool instead of failing. */
+	bio = bio_alloc(lc->logdev->bdev, bio_max_segs(nr_pages), REQ_OP_WRITE,
+			GFP_NOIO);
+	bio->bi_iter.bi_sector = sector;
+	bio->bi_end_io = bblw_log_end_io;
+	bio->bi_private = lc;
+	return bio;
+}
+
+static void bblw_submit(struct bblw_ctx *lc, struct bio *bio)
+{
+	atomic_inc(&lc->inflight);
+	submit_bio(bio);
+}
+
+/*
+ * Add one page to the log bio, starting a new bio when it is full. Pages
+ * go in one bvec each (__bio_add_page never merges), so the completion can
+ * free them one by one.
+ */
+static struct bio *bblw_add_page(struct bblw_ctx *lc, struct bio *bio,
+				 struct page *page, unsigned int len,
+				 unsigned int pages_left)
+{
+	if (bio->bi_vcnt == bio->bi_max_vecs) {
+		sector_t next = bio_end_sector(bio);
+
+		bblw_submit(lc, bio);
+		bio = bblw_log_bio(lc, next, pages_left);
+	}
+	__bio_add_page(bio, page, len, 0);
+	return bio;
+}
+
+/* Write @block's header and data at @where (512-byte sectors). */
+static int bblw_write_entry(struct bblw_ctx *lc, struct bblw_block *block,
+			    sector_t where)
+{
+	struct bb_log_entry *entry;
+	unsigned int pages, i;
+	struct page *header;
+	struct bio *bio;
+	u64 zero_bytes;
+
+	header = alloc_page(GFP_NOIO | __GFP_ZERO);
+	if (!header)
+		return -ENOMEM;
+	entry = page_address(header);
+	entry->sector = cpu_to_le64(block->sector);
+	entry->nr_sectors = cpu_to_le64(block->nr_sectors);
+	entry->flags = cpu_to_le64(block->flags);
+	entry->data_len = cpu_to_le64(block->mark_len);
+	if (block->mark_len)
+		memcpy(entry + 1, block->mark, block->mark_len);
+
+	zero_bytes = block->zeroes ? (u64)block->nr_sectors << lc->sectorshift : 0;
+	pages = 1 + block->nr_vecs + DIV_ROUND_UP_ULL(zero_bytes, PAGE_SIZE);
+	bio = bblw_log_bio(lc, where, pages--);
+	__bio_add_page(bio, header, lc->sectorsize, 0);
+
+	/* The pages now belong to the log bios. */
+	for (i = 0; i < block->nr_vecs; i++)
+		bio = bblw_add_page(lc, bio, block->vecs[i].bv_page,
+				    block->vecs[i].bv_len, pages--);
+	block->nr_vecs = 0;
+	while (zero_bytes) {
+		unsigned int len = min_t(u64, zero_bytes, PAGE_SIZE);
+
+		bio = bblw_add_page(lc, bio, ZERO_PAGE(0), len, pages--);
+		zero_bytes -= len;
+	}
+	bblw_submit(lc, bio);
+	return 0;
+}
+
+static int bblw_write_super(struct bblw_ctx *lc, u64 nr_entries)
+{
+	struct bb_log_super *super = page_address(lc->super_page);
+	struct bio_vec bvec;
+	struct bio bio;
+	int ret;
+
+	memset(super, 0, lc->sectorsize);
+	super->magic = cpu_to_le64(BB_LOG_MAGIC);
+	super->version = cpu_to_le64(BB_LOG_VERSION);
+	super->nr_entries = cpu_to_le64(nr_entries);
+	super->sectorsize = cpu_to_le32(lc->sectorsize);
+
+	/* PREFLUSH: the entries it counts are durable before it is. */
+	bio_init(&bio, lc->logdev->bdev, &bvec, 1,
+		 REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA);
+	bio.bi_iter.bi_sector = BB_LOG_SUPER_SECTOR;
+	__bio_add_page(&bio, lc->super_page, lc->sectorsize, 0);
+	ret = submit_bio_wait(&bio);
+	bio_uninit(&bio);
+	return ret;
+}
+
+/*
+ * Make the superblock count every entry written so far, once they are all
+ * on the log device, then tell the mark waiters how it went.
+ */
+static void bblw_sync_super(struct bblw_ctx *lc)
+{
+	struct bblw_waiter *w, *tmp;
+	int ret = -EIO;
+
+	wait_event(lc->io_wait, !atomic_read(&lc->inflight));
+	if (READ_ONCE(lc->state) != BBLW_ERROR) {
+		ret = bblw_write_super(lc, lc->logged_entries);
+		if (ret)
+			bblw_stop(lc, BBLW_STOP_LOG_ERROR, ret);
+		else
+			WRITE_ONCE(lc->super_entries, lc->logged_entries);
+	}
+	lc->super_dirty = false;
+	lc->unsynced = 0;
+	list_for_each_entry_safe(w, tmp, &lc->waiters, list) {
+		list_del(&w->list);
+		w->result = ret;
+		complete(&w->done);
+	}
+}
+
+static void bblw_log_block(struct bblw_ctx *lc, struct bblw_block *block)
+{
+	int ret;
+
+	if (READ_ONCE(lc->state) == BBLW_ERROR) {
+		bblw_free_block(block);
+		return;
+	}
+	ret = bblw_write_entry(lc, block, lc->next_sector);
+	if (ret) {
+		bblw_stop(lc, BBLW_STOP_NOMEM, ret);
+		bblw_free_block(block);
+		return;
+	}
+	WRITE_ONCE(lc->next_sector, lc->next_sector + block->log_size);
+	WRITE_ONCE(lc->logged_entries, lc->logged_entries + 1);
+	lc->unsynced++;
+	if (block->flags & (BB_LOG_FLUSH_FLAG | BB_LOG_FUA_FLAG | BB_LOG_MARK_FLAG))
+		lc->super_dirty = true;
+	if (block->waiter) {
+		list_add_tail(&block->waiter->list, &lc->waiters);
+		block->waiter = NULL;
+	}
+	bblw_free_block(block);
+	if (lc->super_dirty && lc->unsynced >= BBLW_SUPER_BATCH)
+		bblw_sync_super(lc);
+}
+
+/*
+ * The log thread: writes queued blocks in order, one after another, and
+ * rewrites the superblock when the queue runs dry. After kthread_stop() it
+ * drains the queue and makes the superblock count everything written.
+ */
+static int bblw_thread(void *arg)
+{
+	struct bblw_ctx *lc = arg;
+
+	for (;;) {
+		bool stopping = kthread_should_stop();
+		struct bblw_block *block = bblw_next_block(lc);
+
+		if (block) {
+			bblw_log_block(lc, block);
+			continue;
+		}
+		if (lc->super_dirty || !list_empty(&lc->waiters) ||
+		    ((stopping || READ_ONCE(lc->state) == BBLW_FULL) &&
+		     lc->logged_entries != lc->super_entries))
+			bblw_sync_super(lc);
+		if (stopping)
+			break;
+		wait_event_idle(lc->wait, kthread_should_stop() ||
+				!list_empty_careful(&lc->logging));
+	}
+	return 0;
+}
+
+static int bblw_queue_mark(struct bblw_ctx *lc, char *text, size_t len,
+			   struct bblw_waiter *waiter, bool reserve)
+{
+	struct bblw_block *block;
+
+	block = kzalloc(sizeof(*block), GFP_KERNEL);
+	if (!block) {
+		kfree(text);
+		return -ENOMEM;
+	}
+	INIT_LIST_HEAD(&block->list);
+	INIT_LIST_HEAD(&block->captured);
+	block->flags = BB_LOG_MARK_FLAG;
+	block->mark = text;
+	block->mark_len = len;
+	block->log_size = bblw_from_log_sectors(lc, 1);
+	if (reserve && bblw_reserve(lc, block)) {
+		bool full = READ_ONCE(lc->state) == BBLW_FULL;
+
+		bblw_free_block(block);
+		return full ? -ENOSPC : -EIO;
+	}
+	block->waiter = waiter;
+	spin_lock_irq(&lc->lock);
+	list_add_tail(&block->list, &lc->logging);
+	spin_unlock_irq(&lc->lock);
+	wake_up(&lc->wait);
+	return 0;
+}
+
+/* "mark <word>...": log the words joined by single spaces, and wait. */
+static int bblw_mark(struct bblw_ctx *lc, unsigned int argc, char **argv)
+{
+	size_t max = lc->sectorsize - sizeof(struct bb_log_entry) - 1;
+	struct bblw_waiter waiter;
+	size_t len = argc - 1;
+	unsigned int i;
+	char *text, *p;
+	int ret;
+
+	for (i = 0; i < argc; i++)
+		len += strlen(argv[i]);
+	if (len > max) {
+		DMWARN("%s: mark of %zu bytes refused: at most %zu fit in a %u-byte log sector",
+		       lc->name, len, max, lc->sectorsize);
+		return -EINVAL;
+	}
+	text = kmalloc(len + 1, GFP_KERNEL);
+	if (!text)
+		return -ENOMEM;
+	for (p = text, i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+
+		if (i)
+			*p++ = ' ';
+		memcpy(p, argv[i], n);
+		p += n;
+	}
+	*p = '\0';
+
+	INIT_LIST_HEAD(&waiter.list);
+	init_completion(&waiter.done);
+	ret = bblw_queue_mark(lc, text, len, &waiter, true);
+	if (ret)
+		return ret;
+	wait_for_completion(&waiter.done);
+	return waiter.result;
+}
+
+static int bblw_message(struct dm_target *ti, unsigned int argc, char **argv,
+			char *result, unsigned int maxlen)
+{
+	struct bblw_ctx *lc = ti->private;
+
+	if (argc < 2 || strcasecmp(argv[0], "mark")) {
+		DMWARN("%s: unknown message \"%s\"; the only message is: mark <text>",
+		       lc->name, argc ? argv[0] : "");
+		return -EINVAL;
+	}
+	return bblw_mark(lc, argc - 1, argv + 1);
+}
+
+static int bblw_parse_features(struct dm_target *ti, struct bblw_ctx *lc,
+			       struct dm_arg_set *as)
+{
+	static const struct dm_arg _args[] = {
+		{0, 2, "Invalid number of features: expected 0, 1 or 2"},
+	};
+	unsigned int argc;
+	const char *arg;
+	int ret;
+
+	if (!as->argc)
+		return 0;
+	ret = dm_read_arg_group(_args, as, &argc, &ti->error);
+	if (ret)
+		return ret;
+	while (argc--) {
+		arg = dm_shift_arg(as);
+		if (!strcasecmp(arg, "error_on_full")) {
+			lc->error_on_full = true;
+		} else if (!strcasecmp(arg, "metadata_only")) {
+			lc->metadata_only = true;
+		} else {
+			ti->error = "Unknown feature: expected error_on_full or metadata_only";
+			return -EINVAL;
+		}
+	}
+	if (as->argc) {
+		ti->error = "Too many arguments after the features";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int bblw_check_devices(struct dm_target *ti, struct bblw_ctx *lc)
+{
+	sector_t log_sector = bblw_from_log_sectors(lc, 1);
+	sector_t size;
+
+	if (lc->dev->bdev == lc->logdev->bdev) {
+		ti->error = "The data device and the log device must differ";
+		return -EINVAL;
+	}
+	if (lc->sectorsize > PAGE_SIZE) {
+		ti->error = "Data devices with logical blocks larger than a page are not supported";
+		return -EINVAL;
+	}
+	if (bdev_logical_block_size(lc->logdev->bdev) > lc->sectorsize) {
+		ti->error = "The log device's logical block size is larger than the data device's; use a log device with smaller blocks";
+		return -EINVAL;
+	}
+	size = round_down(bdev_nr_sectors(lc->logdev->bdev), log_sector);
+	/* Room for the superblock, one entry and the end mark. */
+	if (size < 3 * log_sector) {
+		ti->error = "The log device is too small";
+		return -EINVAL;
+	}
+	lc->end_sector = size - log_sector;
+	lc->reserved = log_sector;
+	lc->next_sector = log_sector;
+	return 0;
+}
+
+/*
+ * Construct a bb-log-writes mapping:
+ *   bb-log-writes <dev> <logdev> [<#features> <feature>...]
+ */
 static int bblw_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
-	struct bb_log_writes *lc;
+	struct dm_arg_set as = { .argc = argc, .argv = argv };
+	struct bblw_ctx *lc;
 	int ret;
 
 	if (argc < 2) {
-		ti->error = "Expected: <dev> <logdev>";
+		ti->error = "Expected: <dev> <logdev> [<#features> <feature>...]";
 		return -EINVAL;
 	}
 	lc = kzalloc(sizeof(*lc), GFP_KERNEL);
 	if (!lc) {
-		ti->error = "Cannot allocate context";
+		ti->error = "Cannot allocate the target context";
 		return -ENOMEM;
 	}
-	ret = dm_get_device(ti, argv[0], dm_table_get_mode(ti->table), &lc->dev);
+	spin_lock_init(&lc->lock);
+	INIT_LIST_HEAD(&lc->unflushed);
+	INIT_LIST_HEAD(&lc->logging);
+	INIT_LIST_HEAD(&lc->waiters);
+	init_waitqueue_head(&lc->wait);
+	init_waitqueue_head(&lc->io_wait);
+	atomic_set(&lc->inflight, 0);
+	lc->data_discards = true;
+	lc->name = dm_device_name(dm_table_get_md(ti->table));
+
+	ret = dm_get_device(ti, dm_shift_arg(&as), dm_table_get_mode(ti->table),
+			    &lc->dev);
 	if (ret) {
-		ti->error = "Data device lookup failed";
+		ti->error = "Cannot open the data device";
 		goto err_free;
 	}
-	ret = dm_get_device(ti, argv[1], dm_table_get_mode(ti->table), &lc->logdev);
+	ret = dm_get_device(ti, dm_shift_arg(&as), dm_table_get_mode(ti->table),
+			    &lc->logdev);
 	if (ret) {
-		ti->error = "Log device lookup failed";
-		goto err_put;
+		ti->error = "Cannot open the log device";
+		goto err_put_dev;
 	}
+	ret = bblw_parse_features(ti, lc, &as);
+	if (ret)
+		goto err_put_logdev;
+	lc->sectorsize = bdev_logical_block_size(lc->dev->bdev);
+	lc->sectorshift = ilog2(lc->sectorsize);
+	ret = bblw_check_devices(ti, lc);
+	if (ret)
+		goto err_put_logdev;
+
+	lc->super_page = alloc_page(GFP_KERNEL);
+	if (!lc->super_page) {
+		ti->error = "Cannot allocate the superblock page";
+		ret = -ENOMEM;
+		goto err_put_logdev;
+	}
+	ret = bblw_write_super(lc, 0);
+	if (ret) {
+		ti->error = "Cannot write the log superblock: the log device failed the write";
+		goto err_free_page;
+	}
+	lc->thread = kthread_run(bblw_thread, lc, "bblw/%s", lc->name);
+	if (IS_ERR(lc->thread)) {
+		ret = PTR_ERR(lc->thread);
+		ti->error = "Cannot start the log thread";
+		goto err_free_page;
+	}
+
 	ti->num_flush_bios = 1;
 	ti->flush_supported = true;
+	ti->num_discard_bios = 1;
+	ti->discards_supported = true;
+	ti->num_write_zeroes_bios = 1;
+	ti->per_io_data_size = sizeof(struct bblw_bio);
 	ti->private = lc;
 	return 0;
 
-err_put:
+err_free_page:
+	__free_page(lc->super_page);
+err_put_logdev:
+	dm_put_device(ti, lc->logdev);
+err_put_dev:
 	dm_put_device(ti, lc->dev);
 err_free:
 	kfree(lc);
 	return ret;
 }
 
+/*
+ * No bio is in flight any more. Log what still waits for a flush, then
+ * the end mark, unless logging stopped; a full log with error_on_full is
+ * complete, since nothing unlogged reached the disk, so it gets one too.
+ */
 static void bblw_dtr(struct dm_target *ti)
 {
-	struct bb_log_writes *lc = ti->private;
+	struct bblw_ctx *lc = ti->private;
+	enum bblw_state state;
+	char *text;
 
+	spin_lock_irq(&lc->lock);
+	list_splice_tail_init(&lc->unflushed, &lc->logging);
+	state = lc->state;
+	spin_unlock_irq(&lc->lock);
+
+	if (state == BBLW_LOGGING || (state == BBLW_FULL && lc->error_on_full)) {
+		text = kstrdup(BBLW_END_MARK, GFP_KERNEL);
+		if (!text || bblw_queue_mark(lc, text, strlen(BBLW_END_MARK), NULL, false))
+			DMERR("%s: out of memory for the end mark; the log ends without it",
+			      lc->name);
+	}
+	kthread_stop(lc->thread);
+
+	__free_page(lc->super_page);
 	dm_put_device(ti, lc->logdev);
 	dm_put_device(ti, lc->dev);
 	kfree(lc);
 }
 
-static int bblw_map(struct dm_target *ti, struct bio *bio)
+/*
+ * INFO: <entries> <highest sector> <state> <log bytes used> <log bytes free>
+ *       <stop reason> <stop entry>
+ * The first two are those of the in-tree target.
+ */
+static void bblw_status(struct dm_target *ti, status_type_t type,
+			unsigned int status_flags, char *result, unsigned int maxlen)
 {
-	struct bb_log_writes *lc = ti->private;
+	struct bblw_ctx *lc = ti->private;
+	unsigned int sz = 0;
+	enum bblw_state state;
+	enum bblw_stop reason;
+	sector_t next, left;
+	u64 stop_entry;
 
-	bio_set_dev(bio, lc->dev->bdev);
-	return DM_MAPIO_REMAPPED;
+	switch (type) {
+	case STATUSTYPE_INFO:
+		spin_lock_irq(&lc->lock);
+		state = lc->state;
+		reason = lc->stop_reason;
+		stop_entry = lc->stop_entry;
+		left = state == BBLW_LOGGING ? lc->end_sector - lc->reserved : 0;
+		spin_unlock_irq(&lc->lock);
+		next = READ_ONCE(lc->next_sector);
+		DMEMIT("%llu %llu %s %llu %llu %s",
+		       (unsigned long long)READ_ONCE(lc->logged_entries),
+		       (unsigned long long)next - 1, bblw_state_names[state],
+		       (unsigned long long)next << SECTOR_SHIFT,
+		       (unsigned long long)left << SECTOR_SHIFT,
+		       bblw_stop_names[reason]);
+		if (reason == BBLW_STOP_NONE)
+			DMEMIT(" -");
+		else
+			DMEMIT(" %llu", stop_entry);
+		break;
+	case STATUSTYPE_TABLE:
+		DMEMIT("%s %s", lc->dev->name, lc->logdev->name);
+		if (lc->error_on_full || lc->metadata_only)
+			DMEMIT(" %u", lc->error_on_full + lc->metadata_only);
+		if (lc->error_on_full)
+			DMEMIT(" error_on_full");
+		if (lc->metadata_only)
+			DMEMIT(" metadata_only");
+		break;
+	case STATUSTYPE_IMA:
+		*result = '\0';
+		break;
+	}
+}
+
+static int bblw_prepare_ioctl(struct dm_target *ti, struct block_device **bdev)
+{
+	struct bblw_ctx *lc = ti->private;
+
+	*bdev = lc->dev->bdev;
+	/* Pass ioctls only when the target covers the whole data device. */
+	return ti->len != bdev_nr_sectors(lc->dev->bdev);
+}
+
+static int bblw_iterate_devices(struct dm_target *ti,
+				iterate_devices_callout_fn fn, void *data)
+{
+	struct bblw_ctx *lc = ti->private;
+
+	return fn(ti, lc->dev, 0, ti->len, data);
+}
+
+/*
+ * A data device without discard still gets discards: they are logged and
+ * completed here. Every bvec must cover whole log sectors.
+ */
+static void bblw_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	struct bblw_ctx *lc = ti->private;
+
+	lc->data_discards = bdev_max_discard_sectors(lc->dev->bdev) > 0;
+	if (!lc->data_discards) {
+		limits->discard_granularity = lc->sectorsize;
+		limits->max_hw_discard_sectors = UINT_MAX >> SECTOR_SHIFT;
+		limits->max_discard_sectors = UINT_MAX >> SECTOR_SHIFT;
+	}
+	limits->logical_block_size = lc->sectorsize;
+	limits->physical_block_size = bdev_physical_block_size(lc->dev->bdev);
+	limits->io_min = limits->physical_block_size;
+	limits->dma_alignment = lc->sectorsize - 1;
 }
 
 static struct target_type bblw_target = {
 	.name = "bb-log-writes",
-	.version = {0, 1, 0},
+	.version = {1, 0, 0},
 	.module = THIS_MODULE,
 	.ctr = bblw_ctr,
 	.dtr = bblw_dtr,
 	.map = bblw_map,
+	.end_io = bblw_end_io,
+	.status = bblw_status,
+	.message = bblw_message,
+	.prepare_ioctl = bblw_prepare_ioctl,
+	.iterate_devices = bblw_iterate_devices,
+	.io_hints = bblw_io_hints,
 };
 
 static int __init bblw_init(void)
 {
-	return dm_register_target(&bblw_target);
+	int ret = dm_register_target(&bblw_target);
+
+	if (ret < 0)
+		DMERR("cannot register the target: error %d", ret);
+	return ret;
 }
 
 static void __exit bblw_exit(void)
@@ -91,5 +1018,5 @@ static void __exit bblw_exit(void)
 module_init(bblw_init);
 module_exit(bblw_exit);
 
-MODULE_DESCRIPTION(DM_NAME " bb-log-writes target");
+MODULE_DESCRIPTION(DM_NAME " bb-log-writes target: a flight recorder for block devices");
 MODULE_LICENSE("GPL");
