@@ -1,0 +1,68 @@
+#!/bin/sh
+# dirtylogd serves a userspace disk log to the in-tree mirror: fio, status, suspend/resume, daemon killed mid-write and restarted, legs identical.
+# disks: ua:64M ub:64M ulog:1M
+# modules: dm-mirror dm-log dm-log-userspace dm-region-hash
+# timeout: 420
+set -e
+export DM_DISABLE_UDEV=1
+SZ=$(blockdev --getsz "$DISK_ua")
+RS=1024
+N=$(( (SZ + RS - 1) / RS ))
+LOG=$RESULTS/dirtylogd.log
+
+start_daemon() {
+	dirtylogd --pidfile "$RESULTS/dirtylogd.pid" 2>>"$LOG" &
+	sleep 1
+	kill -0 "$(cat "$RESULTS/dirtylogd.pid")"
+}
+# The sync field of `dmsetup status` for a 2-leg mirror: "<in sync>/<total>".
+sync_field() { dmsetup status "$1" | awk '{print $7}'; }
+wait_sync() { # wait_sync DEV SECONDS
+	i=0
+	while [ "$(sync_field "$1")" != "$N/$N" ]; do
+		i=$((i + 1))
+		[ $i -le "$2" ] || { echo "no sync after $2 s: $(dmsetup status "$1")"; return 1; }
+		sleep 1
+	done
+}
+
+start_daemon
+dmsetup create um --table "0 $SZ mirror userspace 4 bb-dirtylog-um disk $DISK_ulog $RS 2 $DISK_ua 0 $DISK_ub 0"
+dmsetup table um
+wait_sync um 120
+status=$(dmsetup status um)
+echo "in sync: $status"
+# Both legs alive, and the log part is our disk log's INFO status, healthy.
+echo "$status" | grep -q " 1 AA 3 disk [0-9]*:[0-9]* A$" || { echo "unexpected status"; exit 1; }
+
+fio --name=w --filename=/dev/mapper/um --rw=randwrite --bs=64k --size=64M --io_size=8M \
+	--direct=1 --ioengine=psync --randrepeat=0 --output="$RESULTS/fio1.txt"
+
+dmsetup suspend um
+dmsetup status um | tee "$RESULTS/suspended-status.txt"
+dmsetup resume um
+wait_sync um 60
+
+# Kill the daemon in the middle of writes; the kernel keeps retrying and
+# blocks the writes until a new daemon answers its constructor and resume.
+fio --name=k --filename=/dev/mapper/um --rw=randwrite --bs=64k --size=64M --io_size=24M \
+	--direct=1 --ioengine=psync --randrepeat=0 --output="$RESULTS/fio2.txt" &
+fio_pid=$!
+sleep 3
+kill -9 "$(cat "$RESULTS/dirtylogd.pid")"
+echo "daemon killed"
+sleep 4
+start_daemon
+echo "daemon restarted"
+wait $fio_pid
+wait_sync um 180
+dmsetup status um | tee "$RESULTS/final-status.txt"
+dmsetup remove um
+
+cmp "$DISK_ua" "$DISK_ub"
+echo "legs identical"
+grep -q "re-created\|created disk log" "$LOG"
+kill "$(cat "$RESULTS/dirtylogd.pid")"
+sleep 1
+cat "$LOG"
+dmesg | grep -i "userspace log" || true
