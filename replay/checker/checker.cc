@@ -1,0 +1,562 @@
+#include "checker/checker.h"
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "checker/checker_error.h"
+#include "checker/loop_device.h"
+#include "checker/view_copy.h"
+#include "checker/view_dm_snapshot.h"
+#include "checker/view_reflink.h"
+#include "engine/replay_engine.h"
+#include "format/log_format.h"
+
+namespace bb::checker {
+namespace lw = bb::logwrites;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::kPass:
+      return "pass";
+    case Verdict::kFail:
+      return "FAIL";
+    case Verdict::kError:
+      return "ERROR";
+  }
+  return "?";
+}
+
+const char* view_kind_name(ViewKind kind) {
+  switch (kind) {
+    case ViewKind::kReflink:
+      return "reflink";
+    case ViewKind::kCopy:
+      return "copy";
+    case ViewKind::kDmSnapshot:
+      return "dm-snapshot";
+  }
+  return "?";
+}
+
+namespace {
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// A private directory, removed with everything in it at the end.
+class WorkDir {
+ public:
+  explicit WorkDir(const std::string& parent) {
+    std::string tmpl = parent + "/bb-crashcheck.XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) throw_errno("cannot make a work directory in " + parent);
+    path_ = tmpl;
+  }
+  ~WorkDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string default_workdir_parent() {
+  if (access("/dev/shm", W_OK) == 0) return "/dev/shm";
+  return "/var/tmp";
+}
+
+uint64_t free_bytes(const std::string& dir) {
+  struct statvfs st {};
+  if (statvfs(dir.c_str(), &st) != 0) return 0;
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+bool is_block_device(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && S_ISBLK(st.st_mode);
+}
+
+// End of the highest range the log writes, rounded up to 1 MiB: the size a
+// new replay image needs when the caller does not say.
+uint64_t highest_write_end(const lw::LogIndex& index) {
+  uint64_t end = 0;
+  for (const lw::IndexedEntry& e : index.entries()) end = std::max(end, (e.sector + e.nr_sectors) * index.sectorsize());
+  return (end + (1U << 20) - 1) & ~uint64_t((1U << 20) - 1);
+}
+
+// Everything the views need to exist: the work directory, maybe a reflink
+// scratch filesystem, and the factory. Destroyed in reverse order.
+struct ViewSetup {
+  std::unique_ptr<WorkDir> work;
+  std::unique_ptr<ReflinkScratch> scratch;
+  std::unique_ptr<ViewFactory> factory;
+
+  void reset() {
+    factory.reset();
+    scratch.reset();
+    work.reset();
+  }
+};
+
+ViewSetup make_views(const CheckerOptions& o, uint64_t image_size, std::vector<std::string>& notes) {
+  ViewSetup s;
+  s.work = std::make_unique<WorkDir>(o.workdir.empty() ? default_workdir_parent() : o.workdir);
+  const std::string& work = s.work->path();
+  if (o.view == ViewKind::kDmSnapshot) {
+    s.factory = std::make_unique<DmSnapshotViewFactory>(o.target.value_or(work + "/replay.img"), image_size, work);
+    return s;
+  }
+  if (o.target) {
+    std::string dir = fs::path(*o.target).parent_path().string();
+    if (dir.empty()) dir = ".";
+    bool reflink = !is_block_device(*o.target) && o.view != ViewKind::kCopy && supports_reflink(dir);
+    if (o.view == ViewKind::kReflink && !reflink) throw CheckerError("--view reflink: " + *o.target + " is not on a filesystem with reflink");
+    if (reflink) {
+      s.factory = std::make_unique<ReflinkViewFactory>(*o.target, image_size, dir);
+    } else {
+      s.factory = std::make_unique<CopyViewFactory>(*o.target, image_size, work);
+    }
+    return s;
+  }
+  std::string dir = work;
+  if (o.view != ViewKind::kCopy && !supports_reflink(dir)) {
+    try {
+      std::string backing = free_bytes("/dev/shm") > 4 * image_size && access("/dev/shm", W_OK) == 0 ? "/dev/shm" : work;
+      s.scratch = std::make_unique<ReflinkScratch>(backing, work + "/scratch", std::max<uint64_t>(16ULL << 30, 4 * image_size + (4ULL << 30)));
+      dir = s.scratch->dir();
+    } catch (const CheckerError& err) {
+      if (o.view == ViewKind::kReflink) throw;
+      notes.push_back(std::string("no reflink scratch filesystem (") + err.what() + "): using copy views");
+    }
+  }
+  if (o.view != ViewKind::kCopy && (s.scratch || supports_reflink(dir))) {
+    s.factory = std::make_unique<ReflinkViewFactory>(dir + "/replay.img", image_size, dir);
+  } else {
+    s.factory = std::make_unique<CopyViewFactory>(dir + "/replay.img", image_size, dir);
+  }
+  return s;
+}
+
+// One state to check. A prefix state owns its view; a variant shares the
+// view of its epoch base and clones it.
+struct Job {
+  uint64_t seq = 0;
+  CrashPoint point;
+  StateVariant variant;
+  std::shared_ptr<View> view;
+  std::shared_ptr<const Epoch> epoch;
+};
+
+// Jobs waiting for a worker; bounded so views do not pile up when checks
+// are slower than the replay.
+class JobQueue {
+ public:
+  explicit JobQueue(size_t capacity) : capacity_(capacity) {}
+  void push(Job job) {
+    std::unique_lock lock(mu_);
+    room_.wait(lock, [&] { return jobs_.size() < capacity_; });
+    jobs_.push_back(std::move(job));
+    ready_.notify_one();
+  }
+  std::optional<Job> pop() {
+    std::unique_lock lock(mu_);
+    ready_.wait(lock, [&] { return !jobs_.empty() || closed_; });
+    if (jobs_.empty()) return std::nullopt;
+    Job job = std::move(jobs_.front());
+    jobs_.pop_front();
+    room_.notify_one();
+    return job;
+  }
+  void close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    ready_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable ready_, room_;
+  std::deque<Job> jobs_;
+  size_t capacity_;
+  bool closed_ = false;
+};
+
+// Collects results from the workers and hands them out in log order. With
+// stop_at_first_failure, states after the earliest failure are dropped
+// (those before it still run: one of them may fail too).
+class ResultBoard {
+ public:
+  ResultBoard(bool stop_at_first_failure, const CheckerOptions& o) : stop_(stop_at_first_failure), o_(o) {}
+
+  uint64_t reserve(const CrashPoint& point, const StateVariant& variant) {
+    std::lock_guard lock(mu_);
+    uint64_t seq = slots_.size();
+    slots_.push_back({});
+    slots_.back().result.seq = seq;
+    slots_.back().result.point = point;
+    slots_.back().result.variant = variant;
+    return seq;
+  }
+
+  // True if the state need not be checked any more.
+  bool cancelled(uint64_t seq) const {
+    std::lock_guard lock(mu_);
+    return stop_ && first_fail_ && seq > *first_fail_;
+  }
+  bool stop_requested() const {
+    std::lock_guard lock(mu_);
+    return stop_ && first_fail_.has_value();
+  }
+
+  void finish(uint64_t seq, Verdict verdict, std::string output, double seconds) {
+    std::lock_guard lock(mu_);
+    Slot& slot = slots_.at(seq);
+    slot.done = true;
+    slot.checked = true;
+    slot.result.verdict = verdict;
+    slot.result.output = std::move(output);
+    slot.result.seconds = seconds;
+    if (verdict != Verdict::kPass && (!first_fail_ || seq < *first_fail_)) first_fail_ = seq;
+    emit_ready();
+  }
+  void skip(uint64_t seq) {
+    std::lock_guard lock(mu_);
+    slots_.at(seq).done = true;
+    emit_ready();
+  }
+
+  std::vector<StateResult> results() const {
+    std::lock_guard lock(mu_);
+    std::vector<StateResult> out;
+    for (const Slot& s : slots_) {
+      if (s.checked && !(stop_ && first_fail_ && s.result.seq > *first_fail_)) out.push_back(s.result);
+    }
+    return out;
+  }
+  uint64_t done() const {
+    std::lock_guard lock(mu_);
+    return emitted_;
+  }
+
+ private:
+  struct Slot {
+    StateResult result;
+    bool done = false;
+    bool checked = false;
+  };
+
+  void emit_ready() {
+    while (emitted_ < slots_.size() && slots_[emitted_].done) {
+      const Slot& s = slots_[emitted_++];
+      bool after_stop = stop_ && first_fail_ && s.result.seq > *first_fail_;
+      if (s.checked && !after_stop && o_.on_result) o_.on_result(s.result);
+    }
+  }
+
+  mutable std::mutex mu_;
+  bool stop_;
+  const CheckerOptions& o_;
+  std::deque<Slot> slots_;
+  uint64_t emitted_ = 0;
+  std::optional<uint64_t> first_fail_;
+};
+
+struct StopReplay {};
+
+class Run {
+ public:
+  Run(const CheckerOptions& o, const replay::LogSession& session, ViewFactory& factory, const std::string& workdir)
+      : o_(o), session_(session), index_(session.index()), factory_(factory), workdir_(workdir),
+        queue_(std::max<size_t>(4, 2 * o.jobs)), board_(o.stop_at_first_failure, o),
+        hasher_(session.source(), session.index()) {}
+
+  void execute(const std::vector<CrashPoint>& points, RunSummary& summary) {
+    plan(points);
+    std::vector<std::thread> workers;
+    for (unsigned w = 0; w < std::max(1U, o_.jobs); ++w) workers.emplace_back([this, w] { work(w); });
+    auto t0 = Clock::now();
+    try {
+      replay(points);
+    } catch (const StopReplay&) {
+      summary.stopped_early = true;
+    } catch (...) {
+      queue_.close();
+      for (std::thread& t : workers) t.join();
+      throw;
+    }
+    summary.replay_seconds = seconds_since(t0);
+    base_views_.clear();
+    queue_.close();
+    for (std::thread& t : workers) t.join();
+    summary.duplicates_skipped = duplicates_;
+    summary.capped_points = capped_;
+    if (board_.stop_requested()) summary.stopped_early = true;
+  }
+
+  std::vector<StateResult> results() const { return board_.results(); }
+
+ private:
+  // Which entries need a view: the points, and the epoch bases of points
+  // whose variants are checked (key base+1; 0 is the empty disk).
+  void plan(const std::vector<CrashPoint>& points) {
+    for (const CrashPoint& p : points) {
+      point_at_[p.entry] = &p;
+      if (!o_.beyond.enabled() && !o_.skip_duplicates) continue;
+      auto epoch = std::make_shared<const Epoch>(epoch_of(index_, p.entry));
+      epochs_[p.entry] = epoch;
+      if (o_.beyond.enabled()) ++base_users_[epoch->base ? *epoch->base + 1 : 0];
+    }
+  }
+
+  bool needs_view(uint64_t entry) const {
+    return point_at_.count(entry) != 0 || base_users_.count(entry + 1) != 0;
+  }
+
+  void replay(const std::vector<CrashPoint>& points) {
+    if (points.empty()) return;
+    if (base_users_.count(0) != 0) base_views_[0] = factory_.take();
+    replay::ReplayTarget target(factory_.replay_path());
+    replay::ReplayOptions ro;
+    ro.is_checkpoint = [this](uint64_t entry, const lw::IndexedEntry&) { return needs_view(entry); };
+    ro.on_checkpoint = [this](uint64_t entry) { at_checkpoint(entry); };
+    session_.replay(target, 0, points.back().entry, ro);
+  }
+
+  void at_checkpoint(uint64_t entry) {
+    if (board_.stop_requested()) throw StopReplay{};
+    if (base_users_.count(entry + 1) != 0) base_views_[entry + 1] = factory_.take();
+    auto it = point_at_.find(entry);
+    if (it != point_at_.end()) dispatch(*it->second);
+  }
+
+  void dispatch(const CrashPoint& p) {
+    std::shared_ptr<const Epoch> epoch;
+    if (auto e = epochs_.find(p.entry); e != epochs_.end()) epoch = e->second;
+    if (!is_duplicate(epoch.get(), StateVariant{}, o_.skip_duplicates)) {
+      Job job{board_.reserve(p, {}), p, {}, std::shared_ptr<View>(factory_.take()), epoch};
+      queue_.push(std::move(job));
+    }
+    if (!o_.beyond.enabled()) return;
+    uint64_t key = epoch->base ? *epoch->base + 1 : 0;
+    std::shared_ptr<View> base = base_views_.at(key);
+    if (--base_users_[key] == 0) {
+      base_users_.erase(key);
+      base_views_.erase(key);
+    }
+    bool capped = false;
+    for (StateVariant& v : enumerate_variants(*epoch, index_, o_.beyond, &capped)) {
+      if (is_duplicate(epoch.get(), v, true)) continue;
+      queue_.push(Job{board_.reserve(p, v), p, v, base, epoch});
+    }
+    if (capped) ++capped_;
+  }
+
+  // Remembers the state's content hash; true if it was seen before (and
+  // duplicates are to be skipped).
+  bool is_duplicate(const Epoch* epoch, const StateVariant& v, bool skip) {
+    if (epoch == nullptr) return false;
+    std::optional<uint64_t> h = hasher_.hash(*epoch, v);
+    if (!h) return false;
+    bool seen = !seen_hashes_.insert(*h).second;
+    if (seen && skip) {
+      ++duplicates_;
+      return true;
+    }
+    return false;
+  }
+
+  void work(unsigned worker) {
+    std::string mnt = workdir_ + "/mnt-" + std::to_string(worker);
+    fs::create_directories(mnt);
+    while (std::optional<Job> job = queue_.pop()) {
+      if (board_.cancelled(job->seq)) {
+        board_.skip(job->seq);
+        continue;
+      }
+      auto t0 = Clock::now();
+      try {
+        CheckOutcome out = check_one(*job, mnt);
+        board_.finish(job->seq, out.passed ? Verdict::kPass : Verdict::kFail, std::move(out.output), seconds_since(t0));
+      } catch (const std::exception& err) {
+        board_.finish(job->seq, Verdict::kError, err.what(), seconds_since(t0));
+      }
+      if (o_.on_progress) o_.on_progress(board_.done(), total_hint());
+    }
+  }
+
+  uint64_t total_hint() const { return point_at_.size(); }
+
+  CheckOutcome check_one(Job& job, const std::string& mnt) {
+    std::unique_ptr<View> own;
+    const View* view = job.view.get();
+    if (!job.variant.is_prefix()) {
+      own = factory_.clone(*job.view);
+      apply_variant(own->path(), session_.source(), index_, *job.epoch, job.variant);
+      view = own.get();
+    }
+    std::optional<LoopDevice> loop;
+    CheckTarget target{"", view->path(), mnt};
+    if (view->is_block_device()) {
+      target.device = view->path();
+    } else if (o_.check->needs_block_device()) {
+      loop.emplace(view->path());
+      target.device = loop->path();
+    }
+    CheckOutcome out = o_.check->run(target);
+    job.view.reset();  // a prefix view goes as soon as its check is done
+    return out;
+  }
+
+  const CheckerOptions& o_;
+  const replay::LogSession& session_;
+  const lw::LogIndex& index_;
+  ViewFactory& factory_;
+  std::string workdir_;
+  JobQueue queue_;
+  ResultBoard board_;
+  StateHasher hasher_;
+  std::map<uint64_t, const CrashPoint*> point_at_;
+  std::map<uint64_t, std::shared_ptr<const Epoch>> epochs_;
+  std::map<uint64_t, unsigned> base_users_;
+  std::map<uint64_t, std::shared_ptr<View>> base_views_;
+  std::set<uint64_t> seen_hashes_;
+  uint64_t duplicates_ = 0;
+  uint64_t capped_ = 0;
+};
+
+uint64_t resolve_start(const CheckerOptions& o, const replay::LogSession& s, std::vector<std::string>& notes) {
+  if (o.start_entry) return *o.start_entry;
+  std::string mark = o.start_mark.value_or("mkfs");
+  if (auto e = s.find_mark(mark)) return *e;
+  if (o.start_mark) throw CheckerError("no mark '" + mark + "' in the log");
+  notes.push_back("no mark 'mkfs' in the log: checking from entry 0");
+  return 0;
+}
+
+uint64_t resolve_end(const CheckerOptions& o, const replay::LogSession& s) {
+  if (o.end_entry) return *o.end_entry;
+  if (o.end_mark) {
+    if (auto e = s.find_mark(*o.end_mark)) return *e;
+    throw CheckerError("no mark '" + *o.end_mark + "' in the log");
+  }
+  if (s.entry_count() == 0) return 0;
+  return s.entry_count() - 1;
+}
+
+// Replays [0, last] onto a new sparse image `path` of `size` bytes.
+void build_prefix_image(const replay::LogSession& s, const std::string& path, uint64_t size,
+                        std::optional<uint64_t> last) {
+  std::error_code ec;
+  fs::remove(path, ec);
+  create_image(path, size);
+  if (!last) return;
+  replay::ReplayTarget target(path);
+  s.replay(target, 0, *last, {});
+  target.sync();
+}
+
+// Keeps the crash images (before any recovery) of the first failing state
+// and of the last good prefix point before it, and diffs them.
+FirstFailure keep_evidence(const CheckerOptions& o, const replay::LogSession& s, const std::vector<StateResult>& results,
+                           const StateResult& fail, uint64_t image_size, uint64_t start) {
+  FirstFailure ff;
+  ff.failing = fail;
+  for (const StateResult& r : results) {
+    if (r.seq >= fail.seq) break;
+    if (r.variant.is_prefix() && r.verdict == Verdict::kPass) ff.good_entry = r.point.entry;
+  }
+  if (ff.good_entry) {
+    auto it = std::find_if(results.begin(), results.end(),
+                           [&](const StateResult& r) { return r.point.entry == *ff.good_entry && r.variant.is_prefix(); });
+    ff.good_label = fmt::format("entry {} ({})", *ff.good_entry, it->point.kind());
+  } else {
+    ff.good_entry = start > 0 ? std::optional<uint64_t>(start - 1) : std::nullopt;
+    ff.good_label = ff.good_entry ? fmt::format("the start (entry {})", *ff.good_entry) : "the empty disk";
+  }
+  if (o.keep_dir.empty()) return ff;
+  fs::create_directories(o.keep_dir);
+  ff.good_image = fmt::format("{}/good-{}.img", o.keep_dir, ff.good_entry ? fmt::format("{}", *ff.good_entry) : "empty");
+  ff.fail_image = fmt::format("{}/fail-{}{}.img", o.keep_dir, fail.point.entry, fail.variant.is_prefix() ? "" : fmt::format("-state{}", fail.seq));
+  build_prefix_image(s, ff.good_image, image_size, ff.good_entry);
+  Epoch epoch = epoch_of(s.index(), fail.point.entry);
+  if (fail.variant.is_prefix()) {
+    build_prefix_image(s, ff.fail_image, image_size, fail.point.entry);
+  } else {
+    build_prefix_image(s, ff.fail_image, image_size, epoch.base);
+    apply_variant(ff.fail_image, s.source(), s.index(), epoch, fail.variant);
+  }
+  uint64_t from = ff.good_entry ? *ff.good_entry + 1 : 0;
+  if (epoch.base) from = std::min(from, *epoch.base + 1);
+  std::vector<uint64_t> candidates;
+  for (uint64_t e = from; e <= fail.point.entry; ++e) candidates.push_back(e);
+  ff.diff = diff_images(ff.good_image, ff.fail_image, s.index(), candidates);
+  return ff;
+}
+
+}  // namespace
+
+RunResult run_checks(const CheckerOptions& o) {
+  if (o.check == nullptr) throw CheckerError("no check given");
+  auto t0 = Clock::now();
+  RunResult result;
+  replay::LogSession session(o.log);
+  const lw::LogIndex& index = session.index();
+  if (index.tail_error()) {
+    result.notes.push_back(fmt::format("the log has a bad entry: checking the {} entries before it ({})", index.size(),
+                                       index.tail_error()->error().what()));
+  }
+  uint64_t start = resolve_start(o, session, result.notes);
+  uint64_t end = resolve_end(o, session);
+  std::vector<CrashPoint> points = select_points(index, start, end, o.points);
+  uint64_t image_size = o.image_size.value_or(highest_write_end(index));
+  if (o.target && is_block_device(*o.target)) image_size = 0;
+
+  ViewSetup views = make_views(o, image_size, result.notes);
+  RunSummary& sum = result.summary;
+  sum.start_entry = start;
+  sum.end_entry = end;
+  sum.points = points.size();
+  sum.view = view_kind_name(views.factory->kind());
+  sum.check = o.check->name();
+  sum.jobs = std::max(1U, o.jobs);
+  {
+    Run run(o, session, *views.factory, views.work->path());
+    run.execute(points, sum);
+    result.results = run.results();
+  }
+  for (const StateResult& r : result.results) {
+    ++sum.states;
+    if (r.verdict == Verdict::kPass) ++sum.passed;
+    if (r.verdict == Verdict::kFail) ++sum.failed;
+    if (r.verdict == Verdict::kError) ++sum.errors;
+  }
+  auto fail = std::find_if(result.results.begin(), result.results.end(),
+                           [](const StateResult& r) { return r.verdict != Verdict::kPass; });
+  views.reset();  // unmount the scratch before building kept images elsewhere
+  if (fail != result.results.end()) {
+    uint64_t size = image_size != 0 ? image_size : highest_write_end(index);
+    result.first_failure = keep_evidence(o, session, result.results, *fail, size, start);
+  }
+  sum.wall_seconds = seconds_since(t0);
+  return result;
+}
+
+}  // namespace bb::checker

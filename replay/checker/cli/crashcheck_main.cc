@@ -1,0 +1,250 @@
+// bb-crashcheck: checks a filesystem at every crash point of a dm-log-writes
+// log, replaying the log once. See docs/bb-crashcheck.md.
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "checker/check.h"
+#include "checker/checker.h"
+#include "checker/checker_error.h"
+#include "checker/report.h"
+#include "engine/progress.h"
+#include "engine/replay_error.h"
+#include "format/log_error.h"
+
+namespace po = boost::program_options;
+using namespace bb::checker;
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: bb-crashcheck --log LOG (--fs ext4|xfs|btrfs | --check-cmd CMD) [options]
+
+Replays a dm-log-writes log once, from entry 0, and at every crash point
+(by default every FUA after the 'mkfs' mark) checks the filesystem on a
+private copy-on-write view of the replayed disk, several checks at a time,
+while the replay goes on. Results are printed in log order.
+
+Exit status: 0 every state passed, 1 a state failed, 2 usage or set-up error.
+)";
+
+constexpr const char* kExamples = R"(
+Check profiles (steps run on the view's block device, in this order):
+  ext4:  mount; umount; e2fsck -fn
+  xfs:   mount -o nouuid; umount; xfs_repair -n   (xfs_repair refuses a dirty log)
+  btrfs: btrfs check --readonly; mount; umount; btrfs check --readonly
+--check-cmd runs a shell command: {dev} is a block device (a loop device on
+the view), {image} the view itself, {mnt} an empty directory; exit 0 passes.
+
+Examples:
+  bb-crashcheck --log log.img --fs ext4
+  bb-crashcheck --log /dev/vdb --fs xfs --points fua,mark --jobs 4 --junit results.xml
+  bb-crashcheck --log log.img --fs btrfs --stop-at-first-failure --keep-dir /tmp/evidence
+  bb-crashcheck --log log.img --check-cmd 'fsck.ext4 -fn {dev}' --start-entry 0 --points every=100
+  bb-crashcheck --log log.img --fs ext4 --points fua,flush --drop 2 --torn --json
+  bb-crashcheck --log log.img --fs ext4 --target /dev/vdc --view dm-snapshot
+)";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+uint64_t parse_u64(const std::string& text, const char* option) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    throw UsageError(fmt::format("--{}: '{}' is not a number", option, text));
+  }
+  return v;
+}
+
+// Sizes like 512M, 1G, 1048576.
+uint64_t parse_size(std::string text) {
+  uint64_t mult = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'K': case 'k': mult = 1ULL << 10; break;
+      case 'M': case 'm': mult = 1ULL << 20; break;
+      case 'G': case 'g': mult = 1ULL << 30; break;
+      case 'T': case 't': mult = 1ULL << 40; break;
+      default: break;
+    }
+    if (mult != 1) text.pop_back();
+  }
+  return parse_u64(text, "size") * mult;
+}
+
+ViewKind parse_view(const std::string& v) {
+  if (v == "reflink") return ViewKind::kReflink;
+  if (v == "copy") return ViewKind::kCopy;
+  if (v == "dm-snapshot") return ViewKind::kDmSnapshot;
+  throw UsageError("--view: '" + v + "' is not auto, reflink, copy or dm-snapshot");
+}
+
+struct Cli {
+  CheckerOptions options;
+  std::unique_ptr<Check> check;
+  bool json = false;
+  bool quiet = false;
+  bool progress = true;
+  std::string junit;
+};
+
+po::options_description describe() {
+  po::options_description d("Options");
+  d.add_options()
+      ("log", po::value<std::string>()->value_name("LOG"), "log file or device (required)")
+      ("fs", po::value<std::string>()->value_name("FS"), "built-in check profile: ext4, xfs or btrfs")
+      ("check-cmd", po::value<std::string>()->value_name("CMD"), "check with a shell command ({dev}, {image}, {mnt})")
+      ("points", po::value<std::string>()->value_name("LIST")->default_value("fua"),
+       "crash points: comma list of fua, flush, mark, every=N, entry numbers")
+      ("start-mark", po::value<std::string>()->value_name("MARK"), "first crash point at or after this mark (default: mkfs, if present)")
+      ("start-entry", po::value<std::string>()->value_name("N"), "first crash point at or after entry N")
+      ("end-mark", po::value<std::string>()->value_name("MARK"), "last crash point at or before this mark")
+      ("end-entry", po::value<std::string>()->value_name("N"), "last crash point at or before entry N")
+      ("target", po::value<std::string>()->value_name("PATH"), "replay onto this existing image file or block device (must read as zeroes)")
+      ("size", po::value<std::string>()->value_name("BYTES"), "size of the replay image (default: end of the highest write; K/M/G suffixes)")
+      ("view", po::value<std::string>()->value_name("KIND")->default_value("auto"), "auto, reflink, copy or dm-snapshot")
+      ("workdir", po::value<std::string>()->value_name("DIR"), "where the work directory goes (default /dev/shm, else /var/tmp)")
+      ("jobs,j", po::value<unsigned>()->value_name("N"), "checks run side by side (default: number of cores)")
+      ("stop-at-first-failure", "stop replaying and checking after the first failing state")
+      ("keep-dir", po::value<std::string>()->value_name("DIR")->default_value("crashcheck-failure"),
+       "where the first failure's and the last good point's images go ('' keeps none)")
+      ("drop", po::value<unsigned>()->value_name("K"), "beyond prefixes: also every state with 1..K unflushed writes dropped")
+      ("random-subsets", po::value<unsigned>()->value_name("N"), "beyond prefixes: also N random subsets of the unflushed writes")
+      ("seed", po::value<uint64_t>()->value_name("S")->default_value(1), "seed for --random-subsets")
+      ("torn", "beyond prefixes: also torn multi-sector writes (a sector-aligned prefix lands)")
+      ("max-states-per-point", po::value<unsigned>()->value_name("N")->default_value(256), "bound on extra states per point")
+      ("skip-duplicates", "also skip prefix states identical to an already checked state")
+      ("timeout", po::value<unsigned>()->value_name("SEC")->default_value(600), "time limit per check step")
+      ("json", "print the report as JSON")
+      ("junit", po::value<std::string>()->value_name("FILE"), "also write a JUnit XML report")
+      ("verbose,v", "print every check's output, not only failures'")
+      ("quiet,q", "print only failures and the summary")
+      ("no-progress", "never show a progress bar")
+      ("print-profile", po::value<std::string>()->value_name("FS"), "print a profile's steps and exit")
+      ("help,h", "show this help");
+  return d;
+}
+
+Cli parse(int argc, char** argv, bool& exit_now) {
+  po::options_description d = describe();
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, d), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  exit_now = false;
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n" << d << kExamples;
+    exit_now = true;
+    return {};
+  }
+  if (vm.count("print-profile")) {
+    for (const std::string& s : profile_steps(vm["print-profile"].as<std::string>())) std::cout << s << "\n";
+    exit_now = true;
+    return {};
+  }
+  Cli c;
+  auto str = [&](const char* k) -> std::optional<std::string> {
+    if (!vm.count(k)) return std::nullopt;
+    return vm[k].as<std::string>();
+  };
+  if (!str("log")) throw UsageError("--log is required");
+  if (str("fs").has_value() == str("check-cmd").has_value()) throw UsageError("give exactly one of --fs and --check-cmd");
+  std::chrono::seconds timeout(vm["timeout"].as<unsigned>());
+  c.check = str("fs") ? make_profile_check(*str("fs"), timeout) : make_command_check(*str("check-cmd"), timeout);
+  CheckerOptions& o = c.options;
+  o.log = *str("log");
+  o.check = c.check.get();
+  o.points = PointSelection::parse(vm["points"].as<std::string>());
+  if (str("start-mark") && str("start-entry")) throw UsageError("give --start-mark or --start-entry, not both");
+  if (str("end-mark") && str("end-entry")) throw UsageError("give --end-mark or --end-entry, not both");
+  o.start_mark = str("start-mark");
+  if (auto v = str("start-entry")) o.start_entry = parse_u64(*v, "start-entry");
+  o.end_mark = str("end-mark");
+  if (auto v = str("end-entry")) o.end_entry = parse_u64(*v, "end-entry");
+  o.target = str("target");
+  if (auto v = str("size")) o.image_size = parse_size(*v);
+  if (std::string v = vm["view"].as<std::string>(); v != "auto") o.view = parse_view(v);
+  if (auto v = str("workdir")) o.workdir = *v;
+  o.jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>() : std::max(1U, std::thread::hardware_concurrency());
+  if (o.jobs == 0) throw UsageError("--jobs must be at least 1");
+  o.stop_at_first_failure = vm.count("stop-at-first-failure") != 0;
+  o.keep_dir = vm["keep-dir"].as<std::string>();
+  if (vm.count("drop")) o.beyond.drop_up_to = vm["drop"].as<unsigned>();
+  if (vm.count("random-subsets")) o.beyond.random_subsets = vm["random-subsets"].as<unsigned>();
+  o.beyond.seed = vm["seed"].as<uint64_t>();
+  o.beyond.torn = vm.count("torn") != 0;
+  o.beyond.max_states_per_point = vm["max-states-per-point"].as<unsigned>();
+  o.skip_duplicates = vm.count("skip-duplicates") != 0;
+  o.verbose = vm.count("verbose") != 0;
+  c.json = vm.count("json") != 0;
+  c.quiet = vm.count("quiet") != 0;
+  c.progress = vm.count("no-progress") == 0;
+  if (auto v = str("junit")) c.junit = *v;
+  return c;
+}
+
+int run(Cli& c) {
+  std::mutex out_mu;
+  std::unique_ptr<bb::replay::ProgressBar> bar;
+  bool show_bar = c.progress && bb::replay::ProgressBar::stderr_is_tty();
+  // On a terminal the bar owns the screen and results come after it;
+  // otherwise results stream as they are decided.
+  bool stream = !c.json && !show_bar;
+  if (!c.json && !c.quiet) std::cout << fmt::format("{:>8}  {:<18} {:<6} {:>9}\n", "entry", "kind", "result", "time");
+  c.options.on_result = [&](const StateResult& r) {
+    if (!stream || (c.quiet && r.verdict == Verdict::kPass)) return;
+    std::cout << format_result_line(r, c.options.verbose) << std::flush;
+  };
+  c.options.on_progress = [&](uint64_t done, uint64_t total) {
+    std::lock_guard lock(out_mu);
+    if (show_bar && !bar) bar = std::make_unique<bb::replay::ProgressBar>("checking", total, true);
+    if (bar) bar->update(done, 0);
+  };
+  RunResult r = run_checks(c.options);
+  bar.reset();
+  if (c.json) {
+    std::cout << format_json(r);
+  } else {
+    if (!stream) {
+      for (const StateResult& s : r.results) {
+        if (!c.quiet || s.verdict != Verdict::kPass) std::cout << format_result_line(s, c.options.verbose);
+      }
+    }
+    std::cout << format_summary(r);
+  }
+  if (!c.junit.empty()) {
+    std::ofstream f(c.junit);
+    f << format_junit(r, c.options.log);
+    if (!f) throw CheckerError("cannot write " + c.junit);
+  }
+  return r.summary.failed + r.summary.errors == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    bool exit_now = false;
+    Cli c = parse(argc, argv, exit_now);
+    if (exit_now) return 0;
+    return run(c);
+  } catch (const UsageError& e) {
+    std::cerr << "bb-crashcheck: " << e.what() << " (see --help)\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "bb-crashcheck: " << e.what() << "\n";
+    return 2;
+  }
+}

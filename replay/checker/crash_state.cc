@@ -1,0 +1,223 @@
+#include "checker/crash_state.h"
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "checker/checker_error.h"
+#include "format/log_checksum.h"
+#include "format/log_format.h"
+
+namespace bb::checker {
+namespace lw = bb::logwrites;
+
+namespace {
+
+bool is_data_write(const lw::IndexedEntry& e) {
+  return e.nr_sectors > 0 && (e.flags & (lw::kFlagDiscard | lw::kFlagMark)) == 0;
+}
+
+bool is_discard(const lw::IndexedEntry& e) { return (e.flags & lw::kFlagDiscard) != 0 && e.nr_sectors > 0; }
+
+// Sector counts at which a write of `n` sectors is torn: all of 1..n-1, or
+// seven evenly spaced ones for long writes.
+std::vector<uint64_t> tear_points(uint64_t n) {
+  constexpr uint64_t kTears = 7;
+  std::set<uint64_t> at;
+  if (n - 1 <= kTears) {
+    for (uint64_t k = 1; k < n; ++k) at.insert(k);
+  } else {
+    for (uint64_t i = 1; i <= kTears; ++i) at.insert(std::max<uint64_t>(1, i * n / (kTears + 1)));
+  }
+  return {at.begin(), at.end()};
+}
+
+// Calls visit(subset) for every k-subset of [0, n) in lexicographic order
+// until it returns false.
+template <typename Visit>
+bool for_each_subset(size_t n, size_t k, Visit&& visit) {
+  if (k == 0 || k > n) return true;
+  std::vector<size_t> idx(k);
+  for (size_t i = 0; i < k; ++i) idx[i] = i;
+  for (;;) {
+    if (!visit(idx)) return false;
+    size_t i = k;
+    while (i > 0 && idx[i - 1] == n - k + i - 1) --i;
+    if (i == 0) return true;
+    ++idx[i - 1];
+    for (size_t j = i; j < k; ++j) idx[j] = idx[j - 1] + 1;
+  }
+}
+
+}  // namespace
+
+std::string StateVariant::describe() const {
+  std::string s;
+  if (!dropped.empty()) s = "dropped " + fmt::format("{}", fmt::join(dropped, ", "));
+  if (torn) {
+    s += fmt::format("{}torn {} after {} sectors", s.empty() ? "" : "; ", torn->entry, torn->sectors_landed);
+  }
+  return s.empty() ? "prefix" : s;
+}
+
+Epoch epoch_of(const lw::LogIndex& index, uint64_t point) {
+  Epoch epoch;
+  epoch.point = point;
+  for (uint64_t i = point; i-- > 0;) {
+    if ((index.at(i).flags & lw::kFlagFlush) != 0) {
+      epoch.base = i;
+      break;
+    }
+  }
+  uint64_t first = epoch.base ? *epoch.base + 1 : 0;
+  for (uint64_t i = first; i <= point; ++i) {
+    epoch.entries.push_back(i);
+    const lw::IndexedEntry& e = index.at(i);
+    bool durable = (e.flags & lw::kFlagFua) != 0;
+    if ((is_data_write(e) && !durable) || is_discard(e)) epoch.unflushed.push_back(i);
+  }
+  return epoch;
+}
+
+std::vector<StateVariant> enumerate_variants(const Epoch& epoch, const lw::LogIndex& index,
+                                             const BeyondOptions& options, bool* capped) {
+  std::vector<StateVariant> out;
+  std::set<std::vector<uint64_t>> seen_drops;
+  *capped = false;
+  auto add = [&](StateVariant v) {
+    if (out.size() >= options.max_states_per_point) {
+      *capped = true;
+      return false;
+    }
+    if (v.torn || seen_drops.insert(v.dropped).second) out.push_back(std::move(v));
+    return true;
+  };
+  const std::vector<uint64_t>& u = epoch.unflushed;
+  for (size_t k = 1; k <= options.drop_up_to && k <= u.size(); ++k) {
+    bool more = for_each_subset(u.size(), k, [&](const std::vector<size_t>& idx) {
+      StateVariant v;
+      for (size_t i : idx) v.dropped.push_back(u[i]);
+      return add(std::move(v));
+    });
+    if (!more) return out;
+  }
+  if (options.random_subsets > 0 && !u.empty()) {
+    std::mt19937_64 rng(options.seed ^ (epoch.point * 0x9e3779b97f4a7c15ULL));
+    for (unsigned n = 0; n < options.random_subsets; ++n) {
+      StateVariant v;
+      for (uint64_t e : u) {
+        if ((rng() & 1) != 0) v.dropped.push_back(e);
+      }
+      if (!v.dropped.empty() && !add(std::move(v))) return out;
+    }
+  }
+  if (options.torn) {
+    for (uint64_t e : epoch.entries) {
+      const lw::IndexedEntry& ie = index.at(e);
+      bool volatile_write = std::find(u.begin(), u.end(), e) != u.end();
+      if (!is_data_write(ie) || ie.nr_sectors < 2 || (!volatile_write && e != epoch.point)) continue;
+      for (uint64_t k : tear_points(ie.nr_sectors)) {
+        if (!add(StateVariant{{}, TornWrite{e, k}})) return out;
+      }
+    }
+  }
+  return out;
+}
+
+const std::vector<uint64_t>& StateHasher::sector_hashes(uint64_t entry) {
+  if (auto it = cache_.find(entry); it != cache_.end()) return it->second;
+  if (cached_sectors_ > (8U << 20)) {  // bound the cache (64 MiB of hashes)
+    cache_.clear();
+    cached_sectors_ = 0;
+  }
+  const lw::IndexedEntry& e = index_.at(entry);
+  uint32_t ss = index_.sectorsize();
+  std::vector<uint8_t> data(e.nr_sectors * ss);
+  log_.read_exact(e.offset + ss, data);
+  std::vector<uint64_t> hashes(e.nr_sectors);
+  for (uint64_t s = 0; s < e.nr_sectors; ++s) {
+    lw::Fnv64 h;
+    h.add_words(std::span<const uint8_t>(data).subspan(s * ss, ss));
+    hashes[s] = h.value();
+  }
+  cached_sectors_ += e.nr_sectors;
+  return cache_.emplace(entry, std::move(hashes)).first->second;
+}
+
+std::optional<uint64_t> StateHasher::hash(const Epoch& epoch, const StateVariant& variant) {
+  uint64_t written = 0;
+  for (uint64_t e : epoch.entries) written += index_.at(e).nr_sectors;
+  if (written > kMaxHashedSectors) return std::nullopt;
+  std::vector<uint8_t> zero(index_.sectorsize());
+  lw::Fnv64 zh;
+  zh.add_words(zero);
+  std::map<uint64_t, uint64_t> final_content;
+  for (uint64_t e : epoch.entries) {
+    if (std::binary_search(variant.dropped.begin(), variant.dropped.end(), e)) continue;
+    const lw::IndexedEntry& ie = index_.at(e);
+    if (is_discard(ie)) {
+      for (uint64_t s = 0; s < ie.nr_sectors; ++s) final_content[ie.sector + s] = zh.value();
+    } else if (is_data_write(ie)) {
+      uint64_t n = variant.torn && variant.torn->entry == e ? variant.torn->sectors_landed : ie.nr_sectors;
+      const std::vector<uint64_t>& h = sector_hashes(e);
+      for (uint64_t s = 0; s < n; ++s) final_content[ie.sector + s] = h[s];
+    }
+  }
+  lw::Fnv64 h;
+  h.add_u64(epoch.base ? *epoch.base + 1 : 0);
+  for (const auto& [sector, content] : final_content) {
+    h.add_u64(sector);
+    h.add_u64(content);
+  }
+  return h.value();
+}
+
+void apply_variant(const std::string& path, const lw::LogSource& log, const lw::LogIndex& index, const Epoch& epoch,
+                   const StateVariant& variant) {
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) throw_errno("cannot open view " + path);
+  struct stat st {};
+  fstat(fd, &st);
+  bool block_device = S_ISBLK(st.st_mode);
+  uint32_t ss = index.sectorsize();
+  std::vector<uint8_t> data;
+  try {
+    for (uint64_t e : epoch.entries) {
+      if (std::binary_search(variant.dropped.begin(), variant.dropped.end(), e)) continue;
+      const lw::IndexedEntry& ie = index.at(e);
+      uint64_t offset = ie.sector * ss;
+      if (is_discard(ie)) {
+        uint64_t range[2] = {offset, ie.nr_sectors * ss};
+        int rc = block_device ? ioctl(fd, BLKZEROOUT, range)
+                              : fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                                          static_cast<off_t>(range[1]));
+        if (rc != 0) throw_errno(fmt::format("cannot zero entry {} on {}", e, path));
+        continue;
+      }
+      if (!is_data_write(ie)) continue;
+      uint64_t n = variant.torn && variant.torn->entry == e ? variant.torn->sectors_landed : ie.nr_sectors;
+      data.resize(n * ss);
+      log.read_exact(ie.offset + ss, data);
+      if (pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset)) != static_cast<ssize_t>(data.size())) {
+        throw_errno(fmt::format("cannot write entry {} to {}", e, path));
+      }
+    }
+    if (fsync(fd) != 0) throw_errno("cannot sync " + path);
+  } catch (...) {
+    close(fd);
+    throw;
+  }
+  close(fd);
+}
+
+}  // namespace bb::checker
