@@ -18,13 +18,14 @@
 #ifndef BB_LOG_FORMAT_H
 #define BB_LOG_FORMAT_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 
-#define BB_LOG_FLUSH_FLAG	(1 << 0)	/* REQ_PREFLUSH */
-#define BB_LOG_FUA_FLAG		(1 << 1)	/* REQ_FUA */
-#define BB_LOG_DISCARD_FLAG	(1 << 2)	/* REQ_OP_DISCARD, no data */
-#define BB_LOG_MARK_FLAG	(1 << 3)	/* "mark" message, text inline */
-#define BB_LOG_METADATA_FLAG	(1 << 4)	/* REQ_META */
+#define BB_LOG_FLUSH_FLAG	BIT(0)		/* REQ_PREFLUSH */
+#define BB_LOG_FUA_FLAG		BIT(1)		/* REQ_FUA */
+#define BB_LOG_DISCARD_FLAG	BIT(2)		/* REQ_OP_DISCARD, no data */
+#define BB_LOG_MARK_FLAG	BIT(3)		/* "mark" message, text inline */
+#define BB_LOG_METADATA_FLAG	BIT(4)		/* REQ_META */
 
 #define BB_LOG_VERSION		1ULL
 #define BB_LOG_MAGIC		0x6a736677736872ULL	/* "rhswfsj\0" on disk */

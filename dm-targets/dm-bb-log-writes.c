@@ -766,7 +766,7 @@ static int bblw_check_devices(struct dm_target *ti, struct bblw_ctx *lc)
 		return -EINVAL;
 	}
 	if (bdev_logical_block_size(lc->logdev->bdev) > lc->sectorsize) {
-		ti->error = "The log device's logical block size is larger than the data device's; use a log device with smaller blocks";
+		ti->error = "Log device blocks are larger than data device blocks";
 		return -EINVAL;
 	}
 	size = round_down(bdev_nr_sectors(lc->logdev->bdev), log_sector);
