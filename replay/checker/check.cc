@@ -129,7 +129,7 @@ class CommandCheck final : public Check {
 
   CheckOutcome run(const CheckTarget& target) const override {
     std::string cmd = replace_all(replace_all(command_, "{dev}", target.device), "{image}", target.image);
-    cmd = replace_all(cmd, "{mnt}", target.scratch);
+    cmd = replace_all(replace_all(cmd, "{mnt}", target.scratch), "{entry}", std::to_string(target.entry));
     ProcessResult r = run_process({"/bin/sh", "-c", cmd}, timeout_);
     CheckOutcome out{r.exit_status == 0 && !r.timed_out, "$ " + cmd + "\n" + r.output};
     if (r.timed_out) out.output += fmt::format("timed out after {} s\n", timeout_.count());

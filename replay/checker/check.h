@@ -11,8 +11,9 @@
 //          btrfs check accepts a dirty log tree but does not replay it),
 //          then mount (replays the fsync log tree), umount, and
 //          btrfs check --readonly again on the recovered state
-// and a user command (sh -c) with {dev} (a block device) and {image} (the
-// view itself: a file, or the device for device views) substituted.
+// and a user command (sh -c) with {dev} (a block device), {image} (the
+// view itself: a file, or the device for device views), {mnt} (an empty
+// directory) and {entry} (the crash point's entry number) substituted.
 // A step that fails ends the check: later steps do not run.
 #pragma once
 
@@ -28,6 +29,7 @@ struct CheckTarget {
   std::string device;  // block device of the view ("" if the check needs none)
   std::string image;   // the view's path (file or device)
   std::string scratch; // a private empty directory (mount point)
+  uint64_t entry = 0;  // the crash point
 };
 
 struct CheckOutcome {

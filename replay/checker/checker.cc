@@ -413,7 +413,7 @@ class Run {
       view = own.get();
     }
     std::optional<LoopDevice> loop;
-    CheckTarget target{"", view->path(), mnt};
+    CheckTarget target{"", view->path(), mnt, job.point.entry};
     if (view->is_block_device()) {
       target.device = view->path();
     } else if (o_.check->needs_block_device()) {
@@ -504,7 +504,8 @@ FirstFailure keep_evidence(const CheckerOptions& o, const replay::LogSession& s,
     apply_variant(ff.fail_image, s.source(), s.index(), epoch, fail.variant);
   }
   uint64_t from = ff.good_entry ? *ff.good_entry + 1 : 0;
-  if (epoch.base) from = std::min(from, *epoch.base + 1);
+  // A variant also differs in the epoch's writes it dropped or tore.
+  if (!fail.variant.is_prefix()) from = std::min<uint64_t>(from, epoch.base ? *epoch.base + 1 : 0);
   std::vector<uint64_t> candidates;
   for (uint64_t e = from; e <= fail.point.entry; ++e) candidates.push_back(e);
   ff.diff = diff_images(ff.good_image, ff.fail_image, s.index(), candidates);

@@ -41,7 +41,8 @@ Check profiles (steps run on the view's block device, in this order):
   xfs:   mount -o nouuid; umount; xfs_repair -n   (xfs_repair refuses a dirty log)
   btrfs: btrfs check --readonly; mount; umount; btrfs check --readonly
 --check-cmd runs a shell command: {dev} is a block device (a loop device on
-the view), {image} the view itself, {mnt} an empty directory; exit 0 passes.
+the view), {image} the view itself, {mnt} an empty directory, {entry} the
+crash point's entry number; exit 0 passes.
 
 Examples:
   bb-crashcheck --log log.img --fs ext4
@@ -102,7 +103,7 @@ po::options_description describe() {
   d.add_options()
       ("log", po::value<std::string>()->value_name("LOG"), "log file or device (required)")
       ("fs", po::value<std::string>()->value_name("FS"), "built-in check profile: ext4, xfs or btrfs")
-      ("check-cmd", po::value<std::string>()->value_name("CMD"), "check with a shell command ({dev}, {image}, {mnt})")
+      ("check-cmd", po::value<std::string>()->value_name("CMD"), "check with a shell command ({dev}, {image}, {mnt}, {entry})")
       ("points", po::value<std::string>()->value_name("LIST")->default_value("fua"),
        "crash points: comma list of fua, flush, mark, every=N, entry numbers")
       ("start-mark", po::value<std::string>()->value_name("MARK"), "first crash point at or after this mark (default: mkfs, if present)")

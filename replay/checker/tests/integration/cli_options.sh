@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# bb-crashcheck's command line: --help with examples, usage errors exit 2,
+# --print-profile, a user command with placeholders on a synthetic log,
+# exit 1 on a failing point, JSON output.
+set -euo pipefail
+: "${BB_BIN:?}" "${LOG_BUILDER:?}"
+cc=$BB_BIN/bb-crashcheck
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$cc" --help | grep -q '^Examples:'
+"$cc" --help | grep -q -- '--stop-at-first-failure'
+for bad in "" "--log x" "--log x --fs ext4 --check-cmd true" "--log x --fs ntfs" "--bogus" \
+	"--log x --fs ext4 --points fua,nope" "--log $work/missing --fs ext4"; do
+	rc=0
+	# shellcheck disable=SC2086
+	"$cc" $bad >/dev/null 2>"$work/err" || rc=$?
+	[ "$rc" = 2 ] || { echo "'$bad' exited $rc, expected 2"; cat "$work/err"; exit 1; }
+	grep -q '^bb-crashcheck: ' "$work/err"
+done
+[ "$("$cc" --print-profile xfs | head -n1)" = "mount -t xfs -o nouuid {dev} {mnt}" ]
+"$cc" --print-profile btrfs | grep -c 'btrfs check --readonly' | grep -qx 2
+
+printf 'write 0 8 0x00\nflush\nmark mkfs\nwrite 8 8 0x11 fua\nwrite 16 8 0x22\nflush\nwrite 24 8 0x33 fua\n' |
+	"$LOG_BUILDER" --out "$work/log"
+out=$("$cc" --log "$work/log" --check-cmd 'test -f {image} && echo entry={entry}' --view copy --workdir "$work" -v)
+grep -q 'entry=3' <<<"$out"
+grep -q 'entry=6' <<<"$out"
+grep -q 'summary: 2 points, 2 states checked: 2 passed' <<<"$out"
+rc=0
+"$cc" --log "$work/log" --check-cmd '[ {entry} != 6 ]' --view copy --workdir "$work" --keep-dir "$work/keep" \
+	--json >"$work/out.json" || rc=$?
+[ "$rc" = 1 ]
+grep -q '"first_failure":{"result":{"entry":6' "$work/out.json"
+[ -f "$work/keep/fail-6.img" ] && [ -f "$work/keep/good-3.img" ]
+echo OK
