@@ -198,13 +198,13 @@ static void bblw_stop(struct bblw_ctx *lc, enum bblw_stop reason, int err)
 
 	switch (reason) {
 	case BBLW_STOP_FULL:
-		DMWARN("%s: log device full at entry %llu: it and later writes are %s",
+		DMWARN("%s: log device full at entry %llu: it and later writes %s",
 		       lc->name, entry, lc->error_on_full ?
-		       "failed with -ENOSPC" : "not logged");
+		       "fail with -ENOSPC" : "are not logged");
 		break;
 	case BBLW_STOP_LOG_ERROR:
-		DMERR("%s: log device write failed (error %d) near entry %llu; logging stopped",
-		      lc->name, err, entry);
+		DMERR("%s: log device write failed (error %d); logging stopped, the superblock keeps its last durable count of %llu entries",
+		      lc->name, err, READ_ONCE(lc->super_entries));
 		break;
 	case BBLW_STOP_NOMEM:
 		DMERR("%s: out of memory for log entry %llu; logging stopped",
@@ -407,7 +407,8 @@ static int bblw_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *erro
 		list_add_tail(&block->list, &lc->logging);
 	} else {
 		list_add_tail(&block->list, &lc->unflushed);
-		wake = false;
+		/* No flush will be logged any more: see bblw_next_block(). */
+		wake = lc->state != BBLW_LOGGING;
 	}
 	spin_unlock_irqrestore(&lc->lock, flags);
 	if (wake)
@@ -421,8 +422,11 @@ static struct bblw_block *bblw_next_block(struct bblw_ctx *lc)
 	struct bblw_block *block = NULL;
 
 	spin_lock_irq(&lc->lock);
-	/* Once logging failed nothing will flush these: drop them now. */
-	if (lc->state == BBLW_ERROR)
+	/*
+	 * Once logging stopped no flush will be logged to take these: log
+	 * them now if the log is full (they have their room), else drop them.
+	 */
+	if (lc->state != BBLW_LOGGING)
 		list_splice_tail_init(&lc->unflushed, &lc->logging);
 	if (!list_empty(&lc->logging)) {
 		block = list_first_entry(&lc->logging, struct bblw_block, list);
@@ -608,6 +612,17 @@ static void bblw_log_block(struct bblw_ctx *lc, struct bblw_block *block)
 		bblw_sync_super(lc);
 }
 
+static bool bblw_has_work(struct bblw_ctx *lc)
+{
+	enum bblw_state state = READ_ONCE(lc->state);
+
+	if (!list_empty_careful(&lc->logging))
+		return true;
+	if (state != BBLW_LOGGING && !list_empty_careful(&lc->unflushed))
+		return true;
+	return state == BBLW_FULL && lc->logged_entries != lc->super_entries;
+}
+
 /*
  * The log thread: writes queued blocks in order, one after another, and
  * rewrites the superblock when the queue runs dry. After kthread_stop() it
@@ -631,8 +646,7 @@ static int bblw_thread(void *arg)
 			bblw_sync_super(lc);
 		if (stopping)
 			break;
-		wait_event_idle(lc->wait, kthread_should_stop() ||
-				!list_empty_careful(&lc->logging));
+		wait_event_idle(lc->wait, kthread_should_stop() || bblw_has_work(lc));
 	}
 	return 0;
 }
