@@ -51,31 +51,12 @@ compare() {
 compare "$log" "$fs log"
 grep -q fail "$work/fast" && { echo "the recorded log already fails a check"; exit 1; }
 
-# Candidates: METADATA writes after the mkfs mark that no later entry
-# overwrites, latest first (so the corruption stays on the disk).
-dump=$work/dump
-"$REPLAY_LOG" --log "$log" --dump >"$dump"
-mkfs=$("$REPLAY_LOG" --log "$log" --find --end-mark mkfs | cut -d@ -f1)
-candidates=$(awk -v mkfs="$mkfs" '
-	{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
-	f["nr_sectors"] > 0 && f["flags"] !~ /DISCARD/ {
-		n = ++count; e[n] = f["entry"]; s[n] = f["sector"]; len[n] = f["nr_sectors"]; off[n] = f["offset"]
-		meta[n] = (f["flags"] ~ /METADATA/ && f["entry"] > mkfs)
-	}
-	END {
-		for (n = count; n >= 1; n--) {
-			over = 0
-			for (m = n + 1; m <= count; m++) if (s[m] < s[n] + len[n] && s[m] + len[m] > s[n]) { over = 1; break }
-			if (meta[n] && !over && printed++ < 6) print e[n], off[n], len[n]
-		}
-	}' "$dump")
-[ -n "$candidates" ] || { echo "no metadata write to corrupt"; exit 1; }
-sectorsize=$("$REPLAY_LOG" --log "$log" --stats | sed -n 's/^sectorsize: \([0-9]*\).*/\1/p')
+# Corrupt the last metadata write that stays on the disk; if no check
+# notices, the one before it, and so on.
 bad=$work/corrupt.img
-while read -r entry offset sectors; do
-	cp --sparse=always "$log" "$bad"
-	head -c $((sectors * sectorsize)) < <(yes "corrupted by compare_slow_loop.sh") |
-		dd of="$bad" bs=1 seek=$((offset + sectorsize)) conv=notrunc status=none
+for skip in 0 1 2 3 4 5; do
+	picked=$("$REPO/examples/corrupt-metadata-write.sh" "$log" "$bad" "$skip") || break
+	read -r entry sectors <<<"$picked"
 	if ! "$BB_BIN/bb-crashcheck" --log "$bad" --fs "$fs" "${size_args[@]}" --stop-at-first-failure -q \
 		--keep-dir "" --workdir "${WORK:-/dev/shm}" >/dev/null; then
 		echo "corrupting metadata entry $entry ($sectors sectors) makes a check fail"
@@ -84,6 +65,6 @@ while read -r entry offset sectors; do
 		exit 0
 	fi
 	echo "corrupting entry $entry changes no verdict; trying the next candidate"
-done <<<"$candidates"
+done
 echo "no corrupted metadata write made a check fail"
 exit 1

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Record a btrfs workload through a log-writes target, with marks.
+# disks: data:512M log:1G
+# modules: dm-log-writes
+# timeout: 240
+# BB_TARGET picks the target: the in-tree log-writes (default) or our
+# bb-log-writes once it is there. Every fsync below ends in a FUA, a crash
+# point the host's bb-crashcheck checks.
+set -e
+target=${BB_TARGET:-log-writes}
+size=$(blockdev --getsz "$DISK_data")
+step() { echo; echo "guest> $*"; }
+
+step "dmsetup create rec: $target over $DISK_data, logging to $DISK_log"
+dmsetup create rec --table "0 $size $target $DISK_data $DISK_log"
+step "mkfs.btrfs -q -f, then mark 'mkfs' (checking starts there)"
+mkfs.btrfs -q -f /dev/mapper/rec >/dev/null
+dmsetup message rec 0 mark mkfs
+step "mount; write, fsync, rename and delete files; mark each round"
+mount /dev/mapper/rec /mnt
+mkdir /mnt/dir
+for i in 1 2 3; do
+	dd if=/dev/urandom of=/mnt/file$i bs=64k count=$((i * 4)) conv=fsync 2>/dev/null
+	j=1
+	while [ $j -le 8 ]; do
+		echo "round $i note $j" >/mnt/dir/note-$i-$j
+		dd if=/dev/urandom of=/mnt/dir/note-$i-$j bs=4k count=$j conv=notrunc,fsync 2>/dev/null
+		j=$((j + 1))
+	done
+	mv /mnt/dir/note-$i-1 /mnt/dir/renamed-$i
+	rm /mnt/dir/note-$i-2
+	sync
+	dmsetup message rec 0 mark file$i
+done
+step "umount, then the target's status: <entries> <highest log sector>"
+umount /mnt
+dmsetup status rec
+dmsetup remove rec
+step "checksum of the data device, for the host to compare with a replay"
+sha256sum "$DISK_data" | cut -d' ' -f1 | tee "$RESULTS/data.sha256"
