@@ -203,7 +203,7 @@ static void bblw_stop(struct bblw_ctx *lc, enum bblw_stop reason, int err)
 		       "fail with -ENOSPC" : "are not logged");
 		break;
 	case BBLW_STOP_LOG_ERROR:
-		DMERR("%s: log device write failed (error %d); logging stopped at %llu durable entries",
+		DMERR("%s: log write failed (error %d); logging stopped at %llu durable entries",
 		      lc->name, err, READ_ONCE(lc->super_entries));
 		break;
 	case BBLW_STOP_NOMEM:

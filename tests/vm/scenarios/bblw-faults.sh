@@ -75,7 +75,7 @@ xfs_io -d -r -c "pread -q -v 128k 512" /dev/mapper/h | grep -q '53 53 53' || fai
 set -- $(status h)
 echo "status: $*"
 [ "$3" = error ] && [ "$6" = log_error ] || fail "status: $*"
-dmesg | grep -q 'log device write failed' || fail "no kernel log line"
+dmesg | grep -q 'log write failed' || fail "no kernel log line"
 dmsetup load lg --table "0 $logsz linear $DISK_log 0"
 dmsetup resume lg
 dmsetup remove h
