@@ -225,6 +225,10 @@ class ResultBoard {
     std::lock_guard lock(mu_);
     return stop_ && first_fail_.has_value();
   }
+  bool cancelled_any() const {
+    std::lock_guard lock(mu_);
+    return cancelled_any_;
+  }
 
   void finish(uint64_t seq, Verdict verdict, std::string output, double seconds) {
     std::lock_guard lock(mu_);
@@ -240,6 +244,7 @@ class ResultBoard {
   void skip(uint64_t seq) {
     std::lock_guard lock(mu_);
     slots_.at(seq).done = true;
+    cancelled_any_ = true;
     emit_ready();
   }
 
@@ -277,6 +282,7 @@ class ResultBoard {
   std::deque<Slot> slots_;
   uint64_t emitted_ = 0;
   std::optional<uint64_t> first_fail_;
+  bool cancelled_any_ = false;
 };
 
 struct StopReplay {};
@@ -308,7 +314,7 @@ class Run {
     for (std::thread& t : workers) t.join();
     summary.duplicates_skipped = duplicates_;
     summary.capped_points = capped_;
-    if (board_.stop_requested()) summary.stopped_early = true;
+    if (board_.cancelled_any()) summary.stopped_early = true;
   }
 
   std::vector<StateResult> results() const { return board_.results(); }
