@@ -1,0 +1,50 @@
+#!/bin/sh
+# Concurrency: fio with 4 jobs on bb-log-writes, buffered and direct, with
+# fsync and fdatasync, each job on its own quarter of the device. After
+# teardown, replaying the whole log onto a zeroed file gives the device.
+# disks: data:64M log:256M
+# modules: dm-mod
+# ours: dm-bb-log-writes
+# timeout: 300
+set -e
+size=$(blockdev --getsz "$DISK_data")
+dmsetup create cc --table "0 $size bb-log-writes $DISK_data $DISK_log"
+cat >/tmp/mix.fio <<FIO
+[global]
+filename=/dev/mapper/cc
+rw=randwrite
+bsrange=4k-64k
+size=16m
+offset_increment=16m
+io_size=12m
+randseed=42
+end_fsync=1
+[direct-fsync]
+direct=1
+ioengine=psync
+fsync=8
+[buffered-fdatasync]
+direct=0
+fdatasync=4
+[direct-fdatasync]
+direct=1
+ioengine=libaio
+iodepth=4
+fdatasync=16
+[buffered-fsync]
+direct=0
+fsync=32
+FIO
+fio --output=/tmp/fio.out /tmp/mix.fio
+grep -E 'WRITE:|err=' /tmp/fio.out | head -8
+dmsetup message cc 0 mark fio-done
+dmsetup status cc
+dmsetup remove cc
+blockdev --flushbufs "$DISK_data"
+want=$(sha256sum <"$DISK_data" | cut -d' ' -f1)
+truncate -s $((size * 512)) /tmp/replay
+replay-log --no-index --log "$DISK_log" --replay /tmp/replay --end-mark dm-log-writes-end
+got=$(sha256sum </tmp/replay | cut -d' ' -f1)
+replay-log --no-index --log "$DISK_log" --stats | head -20
+[ "$got" = "$want" ] || { echo "FAIL: replay to the end differs from the data device"; exit 1; }
+echo "replay to the end equals the data device"
