@@ -8,6 +8,7 @@ RegionState::RegionState(region_t count, SyncMode mode)
     : clean_(count, true),
       sync_(count, mode == SyncMode::nosync),
       recovering_(count, false),
+      clear_after_recovery_(count, false),
       sync_count_(mode == SyncMode::nosync ? count : 0) {}
 
 void RegionState::check(region_t region) const {
@@ -29,13 +30,25 @@ bool RegionState::in_sync(region_t region) const {
 void RegionState::mark(region_t region) {
   check(region);
   clean_.reset(region);
+  clear_after_recovery_.reset(region);
   touched_dirtied_ = true;
 }
 
+// The kernel's own mirror never clears a region it knows to be out of sync
+// except right before reporting its recovery. A userspace log can see it
+// happen: after a daemon restart the kernel's region hash may still think a
+// region is in sync that the log read back as dirty. Recording it clean
+// would let the next resume skip its resync, so the clear waits for the
+// recovery instead (invariant: NOSYNC never becomes CLEAN unrecovered).
 void RegionState::clear(region_t region) {
   check(region);
-  if (!flush_failed_) clean_.set(region);
   touched_cleaned_ = true;
+  if (flush_failed_) return;
+  if (sync_.test(region)) {
+    clean_.set(region);
+  } else {
+    clear_after_recovery_.set(region);
+  }
 }
 
 // Next out-of-sync region from the cursor that nobody is recovering yet.
@@ -59,6 +72,11 @@ std::optional<region_t> RegionState::next_resync_work() {
 void RegionState::set_sync(region_t region, bool in_sync) {
   check(region);
   recovering_.reset(region);
+  if (in_sync && clear_after_recovery_.test(region)) {
+    clear_after_recovery_.reset(region);
+    clean_.set(region);
+    touched_cleaned_ = true;
+  }
   if (in_sync && !sync_.test(region)) {
     sync_.set(region);
     ++sync_count_;
@@ -79,6 +97,7 @@ void RegionState::load_clean(const RegionBitset& clean) {
   sync_count_ = clean.popcount();
   sync_search_ = 0;
   recovering_.fill(false);
+  clear_after_recovery_.fill(false);
 }
 
 }  // namespace bb::dirtylog

@@ -24,6 +24,8 @@ class RegionState {
   [[nodiscard]] bool in_sync(region_t region) const;
   void mark(region_t region);
   // Ignored after a failed leg flush: then nothing may be recorded clean.
+  // A region out of sync is only recorded clean once it is recovered
+  // (set_sync true), so the next resume cannot mistake it for in sync.
   void clear(region_t region);
   std::optional<region_t> next_resync_work();
   void set_sync(region_t region, bool in_sync);
@@ -49,6 +51,7 @@ class RegionState {
   RegionBitset clean_;
   RegionBitset sync_;
   RegionBitset recovering_;
+  RegionBitset clear_after_recovery_;
   region_t sync_count_ = 0;
   region_t sync_search_ = 0;
   bool touched_dirtied_ = false;

@@ -110,11 +110,11 @@ std::vector<std::byte> RequestHandler::dispatch(const ulog::Request& request) {
   return data;
 }
 
-// CTR payload: "<length_sectors> <core|disk> <log params...>", NUL-terminated.
+// CTR payload: "<length_sectors> <core|disk> <log params...>". The kernel
+// sends it without the NUL when it constructs a log, and with one when it
+// reconnects to a restarted daemon; both are fine.
 void RequestHandler::construct(const ulog::Request& request) {
-  if (request.data.empty() || request.data.back() != std::byte{0}) {
-    throw Error(EINVAL, "DM_ULOG_CTR payload is not a NUL-terminated string");
-  }
+  if (request.data.empty()) throw Error(EINVAL, "DM_ULOG_CTR without a constructor string");
   const auto text = ulog::unpack_string(request.data);
   auto words = split_words(text);
   if (words.size() < 2) {
@@ -159,7 +159,11 @@ std::vector<std::byte> RequestHandler::operate(Served& served, const ulog::Reque
       log.flush();
       return {};
     case RequestType::mark_region:
+      // Durable before the answer: the kernel writes data once the FLUSH
+      // that follows succeeds, and if this daemon dies in between, the
+      // kernel resends only that FLUSH to the next daemon, never the marks.
       for (const auto region : regions_of(request)) log.mark_region(region);
+      log.flush();
       return {};
     case RequestType::clear_region:
       for (const auto region : regions_of(request)) log.clear_region(region);
@@ -182,12 +186,15 @@ std::vector<std::byte> RequestHandler::operate(Served& served, const ulog::Reque
     case RequestType::status_table:
       return ulog::pack_string(log.status(StatusType::table));
     case RequestType::is_remote_recovering: {
-      // One node: nobody else recovers. The hint lets the kernel skip the
-      // question below it, so it may only be the region count once every
-      // region is in sync.
+      // One node: nobody else recovers. The kernel skips this question for
+      // regions below the hint, and stops asking for resync work for good
+      // once the hint reaches the region count; it only resets the hint on
+      // its own resume, not when it reconnects to a restarted daemon. So
+      // the hint stays below the count: region_count - 1 when all are in
+      // sync (as cmirrord answers), else 0.
       const auto region = single_region(request);
       if (region >= log.region_count()) throw Error(EINVAL, fmt::format("region {} out of range", region));
-      const auto hint = log.get_sync_count() == log.region_count() ? log.region_count() : 0;
+      const auto hint = log.get_sync_count() == log.region_count() ? log.region_count() - 1 : 0;
       return answer({0U, hint});
     }
     case RequestType::ctr:

@@ -172,6 +172,23 @@ TEST_P(Conformance, RegionMarkedOutOfSyncIsResynced) {
   EXPECT_EQ(log->get_sync_count(), 16U);
 }
 
+// The kernel's recovery clears a region and then reports it in sync; a
+// clear of a region still out of sync must not make it look in sync.
+TEST_P(Conformance, OutOfSyncRegionIsCleanOnlyAfterRecovery) {
+  auto log = kind_->make(1024, {"64", "nosync"});
+  log->set_region_sync(4, false);
+  log->mark_region(4);
+  log->flush();
+  log->clear_region(4);
+  log->flush();
+  EXPECT_FALSE(log->is_clean(4));
+  EXPECT_EQ(log->get_resync_work(), region_t{4});
+  log->set_region_sync(4, true);
+  log->flush();
+  EXPECT_TRUE(log->is_clean(4));
+  EXPECT_EQ(log->get_sync_count(), 16U);
+}
+
 TEST_P(Conformance, RegionOutOfRangeIsEinval) {
   auto log = kind_->make(1024, {"64"});
   EXPECT_EQ(errno_of([&] { log->is_clean(16); }), EINVAL);

@@ -67,7 +67,7 @@ TEST_F(RequestHandlerTest, ServesACoreLog) {
             (std::vector<std::uint64_t>{0, 0}));
   EXPECT_EQ(call(ulog::RequestType::set_region_sync, u64s({5, 1})).error, 0);
   EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::is_remote_recovering, u64s({5})).data),
-            (std::vector<std::uint64_t>{0, 16}));
+            (std::vector<std::uint64_t>{0, 15}));
   EXPECT_EQ(ulog::unpack_string(call(ulog::RequestType::status_info).data), "1 core");
   EXPECT_EQ(ulog::unpack_string(call(ulog::RequestType::status_table).data), "core 2 64 nosync ");
   EXPECT_EQ(call(ulog::RequestType::presuspend).error, 0);
@@ -86,6 +86,14 @@ TEST_F(RequestHandlerTest, LogLinesTellTheStory) {
   EXPECT_NE(lines_[1].find("resumed: 0/16 regions in sync"), std::string::npos) << lines_[1];
   EXPECT_NE(lines_[2].find("in sync: 16/16 regions"), std::string::npos) << lines_[2];
   EXPECT_NE(lines_[3].find("destroyed"), std::string::npos) << lines_[3];
+}
+
+TEST_F(RequestHandlerTest, ConstructorStringWithOrWithoutNul) {
+  auto unterminated = ulog::pack_string("1024 core 64");
+  unterminated.pop_back();
+  EXPECT_EQ(call(ulog::RequestType::ctr, unterminated).error, 0);
+  EXPECT_EQ(call(ulog::RequestType::ctr, ulog::pack_string("1024 core 64"), 9).error, 0);
+  EXPECT_EQ(handler_->log_count(), 2U);
 }
 
 TEST_F(RequestHandlerTest, LogsAreKeyedByUuidAndLuid) {
@@ -124,8 +132,7 @@ TEST_F(RequestHandlerTest, BadConstructorsAreEinval) {
                           "1024 core 64 sometimes", "1024 disk"}) {
     EXPECT_EQ(call(ulog::RequestType::ctr, ulog::pack_string(ctr)).error, -EINVAL) << ctr;
   }
-  std::vector<std::byte> unterminated{std::byte{'1'}, std::byte{' '}};
-  EXPECT_EQ(call(ulog::RequestType::ctr, unterminated).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::ctr, {}).error, -EINVAL);
   EXPECT_EQ(call(ulog::RequestType::ctr, ulog::pack_string("1024 disk /nonexistent 64")).error, -ENOENT);
   EXPECT_EQ(handler_->log_count(), 0U);
 }
@@ -174,6 +181,13 @@ TEST_F(RequestHandlerTest, RestartedDaemonKeepsDiskDirtyBits) {
   EXPECT_EQ(call(ulog::RequestType::in_sync, u64s({6})).error, -ESRCH);
   construct(ctr);
   ASSERT_EQ(call(ulog::RequestType::resume).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_sync_count).data)[0], 14U);
+  // The kernel still thinks region 6 in sync and clears it when its writes
+  // end; that must not survive a suspend and resume as "in sync".
+  call(ulog::RequestType::clear_region, u64s({6}));
+  call(ulog::RequestType::flush);
+  call(ulog::RequestType::postsuspend);
+  call(ulog::RequestType::resume);
   EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_sync_count).data)[0], 14U);
   EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_resync_work).data), (std::vector<std::uint64_t>{1, 6}));
   EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_resync_work).data), (std::vector<std::uint64_t>{1, 11}));

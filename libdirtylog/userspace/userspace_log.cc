@@ -43,7 +43,10 @@ UserspaceLog::UserspaceLog(const LogTarget& target, std::span<const std::string>
   daemon_args_.assign(rest.begin(), rest.end());
   const auto ctr = fmt::format("{} {}", target.length_sectors, fmt::join(daemon_args_, " "));
   if (ctr.size() + 1 > ulog::kMaxKernelPayload) throw Error(EINVAL, "userspace log constructor string too long");
-  send(ulog::RequestType::ctr, ulog::pack_string(ctr));
+  // Like the kernel's first CTR: the string's bytes without its NUL.
+  auto payload = ulog::pack_string(ctr);
+  payload.pop_back();
+  send(ulog::RequestType::ctr, payload);
   const auto region_size = send_for_u64(ulog::RequestType::get_region_size);
   if (region_size == 0 || region_size > UINT32_MAX) {
     throw Error(EINVAL, fmt::format("daemon answered an invalid region size {}", region_size));

@@ -55,6 +55,12 @@ sleep 4
 start_daemon
 echo "daemon restarted"
 wait $fio_pid
+# Regions dirty when the daemon died come back out of sync. The kernel's
+# userspace log stopped asking for resync work once it saw everything in
+# sync, and only its own resume makes it ask again: suspend and resume.
+dmsetup status um | tee "$RESULTS/after-restart-status.txt"
+dmsetup suspend um
+dmsetup resume um
 wait_sync um 180
 dmsetup status um | tee "$RESULTS/final-status.txt"
 dmsetup remove um
