@@ -233,7 +233,7 @@ int run_dump(const Args& a) {
   auto error = dump_log(*reader, stdout, format);
   std::fflush(stdout);
   note_scan_stop(reader->scan_stop(), reader->superblock().nr_entries);
-  if (error) throw *error;
+  if (error) throw LogError(*error);
   return 0;
 }
 

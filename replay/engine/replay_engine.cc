@@ -198,7 +198,7 @@ ReplayStats replay_entries(const bb::logwrites::LogReader& reader, const bb::log
   return applier.stats();
 }
 
-LogSession::LogSession(const std::string& log_path, SessionOptions options)
+LogSession::LogSession(const std::string& log_path, const SessionOptions& options)
     : source_(std::make_unique<bb::logwrites::FileLogSource>(log_path)),
       reader_(std::make_unique<bb::logwrites::LogReader>(*source_, options.reader)) {
   cached_ = bb::logwrites::load_or_build_index(*source_, *reader_, options.index);

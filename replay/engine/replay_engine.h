@@ -74,7 +74,7 @@ class LogSession {
  public:
   // Opens the log (file or block device), validates its superblock and
   // loads or builds its index. Throws LogError.
-  explicit LogSession(const std::string& log_path, SessionOptions options = {});
+  explicit LogSession(const std::string& log_path, const SessionOptions& options = {});
 
   const bb::logwrites::FileLogSource& source() const { return *source_; }
   const bb::logwrites::LogReader& reader() const { return *reader_; }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -93,7 +94,7 @@ void ReplayTarget::write_zeroes(uint64_t offset, uint64_t len) {
   }
   static const std::vector<uint8_t> zeroes(kZeroChunk, 0);
   while (len > 0) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(len, kZeroChunk));
+    auto n = static_cast<size_t>(std::min<uint64_t>(len, kZeroChunk));
     write(offset, std::span(zeroes).first(n));
     offset += n;
     len -= n;
@@ -103,8 +104,8 @@ void ReplayTarget::write_zeroes(uint64_t offset, uint64_t len) {
 ZeroMethod ReplayTarget::zero(uint64_t offset, uint64_t len) {
   if (len == 0) return method_;
   if (method_ == ZeroMethod::kBlkZeroout) {
-    uint64_t range[2] = {offset, len};
-    if (::ioctl(fd_.get(), BLKZEROOUT, range) == 0) return method_;
+    std::array<uint64_t, 2> range{offset, len};
+    if (::ioctl(fd_.get(), BLKZEROOUT, range.data()) == 0) return method_;
     if (!unsupported(errno)) {
       throw ReplayError(fmt::format("BLKZEROOUT on {} at byte {} length {} failed: {}", path_, offset, len,
                                     std::strerror(errno)));

@@ -80,13 +80,13 @@ TEST_P(ReplayFile, ReplaysEveryPrefixExactly) {
   std::ofstream(log_path, std::ios::binary)
       .write(reinterpret_cast<const char*>(sink.bytes().data()), static_cast<std::streamsize>(sink.bytes().size()));
   LogSession log(log_path.string(), no_cache());
-  const size_t target_size = 64 * ss;
+  const size_t target_size = size_t{64} * ss;
   for (uint64_t last : {0ULL, 5ULL, 41ULL, 42ULL, 43ULL}) {
     auto target_path = dir.path / "t.img";
     make_file(target_path, target_size, 0xee);
     ReplayTarget target(target_path.string());
     ReplayOptions opts;
-    opts.buffer_bytes = 3 * ss;  // tiny window: exercises refills and streaming
+    opts.buffer_bytes = size_t{3} * ss;  // tiny window: exercises refills and streaming
     log.replay(target, 0, last, opts);
     target.sync();
     EXPECT_EQ(read_file(target_path), model(sink.bytes(), target_size, last, 0xee)) << last;

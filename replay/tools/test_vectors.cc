@@ -66,7 +66,7 @@ std::vector<uint8_t> all_flags_512() {
   b.writer.raw_entry(EntryHeader{0, 0, kFlagFlush | kFlagFua, 0}, {}, {});
   b.writer.discard(0, 1ULL << 21);  // 1 GiB: far past any zeroing cap
   b.write(4, 1, 8, 0x20);           // a flag bit the kernel never writes
-  b.writer.mark(std::string(512 - 33, 'm'));  // longest mark a 512-byte log holds
+  b.writer.mark(std::string(size_t{512} - 33, 'm'));  // longest mark a 512-byte log holds
   b.writer.mark("odd \"mark\"\\");
   return b.done();
 }
@@ -110,7 +110,7 @@ std::vector<uint8_t> bad_second_entry(F bad) {
 std::vector<uint8_t> pattern_data(uint64_t sector, uint64_t nr_sectors, uint32_t sectorsize, uint8_t seed) {
   std::vector<uint8_t> data(nr_sectors * sectorsize);
   for (size_t i = 0; i < data.size(); ++i) {
-    data[i] = static_cast<uint8_t>(seed * 37 + sector * 13 + i * 7 + (i >> 9));
+    data[i] = static_cast<uint8_t>(uint64_t{seed} * 37 + sector * 13 + i * 7 + (i >> 9));
   }
   return data;
 }
@@ -168,7 +168,7 @@ std::vector<TestVector> make_test_vectors() {
 std::string dump_text(const std::vector<uint8_t>& log, bool scan_past_end) {
   char* buf = nullptr;
   size_t len = 0;
-  std::FILE* out = open_memstream(&buf, &len);
+  std::FILE* out = open_memstream(&buf, &len);  // NOLINT(cppcoreguidelines-owning-memory)
   if (out == nullptr) std::abort();
   MemoryLogSource source(log);
   try {
@@ -177,9 +177,9 @@ std::string dump_text(const std::vector<uint8_t>& log, bool scan_past_end) {
   } catch (const LogError& err) {
     dump_superblock_error(err, out, DumpFormat::kText);
   }
-  std::fclose(out);
+  std::fclose(out);  // NOLINT(cppcoreguidelines-owning-memory)
   std::string text(buf, len);
-  std::free(buf);  // NOLINT(cppcoreguidelines-no-malloc): open_memstream allocates with malloc
+  std::free(buf);  // NOLINT(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory): open_memstream mallocs
   return text;
 }
 
