@@ -15,10 +15,10 @@ now() { cut -d' ' -f1 /proc/uptime; }
 jobs() {
 	fio --output-format=json --output="$RESULTS/$1-$2-randwrite.json" --name=randwrite \
 		--filename="$3" --direct=1 --ioengine=libaio --iodepth=16 --rw=randwrite \
-		--bs=4k --size=64m --randseed=7 --end_fsync=1
+		--bs=4k --size=32m --randseed=7 --end_fsync=1
 	fio --output-format=json --output="$RESULTS/$1-$2-seqwrite.json" --name=seqwrite \
 		--filename="$3" --direct=1 --ioengine=libaio --iodepth=1 --rw=write \
-		--bs=1m --size=128m --end_fsync=1
+		--bs=1m --size=64m --end_fsync=1
 }
 
 for round in 1 2; do
