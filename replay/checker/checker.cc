@@ -260,6 +260,10 @@ class ResultBoard {
     std::lock_guard lock(mu_);
     return emitted_;
   }
+  uint64_t reserved() const {
+    std::lock_guard lock(mu_);
+    return slots_.size();
+  }
 
  private:
   struct Slot {
@@ -404,11 +408,16 @@ class Run {
       } catch (const std::exception& err) {
         board_.finish(job->seq, Verdict::kError, err.what(), seconds_since(t0));
       }
-      if (o_.on_progress) o_.on_progress(board_.done(), total_hint());
+      if (o_.on_progress) {
+        uint64_t done = board_.done();
+        o_.on_progress(done, std::max(done, total_hint()));
+      }
     }
   }
 
-  uint64_t total_hint() const { return point_at_.size(); }
+  // States to check: the points until beyond-prefix states are known; never
+  // less than what is done.
+  uint64_t total_hint() const { return std::max<uint64_t>(point_at_.size(), board_.reserved()); }
 
   CheckOutcome check_one(Job& job, const std::string& mnt) {
     std::unique_ptr<View> own;
@@ -427,7 +436,11 @@ class Run {
       target.device = loop->path();
     }
     CheckOutcome out = o_.check->run(target);
-    job.view.reset();  // a prefix view goes as soon as its check is done
+    // Views go as soon as their check is done; a clone before the view it
+    // was made from (a dm snapshot keeps its origin open).
+    loop.reset();
+    own.reset();
+    job.view.reset();
     return out;
   }
 

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "checker/checker_error.h"
 #include "checker/process.h"
 #include "checker/view_file.h"
@@ -33,9 +35,12 @@ void dm_create(const std::string& name, const std::string& table) {
   run_or_throw({"dmsetup", "create", name, "--table", table});
 }
 
+// Never throws (it runs in destructors); a failure is reported on stderr
+// because it leaves a device behind.
 void dm_remove(const std::string& name) {
   // A device udev or blkid still has open is busy for a moment: retry.
-  run_process({"dmsetup", "remove", "--retry", name});
+  ProcessResult r = run_process({"dmsetup", "remove", "--retry", name});
+  if (r.exit_status != 0) std::fprintf(stderr, "bb-crashcheck: cannot remove %s: %s", name.c_str(), r.output.c_str());
 }
 
 class DmSnapshotView final : public View {

@@ -23,7 +23,7 @@ umount /mnt
 dmsetup remove rec
 mkdir -p /tmp/ck
 bb-crashcheck --log "$DISK_log" --fs ext4 --target "$DISK_target" --view dm-snapshot --workdir /tmp/ck \
-	--torn --max-states-per-point 1 --jobs 2 --keep-dir "" --json >"$RESULTS/dm-snapshot.json"
+	--torn --max-states-per-point 1 --jobs 2 --keep-dir "" --no-progress --json >"$RESULTS/dm-snapshot.json"
 grep -o '"summary":{[^}]*}' "$RESULTS/dm-snapshot.json"
 grep -q '"view":"dm-snapshot"' "$RESULTS/dm-snapshot.json"
 # Views and the origin are gone afterwards.
