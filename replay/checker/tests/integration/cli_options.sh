@@ -8,8 +8,9 @@ cc=$BB_BIN/bb-crashcheck
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$cc" --help | grep -q '^Examples:'
-"$cc" --help | grep -q -- '--stop-at-first-failure'
+help=$("$cc" --help)
+grep -q '^Examples:' <<<"$help"
+grep -q -- '--stop-at-first-failure' <<<"$help"
 for bad in "" "--log x" "--log x --fs ext4 --check-cmd true" "--log x --fs ntfs" "--bogus" \
 	"--log x --fs ext4 --points fua,nope" "--log $work/missing --fs ext4"; do
 	rc=0
@@ -19,7 +20,7 @@ for bad in "" "--log x" "--log x --fs ext4 --check-cmd true" "--log x --fs ntfs"
 	grep -q '^bb-crashcheck: ' "$work/err"
 done
 [ "$("$cc" --print-profile xfs | head -n1)" = "mount -t xfs -o nouuid {dev} {mnt}" ]
-"$cc" --print-profile btrfs | grep -c 'btrfs check --readonly' | grep -qx 2
+[ "$("$cc" --print-profile btrfs | grep -c 'btrfs check --readonly')" = 2 ]
 
 printf 'write 0 8 0x00\nflush\nmark mkfs\nwrite 8 8 0x11 fua\nwrite 16 8 0x22\nflush\nwrite 24 8 0x33 fua\n' |
 	"$LOG_BUILDER" --out "$work/log"
