@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "format/log_format.h"
+
 namespace bb::logwrites {
 namespace {
 
@@ -41,9 +43,7 @@ void Fnv64::add_u64(uint64_t v) {
 void Fnv64::add_words(std::span<const uint8_t> bytes) {
   size_t i = 0;
   for (; i + 8 <= bytes.size(); i += 8) {
-    uint64_t w = 0;
-    for (size_t k = 0; k < 8; ++k) w |= uint64_t{bytes[i + k]} << (8 * k);
-    h_ ^= w;
+    h_ ^= load_le64(bytes, i);
     h_ *= 0x100000001b3ULL;
   }
   uint64_t w = 0;

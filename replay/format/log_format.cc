@@ -7,20 +7,6 @@
 
 namespace bb::logwrites {
 
-uint64_t load_le64(std::span<const uint8_t> bytes, size_t at) {
-  assert(bytes.size() >= at + 8);
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v |= uint64_t{bytes[at + i]} << (8 * i);
-  return v;
-}
-
-uint32_t load_le32(std::span<const uint8_t> bytes, size_t at) {
-  assert(bytes.size() >= at + 4);
-  uint32_t v = 0;
-  for (size_t i = 0; i < 4; ++i) v |= uint32_t{bytes[at + i]} << (8 * i);
-  return v;
-}
-
 void store_le64(std::span<uint8_t> bytes, size_t at, uint64_t value) {
   assert(bytes.size() >= at + 8);
   for (size_t i = 0; i < 8; ++i) bytes[at + i] = static_cast<uint8_t>(value >> (8 * i));

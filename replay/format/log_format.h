@@ -33,13 +33,23 @@
 // integrity check the format offers.
 #pragma once
 
+#include <bit>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
 
 namespace bb::logwrites {
+namespace detail {
+constexpr uint64_t byteswap64(uint64_t v) {
+  uint64_t r = 0;
+  for (int i = 0; i < 8; ++i) r = (r << 8) | ((v >> (8 * i)) & 0xff);
+  return r;
+}
+}  // namespace detail
 
 inline constexpr uint64_t kMagic = 0x6a736677736872ULL;
 inline constexpr uint64_t kVersion = 1;
@@ -84,8 +94,20 @@ struct EntryHeader {
   bool operator==(const EntryHeader&) const = default;
 };
 
-uint64_t load_le64(std::span<const uint8_t> bytes, size_t at);
-uint32_t load_le32(std::span<const uint8_t> bytes, size_t at);
+// Little-endian field access; `bytes` must hold at+8 (at+4) bytes.
+// Inline: the index loader calls these millions of times.
+inline uint64_t load_le64(std::span<const uint8_t> bytes, size_t at) {
+  assert(bytes.size() >= at + 8);
+  uint64_t v = 0;
+  std::memcpy(&v, bytes.data() + at, sizeof v);
+  return std::endian::native == std::endian::little ? v : detail::byteswap64(v);
+}
+inline uint32_t load_le32(std::span<const uint8_t> bytes, size_t at) {
+  assert(bytes.size() >= at + 4);
+  uint32_t v = 0;
+  for (size_t i = 0; i < 4; ++i) v |= uint32_t{bytes[at + i]} << (8 * i);
+  return v;
+}
 void store_le64(std::span<uint8_t> bytes, size_t at, uint64_t value);
 void store_le32(std::span<uint8_t> bytes, size_t at, uint32_t value);
 
