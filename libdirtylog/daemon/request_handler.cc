@@ -74,6 +74,12 @@ std::vector<std::byte> RequestHandler::handle(std::span<const std::byte> message
   } catch (const Error& e) {
     reply.error = -e.errno_value();
     reply.data.clear();
+    // The kernel stores the size of any answer as the size of its reply
+    // buffer, and retries after ESRCH with that same size: an empty answer
+    // would make the retried request fail with ENOSPC (and a failed
+    // IN_SYNC sends a write to the primary leg only, unrecorded). So an
+    // ESRCH answer is zero-filled to the size the request's answer has.
+    if (e.errno_value() == ESRCH) reply.data.resize(ulog::fixed_reply_size(reply.request_type));
     say(fmt::format("{} {} failed: {}", log_label(reply.uuid, reply.luid), ulog::type_name(reply.request_type),
                     e.what()));
   }

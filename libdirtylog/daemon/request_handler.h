@@ -7,7 +7,8 @@
 // (wrong payload size, unknown type, region out of range, bad CTR string),
 // -ESRCH for a request about a log this daemon does not hold, which makes
 // the kernel resend CTR and RESUME and then retry (that is how a restarted
-// daemon picks its logs up again). The handler is independent of the
+// daemon picks its logs up again); that answer carries a zero-filled
+// payload of the request's answer size, see handle(). The handler is independent of the
 // transport: the netlink socket (connector_socket.h) and the tests'
 // loopback both call handle().
 #pragma once

@@ -106,6 +106,12 @@ TEST_F(RequestHandlerTest, LogsAreKeyedByUuidAndLuid) {
 
 TEST_F(RequestHandlerTest, UnknownLogIsEsrchSoTheKernelReconstructs) {
   EXPECT_EQ(call(ulog::RequestType::flush).error, -ESRCH);
+  // Sized like the real answer, so the kernel's retry keeps its buffer size.
+  const auto in_sync = call(ulog::RequestType::in_sync, u64s({1}));
+  EXPECT_EQ(in_sync.error, -ESRCH);
+  EXPECT_EQ(in_sync.data.size(), 8U);
+  EXPECT_EQ(call(ulog::RequestType::get_resync_work).data.size(), 16U);
+  EXPECT_TRUE(call(ulog::RequestType::flush).data.empty());
   EXPECT_EQ(call(ulog::RequestType::dtr).error, 0);
 }
 

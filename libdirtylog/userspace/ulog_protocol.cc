@@ -46,6 +46,21 @@ std::string type_name(std::uint32_t raw_type) {
   return std::string(kNames.at(type));
 }
 
+std::size_t fixed_reply_size(std::uint32_t raw_type) {
+  switch (static_cast<RequestType>(raw_type & kTypeMask)) {
+    case RequestType::get_region_size:
+    case RequestType::is_clean:
+    case RequestType::in_sync:
+    case RequestType::get_sync_count:
+      return 8;
+    case RequestType::get_resync_work:
+    case RequestType::is_remote_recovering:
+      return 16;
+    default:
+      return 0;
+  }
+}
+
 std::vector<std::byte> encode(const Request& request) {
   if (request.uuid.size() >= kUuidLength) {
     throw Error(EINVAL, fmt::format("UUID of {} bytes is too long (at most {})", request.uuid.size(), kUuidLength - 1));

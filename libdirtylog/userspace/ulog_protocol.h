@@ -56,6 +56,10 @@ inline constexpr std::uint32_t kLastType = 17;
 // "DM_ULOG_CTR", ...; "unknown(42)" for others.
 std::string type_name(std::uint32_t raw_type);
 
+// Bytes of the answer to a request type when that size is fixed (8 for
+// IN_SYNC, 16 for GET_RESYNC_WORK, ...), 0 when there is none or it varies.
+std::size_t fixed_reply_size(std::uint32_t raw_type);
+
 // The wire struct, defined here from the layout above (not the kernel's
 // header) and checked below.
 struct WireRequest {
