@@ -21,6 +21,9 @@ class Error : public std::runtime_error {
   int errno_value_;
 };
 
+// strerror, thread-safe.
+std::string errno_text(int errno_value);
+
 // Throws Error(errno, "<what>: <strerror(errno)>") for the current errno.
 [[noreturn]] void throw_system_error(const std::string& what);
 

@@ -88,6 +88,7 @@ std::vector<RegionRun> region_runs(const RegionBitset& clean) {
 
 std::string format_runs(const std::vector<RegionRun>& runs) {
   std::vector<std::string> parts;
+  parts.reserve(runs.size());
   for (const auto& run : runs) {
     parts.push_back(fmt::format("{}{} {}", run.clean ? "clean" : "dirty", parts.empty() ? " regions" : "",
                                 run_range(run)));

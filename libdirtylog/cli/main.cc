@@ -182,7 +182,7 @@ int main(int argc, char** argv) {
   } catch (const po::error& e) {
     std::cerr << "dirtylog: " << e.what() << " (see --help)\n";
     return 2;
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     std::cerr << "dirtylog: " << e.what() << "\n";
     return 1;
   }

@@ -34,8 +34,7 @@ constexpr std::size_t kReceiveBuffer = CONNECTOR_MAX_MSG_SIZE + 64;
 
 }  // namespace
 
-ConnectorSocket::ConnectorSocket() {
-  fd_ = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+ConnectorSocket::ConnectorSocket() : fd_(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR)) {
   if (fd_ < 0) throw_system_error("cannot open a NETLINK_CONNECTOR socket");
   sockaddr_nl address{};
   address.nl_family = AF_NETLINK;
@@ -60,7 +59,7 @@ ConnectorSocket::~ConnectorSocket() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-std::vector<ConnectorSocket::Message> ConnectorSocket::receive() {
+std::vector<ConnectorSocket::Message> ConnectorSocket::receive() const {
   std::vector<std::byte> buffer(kReceiveBuffer);
   sockaddr_nl sender{};
   socklen_t sender_size = sizeof(sender);
@@ -94,7 +93,7 @@ std::vector<ConnectorSocket::Message> ConnectorSocket::receive() {
   return messages;
 }
 
-void ConnectorSocket::send(std::uint32_t seq, std::uint32_t ack, std::span<const std::byte> payload) {
+void ConnectorSocket::send(std::uint32_t seq, std::uint32_t ack, std::span<const std::byte> payload) const {
   if (payload.size() > CONNECTOR_MAX_MSG_SIZE) throw Error(EMSGSIZE, "reply larger than a connector message");
   const std::size_t total = NLMSG_SPACE(sizeof(CnHeader) + payload.size());
   std::vector<std::byte> buffer(total);
@@ -115,11 +114,11 @@ void ConnectorSocket::send(std::uint32_t seq, std::uint32_t ack, std::span<const
   }
 }
 
-void ConnectorSocket::reply(const Message& request, std::span<const std::byte> payload) {
+void ConnectorSocket::reply(const Message& request, std::span<const std::byte> payload) const {
   send(request.seq, 0, payload);
 }
 
-void ConnectorSocket::refuse(const Message& request, int errno_value) {
+void ConnectorSocket::refuse(const Message& request, int errno_value) const {
   send(request.seq, static_cast<std::uint32_t>(errno_value), {});
 }
 

@@ -38,12 +38,12 @@ class ConnectorSocket {
   // Blocks for one datagram and returns the dm-log messages in it (none
   // when interrupted by a signal or when it held nothing for us). Only
   // datagrams from the kernel (netlink port 0) are accepted.
-  std::vector<Message> receive();
-  void reply(const Message& request, std::span<const std::byte> payload);
-  void refuse(const Message& request, int errno_value);
+  [[nodiscard]] std::vector<Message> receive() const;
+  void reply(const Message& request, std::span<const std::byte> payload) const;
+  void refuse(const Message& request, int errno_value) const;
 
  private:
-  void send(std::uint32_t seq, std::uint32_t ack, std::span<const std::byte> payload);
+  void send(std::uint32_t seq, std::uint32_t ack, std::span<const std::byte> payload) const;
 
   int fd_ = -1;
 };

@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
     serve(socket, handler, vm.count("verbose") != 0);
     handler.flush_all();
     say(fmt::format("exiting; {} logs were open", handler.log_count()));
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     say(e.what());
     return 1;
   }

@@ -14,7 +14,7 @@ namespace bb::dirtylog::testing {
 class TempFile {
  public:
   explicit TempFile(std::size_t size = 0) {
-    const char* dir = std::getenv("TMPDIR");
+    const char* dir = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe): tests are single-threaded
     std::string pattern = std::string(dir != nullptr ? dir : "/tmp") + "/dirtylog-test-XXXXXX";
     const int fd = ::mkstemp(pattern.data());
     if (fd < 0) throw std::runtime_error("mkstemp failed");

@@ -90,11 +90,11 @@ Request decode(std::span<const std::byte> message) {
     throw Error(EINVAL, fmt::format("request data_size {} but {} bytes follow the header", wire.data_size,
                                     message.size() - kHeaderSize));
   }
-  const auto nul = std::find(wire.uuid.begin(), wire.uuid.end(), '\0');
-  if (nul == wire.uuid.end()) throw Error(EINVAL, "request UUID is not NUL-terminated");
+  const auto* const nul = std::find(wire.uuid.cbegin(), wire.uuid.cend(), '\0');
+  if (nul == wire.uuid.cend()) throw Error(EINVAL, "request UUID is not NUL-terminated");
   Request request;
   request.luid = wire.luid;
-  request.uuid.assign(wire.uuid.begin(), nul);
+  request.uuid.assign(wire.uuid.cbegin(), nul);
   request.version = wire.version;
   request.error = wire.error;
   request.seq = wire.seq;
