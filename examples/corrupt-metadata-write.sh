@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # corrupt-metadata-write.sh — copy a log and overwrite the data of one
 # METADATA write with text: a broken crash point for bb-crashcheck to find.
-# The write chosen is after the 'mkfs' mark and is never overwritten by a
-# later entry (so the damage stays on the disk); SKIP picks the SKIP-th
-# such write counted from the end of the log (default 0, the last).
+# The write chosen is after the 'mkfs' mark, at or before the last FUA (so
+# a FUA crash point sees it) and is never overwritten by a later entry (so
+# the damage stays on the disk); SKIP picks the SKIP-th such write counted
+# from the end of the log (default 0, the last).
 #
 # Usage: examples/corrupt-metadata-write.sh LOG OUT_LOG [SKIP]
 # Prints "<entry> <nr_sectors>" of the corrupted write; exits 1 if none.
@@ -23,9 +24,10 @@ pick=$("$REPLAY_LOG" --log "$log" --dump | awk -v mkfs="$mkfs" -v skip="$skip" '
 		n = ++count; e[n] = f["entry"]; s[n] = f["sector"]; len[n] = f["nr_sectors"]; off[n] = f["offset"]
 		meta[n] = (f["flags"] ~ /METADATA/ && f["entry"] > mkfs)
 	}
+	f["flags"] ~ /FUA/ { lastfua = f["entry"] }
 	END {
 		for (n = count; n >= 1; n--) {
-			if (!meta[n]) continue
+			if (!meta[n] || e[n] > lastfua) continue
 			over = 0
 			for (m = n + 1; m <= count; m++) if (s[m] < s[n] + len[n] && s[m] + len[m] > s[n]) { over = 1; break }
 			if (!over && skip-- == 0) { print e[n], off[n], len[n]; exit }

@@ -67,7 +67,10 @@ class ProfileCheck final : public Check {
     bool mounted = false;
     for (const Step& step : steps_) {
       out.output += "$ " + step.text() + "\n";
+      auto t0 = std::chrono::steady_clock::now();
       bool ok = run_step(step, target, mounted, out.output);
+      out.output += fmt::format("({} ms)\n", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                   std::chrono::steady_clock::now() - t0).count());
       if (!ok) {
         if (mounted) umount2(target.scratch.c_str(), MNT_DETACH);
         return out;
