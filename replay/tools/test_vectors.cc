@@ -85,6 +85,26 @@ std::vector<uint8_t> stale_super_512() {
   return log;
 }
 
+// What a log-writes target must record for the workload in
+// tests/vectors/README.md ("kernel-workload-512"), run on a 512-byte-sector
+// device. Both the in-tree target and bb-log-writes are held to it in the
+// VM (tests/vm/scenarios/bblw-vectors.sh): writes are logged at the flush
+// that follows their completion, FUA writes at completion, a mark at once,
+// and the end mark at teardown.
+std::vector<uint8_t> kernel_workload_512() {
+  Builder b(512);
+  b.writer.write(0, std::vector<uint8_t>(4096, 0xaa), 0);  // pwrite -S 0xaa 0 4096
+  b.writer.flush();                                         // fsync
+  b.writer.mark("one");
+  b.writer.write(2048, std::vector<uint8_t>(8192, 0xbb), kFlagFua);  // pwrite -V 1 -D -b 8k -S 0xbb 1m 8k
+  b.writer.flush();  // the block device's write path syncs an RWF_DSYNC write after it completes
+  b.writer.discard(4096, 128);                                       // blkdiscard 2M +64k
+  b.writer.flush();                                                  // fsync
+  b.writer.mark("two");
+  b.writer.mark(kEndMark);  // dmsetup remove
+  return b.done();
+}
+
 std::vector<uint8_t> with_superblock(uint64_t magic, uint64_t version, uint32_t sectorsize) {
   Builder b(512);
   b.write(0, 1, 12);
@@ -123,6 +143,8 @@ std::vector<TestVector> make_test_vectors() {
                basic_4096()});
   v.push_back({"all-flags-512", "flag combinations, unknown flag 0x20, 1 GiB discard, longest and odd marks",
                all_flags_512()});
+  v.push_back({"kernel-workload-512", "what a log-writes target records for the README's guest workload",
+               kernel_workload_512()});
   {
     Builder b(512);
     v.push_back({"empty-512", "no entries", b.done()});
