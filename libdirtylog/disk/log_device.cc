@@ -58,8 +58,8 @@ std::string resolve_major_minor(const std::string& text) {
 
 class LogDevice final : public LogStore {
  public:
-  LogDevice(std::string name, int fd, bool direct, std::size_t block_size, std::uint64_t size)
-      : name_(std::move(name)), fd_(fd), direct_(direct), block_size_(block_size), size_(size) {}
+  LogDevice(std::string name, int fd, std::size_t block_size, std::uint64_t size)
+      : name_(std::move(name)), fd_(fd), block_size_(block_size), size_(size) {}
 
   [[nodiscard]] std::string name() const override { return name_; }
   [[nodiscard]] std::size_t logical_block_size() const override { return block_size_; }
@@ -85,7 +85,7 @@ class LogDevice final : public LogStore {
  private:
   // O_DIRECT wants buffers aligned to the logical block size; a page
   // satisfies every block size we meet.
-  [[nodiscard]] AlignedBuffer aligned(std::size_t size) const {
+  [[nodiscard]] static AlignedBuffer aligned(std::size_t size) {
     constexpr std::size_t kAlignment = 4096;
     const std::size_t rounded = (size + kAlignment - 1) / kAlignment * kAlignment;
     // NOLINTNEXTLINE(cppcoreguidelines-no-malloc)
@@ -110,7 +110,6 @@ class LogDevice final : public LogStore {
 
   std::string name_;
   FileDescriptor fd_;
-  bool direct_;
   std::size_t block_size_;
   std::uint64_t size_;
 };
@@ -155,7 +154,7 @@ std::unique_ptr<LogStore> open_log_device(const std::string& path_or_dev, const 
       size = options.create_size;
     }
   }
-  return std::make_unique<LogDevice>(name, guard.release(), block, block_size, size);
+  return std::make_unique<LogDevice>(name, guard.release(), block_size, size);
 }
 
 }  // namespace bb::dirtylog::disk

@@ -61,13 +61,17 @@ int errno_of(const auto& call) {
   return 0;
 }
 
+// Mirror lengths, in sectors, for 64-sector regions.
+constexpr std::uint64_t kSixteenRegions = std::uint64_t{16} * 64;
+constexpr std::uint64_t kHundredRegions = std::uint64_t{100} * 64;
+
 const std::vector<std::string> kNosync{"dev", "64", "nosync"};
 const std::vector<std::string> kDefault{"dev", "64"};
 
 TEST(DiskLog, ByteLayoutMatchesTheKernel) {
   TempFile file(4096);
   {
-    DiskLog log(LogTarget{100 * 64, {}}, std::vector<std::string>{file.path(), "64", "nosync"});
+    DiskLog log(LogTarget{kHundredRegions, {}}, std::vector<std::string>{file.path(), "64", "nosync"});
     log.resume();
     log.mark_region(1);
     log.mark_region(66);
@@ -90,7 +94,7 @@ TEST(DiskLog, ByteLayoutMatchesTheKernel) {
 TEST(DiskLog, BufferRoundedToLogicalBlockSize) {
   std::vector<std::string> events;
   auto store = std::make_unique<RecordingStore>(events, 4096, 8192);
-  DiskLog log(LogTarget{100 * 64, {}}, kNosync, std::move(store));
+  DiskLog log(LogTarget{kHundredRegions, {}}, kNosync, std::move(store));
   log.resume();
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.front(), "write 4096");
@@ -101,13 +105,13 @@ TEST(DiskLog, BufferRoundedToLogicalBlockSize) {
 TEST(DiskLog, TooSmallDeviceIsRefused) {
   std::vector<std::string> events;
   auto store = std::make_unique<RecordingStore>(events, 512, 1024);
-  EXPECT_EQ(errno_of([&] { DiskLog(LogTarget{100 * 64, {}}, kNosync, std::move(store)); }), EINVAL);
+  EXPECT_EQ(errno_of([&] { DiskLog(LogTarget{kHundredRegions, {}}, kNosync, std::move(store)); }), EINVAL);
 }
 
 TEST(DiskLog, FlushOrderFollowsTheKernel) {
   std::vector<std::string> events;
   auto store = std::make_unique<RecordingStore>(events, 512, 4096);
-  DiskLog log(LogTarget{16 * 64, [&] { events.emplace_back("flush legs"); }}, kNosync, std::move(store));
+  DiskLog log(LogTarget{kSixteenRegions, [&] { events.emplace_back("flush legs"); }}, kNosync, std::move(store));
   log.resume();
   events.clear();
 
@@ -134,7 +138,7 @@ TEST(DiskLog, FailedLegFlushRecordsEverythingDirty) {
   std::vector<std::string> events;
   auto store = std::make_unique<RecordingStore>(events, 512, 4096);
   auto* raw = store.get();
-  DiskLog log(LogTarget{16 * 64, [] { throw Error(EIO, "leg flush failed"); }}, kNosync, std::move(store));
+  DiskLog log(LogTarget{kSixteenRegions, [] { throw Error(EIO, "leg flush failed"); }}, kNosync, std::move(store));
   log.resume();
   log.mark_region(1);
   log.flush();
@@ -149,13 +153,13 @@ TEST(DiskLog, FailedLegFlushRecordsEverythingDirty) {
 TEST(DiskLog, ResumeReadsPersistedDirtyBits) {
   TempFile file(4096);
   {
-    DiskLog log(LogTarget{16 * 64, {}}, std::vector<std::string>{file.path(), "64", "nosync"});
+    DiskLog log(LogTarget{kSixteenRegions, {}}, std::vector<std::string>{file.path(), "64", "nosync"});
     log.resume();
     log.mark_region(4);
     log.mark_region(5);
     log.flush();  // a crash here: regions 4 and 5 may differ
   }
-  DiskLog log(LogTarget{16 * 64, {}}, std::vector<std::string>{file.path(), "64"});
+  DiskLog log(LogTarget{kSixteenRegions, {}}, std::vector<std::string>{file.path(), "64"});
   log.resume();
   EXPECT_EQ(log.get_sync_count(), 14U);
   EXPECT_EQ(log.get_resync_work(), region_t{4});
@@ -165,7 +169,7 @@ TEST(DiskLog, ResumeReadsPersistedDirtyBits) {
 
 TEST(DiskLog, BlankDeviceStartsAFreshLogOutOfSync) {
   TempFile file(4096);
-  DiskLog log(LogTarget{16 * 64, {}}, std::vector<std::string>{file.path(), "64"});
+  DiskLog log(LogTarget{kSixteenRegions, {}}, std::vector<std::string>{file.path(), "64"});
   log.resume();
   EXPECT_EQ(log.get_sync_count(), 0U);
   EXPECT_EQ(u32_at(file.contents(), 0), disk::kMagic);
@@ -178,7 +182,7 @@ TEST(DiskLog, HostEndianVersionOneIsAccepted) {
   bytes[1024] = std::byte{0xFF};
   bytes[1025] = std::byte{0x7F};
   file.write(bytes);
-  DiskLog log(LogTarget{16 * 64, {}}, std::vector<std::string>{file.path(), "64"});
+  DiskLog log(LogTarget{kSixteenRegions, {}}, std::vector<std::string>{file.path(), "64"});
   log.resume();
   EXPECT_EQ(log.get_sync_count(), 15U);
   EXPECT_EQ(u32_at(file.contents(), 4), 2U);
@@ -200,7 +204,7 @@ TEST_P(DiskLogRefuses, WithoutRewritingTheLog) {
   bytes[1024] = std::byte{0x0F};
   bytes[2000] = std::byte{0xAB};
   file.write(bytes);
-  DiskLog log(LogTarget{16 * 64, {}}, std::vector<std::string>{file.path(), "64"});
+  DiskLog log(LogTarget{kSixteenRegions, {}}, std::vector<std::string>{file.path(), "64"});
   EXPECT_EQ(errno_of([&] { log.resume(); }), EINVAL);
   // Everything is out of sync and nothing may be written.
   EXPECT_EQ(log.get_sync_count(), 0U);
@@ -223,7 +227,7 @@ TEST(DiskLog, ReadErrorMeansAllOutOfSync) {
   std::vector<std::string> events;
   auto store = std::make_unique<RecordingStore>(events, 512, 4096);
   store->fail_reads = true;
-  DiskLog log(LogTarget{16 * 64, {}}, kNosync, std::move(store));
+  DiskLog log(LogTarget{kSixteenRegions, {}}, kNosync, std::move(store));
   EXPECT_EQ(errno_of([&] { log.resume(); }), EIO);
   EXPECT_EQ(log.get_sync_count(), 0U);
   EXPECT_TRUE(events.empty());
@@ -234,7 +238,7 @@ TEST(DiskLog, ExplicitSyncModesStartFresh) {
   auto bytes = file.contents();
   disk::encode_header({0x12345678, 9, 99}, bytes);
   file.write(bytes);
-  DiskLog log(LogTarget{16 * 64, {}}, std::vector<std::string>{file.path(), "64", "sync"});
+  DiskLog log(LogTarget{kSixteenRegions, {}}, std::vector<std::string>{file.path(), "64", "sync"});
   log.resume();
   EXPECT_EQ(log.get_sync_count(), 0U);
   EXPECT_EQ(u32_at(file.contents(), 0), disk::kMagic);
@@ -242,11 +246,11 @@ TEST(DiskLog, ExplicitSyncModesStartFresh) {
 
 TEST(DiskLog, StatusStrings) {
   std::vector<std::string> events;
-  DiskLog log(LogTarget{16 * 64, {}}, kNosync, std::make_unique<RecordingStore>(events, 512, 4096));
+  DiskLog log(LogTarget{kSixteenRegions, {}}, kNosync, std::make_unique<RecordingStore>(events, 512, 4096));
   log.resume();
   EXPECT_EQ(log.status(StatusType::info), "3 disk 254:7 A");
   EXPECT_EQ(log.status(StatusType::table), "disk 3 254:7 64 nosync ");
-  DiskLog plain(LogTarget{16 * 64, {}}, kDefault, std::make_unique<RecordingStore>(events, 512, 4096));
+  DiskLog plain(LogTarget{kSixteenRegions, {}}, kDefault, std::make_unique<RecordingStore>(events, 512, 4096));
   EXPECT_EQ(plain.status(StatusType::table), "disk 2 254:7 64 ");
 }
 
