@@ -99,7 +99,7 @@ TEST(DiskLog, BufferRoundedToLogicalBlockSize) {
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.front(), "write 4096");
   EXPECT_EQ(disk::buffer_size(100, 512), 1536U);
-  EXPECT_EQ(disk::buffer_size(8192 * 8, 512), 1024U + 8192U);
+  EXPECT_EQ(disk::buffer_size(std::uint64_t{8192} * 8, 512), 1024U + 8192U);
 }
 
 TEST(DiskLog, TooSmallDeviceIsRefused) {
