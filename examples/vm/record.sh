@@ -1,20 +1,28 @@
 #!/bin/sh
-# Record a btrfs workload through a log-writes target, with marks.
+# Record an ext4, xfs or btrfs workload (FS) through bb-log-writes, with marks.
 # disks: data:512M log:1G
 # modules: dm-log-writes
+# ours: dm-bb-log-writes
 # timeout: 240
-# BB_TARGET picks the target: the in-tree log-writes (default) or our
-# bb-log-writes once it is there. Every fsync below ends in a FUA, a crash
-# point the host's bb-crashcheck checks.
+# Run with tests/vm/run --dir examples/vm --env FS=xfs record. FS picks the
+# filesystem (default ext4); BB_TARGET the target: bb-log-writes (default)
+# or the in-tree log-writes. Every fsync below ends in a FUA, a crash point
+# the host's bb-crashcheck checks.
 set -e
-target=${BB_TARGET:-log-writes}
+FS=${FS:-ext4}
+target=${BB_TARGET:-bb-log-writes}
 size=$(blockdev --getsz "$DISK_data")
 step() { echo; echo "guest> $*"; }
 
 step "dmsetup create rec: $target over $DISK_data, logging to $DISK_log"
 dmsetup create rec --table "0 $size $target $DISK_data $DISK_log"
-step "mkfs.btrfs -q -f, then mark 'mkfs' (checking starts there)"
-mkfs.btrfs -q -f /dev/mapper/rec >/dev/null
+step "mkfs.$FS, then mark 'mkfs' (checking starts there)"
+case $FS in
+ext4) mkfs.ext4 -q -F /dev/mapper/rec >/dev/null ;;
+xfs) mkfs.xfs -q -f /dev/mapper/rec >/dev/null ;;
+btrfs) mkfs.btrfs -q -f /dev/mapper/rec >/dev/null ;;
+*) echo "FS must be ext4, xfs or btrfs, not '$FS'" >&2; exit 2 ;;
+esac
 dmsetup message rec 0 mark mkfs
 step "mount; write, fsync, rename and delete files; mark each round"
 mount /dev/mapper/rec /mnt
