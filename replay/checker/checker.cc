@@ -293,9 +293,9 @@ struct StopReplay {};
 
 class Run {
  public:
-  Run(const CheckerOptions& o, const replay::LogSession& session, ViewFactory& factory, const std::string& workdir)
-      : o_(o), session_(session), index_(session.index()), factory_(factory), workdir_(workdir),
-        queue_(std::max<size_t>(4, 2 * o.jobs)), board_(o.stop_at_first_failure, o),
+  Run(const CheckerOptions& o, const replay::LogSession& session, ViewFactory& factory, std::string workdir)
+      : o_(o), session_(session), index_(session.index()), factory_(factory), workdir_(std::move(workdir)),
+        queue_(std::max<size_t>(4, size_t{2} * o.jobs)), board_(o.stop_at_first_failure, o),
         hasher_(session.source(), session.index()) {}
 
   void execute(const std::vector<CrashPoint>& points, RunSummary& summary) {
@@ -466,7 +466,7 @@ uint64_t resolve_start(const CheckerOptions& o, const replay::LogSession& s, std
   std::string mark = o.start_mark.value_or("mkfs");
   if (auto e = s.find_mark(mark)) return *e;
   if (o.start_mark) throw CheckerError("no mark '" + mark + "' in the log");
-  notes.push_back("no mark 'mkfs' in the log: checking from entry 0");
+  notes.emplace_back("no mark 'mkfs' in the log: checking from entry 0");
   return 0;
 }
 

@@ -14,7 +14,7 @@ struct ProcessResult {
   std::string output;     // stdout and stderr interleaved, the last kMaxOutput bytes
 };
 
-inline constexpr size_t kMaxOutput = 64 * 1024;
+inline constexpr size_t kMaxOutput = size_t{64} * 1024;
 
 // Runs argv[0] (looked up in PATH) with stdin from /dev/null. A run that
 // outlives `timeout` is killed (SIGKILL) and reported as timed_out. Throws

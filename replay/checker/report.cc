@@ -91,10 +91,10 @@ std::string format_summary(const RunResult& run) {
       "summary: {} points, {} states checked: {} passed, {} failed, {} errors{}{}\n"
       "         entries {}..{}, check {}, {} views, {} jobs; replay+views {:.2f} s, wall {:.2f} s\n",
       s.points, s.states, s.passed, s.failed, s.errors,
-      s.duplicates_skipped ? fmt::format(", {} duplicate states skipped", s.duplicates_skipped) : "",
+      s.duplicates_skipped != 0 ? fmt::format(", {} duplicate states skipped", s.duplicates_skipped) : "",
       s.stopped_early ? " (stopped at the first failure)" : "", s.start_entry, s.end_entry, s.check, s.view, s.jobs,
       s.replay_seconds, s.wall_seconds);
-  if (s.capped_points) {
+  if (s.capped_points != 0) {
     out += fmt::format("         {} points had more states than --max-states-per-point\n", s.capped_points);
   }
   if (!run.first_failure) return out;
@@ -115,7 +115,7 @@ std::string format_summary(const RunResult& run) {
 std::string format_json(const RunResult& run) {
   const RunSummary& s = run.summary;
   std::string out = "{\"results\":[";
-  for (size_t i = 0; i < run.results.size(); ++i) out += (i ? "," : "") + json_result(run.results[i]);
+  for (size_t i = 0; i < run.results.size(); ++i) out += (i != 0 ? "," : "") + json_result(run.results[i]);
   out += fmt::format(
       "],\"summary\":{{\"start_entry\":{},\"end_entry\":{},\"points\":{},\"states\":{},\"passed\":{},\"failed\":{},"
       "\"errors\":{},\"duplicates_skipped\":{},\"capped_points\":{},\"stopped_early\":{},\"replay_seconds\":{:.4f},"
@@ -123,7 +123,7 @@ std::string format_json(const RunResult& run) {
       s.start_entry, s.end_entry, s.points, s.states, s.passed, s.failed, s.errors, s.duplicates_skipped,
       s.capped_points, s.stopped_early, s.replay_seconds, s.wall_seconds, s.view, json_escape(s.check), s.jobs);
   out += ",\"notes\":[";
-  for (size_t i = 0; i < run.notes.size(); ++i) out += fmt::format("{}\"{}\"", i ? "," : "", json_escape(run.notes[i]));
+  for (size_t i = 0; i < run.notes.size(); ++i) out += fmt::format("{}\"{}\"", i != 0 ? "," : "", json_escape(run.notes[i]));
   out += "],\"first_failure\":";
   if (!run.first_failure) return out + "null}\n";
   const FirstFailure& f = *run.first_failure;
@@ -134,7 +134,7 @@ std::string format_json(const RunResult& run) {
                      f.diff.differing_sectors, f.diff.truncated);
   for (size_t i = 0; i < f.diff.ranges.size(); ++i) {
     const DiffRange& r = f.diff.ranges[i];
-    out += fmt::format("{}{{\"sector\":{},\"nr_sectors\":{},\"writers\":[{}]}}", i ? "," : "", r.sector, r.nr_sectors,
+    out += fmt::format("{}{{\"sector\":{},\"nr_sectors\":{},\"writers\":[{}]}}", i != 0 ? "," : "", r.sector, r.nr_sectors,
                        fmt::join(r.writers, ","));
   }
   return out + "]}}\n";

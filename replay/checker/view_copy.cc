@@ -41,7 +41,8 @@ uint64_t size_of(int fd, const std::string& path, bool& block_device) {
 
 void copy_range(int in, int out, uint64_t offset, uint64_t len, const std::string& to) {
   while (len > 0) {
-    loff_t off_in = static_cast<loff_t>(offset), off_out = static_cast<loff_t>(offset);
+    auto off_in = static_cast<loff_t>(offset);
+    auto off_out = static_cast<loff_t>(offset);
     ssize_t n = copy_file_range(in, &off_in, out, &off_out, len, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <utility>
 
 #include "checker/checker_error.h"
 #include "checker/process.h"
@@ -60,8 +61,8 @@ void reflink_file(const std::string& from, const std::string& to) {
   }
 }
 
-ReflinkScratch::ReflinkScratch(const std::string& backing_dir, const std::string& mount_dir, uint64_t size)
-    : backing_(backing_dir + "/bb-crashcheck-scratch-" + std::to_string(getpid()) + ".xfs"), mount_dir_(mount_dir) {
+ReflinkScratch::ReflinkScratch(const std::string& backing_dir, std::string mount_dir, uint64_t size)
+    : backing_(backing_dir + "/bb-crashcheck-scratch-" + std::to_string(getpid()) + ".xfs"), mount_dir_(std::move(mount_dir)) {
   create_image(backing_, size);
   try {
     // -K: no discard of the (sparse) backing file; small log: the scratch

@@ -30,7 +30,7 @@ class ReflinkScratch {
  public:
   // Makes a `size`-byte sparse XFS image in `backing_dir` and mounts it on
   // `mount_dir` (created). Throws CheckerError.
-  ReflinkScratch(const std::string& backing_dir, const std::string& mount_dir, uint64_t size);
+  ReflinkScratch(const std::string& backing_dir, std::string mount_dir, uint64_t size);
   ReflinkScratch(const ReflinkScratch&) = delete;
   ReflinkScratch& operator=(const ReflinkScratch&) = delete;
   // Unmounts, detaches and deletes the backing file.

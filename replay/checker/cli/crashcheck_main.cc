@@ -145,19 +145,19 @@ Cli parse(int argc, char** argv, bool& exit_now) {
     throw UsageError(e.what());
   }
   exit_now = false;
-  if (vm.count("help")) {
+  if (vm.count("help") != 0) {
     std::cout << kUsage << "\n" << d << kExamples;
     exit_now = true;
     return {};
   }
-  if (vm.count("print-profile")) {
+  if (vm.count("print-profile") != 0) {
     for (const std::string& s : profile_steps(vm["print-profile"].as<std::string>())) std::cout << s << "\n";
     exit_now = true;
     return {};
   }
   Cli c;
   auto str = [&](const char* k) -> std::optional<std::string> {
-    if (!vm.count(k)) return std::nullopt;
+    if (vm.count(k) == 0) return std::nullopt;
     return vm[k].as<std::string>();
   };
   if (!str("log")) throw UsageError("--log is required");
@@ -178,12 +178,12 @@ Cli parse(int argc, char** argv, bool& exit_now) {
   if (auto v = str("size")) o.image_size = parse_size(*v);
   if (std::string v = vm["view"].as<std::string>(); v != "auto") o.view = parse_view(v);
   if (auto v = str("workdir")) o.workdir = *v;
-  o.jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>() : std::max(1U, std::thread::hardware_concurrency());
+  o.jobs = vm.count("jobs") != 0 ? vm["jobs"].as<unsigned>() : std::max(1U, std::thread::hardware_concurrency());
   if (o.jobs == 0) throw UsageError("--jobs must be at least 1");
   o.stop_at_first_failure = vm.count("stop-at-first-failure") != 0;
   o.keep_dir = vm["keep-dir"].as<std::string>();
-  if (vm.count("drop")) o.beyond.drop_up_to = vm["drop"].as<unsigned>();
-  if (vm.count("random-subsets")) o.beyond.random_subsets = vm["random-subsets"].as<unsigned>();
+  if (vm.count("drop") != 0) o.beyond.drop_up_to = vm["drop"].as<unsigned>();
+  if (vm.count("random-subsets") != 0) o.beyond.random_subsets = vm["random-subsets"].as<unsigned>();
   o.beyond.seed = vm["seed"].as<uint64_t>();
   o.beyond.torn = vm.count("torn") != 0;
   o.beyond.max_states_per_point = vm["max-states-per-point"].as<unsigned>();

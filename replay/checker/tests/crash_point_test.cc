@@ -14,6 +14,7 @@ namespace lw = bb::logwrites;
 
 std::vector<uint64_t> entries(const std::vector<CrashPoint>& points) {
   std::vector<uint64_t> out;
+  out.reserve(points.size());
   for (const CrashPoint& p : points) out.push_back(p.entry);
   return out;
 }

@@ -117,7 +117,7 @@ TEST(ApplyVariant, BuildsTheStateOnTheEpochBase) {
   std::string img = dir.path() + "/state.img";
   create_image(img, 1 << 20);
   apply_variant(img, *log.source, index, epoch_of(index, 4), StateVariant{{2}, TornWrite{3, 2}});
-  std::vector<uint8_t> got(3 * 4096);
+  std::vector<uint8_t> got(size_t{3} * 4096);
   int fd = open(img.c_str(), O_RDONLY);
   ASSERT_EQ(pread(fd, got.data(), got.size(), 0), static_cast<ssize_t>(got.size()));
   close(fd);
