@@ -1,0 +1,4 @@
+#!/bin/sh
+# Passes: /tmp starts empty, whatever an earlier scenario of the boot left there.
+[ ! -e /tmp/bb-selftest-leftover ]
+[ -z "$(ls -A /tmp)" ]
