@@ -11,6 +11,7 @@
 #include "dirty_log.h"
 #include "tests/loopback_transport.h"
 #include "tests/temp_file.h"
+#include "tests/errno_of.h"
 
 namespace bb::dirtylog {
 namespace {
@@ -92,14 +93,7 @@ class Conformance : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<LogKind> kind_;
 };
 
-int errno_of(const auto& call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e.errno_value();
-  }
-  return 0;
-}
+using testing::errno_of;
 
 TEST_P(Conformance, RegionGeometry) {
   auto log = kind_->make(1000, {"64"});

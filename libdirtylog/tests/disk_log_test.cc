@@ -11,6 +11,7 @@
 
 #include "disk/disk_format.h"
 #include "tests/temp_file.h"
+#include "tests/errno_of.h"
 
 namespace bb::dirtylog {
 namespace {
@@ -52,14 +53,7 @@ std::uint32_t u32_at(const std::vector<std::byte>& bytes, std::size_t offset) {
   return value;
 }
 
-int errno_of(const auto& call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e.errno_value();
-  }
-  return 0;
-}
+using testing::errno_of;
 
 // Mirror lengths, in sectors, for 64-sector regions.
 constexpr std::uint64_t kSixteenRegions = std::uint64_t{16} * 64;

@@ -3,18 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "error.h"
+#include "tests/errno_of.h"
 
 namespace bb::dirtylog {
 namespace {
 
-int errno_of(const auto& call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e.errno_value();
-  }
-  return 0;
-}
+using testing::errno_of;
 
 TEST(TableParams, RegionSizeMustBeAPowerOfTwo) {
   EXPECT_EQ(parse_region_size("1024", 1 << 20), 1024U);

@@ -5,18 +5,12 @@
 #include <cstring>
 
 #include "error.h"
+#include "tests/errno_of.h"
 
 namespace bb::dirtylog::ulog {
 namespace {
 
-int errno_of(const auto& call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e.errno_value();
-  }
-  return 0;
-}
+using dirtylog::testing::errno_of;
 
 TEST(UlogProtocol, HeaderIs160Bytes) {
   Request request;
