@@ -52,4 +52,23 @@ void Fnv64::add_words(std::span<const uint8_t> bytes) {
   h_ *= 0x100000001b3ULL;
 }
 
+uint64_t lane_hash64(std::span<const uint8_t> bytes) {
+  constexpr uint64_t kPrime = 0x100000001b3ULL;
+  std::array<uint64_t, 4> lane{0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL, 0xcbf29ce4cbf29ce4ULL,
+                               0x8422232584222325ULL};
+  size_t i = 0;
+  for (; i + 32 <= bytes.size(); i += 32) {
+    for (size_t k = 0; k < 4; ++k) lane[k] = (lane[k] ^ load_le64(bytes, i + 8 * k)) * kPrime;
+  }
+  for (size_t k = 0; i < bytes.size(); ++k) {
+    uint64_t w = 0;
+    for (size_t b = 0; b < 8 && i < bytes.size(); ++b, ++i) w |= uint64_t{bytes[i]} << (8 * b);
+    lane[k] = (lane[k] ^ w) * kPrime;
+  }
+  Fnv64 fold;
+  for (uint64_t l : lane) fold.add_u64(l);
+  fold.add_u64(bytes.size());
+  return fold.value();
+}
+
 }  // namespace bb::logwrites

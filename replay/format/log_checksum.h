@@ -1,6 +1,7 @@
 // Checksums used around the log (the format itself has none):
 // CRC32C of entry data in dumps (so a dump can be compared with another
-// writer's log without the data), FNV-1a 64 for index validation.
+// writer's log without the data), FNV-1a 64 for index validation, and a
+// four-lane FNV variant for the index file's own checksum.
 #pragma once
 
 #include <cstdint>
@@ -24,5 +25,12 @@ class Fnv64 {
  private:
   uint64_t h_ = 0xcbf29ce484222325ULL;
 };
+
+// FNV-1a over 64-bit little-endian words in four interleaved lanes (word i
+// goes to lane i % 4), folded with the length at the end. The lanes are
+// independent multiply chains, so a CPU runs them side by side: checking
+// an 8 MB index file costs a fraction of a millisecond instead of the
+// 1-2 ms of one serial chain. A short tail is zero-padded.
+uint64_t lane_hash64(std::span<const uint8_t> bytes);
 
 }  // namespace bb::logwrites

@@ -1,6 +1,7 @@
 #include "format/log_index.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -9,7 +10,10 @@ namespace bb::logwrites {
 namespace {
 
 constexpr std::array<uint8_t, 8> kIndexMagic{'B', 'B', 'I', 'D', 'X', 0, 'v', '1'};
-constexpr uint32_t kIndexFormat = 1;
+// 2: flag tables stored, 8-byte aligned tables, lane_hash64 checksum.
+// Files of another format are rebuilt, not read.
+constexpr uint32_t kIndexFormat = 2;
+constexpr size_t kChecksumBytes = 8;
 constexpr uint32_t kScannedPastEnd = 1;
 
 LogError bad_index(const std::string& why) { return LogError(LogErrorKind::kBadIndex, why); }
@@ -44,6 +48,12 @@ class IndexCursor {
     pos_ += n;
     return s;
   }
+  // The next n 64-bit words, in place. Callers read them with load_le64
+  // or, on a little-endian host, as an array.
+  std::span<const uint8_t> words(uint64_t n) {
+    if (n > remaining() / 8) throw bad_index("index table exceeds the file");
+    return take(static_cast<size_t>(n * 8));
+  }
   uint8_t u8() { return take(1)[0]; }
   uint32_t u32() { return load_le32(take(4), 0); }
   uint64_t u64() { return load_le64(take(8), 0); }
@@ -71,13 +81,9 @@ void LogIndex::checksum_header(Fnv64& sum, const Entry& e) {
   sum.add(std::span(reinterpret_cast<const uint8_t*>(e.mark.data()), e.mark.size()));
 }
 
-void LogIndex::add(const Entry& e) {
-  entries_.push_back(IndexedEntry{e.offset, e.header.sector, e.header.nr_sectors, e.header.flags});
-  if (e.has(kFlagMark)) marks_.emplace_back(e.index, e.mark);
-}
-
 LogIndex LogIndex::build(LogReader& reader, const IndexProgress& progress) {
   LogIndex idx;
+  auto tables = std::make_shared<Tables>();
   idx.sectorsize_ = reader.sectorsize();
   idx.log_size_ = reader.source().size();
   idx.nr_entries_ = reader.superblock().nr_entries;
@@ -86,7 +92,11 @@ LogIndex LogIndex::build(LogReader& reader, const IndexProgress& progress) {
   Fnv64 sum;
   try {
     while (auto e = reader.next()) {
-      idx.add(*e);
+      tables->entries.push_back(IndexedEntry{e->offset, e->header.sector, e->header.nr_sectors, e->header.flags});
+      for (size_t bit = 0; bit < kFlagTables; ++bit) {
+        if (e->has(uint64_t{1} << bit)) tables->by_flag[bit].push_back(e->index);
+      }
+      if (e->has(kFlagMark)) idx.marks_.emplace_back(e->index, e->mark);
       checksum_header(sum, *e);
       if (progress && (e->index & 0xfff) == 0) progress(e->index, e->offset);
     }
@@ -96,33 +106,39 @@ LogIndex LogIndex::build(LogReader& reader, const IndexProgress& progress) {
   }
   idx.scan_stop_ = reader.scan_stop();
   idx.header_checksum_ = sum.value();
-  idx.build_lookups();
+  idx.adopt(std::move(tables));
+  idx.index_marks();
   return idx;
 }
 
-void LogIndex::build_lookups() {
-  for (auto& v : by_flag_) v.clear();
+void LogIndex::adopt(std::shared_ptr<const Tables> tables) {
+  entries_ = tables->entries;
+  for (size_t bit = 0; bit < kFlagTables; ++bit) by_flag_[bit] = tables->by_flag[bit];
+  tables_ = std::move(tables);
+}
+
+void LogIndex::index_marks() {
   marks_by_text_.clear();
-  for (uint64_t i = 0; i < entries_.size(); ++i) {
-    for (size_t bit = 0; bit < by_flag_.size(); ++bit) {
-      if ((entries_[i].flags & (uint64_t{1} << bit)) != 0) by_flag_[bit].push_back(i);
-    }
-  }
   for (const auto& [entry, text] : marks_) marks_by_text_[text].push_back(entry);
 }
 
+const IndexedEntry& LogIndex::at(uint64_t i) const {
+  if (i >= entries_.size()) throw std::out_of_range(fmt::format("entry {} is past the index ({})", i, size()));
+  return entries_[i];
+}
+
 uint64_t LogIndex::data_bytes(uint64_t i) const {
-  const IndexedEntry& e = entries_.at(i);
+  const IndexedEntry& e = at(i);
   return (e.flags & kFlagDiscard) != 0 ? 0 : e.nr_sectors * sectorsize_;
 }
 
-uint64_t LogIndex::end_offset(uint64_t i) const { return entries_.at(i).offset + sectorsize_ + data_bytes(i); }
+uint64_t LogIndex::end_offset(uint64_t i) const { return at(i).offset + sectorsize_ + data_bytes(i); }
 
 std::optional<uint64_t> LogIndex::next_with_flags(uint64_t mask, uint64_t from) const {
   std::optional<uint64_t> best;
-  for (size_t bit = 0; bit < by_flag_.size(); ++bit) {
+  for (size_t bit = 0; bit < kFlagTables; ++bit) {
     if ((mask & (uint64_t{1} << bit)) == 0) continue;
-    const auto& v = by_flag_[bit];
+    std::span<const uint64_t> v = by_flag_[bit];
     auto it = std::lower_bound(v.begin(), v.end(), from);
     if (it != v.end() && (!best || *it < *best)) best = *it;
   }
@@ -162,6 +178,10 @@ std::vector<uint8_t> LogIndex::serialize() const {
     w.u64(e.nr_sectors);
     w.u64(e.flags);
   }
+  for (std::span<const uint64_t> table : by_flag_) {
+    w.u64(table.size());
+    for (uint64_t entry : table) w.u64(entry);
+  }
   w.u64(marks_.size());
   for (const auto& [entry, text] : marks_) {
     w.u64(entry);
@@ -180,18 +200,22 @@ std::vector<uint8_t> LogIndex::serialize() const {
     w.u64(scan_stop_->offset);
     w.text(scan_stop_->reason);
   }
-  Fnv64 sum;
-  sum.add_words(w.out());
-  w.u64(sum.value());
+  w.u64(lane_hash64(w.out()));
   return std::move(w.out());
 }
 
-LogIndex LogIndex::deserialize(std::span<const uint8_t> bytes) {
-  if (bytes.size() < 8) throw bad_index("index file is truncated");
-  Fnv64 sum;
-  sum.add_words(bytes.first(bytes.size() - 8));
-  if (sum.value() != load_le64(bytes, bytes.size() - 8)) throw bad_index("index file checksum mismatch");
-  IndexCursor c(bytes.first(bytes.size() - 8));
+LogIndex LogIndex::deserialize(std::span<const uint8_t> bytes) { return parse(bytes, nullptr); }
+
+LogIndex LogIndex::load(std::shared_ptr<const FileMapping> file) {
+  std::span<const uint8_t> bytes = file->bytes();
+  return parse(bytes, std::move(file));
+}
+
+LogIndex LogIndex::parse(std::span<const uint8_t> bytes, std::shared_ptr<const FileMapping> file) {
+  if (bytes.size() < kChecksumBytes) throw bad_index("index file is truncated");
+  std::span<const uint8_t> body = bytes.first(bytes.size() - kChecksumBytes);
+  if (lane_hash64(body) != load_le64(bytes, body.size())) throw bad_index("index file checksum mismatch");
+  IndexCursor c(body);
   auto magic = c.take(kIndexMagic.size());
   if (!std::equal(magic.begin(), magic.end(), kIndexMagic.begin())) throw bad_index("not a blackbox index file");
   if (c.u32() != kIndexFormat) throw bad_index("unsupported index format");
@@ -204,16 +228,45 @@ LogIndex LogIndex::deserialize(std::span<const uint8_t> bytes) {
   idx.scanned_past_end_ = (c.u32() & kScannedPastEnd) != 0;
   c.u32();
   uint64_t count = c.u64();
-  if (count > c.remaining() / 32) throw bad_index("index entry count exceeds the file");
-  idx.entries_.resize(count);
-  uint64_t min_offset = idx.sectorsize_;
-  for (auto& e : idx.entries_) {
-    e = IndexedEntry{c.u64(), c.u64(), c.u64(), c.u64()};
-    if (e.offset < min_offset || e.offset > idx.log_size_) throw bad_index("index entry offsets out of order");
-    min_offset = e.offset + idx.sectorsize_;
+  if (count > c.remaining() / sizeof(IndexedEntry)) throw bad_index("index entry count exceeds the file");
+  std::span<const uint8_t> entry_words = c.words(count * 4);
+  std::array<std::span<const uint8_t>, kFlagTables> flag_words;
+  for (auto& t : flag_words) t = c.words(c.u64());
+
+  // In place when the words can be read as they lie: a mapped file on a
+  // little-endian host (the tables are 8-byte aligned in the file, and a
+  // mapping starts on a page). Otherwise decode into owned vectors.
+  auto tables = std::make_shared<Tables>();
+  bool in_place = file != nullptr && std::endian::native == std::endian::little &&
+                  reinterpret_cast<uintptr_t>(entry_words.data()) % alignof(IndexedEntry) == 0;
+  if (in_place) {
+    tables->file = std::move(file);
+    idx.tables_ = tables;
+    idx.entries_ = std::span(reinterpret_cast<const IndexedEntry*>(entry_words.data()), count);
+    for (size_t bit = 0; bit < kFlagTables; ++bit) {
+      idx.by_flag_[bit] =
+          std::span(reinterpret_cast<const uint64_t*>(flag_words[bit].data()), flag_words[bit].size() / 8);
+    }
+  } else {
+    tables->entries.resize(count);
+    for (uint64_t i = 0; i < count; ++i) {
+      size_t at = i * sizeof(IndexedEntry);
+      tables->entries[i] = IndexedEntry{load_le64(entry_words, at), load_le64(entry_words, at + 8),
+                                        load_le64(entry_words, at + 16), load_le64(entry_words, at + 24)};
+    }
+    for (size_t bit = 0; bit < kFlagTables; ++bit) {
+      for (size_t at = 0; at < flag_words[bit].size(); at += 8) {
+        tables->by_flag[bit].push_back(load_le64(flag_words[bit], at));
+      }
+    }
+    idx.adopt(std::move(tables));
   }
+  idx.check_tables();
+
   uint64_t nmarks = c.u64();
-  if (nmarks > count) throw bad_index("index has more marks than entries");
+  if (nmarks != idx.by_flag_[std::countr_zero(kFlagMark)].size()) {
+    throw bad_index("index mark table does not match its entries");
+  }
   uint64_t prev = 0;
   for (uint64_t m = 0; m < nmarks; ++m) {
     uint64_t entry = c.u64();
@@ -241,8 +294,33 @@ LogIndex LogIndex::deserialize(std::span<const uint8_t> bytes) {
     idx.scan_stop_ = s;
   }
   if (c.remaining() != 0) throw bad_index("index file has trailing bytes");
-  idx.build_lookups();
+  idx.index_marks();
   return idx;
+}
+
+// One pass over a parsed index's tables: entry offsets ascend inside the
+// log, and each flag table lists exactly the entries having its flag, in
+// order. Lookups rely on both; the file checksum alone does not prove them.
+void LogIndex::check_tables() const {
+  uint64_t min_offset = sectorsize_;
+  std::array<uint64_t, kFlagTables> having{};
+  for (const IndexedEntry& e : entries_) {
+    if (e.offset < min_offset || e.offset > log_size_) throw bad_index("index entry offsets out of order");
+    min_offset = e.offset + sectorsize_;
+    // Most entries are plain writes: skip the per-bit count for them.
+    if ((e.flags & ((uint64_t{1} << kFlagTables) - 1)) == 0) continue;
+    for (size_t bit = 0; bit < kFlagTables; ++bit) having[bit] += (e.flags >> bit) & 1U;
+  }
+  for (size_t bit = 0; bit < kFlagTables; ++bit) {
+    std::span<const uint64_t> table = by_flag_[bit];
+    if (table.size() != having[bit]) throw bad_index("index flag table does not match its entries");
+    for (size_t k = 0; k < table.size(); ++k) {
+      if (table[k] >= entries_.size() || (k > 0 && table[k] <= table[k - 1]) ||
+          ((entries_[table[k]].flags >> bit) & 1U) == 0) {
+        throw bad_index("index flag table does not match its entries");
+      }
+    }
+  }
 }
 
 void LogIndex::validate(const LogReader& reader, bool full) const {

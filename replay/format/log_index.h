@@ -8,18 +8,23 @@
 // needs to go further reports that error.
 //
 // Index file layout (all little-endian), see docs/log-format.md:
-//   "BBIDX\0v1" u32 format=1 u32 sectorsize u64 log_size u64 nr_entries
+//   "BBIDX\0v1" u32 format=2 u32 sectorsize u64 log_size u64 nr_entries
 //   u64 header_checksum u32 flags(bit0: scanned past nr_entries) u32 0
 //   u64 count, count x {u64 offset, sector, nr_sectors, flags}
+//   5 x {u64 n, n x u64 entry}: entries having flag bit 0..4, ascending
 //   u64 marks, marks x {u64 entry, u32 len, text}
 //   u8 has_tail_error [u64 entry, u64 offset, u32 kind, u32 len, text]
 //   u8 has_scan_stop [u64 entry, u64 offset, u32 len, text]
-//   u64 checksum of everything before (Fnv64::add_words)
+//   u64 checksum of everything before (lane_hash64)
+// Every table is 8-byte aligned, so a mapped file's entry and flag tables
+// are used in place (load()): a warm seek reads no more than the file's
+// pages, one checksum pass and one consistency pass.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,6 +36,7 @@
 #include "format/log_checksum.h"
 #include "format/log_error.h"
 #include "format/log_reader.h"
+#include "format/log_source.h"
 
 namespace bb::logwrites {
 
@@ -42,6 +48,9 @@ struct IndexedEntry {
 
   bool operator==(const IndexedEntry&) const = default;
 };
+// The index file stores IndexedEntry as these four words, so that a
+// mapped file can be viewed as an array of it.
+static_assert(sizeof(IndexedEntry) == 32 && alignof(IndexedEntry) <= 8);
 
 struct IndexTailError {
   uint64_t entry = 0;
@@ -61,8 +70,8 @@ class LogIndex {
 
   uint32_t sectorsize() const { return sectorsize_; }
   uint64_t size() const { return entries_.size(); }
-  const IndexedEntry& at(uint64_t i) const { return entries_.at(i); }
-  const std::vector<IndexedEntry>& entries() const { return entries_; }
+  const IndexedEntry& at(uint64_t i) const;
+  std::span<const IndexedEntry> entries() const { return entries_; }
   uint64_t superblock_entries() const { return nr_entries_; }
   uint64_t log_size() const { return log_size_; }
 
@@ -85,7 +94,11 @@ class LogIndex {
 
   std::vector<uint8_t> serialize() const;
   // Throws LogError(kBadIndex) if `bytes` is not a well-formed index.
+  // The tables are copied out of `bytes`.
   static LogIndex deserialize(std::span<const uint8_t> bytes);
+  // The same for a mapped index file, whose tables are used in place
+  // (copied only on a big-endian host); the index keeps `file` mapped.
+  static LogIndex load(std::shared_ptr<const FileMapping> file);
 
   // Checks that this index still describes `reader`'s log: size,
   // superblock, scan mode, and headers (a sample of up to kSampleSize
@@ -94,10 +107,23 @@ class LogIndex {
   void validate(const LogReader& reader, bool full) const;
 
   static constexpr uint64_t kSampleSize = 1024;
+  // Flag bits with a lookup table: FLUSH, FUA, DISCARD, MARK, METADATA.
+  static constexpr size_t kFlagTables = 5;
 
  private:
-  void add(const Entry& e);
-  void build_lookups();
+  // The entry and per-flag tables, owned here or viewed in a mapped file.
+  // Immutable once made and shared, so copies of an index are cheap and
+  // the spans below stay valid whichever copy outlives the others.
+  struct Tables {
+    std::vector<IndexedEntry> entries;
+    std::array<std::vector<uint64_t>, kFlagTables> by_flag;
+    std::shared_ptr<const FileMapping> file;
+  };
+
+  static LogIndex parse(std::span<const uint8_t> bytes, std::shared_ptr<const FileMapping> file);
+  void adopt(std::shared_ptr<const Tables> tables);
+  void check_tables() const;
+  void index_marks();
   static void checksum_header(Fnv64& sum, const Entry& e);
 
   uint32_t sectorsize_ = 0;
@@ -105,13 +131,14 @@ class LogIndex {
   uint64_t nr_entries_ = 0;
   uint64_t header_checksum_ = 0;
   bool scanned_past_end_ = false;
-  std::vector<IndexedEntry> entries_;
+  std::shared_ptr<const Tables> tables_;
+  std::span<const IndexedEntry> entries_;
+  std::array<std::span<const uint64_t>, kFlagTables> by_flag_;
   std::vector<std::pair<uint64_t, std::string>> marks_;
   std::optional<IndexTailError> tail_error_;
   std::optional<ScanStop> scan_stop_;
 
-  // Derived, rebuilt after build/deserialize.
-  std::array<std::vector<uint64_t>, 5> by_flag_;
+  // Derived from marks_ after build/parse.
   std::unordered_map<std::string, std::vector<uint64_t>> marks_by_text_;
 };
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -79,7 +80,7 @@ CachedIndex load_or_build_index(const FileLogSource& log, LogReader& reader, con
   result.origin = IndexOrigin::kBuilt;
   if (::access(result.path.c_str(), F_OK) == 0) {
     try {
-      LogIndex cached = LogIndex::deserialize(read_whole_file(result.path));
+      LogIndex cached = LogIndex::load(std::make_shared<const FileMapping>(result.path));
       cached.validate(reader, options.full_verify);
       result.index = std::move(cached);
       result.origin = IndexOrigin::kLoaded;

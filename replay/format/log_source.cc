@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,6 +92,36 @@ std::vector<uint8_t> read_whole_file(const std::string& path) {
   std::vector<uint8_t> bytes(src.size());
   src.read_exact(0, bytes);
   return bytes;
+}
+
+FileMapping::FileMapping(const std::string& path) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0) {
+    throw LogError(LogErrorKind::kIo, fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) throw LogError(LogErrorKind::kIo, fmt::format("{} is not a regular file", path));
+  auto size = static_cast<size_t>(st.st_size);
+  if (size == 0) return;
+  // MAP_POPULATE: the caller reads every page (checksum), so map them all
+  // in one call instead of taking a fault per page.
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(), 0);
+  if (p == MAP_FAILED) {
+    throw LogError(LogErrorKind::kIo, fmt::format("cannot map {}: {}", path, std::strerror(errno)));
+  }
+  bytes_ = std::span(static_cast<const uint8_t*>(p), size);
+}
+
+FileMapping& FileMapping::operator=(FileMapping&& other) noexcept {
+  if (this != &other) {
+    if (!bytes_.empty()) ::munmap(const_cast<uint8_t*>(bytes_.data()), bytes_.size());
+    bytes_ = std::exchange(other.bytes_, {});
+  }
+  return *this;
+}
+
+FileMapping::~FileMapping() {
+  if (!bytes_.empty()) ::munmap(const_cast<uint8_t*>(bytes_.data()), bytes_.size());
 }
 
 }  // namespace bb::logwrites

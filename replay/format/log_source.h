@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace bb::logwrites {
@@ -82,7 +83,25 @@ class MemoryLogSource final : public LogSource {
   std::span<const uint8_t> bytes_;
 };
 
-// Reads a whole small file (index files, test vectors). Throws LogError.
+// Reads a whole small file (test vectors). Throws LogError.
 std::vector<uint8_t> read_whole_file(const std::string& path);
+
+// A regular file mapped read-only (index files): its bytes are used in
+// place, without a copy or a zero-filled buffer. Move-only; unmaps on
+// destruction. Throws LogError(kIo) if the file cannot be opened or mapped.
+class FileMapping {
+ public:
+  explicit FileMapping(const std::string& path);
+  FileMapping(FileMapping&& other) noexcept : bytes_(std::exchange(other.bytes_, {})) {}
+  FileMapping& operator=(FileMapping&& other) noexcept;
+  FileMapping(const FileMapping&) = delete;
+  FileMapping& operator=(const FileMapping&) = delete;
+  ~FileMapping();
+
+  std::span<const uint8_t> bytes() const { return bytes_; }
+
+ private:
+  std::span<const uint8_t> bytes_;
+};
 
 }  // namespace bb::logwrites

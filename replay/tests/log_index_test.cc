@@ -1,13 +1,16 @@
 #include "format/log_index.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
+#include "format/log_checksum.h"
 #include "format/log_index_cache.h"
 #include "format/log_writer.h"
 #include "tools/test_vectors.h"
@@ -84,11 +87,65 @@ TEST(LogIndex, SerializeRoundTripAndValidate) {
   LogReader r(src);
   LogIndex idx = LogIndex::build(r);
   LogIndex back = LogIndex::deserialize(idx.serialize());
-  EXPECT_EQ(back.entries(), idx.entries());
+  EXPECT_TRUE(std::ranges::equal(back.entries(), idx.entries()));
   EXPECT_EQ(back.marks(), idx.marks());
   EXPECT_EQ(back.header_checksum(), idx.header_checksum());
   EXPECT_NO_THROW(back.validate(r, false));
   EXPECT_NO_THROW(back.validate(r, true));
+}
+
+TEST(LogIndex, MappedFileIsUsedInPlace) {
+  auto log = big_log();
+  MemoryLogSource src(log);
+  LogReader r(src);
+  LogIndex idx = LogIndex::build(r);
+  TempDir dir;
+  auto path = dir.path / "t.bbidx";
+  write_file(path, idx.serialize());
+  auto file = std::make_shared<const FileMapping>(path.string());
+  LogIndex back = LogIndex::load(file);
+  // The entry table lies inside the mapping: no copy was made.
+  std::span<const uint8_t> mapped = file->bytes();
+  auto* first = reinterpret_cast<const uint8_t*>(back.entries().data());
+  EXPECT_TRUE(first >= mapped.data() && first < mapped.data() + mapped.size());
+  EXPECT_TRUE(std::ranges::equal(back.entries(), idx.entries()));
+  EXPECT_EQ(back.marks(), idx.marks());
+  for (uint64_t from : {0ULL, 10ULL, 11ULL, 499ULL, 999ULL}) {
+    EXPECT_EQ(back.next_with_flags(kFlagFua, from), idx.next_with_flags(kFlagFua, from)) << from;
+    EXPECT_EQ(back.next_with_flags(kFlagFlush | kFlagMark, from), idx.next_with_flags(kFlagFlush | kFlagMark, from))
+        << from;
+  }
+  // Copies share the mapping and outlive the caller's handle.
+  LogIndex copy = back;
+  file.reset();
+  back = LogIndex();
+  EXPECT_EQ(copy.at(999).offset, idx.at(999).offset);
+  EXPECT_NO_THROW(copy.validate(r, true));
+}
+
+TEST(LogIndex, FlagTablesMustMatchTheEntries) {
+  auto log = big_log();
+  MemoryLogSource src(log);
+  LogReader r(src);
+  LogIndex idx = LogIndex::build(r);
+  auto bytes = idx.serialize();
+  // Header (56 bytes), then the entry table; the FLUSH table's count follows.
+  size_t flush_table = 56 + idx.size() * sizeof(IndexedEntry);
+  ASSERT_GT(load_le64(bytes, flush_table), 1U);
+  // Swap the first two FLUSH entries and re-seal the checksum: only the
+  // table check can tell.
+  auto bad = bytes;
+  uint64_t a = load_le64(bad, flush_table + 8);
+  uint64_t b = load_le64(bad, flush_table + 16);
+  store_le64(bad, flush_table + 8, b);
+  store_le64(bad, flush_table + 16, a);
+  store_le64(bad, bad.size() - 8, lane_hash64(std::span(bad).first(bad.size() - 8)));
+  EXPECT_THROW(LogIndex::deserialize(bad), LogError);
+  // Point a FLUSH table slot at a plain write.
+  bad = bytes;
+  store_le64(bad, flush_table + 8, 1);
+  store_le64(bad, bad.size() - 8, lane_hash64(std::span(bad).first(bad.size() - 8)));
+  EXPECT_THROW(LogIndex::deserialize(bad), LogError);
 }
 
 TEST(LogIndex, CorruptIndexFilesAreRejected) {
@@ -193,8 +250,27 @@ TEST(LogIndexCache, ReadOnlyDirectoryUsesTheCacheFolder) {
   std::string p = default_index_path(src);
   std::filesystem::permissions(dir.path, std::filesystem::perms::owner_all);
   ::unsetenv("XDG_CACHE_HOME");
-  if (root_ignores_modes) GTEST_SKIP() << "running as root: directory modes do not stop writes";
-  EXPECT_TRUE(p.starts_with(cache.path.string() + "/blackbox/index/ro.log-")) << p;
+  if (!root_ignores_modes) {
+    EXPECT_TRUE(p.starts_with(cache.path.string() + "/blackbox/index/ro.log-")) << p;
+    return;
+  }
+  // Root ignores directory modes, so ask as an unprivileged user, in a
+  // child that drops to nobody (the directory stays readable to it).
+  std::filesystem::permissions(dir.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec |
+                                             std::filesystem::perms::others_read |
+                                             std::filesystem::perms::others_exec);
+  std::string want = cache.path.string() + "/blackbox/index/ro.log-";
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::setenv("XDG_CACHE_HOME", cache.path.c_str(), 1);
+    bool ok = ::setgid(65534) == 0 && ::setuid(65534) == 0 && default_index_path(src).starts_with(want);
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  std::filesystem::permissions(dir.path, std::filesystem::perms::owner_all);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "as nobody, the index path is not in the cache folder";
 }
 
 }  // namespace
