@@ -60,6 +60,50 @@
 #define BBLW_END_MARK		"dm-log-writes-end"
 #define BBLW_SUPER_BATCH	64
 
+#ifdef BB_FAULT_INJECT
+/*
+ * The test build (dm-bb-log-writes-fault.ko, see dm-bb-log-writes-fault.c)
+ * can fail an allocation on demand, since Debian's kernels have no failslab.
+ * Writing N to /sys/module/dm_bb_log_writes_fault/parameters/fail_<site>
+ * makes the Nth allocation at that site from then on fail, once. The
+ * production module has none of this.
+ */
+static int fail_block;
+module_param(fail_block, int, 0644);
+MODULE_PARM_DESC(fail_block, "Fail the Nth allocation of a write's block (map)");
+static int fail_data;
+module_param(fail_data, int, 0644);
+MODULE_PARM_DESC(fail_data, "Fail the Nth data page allocation (map)");
+static int fail_header;
+module_param(fail_header, int, 0644);
+MODULE_PARM_DESC(fail_header, "Fail the Nth entry header page allocation (log thread)");
+static int fail_mark;
+module_param(fail_mark, int, 0644);
+MODULE_PARM_DESC(fail_mark, "Fail the Nth mark allocation (text, then block)");
+static int fail_end_mark;
+module_param(fail_end_mark, int, 0644);
+MODULE_PARM_DESC(fail_end_mark, "Fail the Nth end mark text allocation (teardown)");
+
+/* Count down *@nth; true when it goes from 1 to 0. */
+static bool bblw_fault(int *nth)
+{
+	int n = READ_ONCE(*nth);
+
+	while (n > 0) {
+		int old = cmpxchg(nth, n, n - 1);
+
+		if (old == n)
+			return n == 1;
+		n = old;
+	}
+	return false;
+}
+
+#define BBLW_FAULT(site)	bblw_fault(&fail_##site)
+#else
+#define BBLW_FAULT(site)	false
+#endif
+
 enum bblw_state {
 	BBLW_LOGGING,
 	BBLW_FULL,	/* out of log space; queued entries still go out */
@@ -88,6 +132,7 @@ struct bblw_block {
 	sector_t sector;		/* log sectors */
 	sector_t nr_sectors;		/* log sectors */
 	sector_t log_size;		/* 512-byte sectors it takes in the log */
+	u64 entry;			/* its number when room was reserved */
 	bool zeroes;			/* data are nr_sectors of zeroes */
 	char *mark;
 	size_t mark_len;
@@ -173,29 +218,29 @@ static void bblw_free_block(struct bblw_block *block)
 }
 
 /*
- * Stop logging for @reason. Only the first reason is reported, except that
- * a log error after "full" still turns the state to error: queued entries
- * must not be written to a failing log. Safe in any context.
+ * Stop logging for @reason, with lc->lock held; @entry is the number of the
+ * entry that could not be logged. Only the first reason is reported, except
+ * that a log error after "full" still turns the state to error: queued
+ * entries must not be written to a failing log. Returns whether the caller
+ * must report the stop with bblw_report_stop().
  */
-static void bblw_stop(struct bblw_ctx *lc, enum bblw_stop reason, int err)
+static bool bblw_stop_locked(struct bblw_ctx *lc, enum bblw_stop reason, u64 entry)
 {
 	enum bblw_state new_state = reason == BBLW_STOP_FULL ? BBLW_FULL : BBLW_ERROR;
-	unsigned long flags;
-	u64 entry;
 
-	spin_lock_irqsave(&lc->lock, flags);
-	if (lc->state == BBLW_ERROR || lc->state == new_state) {
-		spin_unlock_irqrestore(&lc->lock, flags);
-		return;
-	}
+	if (lc->state == BBLW_ERROR || lc->state == new_state)
+		return false;
 	lc->state = new_state;
 	if (lc->stop_reason == BBLW_STOP_NONE) {
 		lc->stop_reason = reason;
-		lc->stop_entry = lc->reserved_entries;
+		lc->stop_entry = entry;
 	}
-	entry = lc->reserved_entries;
-	spin_unlock_irqrestore(&lc->lock, flags);
+	return true;
+}
 
+static void bblw_report_stop(struct bblw_ctx *lc, enum bblw_stop reason,
+			     int err, u64 entry)
+{
 	switch (reason) {
 	case BBLW_STOP_FULL:
 		DMWARN("%s: log device full at entry %llu: it and later writes %s",
@@ -217,12 +262,36 @@ static void bblw_stop(struct bblw_ctx *lc, enum bblw_stop reason, int err)
 }
 
 /*
+ * Stop logging for @reason (see bblw_stop_locked()). @entry is the failed
+ * entry's number, or BBLW_NEXT_ENTRY for the next one to be reserved.
+ * Safe in any context.
+ */
+#define BBLW_NEXT_ENTRY	U64_MAX
+static void bblw_stop(struct bblw_ctx *lc, enum bblw_stop reason, int err, u64 entry)
+{
+	unsigned long flags;
+	bool report;
+
+	spin_lock_irqsave(&lc->lock, flags);
+	if (entry == BBLW_NEXT_ENTRY)
+		entry = lc->reserved_entries;
+	report = bblw_stop_locked(lc, reason, entry);
+	spin_unlock_irqrestore(&lc->lock, flags);
+	if (report)
+		bblw_report_stop(lc, reason, err, entry);
+}
+
+/*
  * Promise @block its room in the log, or find the log full. Room is taken
- * at map time so that "full" is known before the write reaches the disk.
+ * at map time so that "full" is known before the write reaches the disk,
+ * and the state changes under the same lock, so no later, smaller write
+ * slips into the log after the first one that did not fit.
  */
 static int bblw_reserve(struct bblw_ctx *lc, struct bblw_block *block)
 {
 	unsigned long flags;
+	bool report;
+	u64 entry;
 
 	spin_lock_irqsave(&lc->lock, flags);
 	if (lc->state != BBLW_LOGGING) {
@@ -230,12 +299,15 @@ static int bblw_reserve(struct bblw_ctx *lc, struct bblw_block *block)
 		return -EIO;
 	}
 	if (lc->reserved + block->log_size > lc->end_sector) {
+		entry = lc->reserved_entries;
+		report = bblw_stop_locked(lc, BBLW_STOP_FULL, entry);
 		spin_unlock_irqrestore(&lc->lock, flags);
-		bblw_stop(lc, BBLW_STOP_FULL, -ENOSPC);
+		if (report)
+			bblw_report_stop(lc, BBLW_STOP_FULL, -ENOSPC, entry);
 		return -ENOSPC;
 	}
 	lc->reserved += block->log_size;
-	lc->reserved_entries++;
+	block->entry = lc->reserved_entries++;
 	spin_unlock_irqrestore(&lc->lock, flags);
 	return 0;
 }
@@ -268,7 +340,7 @@ static int bblw_copy_data(struct bblw_block *block, struct bio *bio)
 	struct bio_vec bv;
 
 	bio_for_each_segment(bv, bio, iter) {
-		struct page *page = alloc_page(GFP_NOIO);
+		struct page *page = BBLW_FAULT(data) ? NULL : alloc_page(GFP_NOIO);
 
 		if (!page)
 			return -ENOMEM;
@@ -288,10 +360,11 @@ static struct bblw_block *bblw_new_block(struct bblw_ctx *lc, struct bio *bio,
 	struct bblw_block *block;
 	sector_t data_size = 0;
 
-	block = kzalloc(struct_size(block, vecs, has_data ? bio_segments(bio) : 0),
+	block = BBLW_FAULT(block) ? NULL :
+		kzalloc(struct_size(block, vecs, has_data ? bio_segments(bio) : 0),
 			GFP_NOIO);
 	if (!block) {
-		bblw_stop(lc, BBLW_STOP_NOMEM, -ENOMEM);
+		bblw_stop(lc, BBLW_STOP_NOMEM, -ENOMEM, BBLW_NEXT_ENTRY);
 		return NULL;
 	}
 	INIT_LIST_HEAD(&block->list);
@@ -318,8 +391,8 @@ static struct bblw_block *bblw_new_block(struct bblw_ctx *lc, struct bio *bio,
 		return NULL;
 	}
 	if (has_data && bblw_copy_data(block, bio)) {
+		bblw_stop(lc, BBLW_STOP_NOMEM, -ENOMEM, block->entry);
 		bblw_free_block(block);
-		bblw_stop(lc, BBLW_STOP_NOMEM, -ENOMEM);
 		return NULL;
 	}
 	return block;
@@ -442,7 +515,8 @@ static void bblw_log_end_io(struct bio *bio)
 	unsigned short i;
 
 	if (bio->bi_status)
-		bblw_stop(lc, BBLW_STOP_LOG_ERROR, blk_status_to_errno(bio->bi_status));
+		bblw_stop(lc, BBLW_STOP_LOG_ERROR, blk_status_to_errno(bio->bi_status),
+			  BBLW_NEXT_ENTRY);
 	/* Pages were added one per bvec, never merged: see bblw_add_page(). */
 	for (i = 0; i < bio->bi_vcnt; i++) {
 		struct page *page = bio->bi_io_vec[i].bv_page;
@@ -504,7 +578,7 @@ static int bblw_write_entry(struct bblw_ctx *lc, struct bblw_block *block,
 	struct bio *bio;
 	u64 zero_bytes;
 
-	header = alloc_page(GFP_NOIO | __GFP_ZERO);
+	header = BBLW_FAULT(header) ? NULL : alloc_page(GFP_NOIO | __GFP_ZERO);
 	if (!header)
 		return -ENOMEM;
 	entry = page_address(header);
@@ -571,7 +645,7 @@ static void bblw_sync_super(struct bblw_ctx *lc)
 	if (READ_ONCE(lc->state) != BBLW_ERROR) {
 		ret = bblw_write_super(lc, lc->logged_entries);
 		if (ret)
-			bblw_stop(lc, BBLW_STOP_LOG_ERROR, ret);
+			bblw_stop(lc, BBLW_STOP_LOG_ERROR, ret, BBLW_NEXT_ENTRY);
 		else
 			WRITE_ONCE(lc->super_entries, lc->logged_entries);
 	}
@@ -594,7 +668,7 @@ static void bblw_log_block(struct bblw_ctx *lc, struct bblw_block *block)
 	}
 	ret = bblw_write_entry(lc, block, lc->next_sector);
 	if (ret) {
-		bblw_stop(lc, BBLW_STOP_NOMEM, ret);
+		bblw_stop(lc, BBLW_STOP_NOMEM, ret, lc->logged_entries);
 		bblw_free_block(block);
 		return;
 	}
@@ -627,6 +701,10 @@ static bool bblw_has_work(struct bblw_ctx *lc)
  * The log thread: writes queued blocks in order, one after another, and
  * rewrites the superblock when the queue runs dry. After kthread_stop() it
  * drains the queue and makes the superblock count everything written.
+ *
+ * Entries go to consecutive log sectors, so a run of them is submitted
+ * under a plug: the block layer merges them into a few large requests
+ * instead of one request per entry.
  */
 static int bblw_thread(void *arg)
 {
@@ -634,12 +712,13 @@ static int bblw_thread(void *arg)
 
 	for (;;) {
 		bool stopping = kthread_should_stop();
-		struct bblw_block *block = bblw_next_block(lc);
+		struct bblw_block *block;
+		struct blk_plug plug;
 
-		if (block) {
+		blk_start_plug(&plug);
+		while ((block = bblw_next_block(lc)))
 			bblw_log_block(lc, block);
-			continue;
-		}
+		blk_finish_plug(&plug);
 		if (lc->super_dirty || !list_empty(&lc->waiters) ||
 		    ((stopping || READ_ONCE(lc->state) == BBLW_FULL) &&
 		     lc->logged_entries != lc->super_entries))
@@ -656,7 +735,7 @@ static int bblw_queue_mark(struct bblw_ctx *lc, char *text, size_t len,
 {
 	struct bblw_block *block;
 
-	block = kzalloc(sizeof(*block), GFP_KERNEL);
+	block = BBLW_FAULT(mark) ? NULL : kzalloc(sizeof(*block), GFP_KERNEL);
 	if (!block) {
 		kfree(text);
 		return -ENOMEM;
@@ -698,7 +777,8 @@ static int bblw_mark(struct bblw_ctx *lc, unsigned int argc, char **argv)
 		       lc->name, len, max, lc->sectorsize);
 		return -EINVAL;
 	}
-	text = kmalloc(len + 1, GFP_KERNEL);
+	/* Out of memory fails the message only: the log stays complete. */
+	text = BBLW_FAULT(mark) ? NULL : kmalloc(len + 1, GFP_KERNEL);
 	if (!text)
 		return -ENOMEM;
 	for (p = text, i = 0; i < argc; i++) {
@@ -900,7 +980,7 @@ static void bblw_dtr(struct dm_target *ti)
 	spin_unlock_irq(&lc->lock);
 
 	if (state == BBLW_LOGGING || (state == BBLW_FULL && lc->error_on_full)) {
-		text = kstrdup(BBLW_END_MARK, GFP_KERNEL);
+		text = BBLW_FAULT(end_mark) ? NULL : kstrdup(BBLW_END_MARK, GFP_KERNEL);
 		if (!text || bblw_queue_mark(lc, text, strlen(BBLW_END_MARK), NULL, false))
 			DMERR("%s: out of memory for the end mark; the log ends without it",
 			      lc->name);

@@ -1,10 +1,11 @@
 #!/bin/sh
 # Faults: a log too small (default: data goes on unlogged; error_on_full:
 # writes fail with ENOSPC and the log stays complete), a log device that
-# starts failing (dm "error" target swapped under it), and a data device
-# that fails writes (errors passed up, failed writes not logged).
+# starts failing (dm "error" target swapped under it, then dm-flakey with
+# error_writes in its down interval), and a data device that fails writes
+# (errors passed up, failed writes not logged).
 # disks: data:32M data2:8M log:16M
-# modules: dm-mod
+# modules: dm-mod dm-flakey
 # ours: dm-bb-log-writes
 # timeout: 240
 set -e
@@ -83,6 +84,36 @@ dump /dev/mapper/lg >"$RESULTS/error.dump"
 tail -2 "$RESULTS/error.dump"
 grep -q "^end entries=$good " "$RESULTS/error.dump" || fail "superblock does not keep its last durable count $good"
 dmsetup remove lg
+
+echo "== log device on dm-flakey: its down interval fails writes"
+# Up for an hour, then reloaded as down (up 0) for an hour with
+# error_writes: log writes fail, reads of the log still work.
+dmsetup create fl --table "0 $logsz flakey $DISK_log 0 3600 1"
+dmsetup create k --table "0 $size bb-log-writes $DISK_data /dev/mapper/fl"
+dm=$(dmsetup info -c --noheadings --separator : -o major,minor k)
+xfs_io -d -c "pwrite -q -S 0x71 0 64k" -c fsync /dev/mapper/k
+dmsetup message k 0 mark before-flaky
+good=$(status k | cut -d' ' -f1)
+before=$(dmesg | grep -c "$dm: log write failed" || true)
+dmsetup load fl --table "0 $logsz flakey $DISK_log 0 0 3600 1 error_writes"
+dmsetup resume fl
+xfs_io -d -c "pwrite -q -S 0x72 64k 64k" -c fsync /dev/mapper/k
+if dmsetup message k 0 mark during-flaky 2>/dev/null; then fail "mark accepted by a failing log"; fi
+xfs_io -d -c "pwrite -q -S 0x73 128k 64k" -c fsync /dev/mapper/k
+xfs_io -d -r -c "pread -q -v 64k 512" /dev/mapper/k | grep -q '72 72 72' || fail "data stopped"
+xfs_io -d -r -c "pread -q -v 128k 512" /dev/mapper/k | grep -q '73 73 73' || fail "data stopped"
+set -- $(status k)
+echo "status: $*"
+[ "$3" = error ] && [ "$5" = 0 ] && [ "$6" = log_error ] || fail "status: $*"
+[ "$(dmesg | grep -c "$dm: log write failed")" = $((before + 1)) ] || fail "expected one 'log write failed' line"
+dmesg | grep -q "$dm: log write failed (error -5); logging stopped at $good durable entries" ||
+	fail "kernel line does not name -5 and $good durable entries"
+dmsetup remove k
+dump /dev/mapper/fl >"$RESULTS/flakey.dump"
+tail -2 "$RESULTS/flakey.dump"
+grep -q "^end entries=$good " "$RESULTS/flakey.dump" || fail "superblock does not keep its last durable count $good"
+grep -q 'mark="before-flaky"' "$RESULTS/flakey.dump" || fail "mark before the fault missing"
+dmsetup remove fl
 
 echo "== data device errors are passed up and not logged"
 half=$((size / 2))
