@@ -12,12 +12,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "checker/checker_error.h"
+#include "checker/fs_superblock.h"
 #include "checker/loop_device.h"
 #include "checker/view_copy.h"
 #include "checker/view_dm_snapshot.h"
@@ -239,13 +240,28 @@ class ResultBoard {
     slot.result.output = std::move(output);
     slot.result.seconds = seconds;
     if (verdict != Verdict::kPass && (!first_fail_ || seq < *first_fail_)) first_fail_ = seq;
+    settle_followers(seq);
     emit_ready();
   }
   void skip(uint64_t seq) {
     std::lock_guard lock(mu_);
     slots_.at(seq).done = true;
     cancelled_any_ = true;
+    settle_followers(seq);
     emit_ready();
+  }
+
+  // State `seq` leaves the same bytes on the disk as the earlier state
+  // `original`: it is not checked and gets its verdict when that is known.
+  void same_as(uint64_t seq, uint64_t original) {
+    std::lock_guard lock(mu_);
+    slots_.at(seq).result.same_as = slots_.at(original).result.point.entry;
+    if (slots_.at(original).done) {
+      copy_verdict(slots_.at(seq), slots_.at(original));
+      emit_ready();
+    } else {
+      followers_[original].push_back(seq);
+    }
   }
 
   std::vector<StateResult> results() const {
@@ -272,6 +288,22 @@ class ResultBoard {
     bool checked = false;
   };
 
+  static void copy_verdict(Slot& to, const Slot& from) {
+    to.done = true;
+    to.checked = from.checked;  // a cancelled state's duplicates are cancelled too
+    to.result.verdict = from.result.verdict;
+    const StateResult& r = from.result;
+    to.result.output = fmt::format("same state as entry {}{}: not checked again\n", r.point.entry,
+                                   r.variant.is_prefix() ? "" : " (" + r.variant.describe() + ")");
+  }
+
+  void settle_followers(uint64_t seq) {
+    auto it = followers_.find(seq);
+    if (it == followers_.end()) return;
+    for (uint64_t f : it->second) copy_verdict(slots_.at(f), slots_.at(seq));
+    followers_.erase(it);
+  }
+
   void emit_ready() {
     while (emitted_ < slots_.size() && slots_[emitted_].done) {
       const Slot& s = slots_[emitted_++];
@@ -287,6 +319,7 @@ class ResultBoard {
   uint64_t emitted_ = 0;
   std::optional<uint64_t> first_fail_;
   bool cancelled_any_ = false;
+  std::map<uint64_t, std::vector<uint64_t>> followers_;  // seq -> duplicates waiting for its verdict
 };
 
 struct StopReplay {};
@@ -329,7 +362,7 @@ class Run {
   void plan(const std::vector<CrashPoint>& points) {
     for (const CrashPoint& p : points) {
       point_at_[p.entry] = &p;
-      if (!o_.beyond.enabled() && !o_.skip_duplicates) continue;
+      if (!o_.beyond.enabled()) continue;
       auto epoch = std::make_shared<const Epoch>(epoch_of(index_, p.entry));
       epochs_[p.entry] = epoch;
       if (o_.beyond.enabled()) ++base_users_[epoch->base ? *epoch->base + 1 : 0];
@@ -360,9 +393,15 @@ class Run {
   void dispatch(const CrashPoint& p) {
     std::shared_ptr<const Epoch> epoch;
     if (auto e = epochs_.find(p.entry); e != epochs_.end()) epoch = e->second;
-    if (!is_duplicate(epoch.get(), StateVariant{}, o_.skip_duplicates)) {
-      Job job{board_.reserve(p, {}), p, {}, std::shared_ptr<View>(factory_.take()), epoch};
-      queue_.push(std::move(job));
+    // Prefix hashes are also what variants are compared with.
+    std::optional<uint64_t> hash;
+    if (o_.skip_duplicates || o_.beyond.enabled()) hash = hasher_.prefix_hash(p.entry);
+    uint64_t seq = board_.reserve(p, {});
+    if (std::optional<uint64_t> same = remember(hash, seq); same && o_.skip_duplicates) {
+      ++duplicates_;
+      board_.same_as(seq, *same);
+    } else {
+      queue_.push(Job{seq, p, {}, std::shared_ptr<View>(factory_.take()), epoch});
     }
     if (!o_.beyond.enabled()) return;
     uint64_t key = epoch->base ? *epoch->base + 1 : 0;
@@ -373,29 +412,38 @@ class Run {
     }
     bool capped = false;
     for (StateVariant& v : enumerate_variants(*epoch, index_, o_.beyond, &capped)) {
-      if (is_duplicate(epoch.get(), v, true)) continue;
-      queue_.push(Job{board_.reserve(p, v), p, v, base, epoch});
+      std::optional<uint64_t> h = state_hash(epoch.get(), v);
+      if (h && first_with_hash_.count(*h) != 0) {
+        ++duplicates_;
+        continue;
+      }
+      uint64_t vseq = board_.reserve(p, v);
+      remember(h, vseq);
+      queue_.push(Job{vseq, p, v, base, epoch});
     }
     if (capped) ++capped_;
   }
 
-  // Remembers the state's content hash; true if it was seen before (and
-  // duplicates are to be skipped).
-  bool is_duplicate(const Epoch* epoch, const StateVariant& v, bool skip) {
-    if (epoch == nullptr) return false;
-    std::optional<uint64_t> h = hasher_.hash(*epoch, v);
-    if (!h) return false;
-    bool seen = !seen_hashes_.insert(*h).second;
-    if (seen && skip) {
-      ++duplicates_;
-      return true;
-    }
-    return false;
+  // The state's content hash; nullopt when it is not hashed (no epoch
+  // planned, or too big).
+  std::optional<uint64_t> state_hash(const Epoch* epoch, const StateVariant& v) {
+    if (epoch == nullptr) return std::nullopt;
+    return hasher_.hash(*epoch, v);
+  }
+
+  // Remembers state `seq`'s hash; returns the first state with the same
+  // hash if there was one.
+  std::optional<uint64_t> remember(std::optional<uint64_t> hash, uint64_t seq) {
+    if (!hash) return std::nullopt;
+    auto [it, fresh] = first_with_hash_.emplace(*hash, seq);
+    if (fresh) return std::nullopt;
+    return it->second;
   }
 
   void work(unsigned worker) {
     std::string mnt = workdir_ + "/mnt-" + std::to_string(worker);
     fs::create_directories(mnt);
+    LoopSlot loop;
     while (std::optional<Job> job = queue_.pop()) {
       if (board_.cancelled(job->seq)) {
         board_.skip(job->seq);
@@ -403,7 +451,7 @@ class Run {
       }
       auto t0 = Clock::now();
       try {
-        CheckOutcome out = check_one(*job, mnt);
+        CheckOutcome out = check_one(*job, mnt, loop);
         board_.finish(job->seq, out.passed ? Verdict::kPass : Verdict::kFail, std::move(out.output), seconds_since(t0));
       } catch (const std::exception& err) {
         board_.finish(job->seq, Verdict::kError, err.what(), seconds_since(t0));
@@ -419,7 +467,7 @@ class Run {
   // less than what is done.
   uint64_t total_hint() const { return std::max<uint64_t>(point_at_.size(), board_.reserved()); }
 
-  CheckOutcome check_one(Job& job, const std::string& mnt) {
+  CheckOutcome check_one(Job& job, const std::string& mnt, LoopSlot& loop) {
     std::unique_ptr<View> own;
     const View* view = job.view.get();
     if (!job.variant.is_prefix()) {
@@ -427,18 +475,22 @@ class Run {
       apply_variant(own->path(), session_.source(), index_, *job.epoch, job.variant);
       view = own.get();
     }
-    std::optional<LoopDevice> loop;
     CheckTarget target{"", view->path(), mnt, job.point.entry};
     if (view->is_block_device()) {
       target.device = view->path();
     } else if (o_.check->needs_block_device()) {
-      loop.emplace(view->path());
-      target.device = loop->path();
+      target.device = loop.attach(view->path(), filesystem_io_unit(view->path()));
     }
-    CheckOutcome out = o_.check->run(target);
+    CheckOutcome out;
+    try {
+      out = o_.check->run(target);
+    } catch (...) {
+      loop.detach();
+      throw;
+    }
     // Views go as soon as their check is done; a clone before the view it
     // was made from (a dm snapshot keeps its origin open).
-    loop.reset();
+    loop.detach();
     own.reset();
     job.view.reset();
     return out;
@@ -456,7 +508,7 @@ class Run {
   std::map<uint64_t, std::shared_ptr<const Epoch>> epochs_;
   std::map<uint64_t, unsigned> base_users_;
   std::map<uint64_t, std::shared_ptr<View>> base_views_;
-  std::set<uint64_t> seen_hashes_;
+  std::map<uint64_t, uint64_t> first_with_hash_;  // state hash -> seq of the first state with it
   uint64_t duplicates_ = 0;
   uint64_t capped_ = 0;
 };
@@ -563,6 +615,7 @@ RunResult run_checks(const CheckerOptions& o) {
     result.results = run.results();
   }
   for (const StateResult& r : result.results) {
+    if (r.same_as) continue;  // not checked: counted in duplicates_skipped
     ++sum.states;
     if (r.verdict == Verdict::kPass) ++sum.passed;
     if (r.verdict == Verdict::kFail) ++sum.failed;

@@ -36,6 +36,10 @@ struct StateResult {
   Verdict verdict = Verdict::kError;
   std::string output;
   double seconds = 0;  // building the view (variants), attaching it, checking
+  // Set when the state leaves the same bytes on the disk as an earlier
+  // checked state (the entry of that state's point): not checked again,
+  // the verdict is that state's.
+  std::optional<uint64_t> same_as;
 };
 
 struct FirstFailure {
@@ -52,7 +56,7 @@ struct RunSummary {
   uint64_t points = 0;
   uint64_t states = 0;  // checked (prefix and variants)
   uint64_t passed = 0, failed = 0, errors = 0;
-  uint64_t duplicates_skipped = 0;
+  uint64_t duplicates_skipped = 0;  // states identical to an earlier one, not checked again
   uint64_t capped_points = 0;  // points with more variants than --max-states-per-point
   bool stopped_early = false;
   double replay_seconds = 0;  // time spent in the replay thread, views included
@@ -82,7 +86,7 @@ struct CheckerOptions {
   std::string workdir;                   // parent of the work directory; default /dev/shm or /var/tmp
   unsigned jobs = 1;
   bool stop_at_first_failure = false;
-  bool skip_duplicates = false;          // also skip prefix states identical to an earlier state
+  bool skip_duplicates = true;           // prefix states identical to an earlier state take its verdict
   BeyondOptions beyond;
   std::string keep_dir;                  // where the first failure's images go; "" = keep none
   const Check* check = nullptr;

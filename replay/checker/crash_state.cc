@@ -134,52 +134,117 @@ std::vector<StateVariant> enumerate_variants(const Epoch& epoch, const lw::LogIn
   return out;
 }
 
+namespace {
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// One sector's part of a state hash; the parts are added up.
+uint64_t sector_term(uint64_t sector, uint64_t content) { return splitmix64(content ^ splitmix64(sector)); }
+
+uint64_t base_term(uint64_t base_key) { return splitmix64(base_key ^ 0x5bd1e9955bd1e995ULL); }
+
+uint64_t zero_sector_hash(uint32_t sectorsize) {
+  std::vector<uint8_t> zero(sectorsize);
+  return lw::lane_hash64(zero);
+}
+
+// The content hash of each sector of data entry `entry`.
+std::vector<uint64_t> read_sector_hashes(const lw::LogSource& log, const lw::LogIndex& index, uint64_t entry) {
+  const lw::IndexedEntry& e = index.at(entry);
+  uint32_t ss = index.sectorsize();
+  std::vector<uint8_t> data(e.nr_sectors * ss);
+  log.read_exact(e.offset + ss, data);
+  std::vector<uint64_t> hashes(e.nr_sectors);
+  for (uint64_t s = 0; s < e.nr_sectors; ++s) hashes[s] = lw::lane_hash64(std::span<const uint8_t>(data).subspan(s * ss, ss));
+  return hashes;
+}
+
+}  // namespace
+
 const std::vector<uint64_t>& StateHasher::sector_hashes(uint64_t entry) {
   if (auto it = cache_.find(entry); it != cache_.end()) return it->second;
   if (cached_sectors_ > (8U << 20)) {  // bound the cache (64 MiB of hashes)
     cache_.clear();
     cached_sectors_ = 0;
   }
-  const lw::IndexedEntry& e = index_.at(entry);
-  uint32_t ss = index_.sectorsize();
-  std::vector<uint8_t> data(e.nr_sectors * ss);
-  log_.read_exact(e.offset + ss, data);
-  std::vector<uint64_t> hashes(e.nr_sectors);
-  for (uint64_t s = 0; s < e.nr_sectors; ++s) {
-    lw::Fnv64 h;
-    h.add_words(std::span<const uint8_t>(data).subspan(s * ss, ss));
-    hashes[s] = h.value();
-  }
-  cached_sectors_ += e.nr_sectors;
-  return cache_.emplace(entry, std::move(hashes)).first->second;
+  cached_sectors_ += index_.at(entry).nr_sectors;
+  return cache_.emplace(entry, read_sector_hashes(log_, index_, entry)).first->second;
 }
+
 
 std::optional<uint64_t> StateHasher::hash(const Epoch& epoch, const StateVariant& variant) {
   uint64_t written = 0;
   for (uint64_t e : epoch.entries) written += index_.at(e).nr_sectors;
   if (written > kMaxHashedSectors) return std::nullopt;
-  std::vector<uint8_t> zero(index_.sectorsize());
-  lw::Fnv64 zh;
-  zh.add_words(zero);
-  std::map<uint64_t, uint64_t> final_content;
+  uint64_t zero = zero_sector_hash(index_.sectorsize());
+  std::unordered_map<uint64_t, uint64_t> final_content;
   for (uint64_t e : epoch.entries) {
     if (std::binary_search(variant.dropped.begin(), variant.dropped.end(), e)) continue;
     const lw::IndexedEntry& ie = index_.at(e);
     if (is_discard(ie)) {
-      for (uint64_t s = 0; s < ie.nr_sectors; ++s) final_content[ie.sector + s] = zh.value();
+      for (uint64_t s = 0; s < ie.nr_sectors; ++s) final_content[ie.sector + s] = zero;
     } else if (is_data_write(ie)) {
       uint64_t n = variant.torn && variant.torn->entry == e ? variant.torn->sectors_landed : ie.nr_sectors;
       const std::vector<uint64_t>& h = sector_hashes(e);
       for (uint64_t s = 0; s < n; ++s) final_content[ie.sector + s] = h[s];
     }
   }
-  lw::Fnv64 h;
-  h.add_u64(epoch.base ? *epoch.base + 1 : 0);
-  for (const auto& [sector, content] : final_content) {
-    h.add_u64(sector);
-    h.add_u64(content);
+  uint64_t h = base_term(epoch.base ? *epoch.base + 1 : 0);
+  for (const auto& [sector, content] : final_content) h += sector_term(sector, content);
+  return h;
+}
+
+void StateHasher::advance_prefix(uint64_t entry) {
+  Prefix& p = prefix_;
+  if (p.flush_seen) {  // entry - 1 was a FLUSH: the base of the points from here on
+    p = Prefix{};
+    p.base_key = entry;
   }
-  return h.value();
+  const lw::IndexedEntry& ie = index_.at(entry);
+  p.next = entry + 1;
+  p.flush_seen = (ie.flags & lw::kFlagFlush) != 0;
+  bool discard = is_discard(ie);
+  if (p.too_big || (!discard && !is_data_write(ie))) return;
+  if (p.content.size() + ie.nr_sectors > kMaxHashedSectors) {
+    p.too_big = true;
+    p.content.clear();
+    return;
+  }
+  // Each entry is read once here: no cache.
+  std::vector<uint64_t> data_hashes = discard ? std::vector<uint64_t>{} : read_sector_hashes(log_, index_, entry);
+  uint64_t zero = discard ? zero_sector_hash(index_.sectorsize()) : 0;
+  for (uint64_t s = 0; s < ie.nr_sectors; ++s) {
+    uint64_t sector = ie.sector + s;
+    uint64_t content = discard ? zero : data_hashes[s];
+    auto [it, fresh] = p.content.emplace(sector, content);
+    if (!fresh) {
+      p.sum -= sector_term(sector, it->second);
+      it->second = content;
+    }
+    p.sum += sector_term(sector, content);
+  }
+}
+
+std::optional<uint64_t> StateHasher::prefix_hash(uint64_t point) {
+  if (point + 1 < prefix_.next) throw CheckerError("prefix_hash: points must come in ascending order");
+  // Entries before the last FLUSH ahead of the point do not count for it
+  // (nor for later points): start the epoch there.
+  for (uint64_t i = point; i > prefix_.next; --i) {
+    if ((index_.at(i - 1).flags & lw::kFlagFlush) != 0) {
+      prefix_ = Prefix{};
+      prefix_.base_key = i;
+      prefix_.next = i;
+      break;
+    }
+  }
+  while (prefix_.next <= point) advance_prefix(prefix_.next);
+  if (prefix_.too_big) return std::nullopt;
+  return base_term(prefix_.base_key) + prefix_.sum;
 }
 
 void apply_variant(const std::string& path, const lw::LogSource& log, const lw::LogIndex& index, const Epoch& epoch,

@@ -73,24 +73,45 @@ std::vector<StateVariant> enumerate_variants(const Epoch& epoch, const bb::logwr
 // Content hashes of states built from an epoch base, so that states that
 // leave the same bytes on the disk are recognised. A state's hash covers
 // its base and, for every sector written in (base, point], the hash of the
-// bytes it ends with. Reads entry data from the log (cached per entry).
+// bytes it ends with; the sectors are combined by a sum, in any order, so
+// prefix states are hashed write by write as the replay passes them and a
+// variant from its own map of sectors, and both agree. Reads entry data
+// from the log.
 class StateHasher {
  public:
   StateHasher(const bb::logwrites::LogSource& log, const bb::logwrites::LogIndex& index) : log_(log), index_(index) {}
 
-  // nullopt when the state is too big to hash (more than kMaxHashedSectors
-  // sectors written in the epoch): such states are never skipped.
+  // A variant's hash (entry data cached per entry). nullopt when the state
+  // is too big to hash (more than kMaxHashedSectors sectors written in the
+  // epoch): such states are never skipped.
   std::optional<uint64_t> hash(const Epoch& epoch, const StateVariant& variant);
+
+  // The prefix state at `point`: the same hash as hash(epoch_of(point), {}),
+  // kept up to date entry by entry, so a whole log costs one pass over its
+  // data however many points it has. Points must come in ascending order.
+  std::optional<uint64_t> prefix_hash(uint64_t point);
 
   static constexpr uint64_t kMaxHashedSectors = 1 << 20;
 
  private:
   const std::vector<uint64_t>& sector_hashes(uint64_t entry);
+  void advance_prefix(uint64_t entry);
 
   const bb::logwrites::LogSource& log_;
   const bb::logwrites::LogIndex& index_;
   uint64_t cached_sectors_ = 0;
   std::unordered_map<uint64_t, std::vector<uint64_t>> cache_;
+
+  // The prefix state as far as prefix_hash() has come: the sectors the
+  // current epoch wrote and what they hold, and the sum over them.
+  struct Prefix {
+    uint64_t next = 0;       // first entry not yet applied
+    uint64_t base_key = 0;   // epoch base + 1; 0: no FLUSH yet
+    bool flush_seen = false; // the last applied entry was a FLUSH: a new epoch starts
+    bool too_big = false;
+    uint64_t sum = 0;
+    std::unordered_map<uint64_t, uint64_t> content;  // sector -> content hash
+  } prefix_;
 };
 
 // Builds a variant on a view that holds the state at the epoch base:

@@ -19,46 +19,76 @@ namespace {
 // us before we configure it; then we ask again.
 constexpr int kAttachAttempts = 64;
 
-int configure(int loop_fd, int file_fd) {
+// Attaches loop_fd to file_fd with `flags` and a logical block size
+// (0: the kernel's default).
+int configure(int loop_fd, int file_fd, uint32_t flags, uint32_t block_size) {
   loop_config config{};
   config.fd = static_cast<uint32_t>(file_fd);
+  config.block_size = block_size;
+  config.info.lo_flags = flags;
   if (ioctl(loop_fd, LOOP_CONFIGURE, &config) == 0) return 0;
   if (errno != EINVAL && errno != ENOTTY) return -1;
+  // A kernel that refuses direct I/O or the block size for this file: a
+  // plain buffered device.
+  if (flags != 0 || block_size != 0) return configure(loop_fd, file_fd, 0, 0);
   // Kernels before 5.8 have no LOOP_CONFIGURE.
   return ioctl(loop_fd, LOOP_SET_FD, file_fd);
 }
 
-}  // namespace
+struct Attached {
+  int fd = -1;
+  std::string path;
+};
 
-LoopDevice::LoopDevice(const std::string& file) {
-  int file_fd = open(file.c_str(), O_RDWR | O_CLOEXEC);
-  if (file_fd < 0) throw_errno("cannot open " + file + " for a loop device");
+// Finds a free loop device and attaches it to `file_fd`.
+Attached attach_free(int file_fd, uint32_t flags, uint32_t block_size, const std::string& file) {
   int control = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-  if (control < 0) {
-    close(file_fd);
-    throw_errno("cannot open /dev/loop-control (is the loop module loaded?)");
-  }
-  for (int attempt = 0; attempt < kAttachAttempts && fd_ < 0; ++attempt) {
+  if (control < 0) throw_errno("cannot open /dev/loop-control (is the loop module loaded?)");
+  Attached a;
+  for (int attempt = 0; attempt < kAttachAttempts && a.fd < 0; ++attempt) {
     int n = ioctl(control, LOOP_CTL_GET_FREE);
     if (n < 0) break;
     std::string path = "/dev/loop" + std::to_string(n);
     int loop_fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
     if (loop_fd < 0) continue;
-    if (configure(loop_fd, file_fd) == 0) {
-      fd_ = loop_fd;
-      path_ = path;
+    if (configure(loop_fd, file_fd, flags, block_size) == 0) {
+      a.fd = loop_fd;
+      a.path = path;
     } else {
+      int saved = errno;
       close(loop_fd);
+      errno = saved;
       if (errno != EBUSY) break;
     }
   }
   int saved = errno;
   close(control);
-  close(file_fd);
-  if (fd_ < 0) {
+  if (a.fd < 0) {
     errno = saved;
     throw_errno("cannot attach a loop device to " + file);
   }
+  return a;
+}
+
+int open_file(const std::string& file) {
+  int fd = open(file.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) throw_errno("cannot open " + file + " for a loop device");
+  return fd;
+}
+
+}  // namespace
+
+LoopDevice::LoopDevice(const std::string& file) {
+  int file_fd = open_file(file);
+  try {
+    Attached a = attach_free(file_fd, 0, 0, file);
+    fd_ = a.fd;
+    path_ = std::move(a.path);
+  } catch (...) {
+    close(file_fd);
+    throw;
+  }
+  close(file_fd);
 }
 
 LoopDevice::LoopDevice(LoopDevice&& other) noexcept : path_(std::move(other.path_)), fd_(other.fd_) {
@@ -70,5 +100,43 @@ LoopDevice::~LoopDevice() {
   ioctl(fd_, LOOP_CLR_FD, 0);
   close(fd_);
 }
+
+const std::string& LoopSlot::attach(const std::string& file, uint32_t block_size) {
+  detach();
+  uint32_t flags = LO_FLAGS_DIRECT_IO;
+  int file_fd = open_file(file);
+  if (!path_.empty()) {
+    fd_ = open(path_.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd_ >= 0 && configure(fd_, file_fd, flags, block_size) != 0) {
+      // Another process took the device while it was free.
+      close(fd_);
+      fd_ = -1;
+    }
+  }
+  if (fd_ < 0) {
+    try {
+      Attached a = attach_free(file_fd, flags, block_size, file);
+      fd_ = a.fd;
+      path_ = std::move(a.path);
+    } catch (...) {
+      close(file_fd);
+      throw;
+    }
+  }
+  close(file_fd);
+  return path_;
+}
+
+void LoopSlot::detach() {
+  if (fd_ < 0) return;
+  // Newer kernels only mark the device for clearing and clear it at the
+  // last close; older ones clear it here. Either way it is free once we
+  // close it (nothing else holds it after the check's umount and fsck).
+  ioctl(fd_, LOOP_CLR_FD, 0);
+  close(fd_);
+  fd_ = -1;
+}
+
+LoopSlot::~LoopSlot() { detach(); }
 
 }  // namespace bb::checker

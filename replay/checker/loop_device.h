@@ -1,7 +1,13 @@
-// A loop device attached to a file for as long as the object lives: how a
-// file view becomes the block device a mount or an fsck needs.
+// Loop devices: how a file view becomes the block device a mount or an
+// fsck needs.
+//
+//   LoopDevice  attached to one file for as long as the object lives
+//               (the reflink scratch, dm-snapshot COW stores).
+//   LoopSlot    the device a check worker attaches to view after view,
+//               reusing the same device number while no one else takes it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace bb::checker {
@@ -23,6 +29,30 @@ class LoopDevice {
 
  private:
   std::string path_;
+  int fd_ = -1;
+};
+
+class LoopSlot {
+ public:
+  LoopSlot() = default;
+  LoopSlot(const LoopSlot&) = delete;
+  LoopSlot& operator=(const LoopSlot&) = delete;
+  ~LoopSlot();  // detaches
+
+  // Attaches the slot's device to `file` (read-write) with direct I/O and
+  // a logical block size of `block_size` (see fs_superblock.h), taking a
+  // free device the first time or when another process took ours while it
+  // was detached. Direct I/O keeps a view, read once, out of the page cache
+  // of the file (the device caches it already); where the kernel refuses
+  // direct I/O or the block size for the file, the device is buffered with
+  // 512-byte blocks. Returns the device path. Throws CheckerError.
+  const std::string& attach(const std::string& file, uint32_t block_size);
+  // Detaches from the file and closes the device; the kernel drops its
+  // cached blocks, so the next attach reads only the next file.
+  void detach();
+
+ private:
+  std::string path_;  // the device last used
   int fd_ = -1;
 };
 

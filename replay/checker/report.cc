@@ -26,10 +26,10 @@ std::string json_result(const StateResult& r) {
                                     : "null";
   return fmt::format(
       "{{\"entry\":{},\"kind\":\"{}\",\"state\":\"{}\",\"dropped\":[{}],\"torn\":{},\"verdict\":\"{}\","
-      "\"seconds\":{:.4f},\"output\":\"{}\"}}",
+      "\"seconds\":{:.4f},\"output\":\"{}\",\"same_as\":{}}}",
       r.point.entry, json_escape(r.point.kind()), json_escape(r.variant.describe()), dropped, torn,
       r.verdict == Verdict::kPass ? "pass" : r.verdict == Verdict::kFail ? "fail" : "error", r.seconds,
-      json_escape(r.output));
+      json_escape(r.output), r.same_as ? std::to_string(*r.same_as) : "null");
 }
 
 }  // namespace
@@ -78,6 +78,7 @@ std::string format_result_line(const StateResult& r, bool with_output) {
   std::string line = fmt::format("{:>8}  {:<18} {:<6} {:>6.0f} ms", r.point.entry, r.point.kind(),
                                  verdict_name(r.verdict), r.seconds * 1000);
   if (!r.variant.is_prefix()) line += "  " + r.variant.describe();
+  if (r.same_as) line += fmt::format("  same state as entry {}", *r.same_as);
   line += "\n";
   if (with_output || r.verdict != Verdict::kPass) line += indent_output(r.output);
   return line;
@@ -146,6 +147,7 @@ std::string format_junit(const RunResult& run, const std::string& log_name) {
   out += fmt::format("<testsuite name=\"bb-crashcheck {}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3f}\">\n",
                      xml_escape(log_name), s.states, s.failed, s.errors, s.wall_seconds);
   for (const StateResult& r : run.results) {
+    if (r.same_as) continue;  // not checked: no test case of its own
     std::string name = fmt::format("entry {} {}", r.point.entry, r.point.kind());
     if (!r.variant.is_prefix()) name += " " + r.variant.describe();
     out += fmt::format("  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"", xml_escape(s.check), xml_escape(name),

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "checker/report.h"
 #include "format/log_format.h"
@@ -147,6 +150,66 @@ TEST_F(Checker, DroppedWritesAreReportedForFailingStates) {
   EXPECT_EQ(r.results[2].verdict, Verdict::kFail);
   EXPECT_EQ(r.results[2].variant.dropped, (std::vector<uint64_t>{5}));
   EXPECT_NE(format_json(r).find("\"dropped\":[5]"), std::string::npos);
+}
+
+// mark mkfs, then FUA writes of block 0 = 1, 2, 1 (entry 5 leaves the disk
+// as entry 3 did) and of block 1 = 3.
+std::string make_log_with_a_repeated_state(const std::string& dir) {
+  std::string path = dir + "/repeat.img";
+  lw::FileLogSink sink(path);
+  lw::LogWriter w(sink, lw::WriterOptions{});
+  w.write(0, block(0));
+  w.flush();
+  w.mark("mkfs");
+  for (uint8_t value : {1, 2, 1}) w.write(0, block(value), lw::kFlagFua);
+  w.write(8, block(3), lw::kFlagFua);
+  w.finish();
+  return path;
+}
+
+TEST_F(Checker, APrefixStateIdenticalToAnEarlierOneTakesItsVerdictUnchecked) {
+  o.log = make_log_with_a_repeated_state(dir.path());
+  std::string calls = dir.path() + "/calls";
+  RunResult r = run("echo {entry} >>" + calls + "; [ \"$(od -An -tu1 -N1 {image} | tr -d ' ')\" != 1 ]");
+  ASSERT_EQ(r.results.size(), 4u);
+  EXPECT_EQ(r.results[0].verdict, Verdict::kFail);  // entry 3
+  EXPECT_EQ(r.results[1].verdict, Verdict::kPass);  // entry 4
+  EXPECT_EQ(r.results[2].point.entry, 5u);
+  EXPECT_EQ(r.results[2].same_as, 3u);
+  EXPECT_EQ(r.results[2].verdict, Verdict::kFail);
+  EXPECT_FALSE(r.results[3].same_as.has_value());
+  EXPECT_EQ(r.summary.states, 3u);
+  EXPECT_EQ(r.summary.failed, 2u);
+  EXPECT_EQ(r.summary.duplicates_skipped, 1u);
+  EXPECT_EQ(r.first_failure->failing.point.entry, 3u);
+  std::string out;
+  for (const StateResult& res : r.results) out += format_result_line(res, false);
+  EXPECT_NE(out.find("same state as entry 3"), std::string::npos) << out;
+  EXPECT_NE(format_json(r).find("\"same_as\":3"), std::string::npos);
+  // Entry 5 was never checked.
+  std::ifstream in(calls);
+  std::vector<uint64_t> checked{std::istream_iterator<uint64_t>(in), std::istream_iterator<uint64_t>()};
+  std::sort(checked.begin(), checked.end());
+  EXPECT_EQ(checked, (std::vector<uint64_t>{3, 4, 6}));
+}
+
+TEST_F(Checker, CheckDuplicatesChecksEveryPrefixState) {
+  o.log = make_log_with_a_repeated_state(dir.path());
+  o.skip_duplicates = false;
+  RunResult r = run("[ \"$(od -An -tu1 -N1 {image} | tr -d ' ')\" != 1 ]");
+  ASSERT_EQ(r.results.size(), 4u);
+  EXPECT_EQ(r.summary.states, 4u);
+  EXPECT_EQ(r.summary.duplicates_skipped, 0u);
+  EXPECT_FALSE(r.results[2].same_as.has_value());
+  EXPECT_EQ(r.results[2].verdict, Verdict::kFail);
+}
+
+TEST_F(Checker, DuplicatesOfAStateCancelledByStopAtFirstFailureAreNotReported) {
+  o.log = make_log_with_a_repeated_state(dir.path());
+  o.stop_at_first_failure = true;
+  RunResult r = run("[ {entry} -ne 4 ]");
+  ASSERT_EQ(r.results.size(), 2u);  // 3 passes, 4 fails; 5 (same as 3) comes after the failure
+  EXPECT_EQ(r.results[1].verdict, Verdict::kFail);
 }
 
 }  // namespace

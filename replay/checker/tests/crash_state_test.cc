@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <vector>
+
 #include "checker/view_file.h"
 #include "format/log_format.h"
 #include "test_log.h"
@@ -103,6 +106,37 @@ TEST(StateHash, DroppingAnOverwrittenWriteLeavesTheSameState) {
   EXPECT_NE(h.hash(e, StateVariant{{2}, {}}), prefix);
   EXPECT_NE(h.hash(e, StateVariant{{3}, {}}), prefix);
   EXPECT_NE(h.hash(e, StateVariant{{}, TornWrite{2, 4}}), prefix);
+}
+
+TEST_F(Epochs, PrefixHashesAgreeWithVariantHashesAtEveryEntry) {
+  StateHasher walked(*log.source, index);
+  for (uint64_t point = 0; point < index.size(); ++point) {
+    StateHasher fresh(*log.source, index);
+    EXPECT_EQ(walked.prefix_hash(point), fresh.hash(epoch_of(index, point), {})) << "entry " << point;
+  }
+  // Also when points skip whole epochs (the hasher starts at the last FLUSH).
+  StateHasher skipping(*log.source, index);
+  EXPECT_EQ(skipping.prefix_hash(7), StateHasher(*log.source, index).hash(epoch_of(index, 7), {}));
+  EXPECT_ANY_THROW(skipping.prefix_hash(3));
+}
+
+TEST(StateHash, APrefixRewritingWhatTheDiskHeldMatchesTheEarlierPrefix) {
+  MemoryLog log;
+  log.writer.flush();                             // 0
+  log.writer.write(0, block(1), lw::kFlagFua);    // 1
+  log.writer.write(0, block(2), lw::kFlagFua);    // 2
+  log.writer.write(0, block(1), lw::kFlagFua);    // 3: as after 1
+  log.writer.write(8, block(1), lw::kFlagFua);    // 4
+  log.writer.flush();                             // 5
+  log.writer.write(0, block(1), lw::kFlagFua);    // 6: same bytes as 4, but another epoch
+  lw::LogIndex index = log.index();
+  StateHasher h(*log.source, index);
+  std::vector<std::optional<uint64_t>> at;
+  for (uint64_t p = 0; p < index.size(); ++p) at.push_back(h.prefix_hash(p));
+  EXPECT_EQ(at[3], at[1]);
+  EXPECT_NE(at[2], at[1]);
+  EXPECT_NE(at[4], at[1]);
+  EXPECT_NE(at[6], at[4]);  // hashes cover the epoch only: never equal across epochs
 }
 
 TEST(ApplyVariant, BuildsTheStateOnTheEpochBase) {
