@@ -59,7 +59,6 @@
 
 #define BBLW_END_MARK		"dm-log-writes-end"
 #define BBLW_SUPER_BATCH	64
-#define BBLW_CHUNK_ORDER	4	/* data copies in chunks of up to 64 KiB */
 
 #ifdef BB_FAULT_INJECT
 /*
@@ -209,7 +208,7 @@ static void bblw_free_block(struct bblw_block *block)
 	unsigned int i;
 
 	for (i = 0; i < block->nr_vecs; i++)
-		put_page(block->vecs[i].bv_page);
+		__free_page(block->vecs[i].bv_page);
 	if (block->waiter) {
 		block->waiter->result = -EIO;
 		complete(&block->waiter->done);
@@ -334,65 +333,22 @@ static bool bblw_wants_entry(struct bblw_ctx *lc, struct bio *bio)
 	return true;
 }
 
-/*
- * A chunk for the next @bytes of a data copy, of up to BBLW_CHUNK_ORDER
- * pages: one allocation and one log bvec per chunk instead of per page.
- * Higher orders are taken only when free right away (no reclaim), else one
- * page. Higher-order chunks are compound pages, so put_page() frees any
- * chunk. Sets *@room to its size.
- */
-static struct page *bblw_alloc_chunk(unsigned int bytes, unsigned int *room)
-{
-	unsigned int order = min(get_order(bytes), BBLW_CHUNK_ORDER);
-	struct page *page = NULL;
-
-	if (BBLW_FAULT(data))
-		return NULL;
-	if (order)
-		page = alloc_pages(GFP_NOWAIT | __GFP_NOWARN | __GFP_COMP, order);
-	if (!page) {
-		order = 0;
-		page = alloc_page(GFP_NOIO);
-	}
-	*room = PAGE_SIZE << order;
-	return page;
-}
-
-/*
- * Copy the bio's data: the submitter may reuse its pages once it completes.
- * Chunks hold at least a page, so there are at most bio_segments() of them.
- */
+/* Copy the bio's data: the submitter may reuse its pages once it completes. */
 static int bblw_copy_data(struct bblw_block *block, struct bio *bio)
 {
-	unsigned int left = bio->bi_iter.bi_size;
-	struct bio_vec *chunk = NULL;
-	unsigned int room = 0;
 	struct bvec_iter iter;
 	struct bio_vec bv;
 
 	bio_for_each_segment(bv, bio, iter) {
-		unsigned int done = 0;
+		struct page *page = BBLW_FAULT(data) ? NULL : alloc_page(GFP_NOIO);
 
-		while (done < bv.bv_len) {
-			unsigned int n;
-
-			if (!room) {
-				chunk = &block->vecs[block->nr_vecs];
-				chunk->bv_page = bblw_alloc_chunk(left, &room);
-				if (!chunk->bv_page)
-					return -ENOMEM;
-				chunk->bv_len = 0;
-				chunk->bv_offset = 0;
-				block->nr_vecs++;
-			}
-			n = min(room, bv.bv_len - done);
-			memcpy_from_page(page_address(chunk->bv_page) + chunk->bv_len,
-					 bv.bv_page, bv.bv_offset + done, n);
-			chunk->bv_len += n;
-			room -= n;
-			left -= n;
-			done += n;
-		}
+		if (!page)
+			return -ENOMEM;
+		memcpy_from_bvec(page_address(page), &bv);
+		block->vecs[block->nr_vecs].bv_page = page;
+		block->vecs[block->nr_vecs].bv_len = bv.bv_len;
+		block->vecs[block->nr_vecs].bv_offset = 0;
+		block->nr_vecs++;
 	}
 	return 0;
 }
@@ -561,12 +517,12 @@ static void bblw_log_end_io(struct bio *bio)
 	if (bio->bi_status)
 		bblw_stop(lc, BBLW_STOP_LOG_ERROR, blk_status_to_errno(bio->bi_status),
 			  BBLW_NEXT_ENTRY);
-	/* One page or chunk per bvec, never merged: see bblw_add_page(). */
+	/* Pages were added one per bvec, never merged: see bblw_add_page(). */
 	for (i = 0; i < bio->bi_vcnt; i++) {
 		struct page *page = bio->bi_io_vec[i].bv_page;
 
 		if (page != ZERO_PAGE(0))
-			put_page(page);
+			__free_page(page);
 	}
 	bio_put(bio);
 	if (atomic_dec_and_test(&lc->inflight))
@@ -594,9 +550,9 @@ static void bblw_submit(struct bblw_ctx *lc, struct bio *bio)
 }
 
 /*
- * Add one page or data chunk to the log bio, starting a new bio when it is
- * full. Each goes in a bvec of its own (__bio_add_page never merges), so
- * the completion can free them one by one.
+ * Add one page to the log bio, starting a new bio when it is full. Pages
+ * go in one bvec each (__bio_add_page never merges), so the completion can
+ * free them one by one.
  */
 static struct bio *bblw_add_page(struct bblw_ctx *lc, struct bio *bio,
 				 struct page *page, unsigned int len,
