@@ -4,7 +4,8 @@
 # (a flush per write: the superblock cost), direct I/O, on the raw disk,
 # through the in-tree log-writes target and through bb-log-writes; ROUNDS
 # rounds (default 5), the three interleaved in an order that rotates every
-# round, each job on a freshly created target. Leaves fio JSON and times.txt in $RESULTS;
+# round, each job on a freshly created target. JOBS picks some of the jobs
+# (randwrite seqwrite fsync). Leaves fio JSON and times.txt in $RESULTS;
 # bench/bb-log-writes/run prints medians and ratios.
 # disks: data:256M loga:512M logb:512M
 # modules: dm-log-writes
@@ -13,6 +14,7 @@
 set -e
 size=$(blockdev --getsz "$DISK_data")
 rounds=${ROUNDS:-5}
+jobs=${JOBS:-randwrite seqwrite fsync}
 now() { cut -d' ' -f1 /proc/uptime; }
 since() { echo "$(now) $1" | awk '{ printf "%.2f", $1 - $2 }'; }
 
@@ -80,7 +82,7 @@ measure() {
 
 set -- raw intree ours
 for r in $(seq "$rounds"); do
-	for j in randwrite seqwrite fsync; do
+	for j in $jobs; do
 		for t in "$@"; do measure "$t" "$j" "$r"; done
 	done
 	set -- "$2" "$3" "$1"
