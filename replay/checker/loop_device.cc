@@ -70,25 +70,29 @@ Attached attach_free(int file_fd, uint32_t flags, uint32_t block_size, const std
   return a;
 }
 
-int open_file(const std::string& file) {
-  int fd = open(file.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) throw_errno("cannot open " + file + " for a loop device");
-  return fd;
-}
+// The backing file, open while a device is being attached to it (the
+// kernel keeps its own reference).
+class BackingFile {
+ public:
+  explicit BackingFile(const std::string& file) : fd_(open(file.c_str(), O_RDWR | O_CLOEXEC)) {
+    if (fd_ < 0) throw_errno("cannot open " + file + " for a loop device");
+  }
+  ~BackingFile() { close(fd_); }
+  BackingFile(const BackingFile&) = delete;
+  BackingFile& operator=(const BackingFile&) = delete;
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
 
 }  // namespace
 
 LoopDevice::LoopDevice(const std::string& file) {
-  int file_fd = open_file(file);
-  try {
-    Attached a = attach_free(file_fd, 0, 0, file);
-    fd_ = a.fd;
-    path_ = std::move(a.path);
-  } catch (...) {
-    close(file_fd);
-    throw;
-  }
-  close(file_fd);
+  BackingFile backing(file);
+  Attached a = attach_free(backing.fd(), 0, 0, file);
+  fd_ = a.fd;
+  path_ = std::move(a.path);
 }
 
 LoopDevice::LoopDevice(LoopDevice&& other) noexcept : path_(std::move(other.path_)), fd_(other.fd_) {
@@ -104,26 +108,20 @@ LoopDevice::~LoopDevice() {
 const std::string& LoopSlot::attach(const std::string& file, uint32_t block_size) {
   detach();
   uint32_t flags = LO_FLAGS_DIRECT_IO;
-  int file_fd = open_file(file);
+  BackingFile backing(file);
   if (!path_.empty()) {
     fd_ = open(path_.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd_ >= 0 && configure(fd_, file_fd, flags, block_size) != 0) {
+    if (fd_ >= 0 && configure(fd_, backing.fd(), flags, block_size) != 0) {
       // Another process took the device while it was free.
       close(fd_);
       fd_ = -1;
     }
   }
   if (fd_ < 0) {
-    try {
-      Attached a = attach_free(file_fd, flags, block_size, file);
-      fd_ = a.fd;
-      path_ = std::move(a.path);
-    } catch (...) {
-      close(file_fd);
-      throw;
-    }
+    Attached a = attach_free(backing.fd(), flags, block_size, file);
+    fd_ = a.fd;
+    path_ = std::move(a.path);
   }
-  close(file_fd);
   return path_;
 }
 
