@@ -12,7 +12,8 @@ help=$("$cc" --help)
 grep -q '^Examples:' <<<"$help"
 grep -q -- '--stop-at-first-failure' <<<"$help"
 for bad in "" "--log x" "--log x --fs ext4 --check-cmd true" "--log x --fs ntfs" "--bogus" \
-	"--log x --fs ext4 --points fua,nope" "--log $work/missing --fs ext4"; do
+	"--log x --fs ext4 --points fua,nope" "--log $work/missing --fs ext4" \
+	"--log x --fs ext4 --skip-duplicates --check-duplicates" "--log x --fs ext4 --jobs 0"; do
 	rc=0
 	# shellcheck disable=SC2086
 	"$cc" $bad >/dev/null 2>"$work/err" || rc=$?
