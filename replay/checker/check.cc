@@ -44,7 +44,11 @@ std::vector<Step> steps_for(std::string_view fs) {
   if (fs == "xfs") {
     return {{Step::kMount, "xfs", "nouuid", {}},
             {Step::kUmount, "", "", {}},
-            {Step::kRun, "", "", {"xfs_repair", "-n", "{dev}"}}};
+            // -P: no prefetch threads. The checks are the same; on the
+            // small images crash testing uses, starting the prefetch
+            // threads costs more than they save (22 -> 11 ms a state on
+            // the bench). The VM tests hold the verdicts to plain -n's.
+            {Step::kRun, "", "", {"xfs_repair", "-n", "-P", "{dev}"}}};
   }
   if (fs == "btrfs") {
     return {{Step::kRun, "", "", {"btrfs", "check", "--readonly", "{dev}"}},
