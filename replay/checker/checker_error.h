@@ -4,8 +4,12 @@
 // ReplayError; the command reports all three the same way.
 #pragma once
 
+#include <sys/types.h>
+
 #include <stdexcept>
 #include <string>
+
+#include "format/log_source.h"
 
 namespace bb::checker {
 
@@ -16,5 +20,9 @@ class CheckerError : public std::runtime_error {
 
 // "<what>: <strerror(errno)>", for failed system calls.
 [[noreturn]] void throw_errno(const std::string& what);
+
+// open(2) with O_CLOEXEC, owned; throws "cannot open <path>[ <why>]: ...".
+bb::logwrites::FileDescriptor open_file(const std::string& path, int flags, mode_t mode = 0,
+                                        const std::string& why = "");
 
 }  // namespace bb::checker

@@ -70,27 +70,13 @@ Attached attach_free(int file_fd, uint32_t flags, uint32_t block_size, const std
   return a;
 }
 
-// The backing file, open while a device is being attached to it (the
-// kernel keeps its own reference).
-class BackingFile {
- public:
-  explicit BackingFile(const std::string& file) : fd_(open(file.c_str(), O_RDWR | O_CLOEXEC)) {
-    if (fd_ < 0) throw_errno("cannot open " + file + " for a loop device");
-  }
-  ~BackingFile() { close(fd_); }
-  BackingFile(const BackingFile&) = delete;
-  BackingFile& operator=(const BackingFile&) = delete;
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
+// The backing file is open only while a device is being attached to it
+// (the kernel keeps its own reference).
 LoopDevice::LoopDevice(const std::string& file) {
-  BackingFile backing(file);
-  Attached a = attach_free(backing.fd(), 0, 0, file);
+  bb::logwrites::FileDescriptor backing = open_file(file, O_RDWR, 0, "for a loop device");
+  Attached a = attach_free(backing.get(), 0, 0, file);
   fd_ = a.fd;
   path_ = std::move(a.path);
 }
@@ -108,17 +94,17 @@ LoopDevice::~LoopDevice() {
 const std::string& LoopSlot::attach(const std::string& file, uint32_t block_size) {
   detach();
   uint32_t flags = LO_FLAGS_DIRECT_IO;
-  BackingFile backing(file);
+  bb::logwrites::FileDescriptor backing = open_file(file, O_RDWR, 0, "for a loop device");
   if (!path_.empty()) {
     fd_ = open(path_.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd_ >= 0 && configure(fd_, backing.fd(), flags, block_size) != 0) {
+    if (fd_ >= 0 && configure(fd_, backing.get(), flags, block_size) != 0) {
       // Another process took the device while it was free.
       close(fd_);
       fd_ = -1;
     }
   }
   if (fd_ < 0) {
-    Attached a = attach_free(backing.fd(), flags, block_size, file);
+    Attached a = attach_free(backing.get(), flags, block_size, file);
     fd_ = a.fd;
     path_ = std::move(a.path);
   }

@@ -15,20 +15,6 @@ namespace bb::checker {
 
 namespace {
 
-class Fd {
- public:
-  Fd(const std::string& path, int flags, mode_t mode = 0) : fd_(open(path.c_str(), flags | O_CLOEXEC, mode)) {
-    if (fd_ < 0) throw_errno("cannot open " + path);
-  }
-  ~Fd() { close(fd_); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 uint64_t size_of(int fd, const std::string& path, bool& block_device) {
   struct stat st {};
   if (fstat(fd, &st) != 0) throw_errno("cannot stat " + path);
@@ -66,8 +52,8 @@ void copy_range(int in, int out, uint64_t offset, uint64_t len, const std::strin
 }  // namespace
 
 void copy_sparse(const std::string& from, const std::string& to) {
-  Fd in(from, O_RDONLY);
-  Fd out(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  bb::logwrites::FileDescriptor in = open_file(from, O_RDONLY);
+  bb::logwrites::FileDescriptor out = open_file(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   bool block_device = false;
   uint64_t size = size_of(in.get(), from, block_device);
   if (ftruncate(out.get(), static_cast<off_t>(size)) != 0) throw_errno("cannot size " + to);

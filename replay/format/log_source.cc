@@ -87,13 +87,6 @@ void MemoryLogSource::read_exact(uint64_t offset, std::span<uint8_t> out) const 
   std::copy_n(bytes_.begin() + static_cast<std::ptrdiff_t>(offset), out.size(), out.begin());
 }
 
-std::vector<uint8_t> read_whole_file(const std::string& path) {
-  FileLogSource src(path);
-  std::vector<uint8_t> bytes(src.size());
-  src.read_exact(0, bytes);
-  return bytes;
-}
-
 FileMapping::FileMapping(const std::string& path) {
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   struct stat st {};

@@ -83,9 +83,6 @@ class MemoryLogSource final : public LogSource {
   std::span<const uint8_t> bytes_;
 };
 
-// Reads a whole small file (test vectors). Throws LogError.
-std::vector<uint8_t> read_whole_file(const std::string& path);
-
 // A regular file mapped read-only (index files): its bytes are used in
 // place, without a copy or a zero-filled buffer. Move-only; unmaps on
 // destruction. Throws LogError(kIo) if the file cannot be opened or mapped.
