@@ -1,5 +1,7 @@
 #include "checker/report.h"
 
+#include <iterator>
+
 #include <fmt/format.h>
 
 namespace bb::checker {
@@ -20,7 +22,10 @@ std::string indent_output(const std::string& out) {
 
 std::string json_result(const StateResult& r) {
   std::string dropped;
-  for (uint64_t e : r.variant.dropped) dropped += (dropped.empty() ? "" : ",") + std::to_string(e);
+  for (uint64_t e : r.variant.dropped) {
+    if (!dropped.empty()) dropped += ',';
+    dropped += std::to_string(e);
+  }
   std::string torn = r.variant.torn ? fmt::format("{{\"entry\":{},\"sectors_landed\":{}}}", r.variant.torn->entry,
                                                   r.variant.torn->sectors_landed)
                                     : "null";
@@ -116,7 +121,10 @@ std::string format_summary(const RunResult& run) {
 std::string format_json(const RunResult& run) {
   const RunSummary& s = run.summary;
   std::string out = "{\"results\":[";
-  for (size_t i = 0; i < run.results.size(); ++i) out += (i != 0 ? "," : "") + json_result(run.results[i]);
+  for (size_t i = 0; i < run.results.size(); ++i) {
+    if (i != 0) out += ',';
+    out += json_result(run.results[i]);
+  }
   out += fmt::format(
       "],\"summary\":{{\"start_entry\":{},\"end_entry\":{},\"points\":{},\"states\":{},\"passed\":{},\"failed\":{},"
       "\"errors\":{},\"duplicates_skipped\":{},\"capped_points\":{},\"stopped_early\":{},\"replay_seconds\":{:.4f},"
@@ -149,7 +157,7 @@ std::string format_junit(const RunResult& run, const std::string& log_name) {
   for (const StateResult& r : run.results) {
     if (r.same_as) continue;  // not checked: no test case of its own
     std::string name = fmt::format("entry {} {}", r.point.entry, r.point.kind());
-    if (!r.variant.is_prefix()) name += " " + r.variant.describe();
+    if (!r.variant.is_prefix()) fmt::format_to(std::back_inserter(name), " {}", r.variant.describe());
     out += fmt::format("  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"", xml_escape(s.check), xml_escape(name),
                        r.seconds);
     if (r.verdict == Verdict::kPass) {
