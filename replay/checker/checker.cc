@@ -380,6 +380,7 @@ class Run {
     replay::ReplayOptions ro;
     ro.is_checkpoint = [this](uint64_t entry, const lw::IndexedEntry&) { return needs_view(entry); };
     ro.on_checkpoint = [this](uint64_t entry) { at_checkpoint(entry); };
+    ro.sync_at_checkpoint = factory_.take_needs_sync();
     session_.replay(target, 0, points.back().entry, ro);
   }
 

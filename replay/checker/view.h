@@ -47,8 +47,13 @@ class ViewFactory {
   // The path the replay must write to (the image file, or a device that
   // stands in front of it). Valid for the factory's lifetime.
   virtual const std::string& replay_path() const = 0;
-  // A view of the replay target as it is now. The caller has synced it.
+  // A view of the replay target as it is now. The caller has synced it if
+  // take_needs_sync().
   virtual std::unique_ptr<View> take() = 0;
+  // Whether take() reads below the page cache, so that the replay's writes
+  // must be fsync()ed first. Reflinks and copies go through the page cache
+  // of the image (FICLONE writes back the range it clones itself).
+  virtual bool take_needs_sync() const { return true; }
   // A view of `from` as it is now; `from` stays unchanged.
   virtual std::unique_ptr<View> clone(const View& from) = 0;
 };

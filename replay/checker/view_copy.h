@@ -25,6 +25,7 @@ class CopyViewFactory final : public ViewFactory {
 
   ViewKind kind() const override { return ViewKind::kCopy; }
   const std::string& replay_path() const override { return image_; }
+  bool take_needs_sync() const override { return false; }
   std::unique_ptr<View> take() override;
   std::unique_ptr<View> clone(const View& from) override;
 

@@ -53,6 +53,7 @@ class ReflinkViewFactory final : public ViewFactory {
 
   ViewKind kind() const override { return ViewKind::kReflink; }
   const std::string& replay_path() const override { return image_; }
+  bool take_needs_sync() const override { return false; }
   std::unique_ptr<View> take() override;
   std::unique_ptr<View> clone(const View& from) override;
 

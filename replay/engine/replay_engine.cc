@@ -51,7 +51,7 @@ class EntryApplier {
     }
     if (options_.is_checkpoint && options_.is_checkpoint(i, indexed)) {
       issue_pending();
-      target_.sync();
+      if (options_.sync_at_checkpoint) target_.sync();
       if (options_.on_checkpoint) options_.on_checkpoint(i);
     }
   }

@@ -39,10 +39,13 @@ struct ReplayOptions {
   int verbose = 0;
   std::FILE* verbose_out = stdout;
   // After an entry for which is_checkpoint() is true, pending writes are
-  // issued, the target is fsync()ed and on_checkpoint() runs; it may throw
-  // to stop the replay.
+  // issued, the target is fsync()ed (if sync_at_checkpoint) and
+  // on_checkpoint() runs; it may throw to stop the replay.
   std::function<bool(uint64_t entry, const IndexedEntry&)> is_checkpoint;
   std::function<void(uint64_t entry)> on_checkpoint;
+  // Off when on_checkpoint() reads the target through the page cache (a
+  // reflink or a copy of an image file): the fsync would buy nothing.
+  bool sync_at_checkpoint = true;
   std::function<void(uint64_t entries_done, uint64_t bytes_done)> progress;
   size_t buffer_bytes = 8U << 20;  // log read-ahead window
 };
