@@ -4,9 +4,10 @@
 // Built-in profiles, each a fixed list of steps run on the view's block
 // device (a loop device for file views):
 //   ext4   mount (replays the journal), umount, e2fsck -fn
-//   xfs    mount -o nouuid (replays the log), umount, xfs_repair -n
-//          (xfs_repair refuses a dirty log, so the mount must come first;
-//          nouuid because views of one filesystem are mounted side by side)
+//   xfs    mount -o nouuid (replays the log), umount, xfs_repair -n -P
+//          -o bhash=N (xfs_repair refuses a dirty log, so the mount must
+//          come first; nouuid because views of one filesystem are mounted
+//          side by side; -P and bhash make it cheaper on small images)
 //   btrfs  btrfs check --readonly (the crash state as it is on the disk:
 //          btrfs check accepts a dirty log tree but does not replay it),
 //          then mount (replays the fsync log tree), umount, and
