@@ -1,0 +1,6 @@
+#!/bin/sh
+# Fails, and is not booted again: the kernel panics once the scenario began.
+# boot: own
+# timeout: 30
+echo c >/proc/sysrq-trigger
+sleep 30
