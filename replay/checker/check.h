@@ -7,7 +7,8 @@
 //   xfs    mount -o nouuid (replays the log), umount, xfs_repair -n -P
 //          -o bhash=N (xfs_repair refuses a dirty log, so the mount must
 //          come first; nouuid because views of one filesystem are mounted
-//          side by side; -P and bhash make it cheaper on small images)
+//          side by side; -P, bhash and phase2_threads make it cheaper on
+//          small images without changing what it checks)
 //   btrfs  btrfs check --readonly (the crash state as it is on the disk:
 //          btrfs check accepts a dirty log tree but does not replay it),
 //          then mount (replays the fsync log tree), umount, and

@@ -38,7 +38,7 @@ Exit status: 0 every state passed, 1 a state failed, 2 usage or set-up error.
 constexpr const char* kExamples = R"(
 Check profiles (steps run on the view's block device, in this order):
   ext4:  mount; umount; e2fsck -fn
-  xfs:   mount -o nouuid; umount; xfs_repair -n -P -o bhash=N
+  xfs:   mount -o nouuid; umount; xfs_repair -n -P -o bhash=N -o phase2_threads=1
          (xfs_repair refuses a dirty log; N: a bucket per 256 KiB of device)
   btrfs: btrfs check --readonly; mount; umount; btrfs check --readonly
 --check-cmd runs a shell command: {dev} is a block device (a loop device on
