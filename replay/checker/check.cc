@@ -83,7 +83,7 @@ std::vector<Step> steps_for(std::string_view fs) {
 // past what the default would pick on a small machine. A small cache only
 // evicts sooner: what is checked does not change.
 uint64_t xfs_bhash_for(uint64_t device_bytes) {
-  return std::clamp<uint64_t>(device_bytes / (256 * 1024), 512, 65536);
+  return std::clamp<uint64_t>(device_bytes / (uint64_t{256} << 10), 512, 65536);
 }
 
 uint64_t device_bytes(const std::string& device) {

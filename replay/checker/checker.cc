@@ -19,6 +19,7 @@
 
 #include "checker/checker_error.h"
 #include "checker/fs_superblock.h"
+#include "checker/leftovers.h"
 #include "checker/loop_device.h"
 #include "checker/view_copy.h"
 #include "checker/view_dm_snapshot.h"
@@ -66,6 +67,13 @@ class WorkDir {
     std::string tmpl = parent + "/bb-crashcheck.XXXXXX";
     if (mkdtemp(tmpl.data()) == nullptr) throw_errno("cannot make a work directory in " + parent);
     path_ = tmpl;
+    try {
+      record_owner(path_);
+    } catch (...) {
+      std::error_code ec;
+      fs::remove_all(path_, ec);
+      throw;
+    }
   }
   ~WorkDir() {
     std::error_code ec;
@@ -119,7 +127,9 @@ struct ViewSetup {
 
 ViewSetup make_views(const CheckerOptions& o, uint64_t image_size, std::vector<std::string>& notes) {
   ViewSetup s;
-  s.work = std::make_unique<WorkDir>(o.workdir.empty() ? default_workdir_parent() : o.workdir);
+  std::string parent = o.workdir.empty() ? default_workdir_parent() : o.workdir;
+  for (std::string& line : remove_leftovers(parent)) notes.push_back(std::move(line));
+  s.work = std::make_unique<WorkDir>(parent);
   const std::string& work = s.work->path();
   if (o.view == ViewKind::kDmSnapshot) {
     s.factory = std::make_unique<DmSnapshotViewFactory>(o.target.value_or(work + "/replay.img"), image_size, work);
@@ -142,6 +152,7 @@ ViewSetup make_views(const CheckerOptions& o, uint64_t image_size, std::vector<s
     try {
       std::string backing = free_bytes("/dev/shm") > 4 * image_size && access("/dev/shm", W_OK) == 0 ? "/dev/shm" : work;
       s.scratch = std::make_unique<ReflinkScratch>(backing, work + "/scratch", std::max<uint64_t>(16ULL << 30, 4 * image_size + (4ULL << 30)));
+      record_scratch_image(work, s.scratch->image());
       dir = s.scratch->dir();
     } catch (const CheckerError& err) {
       if (o.view == ViewKind::kReflink) throw;
@@ -219,10 +230,12 @@ class ResultBoard {
 
   // True if the state need not be checked any more.
   bool cancelled(uint64_t seq) const {
+    if (o_.interrupt.stop_requested()) return true;
     std::lock_guard lock(mu_);
     return stop_ && first_fail_ && seq > *first_fail_;
   }
   bool stop_requested() const {
+    if (o_.interrupt.stop_requested()) return true;
     std::lock_guard lock(mu_);
     return stop_ && first_fail_.has_value();
   }
@@ -351,7 +364,9 @@ class Run {
     for (std::thread& t : workers) t.join();
     summary.duplicates_skipped = duplicates_;
     summary.capped_points = capped_;
-    if (board_.cancelled_any()) summary.stopped_early = true;
+    summary.interrupted = o_.interrupt.stop_requested();
+    if (board_.cancelled_any() && !summary.interrupted) summary.stopped_early = true;
+    if (summary.interrupted) summary.stopped_early = false;
   }
 
   std::vector<StateResult> results() const { return board_.results(); }
@@ -378,7 +393,11 @@ class Run {
     if (base_users_.count(0) != 0) base_views_[0] = factory_.take();
     replay::ReplayTarget target(factory_.replay_path());
     replay::ReplayOptions ro;
-    ro.is_checkpoint = [this](uint64_t entry, const lw::IndexedEntry&) { return needs_view(entry); };
+    ro.is_checkpoint = [this](uint64_t entry, const lw::IndexedEntry&) {
+      // Also between crash points: the replay to the first one may be long.
+      if (o_.interrupt.stop_requested()) throw StopReplay{};
+      return needs_view(entry);
+    };
     ro.on_checkpoint = [this](uint64_t entry) { at_checkpoint(entry); };
     ro.sync_at_checkpoint = factory_.take_needs_sync();
     session_.replay(target, 0, points.back().entry, ro);
@@ -451,11 +470,17 @@ class Run {
         continue;
       }
       auto t0 = Clock::now();
+      std::optional<std::pair<Verdict, std::string>> decided;
       try {
         CheckOutcome out = check_one(*job, mnt, loop);
-        board_.finish(job->seq, out.passed ? Verdict::kPass : Verdict::kFail, std::move(out.output), seconds_since(t0));
+        decided.emplace(out.passed ? Verdict::kPass : Verdict::kFail, std::move(out.output));
       } catch (const std::exception& err) {
-        board_.finish(job->seq, Verdict::kError, err.what(), seconds_since(t0));
+        decided.emplace(Verdict::kError, err.what());
+      }
+      if (o_.interrupt.stop_requested()) {
+        board_.skip(job->seq);  // a terminal's Ctrl-C also killed its processes
+      } else {
+        board_.finish(job->seq, decided->first, std::move(decided->second), seconds_since(t0));
       }
       if (o_.on_progress) {
         uint64_t done = board_.done();
@@ -625,7 +650,9 @@ RunResult run_checks(const CheckerOptions& o) {
   auto fail = std::find_if(result.results.begin(), result.results.end(),
                            [](const StateResult& r) { return r.verdict != Verdict::kPass; });
   views.reset();  // unmount the scratch before building kept images elsewhere
-  if (fail != result.results.end()) {
+  if (fail != result.results.end() && sum.interrupted) {
+    result.notes.emplace_back("interrupted: no failure images kept");
+  } else if (fail != result.results.end()) {
     uint64_t size = image_size != 0 ? image_size : highest_write_end(index);
     result.first_failure = keep_evidence(o, session, result.results, *fail, size, start);
   }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,7 @@ struct RunSummary {
   uint64_t duplicates_skipped = 0;  // states identical to an earlier one, not checked again
   uint64_t capped_points = 0;  // points with more variants than --max-states-per-point
   bool stopped_early = false;
+  bool interrupted = false;   // CheckerOptions::interrupt was requested
   double replay_seconds = 0;  // time spent in the replay thread, views included
   double wall_seconds = 0;
   std::string view;
@@ -93,6 +95,11 @@ struct CheckerOptions {
   bool verbose = false;
   std::function<void(const StateResult&)> on_result;  // log order, from any thread, serialised
   std::function<void(uint64_t done, uint64_t total)> on_progress;
+  // When requested (e.g. on SIGINT): replay no further, start no new check,
+  // drop the verdicts of checks still running (their processes may have
+  // been killed by the same signal), keep no failure images, and clean up
+  // as usual. The results then hold the states decided before it.
+  std::stop_token interrupt;
 };
 
 // Throws LogError (log), ReplayError (replay target) or CheckerError (set-up).

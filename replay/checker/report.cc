@@ -98,7 +98,7 @@ std::string format_summary(const RunResult& run) {
       "         entries {}..{}, check {}, {} views, {} jobs; replay+views {:.2f} s, wall {:.2f} s\n",
       s.points, s.states, s.passed, s.failed, s.errors,
       s.duplicates_skipped != 0 ? fmt::format(", {} duplicate states skipped", s.duplicates_skipped) : "",
-      s.stopped_early ? " (stopped at the first failure)" : "", s.start_entry, s.end_entry, s.check, s.view, s.jobs,
+      s.stopped_early ? " (stopped at the first failure)" : (s.interrupted ? " (interrupted)" : ""), s.start_entry, s.end_entry, s.check, s.view, s.jobs,
       s.replay_seconds, s.wall_seconds);
   if (s.capped_points != 0) {
     out += fmt::format("         {} points had more states than --max-states-per-point\n", s.capped_points);
@@ -127,10 +127,12 @@ std::string format_json(const RunResult& run) {
   }
   out += fmt::format(
       "],\"summary\":{{\"start_entry\":{},\"end_entry\":{},\"points\":{},\"states\":{},\"passed\":{},\"failed\":{},"
-      "\"errors\":{},\"duplicates_skipped\":{},\"capped_points\":{},\"stopped_early\":{},\"replay_seconds\":{:.4f},"
+      "\"errors\":{},\"duplicates_skipped\":{},\"capped_points\":{},\"stopped_early\":{},\"interrupted\":{},"
+      "\"replay_seconds\":{:.4f},"
       "\"wall_seconds\":{:.4f},\"view\":\"{}\",\"check\":\"{}\",\"jobs\":{}}}",
       s.start_entry, s.end_entry, s.points, s.states, s.passed, s.failed, s.errors, s.duplicates_skipped,
-      s.capped_points, s.stopped_early, s.replay_seconds, s.wall_seconds, s.view, json_escape(s.check), s.jobs);
+      s.capped_points, s.stopped_early, s.interrupted, s.replay_seconds, s.wall_seconds, s.view, json_escape(s.check),
+      s.jobs);
   out += ",\"notes\":[";
   for (size_t i = 0; i < run.notes.size(); ++i) out += fmt::format("{}\"{}\"", i != 0 ? "," : "", json_escape(run.notes[i]));
   out += "],\"first_failure\":";

@@ -37,6 +37,7 @@ class ReflinkScratch {
   ~ReflinkScratch();
 
   const std::string& dir() const { return mount_dir_; }
+  const std::string& image() const { return backing_; }
 
  private:
   std::string backing_;

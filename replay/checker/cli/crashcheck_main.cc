@@ -2,7 +2,10 @@
 // log, replaying the log once. See docs/bb-crashcheck.md.
 #include <unistd.h>
 
+#include <cerrno>
+#include <atomic>
 #include <charconv>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -32,7 +35,9 @@ Replays a dm-log-writes log once, from entry 0, and at every crash point
 private copy-on-write view of the replayed disk, several checks at a time,
 while the replay goes on. Results are printed in log order.
 
-Exit status: 0 every state passed, 1 a state failed, 2 usage or set-up error.
+Exit status: 0 every state passed, 1 a state failed, 2 usage or set-up error,
+128+N interrupted by signal N (SIGINT, SIGTERM, SIGHUP): the running checks
+are finished and everything is cleaned up; a second signal quits at once.
 )";
 
 constexpr const char* kExamples = R"(
@@ -204,7 +209,62 @@ Cli parse(int argc, char** argv, bool& exit_now) {
   return c;
 }
 
+// Takes SIGINT, SIGTERM and SIGHUP on a thread of its own while it lives,
+// so that an interrupted run still unmounts its views, detaches its loop
+// devices and removes its work directory (the default action would leave
+// them all behind). The first signal requests the stop; a second one gets
+// the default action, for a user who would rather quit now.
+class SignalWatcher {
+ public:
+  SignalWatcher() {
+    sigemptyset(&set_);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set_, sig);
+    // Before any other thread starts: they inherit the mask.
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+    thread_ = std::jthread([this](const std::stop_token& st) { watch(st); });
+  }
+  ~SignalWatcher() {
+    thread_.request_stop();
+    thread_.join();
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
+
+  std::stop_token token() const { return source_.get_token(); }
+  int signal() const { return signal_.load(); }
+
+ private:
+  void watch(const std::stop_token& st) {
+    const timespec tick{0, 100'000'000};
+    while (!st.stop_requested()) {
+      int sig = sigtimedwait(&set_, nullptr, &tick);
+      if (sig <= 0) continue;
+      if (signal_.load() == 0) {
+        signal_.store(sig);
+        std::fprintf(stderr,
+                     "\nbb-crashcheck: SIG%s: finishing the running checks and cleaning up (again to quit at once, "
+                     "leaving mounts and loop devices behind)\n",
+                     sigabbrev_np(sig) != nullptr ? sigabbrev_np(sig) : "signal");
+        source_.request_stop();
+        continue;
+      }
+      std::signal(sig, SIG_DFL);
+      pthread_sigmask(SIG_UNBLOCK, &set_, nullptr);
+      raise(sig);
+    }
+  }
+
+  sigset_t set_{};
+  sigset_t old_{};
+  std::stop_source source_;
+  std::atomic<int> signal_{0};
+  std::jthread thread_;
+};
+
 int run(Cli& c) {
+  SignalWatcher signals;
+  c.options.interrupt = signals.token();
   std::mutex out_mu;
   std::unique_ptr<bb::replay::ProgressBar> bar;
   bool show_bar = c.progress && bb::replay::ProgressBar::stderr_is_tty();
@@ -238,6 +298,7 @@ int run(Cli& c) {
     f << format_junit(r, c.options.log);
     if (!f) throw CheckerError("cannot write " + c.junit);
   }
+  if (r.summary.interrupted) return 128 + signals.signal();
   return r.summary.failed + r.summary.errors == 0 ? 0 : 1;
 }
 

@@ -1,0 +1,194 @@
+#include "checker/leftovers.h"
+
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "checker/checker_error.h"
+
+namespace bb::checker {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kOwnerFile = "owner";
+constexpr const char* kWorkdirPrefix = "bb-crashcheck.";
+
+// Field 22 of /proc/<pid>/stat: when the process started, in clock ticks
+// since boot. With the pid it names one process, also after pid reuse.
+std::optional<std::string> start_time(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return std::nullopt;
+  size_t paren = stat.rfind(')');  // the command name may hold spaces
+  if (paren == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(paren + 1));
+  std::string field;
+  // After ")": state is field 3, so the start time is the 20th.
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i == 22) return field;
+  }
+  return std::nullopt;
+}
+
+struct Owner {
+  std::string pid;
+  std::string started;
+  std::vector<std::string> scratch_images;
+};
+
+std::optional<Owner> read_owner(const fs::path& dir) {
+  std::ifstream in(dir / kOwnerFile);
+  Owner o;
+  if (!(in >> o.pid >> o.started)) return std::nullopt;
+  std::string word;
+  std::string path;
+  while (in >> word && std::getline(in >> std::ws, path)) {
+    if (word == "scratch") o.scratch_images.push_back(path);
+  }
+  return o;
+}
+
+bool alive(const Owner& o) { return start_time(o.pid) == o.started; }
+
+// /proc/self/mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string unescape_mount_path(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])) != 0) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+bool is_under(const std::string& path, const std::string& dir) {
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
+}
+
+std::vector<std::string> mounts_under(const std::string& dir) {
+  std::vector<std::string> found;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string id, parent, devno, root, mount_point;
+    if (!(f >> id >> parent >> devno >> root >> mount_point)) continue;
+    mount_point = unescape_mount_path(mount_point);
+    if (is_under(mount_point, dir)) found.push_back(mount_point);
+  }
+  // Deepest first.
+  std::sort(found.begin(), found.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  return found;
+}
+
+// Detaches the loop devices whose backing file `matches`; a device still
+// mounted is detached when it is unmounted (the kernel's autoclear).
+template <typename Match>
+int detach_loops(Match matches, std::vector<std::string>& problems) {
+  int n = 0;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator("/sys/block", ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("loop", 0) != 0) continue;
+    std::ifstream in(e.path() / "loop" / "backing_file");
+    std::string backing;
+    if (!std::getline(in, backing)) continue;
+    const std::string deleted = " (deleted)";
+    if (backing.size() > deleted.size() && backing.compare(backing.size() - deleted.size(), deleted.size(), deleted) == 0) {
+      backing.resize(backing.size() - deleted.size());
+    }
+    if (!matches(backing)) continue;
+    std::string dev = "/dev/" + name;
+    int fd = open(dev.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0 || ioctl(fd, LOOP_CLR_FD, 0) != 0) {
+      problems.push_back(fmt::format("{} ({})", dev, std::strerror(errno)));
+    } else {
+      ++n;
+    }
+    if (fd >= 0) close(fd);
+  }
+  return n;
+}
+
+std::string clean(const fs::path& dir, const Owner& owner) {
+  const std::string d = dir.string();
+  std::vector<std::string> problems;
+  // Views first (a mounted one goes when its mount does), then the mounts
+  // of views and of the scratch filesystem, then the scratch's own loop.
+  int loops = detach_loops([&](const std::string& b) { return is_under(b, d); }, problems);
+  int mounts = 0;
+  for (const std::string& m : mounts_under(d)) {
+    if (umount2(m.c_str(), 0) == 0 || umount2(m.c_str(), MNT_DETACH) == 0) {
+      ++mounts;
+    } else {
+      problems.push_back(fmt::format("{} ({})", m, std::strerror(errno)));
+    }
+  }
+  for (const std::string& image : owner.scratch_images) {
+    loops += detach_loops([&](const std::string& b) { return b == image; }, problems);
+    if (unlink(image.c_str()) != 0 && errno != ENOENT) problems.push_back(fmt::format("{} ({})", image, std::strerror(errno)));
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (ec) problems.push_back(fmt::format("{} ({})", d, ec.message()));
+  std::string line = fmt::format("removed what a run that died (pid {}) left in {}: {} mounts, {} loop devices{}", owner.pid,
+                                 d, mounts, loops, owner.scratch_images.empty() ? "" : ", its scratch image");
+  if (!problems.empty()) {
+    line += "; could not remove:";
+    for (const std::string& p : problems) line += " " + p;
+  }
+  return line;
+}
+
+}  // namespace
+
+void record_owner(const std::string& workdir) {
+  std::string pid = std::to_string(getpid());
+  std::optional<std::string> started = start_time(pid);
+  if (!started) throw CheckerError("cannot read /proc/" + pid + "/stat");
+  std::ofstream out(workdir + "/" + kOwnerFile);
+  out << pid << " " << *started << "\n";
+  if (!out.flush()) throw CheckerError("cannot write " + workdir + "/" + kOwnerFile);
+}
+
+void record_scratch_image(const std::string& workdir, const std::string& image) {
+  std::ofstream out(workdir + "/" + kOwnerFile, std::ios::app);
+  std::error_code ec;
+  fs::path canonical = fs::weakly_canonical(image, ec);  // as the kernel names a loop's backing file
+  out << "scratch " << (ec ? image : canonical.string()) << "\n";
+  if (!out.flush()) throw CheckerError("cannot write " + workdir + "/" + kOwnerFile);
+}
+
+std::vector<std::string> remove_leftovers(const std::string& parent) {
+  std::vector<std::string> lines;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(parent, ec)) {
+    if (e.path().filename().string().rfind(kWorkdirPrefix, 0) != 0 || !e.is_directory(ec)) continue;
+    std::optional<Owner> owner = read_owner(e.path());
+    if (!owner || alive(*owner)) continue;
+    fs::path dir = fs::canonical(e.path(), ec);
+    if (ec) dir = fs::absolute(e.path());
+    lines.push_back(clean(dir, *owner));
+  }
+  return lines;
+}
+
+}  // namespace bb::checker

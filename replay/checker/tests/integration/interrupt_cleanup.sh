@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# An interrupted run cleans up after itself, and a run that was killed
+# before it could is cleaned up after by the next run in the same place:
+#   1. SIGINT in the middle of a run with reflink views (an XFS scratch on a
+#      loop device, a loop device per view): exit status 130, a partial
+#      report marked "interrupted" (JSON too), and no work directory, mount,
+#      loop device or scratch image left behind;
+#   2. SIGKILL in the middle of such a run leaves all of those; the next run
+#      with the same --workdir removes them as it starts and says so in its
+#      report, while the work directory of a run that is still going is
+#      left alone.
+# Needs root (loop devices, mounts).
+set -euo pipefail
+: "${BB_BIN:?}" "${LOG_BUILDER:?}"
+work=$(mktemp -d /dev/shm/checker-intr.XXXXXX)
+pids=()
+cleanup() {
+	local rc=$?
+	set +e
+	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	# Whatever a failed assertion left, best effort, in the order that
+	# works: views' loop devices, then mounts, then the scratch's loop.
+	local f d p
+	for f in /sys/block/loop*/loop/backing_file; do
+		grep -q "^$work/" "$f" 2>/dev/null || continue
+		d=${f#/sys/block/}
+		losetup -d "/dev/${d%%/*}" || true
+	done
+	grep -o " $work/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount "$m" || umount -l "$m" || true; done
+	for p in "${pids[@]}"; do
+		for f in /sys/block/loop*/loop/backing_file; do
+			grep -q "bb-crashcheck-scratch-$p\.xfs" "$f" 2>/dev/null || continue
+			d=${f#/sys/block/}
+			losetup -d "/dev/${d%%/*}" || true
+		done
+		rm -f "/dev/shm/bb-crashcheck-scratch-$p.xfs"
+	done
+	rm -rf "$work"
+	exit "$rc"
+}
+trap cleanup EXIT
+
+# 400 FUA points, each checked for 50 ms on a loop device of its view.
+for i in $(seq 0 399); do echo "write $((i * 8)) 8 $((i % 250 + 1)) fua"; done | "$LOG_BUILDER" --out "$work/log"
+check='sleep 0.05; test -b {dev}'
+
+# leftovers PID DIR — prints what the run with this pid and work directory
+# has on the machine.
+leftovers() {
+	ls -d "$2" 2>/dev/null || true
+	grep -o " $2/[^ ]*" /proc/self/mounts || true
+	grep -l "^$2/\|bb-crashcheck-scratch-$1\.xfs" /sys/block/loop*/loop/backing_file 2>/dev/null || true
+	ls "/dev/shm/bb-crashcheck-scratch-$1.xfs" 2>/dev/null || true
+}
+
+# start NAME — starts a run in the background; sets $pid and $run_dir (its
+# work directory) once its views exist.
+start() {
+	"$BB_BIN/bb-crashcheck" --log "$work/log" --check-cmd "$check" --view reflink --workdir "$work" \
+		--no-progress --json >"$work/$1.json" 2>"$work/$1.err" &
+	pid=$!
+	pids+=("$pid")
+	local owner
+	for _ in $(seq 200); do
+		owner=$(grep -l "^$pid " "$work"/bb-crashcheck.*/owner 2>/dev/null || true)
+		run_dir=${owner%/owner}
+		[ -n "$owner" ] && ls "$run_dir"/scratch/view-* >/dev/null 2>&1 && return
+		sleep 0.05
+	done
+	echo "$1: no view appeared"; cat "$work/$1.err"; exit 1
+}
+
+echo "== SIGINT: a partial report and nothing left behind"
+start int
+sleep 0.5
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" = 130 ] || { echo "exit status $rc after SIGINT, want 130"; cat "$work/int.err"; exit 1; }
+grep -q 'SIGINT: finishing the running checks and cleaning up' "$work/int.err"
+grep -q '"interrupted":true' "$work/int.json"
+states=$(grep -o '"states":[0-9]*' "$work/int.json" | cut -d: -f2)
+points=$(grep -o '"points":[0-9]*' "$work/int.json" | cut -d: -f2)
+echo "checked $states of $points points before the signal"
+[ "$states" -gt 0 ] && [ "$states" -lt "$points" ]
+left=$(leftovers "$pid" "$run_dir")
+[ -z "$left" ] || { echo "left behind after SIGINT:"; echo "$left"; exit 1; }
+
+echo "== SIGKILL: the next run removes what the killed one left"
+start killed
+killed=$pid
+killed_dir=$run_dir
+kill -KILL "$killed"
+wait "$killed" || true
+left=$(leftovers "$killed" "$killed_dir")
+echo "$left"
+grep -q "bb-crashcheck\." <<<"$left" || { echo "the killed run left no work directory?"; exit 1; }
+grep -q "/scratch" <<<"$left" || { echo "the killed run left no scratch mount?"; exit 1; }
+grep -q "backing_file" <<<"$left" || { echo "the killed run left no loop device?"; exit 1; }
+grep -q "bb-crashcheck-scratch-$killed.xfs" <<<"$left" || { echo "the killed run left no scratch image?"; exit 1; }
+# The next run removes them as it starts, and says so in its report.
+start live
+live=$pid
+live_dir=$run_dir
+left=$(leftovers "$killed" "$killed_dir")
+[ -z "$left" ] || { echo "still there once the next run started:"; echo "$left"; exit 1; }
+# A run that is still going keeps its directory: a third run leaves it alone.
+"$BB_BIN/bb-crashcheck" --log "$work/log" --check-cmd 'true' --view copy --end-entry 3 --workdir "$work" \
+	>"$work/third.txt"
+if grep -q "removed what a run" "$work/third.txt"; then
+	echo "the third run removed something:"; cat "$work/third.txt"; exit 1
+fi
+[ -d "$live_dir" ] || { echo "the live run's work directory was removed"; exit 1; }
+kill -INT "$live"
+rc=0
+wait "$live" || rc=$?
+[ "$rc" = 130 ] || { echo "exit status $rc after SIGINT, want 130"; cat "$work/live.err"; exit 1; }
+grep -o "removed what a run that died (pid $killed)[^\"]*" "$work/live.json" ||
+	{ echo "the next run's report does not say what it removed"; exit 1; }
+left=$(leftovers "$live" "$live_dir")
+[ -z "$left" ] || { echo "left behind by the live run:"; echo "$left"; exit 1; }
+echo OK
