@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "checker/checker_error.h"
+#include "checker/loop_device.h"
 
 namespace bb::checker {
 
@@ -117,6 +118,7 @@ int detach_loops(Match matches, std::vector<std::string>& problems) {
     }
     if (!matches(backing)) continue;
     std::string dev = "/dev/" + name;
+    set_write_cache(dev, true);  // a view's device was made write-through
     int fd = open(dev.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0 || ioctl(fd, LOOP_CLR_FD, 0) != 0) {
       problems.push_back(fmt::format("{} ({})", dev, std::strerror(errno)));

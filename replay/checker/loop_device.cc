@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "checker/checker_error.h"
 
@@ -72,6 +73,15 @@ Attached attach_free(int file_fd, uint32_t flags, uint32_t block_size, const std
 
 }  // namespace
 
+void set_write_cache(const std::string& device, bool cached) {
+  std::string name = device.substr(device.rfind('/') + 1);
+  int fd = open(("/sys/block/" + name + "/queue/write_cache").c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  std::string_view mode = cached ? "write back" : "write through";
+  [[maybe_unused]] ssize_t n = write(fd, mode.data(), mode.size());
+  close(fd);
+}
+
 // The backing file is open only while a device is being attached to it
 // (the kernel keeps its own reference).
 LoopDevice::LoopDevice(const std::string& file) {
@@ -108,6 +118,8 @@ const std::string& LoopSlot::attach(const std::string& file, uint32_t block_size
     fd_ = a.fd;
     path_ = std::move(a.path);
   }
+  // A view needs no flush: see set_write_cache().
+  set_write_cache(path_, false);
   return path_;
 }
 
@@ -116,6 +128,7 @@ void LoopSlot::detach() {
   // Newer kernels only mark the device for clearing and clear it at the
   // last close; older ones clear it here. Either way it is free once we
   // close it (nothing else holds it after the check's umount and fsck).
+  set_write_cache(path_, true);  // the next user of the device gets it as the kernel makes it
   ioctl(fd_, LOOP_CLR_FD, 0);
   close(fd_);
   fd_ = -1;

@@ -32,6 +32,18 @@ class LoopDevice {
   int fd_ = -1;
 };
 
+// Tells the block layer whether loop device `device` has a volatile write
+// cache. Without one ("write through") the block layer completes flushes
+// and FUA itself instead of passing them to the loop driver, which would
+// fsync() the backing file. For a view that fsync writes back what the
+// check wrote (a journal recovery's metadata) and, on a reflink view,
+// copies on write every block of it, for a file deleted right after the
+// check: nothing of a view has to outlive the machine, and what the check
+// reads comes from the page cache either way. The setting outlives the
+// attachment, so it is set back before the device is detached. Best
+// effort: without sysfs nothing changes but speed.
+void set_write_cache(const std::string& device, bool cached);
+
 class LoopSlot {
  public:
   LoopSlot() = default;
@@ -45,7 +57,8 @@ class LoopSlot {
   // was detached. Direct I/O keeps a view, read once, out of the page cache
   // of the file (the device caches it already); where the kernel refuses
   // direct I/O or the block size for the file, the device is buffered with
-  // 512-byte blocks. Returns the device path. Throws CheckerError.
+  // 512-byte blocks. The device is made write-through (set_write_cache()).
+  // Returns the device path. Throws CheckerError.
   const std::string& attach(const std::string& file, uint32_t block_size);
   // Detaches from the file and closes the device; the kernel drops its
   // cached blocks, so the next attach reads only the next file.

@@ -5,6 +5,8 @@
 #      loop device, a loop device per view): exit status 130, a partial
 #      report marked "interrupted" (JSON too), and no work directory, mount,
 #      loop device or scratch image left behind;
+#      The view's loop devices are write-through while attached, and set
+#      back to the kernel's default before they are detached;
 #   2. SIGKILL in the middle of such a run leaves all of those; the next run
 #      with the same --workdir removes them as it starts and says so in its
 #      report, while the work directory of a run that is still going is
@@ -24,6 +26,7 @@ cleanup() {
 	for f in /sys/block/loop*/loop/backing_file; do
 		grep -q "^$work/" "$f" 2>/dev/null || continue
 		d=${f#/sys/block/}
+		echo "write back" >"/sys/block/${d%%/*}/queue/write_cache"
 		losetup -d "/dev/${d%%/*}" || true
 	done
 	grep -o " $work/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount "$m" || umount -l "$m" || true; done
@@ -40,9 +43,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# write_through — the loop devices that are write-through now.
+write_through() { grep -l "write through" /sys/block/loop*/queue/write_cache 2>/dev/null || true; }
+before=$(write_through)
+
 # 400 FUA points, each checked for 50 ms on a loop device of its view.
 for i in $(seq 0 399); do echo "write $((i * 8)) 8 $((i % 250 + 1)) fua"; done | "$LOG_BUILDER" --out "$work/log"
-check='sleep 0.05; test -b {dev}'
+# The check also requires its view's device to be write-through (it
+# ignores flushes: nothing of a view must last).
+# shellcheck disable=SC2016 # expanded by bb-crashcheck's sh -c
+check='sleep 0.05; test -b {dev} && grep -q "write through" /sys/block/$(basename {dev})/queue/write_cache'
 
 # leftovers PID DIR — prints what the run with this pid and work directory
 # has on the machine.
@@ -83,6 +93,7 @@ states=$(grep -o '"states":[0-9]*' "$work/int.json" | cut -d: -f2)
 points=$(grep -o '"points":[0-9]*' "$work/int.json" | cut -d: -f2)
 echo "checked $states of $points points before the signal"
 [ "$states" -gt 0 ] && [ "$states" -lt "$points" ]
+grep -q '"failed":0,' "$work/int.json" || { echo "a view's loop device was not write-through"; exit 1; }
 left=$(leftovers "$pid" "$run_dir")
 [ -z "$left" ] || { echo "left behind after SIGINT:"; echo "$left"; exit 1; }
 
@@ -119,4 +130,6 @@ grep -o "removed what a run that died (pid $killed)[^\"]*" "$work/live.json" ||
 	{ echo "the next run's report does not say what it removed"; exit 1; }
 left=$(leftovers "$live" "$live_dir")
 [ -z "$left" ] || { echo "left behind by the live run:"; echo "$left"; exit 1; }
+# Also after a kill and the next run's clean-up, no device stays write-through.
+[ "$(write_through)" = "$before" ] || { echo "write-through loop devices left: $(write_through)"; exit 1; }
 echo OK
