@@ -73,6 +73,16 @@ Attached attach_free(int file_fd, uint32_t flags, uint32_t block_size, const std
 
 }  // namespace
 
+bool uses_direct_io(const std::string& device) {
+  std::string name = device.substr(device.rfind('/') + 1);
+  int fd = open(("/sys/block/" + name + "/loop/dio").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char c = '0';
+  bool dio = read(fd, &c, 1) == 1 && c == '1';
+  close(fd);
+  return dio;
+}
+
 void set_write_cache(const std::string& device, bool cached) {
   std::string name = device.substr(device.rfind('/') + 1);
   int fd = open(("/sys/block/" + name + "/queue/write_cache").c_str(), O_WRONLY | O_CLOEXEC);
@@ -118,8 +128,11 @@ const std::string& LoopSlot::attach(const std::string& file, uint32_t block_size
     fd_ = a.fd;
     path_ = std::move(a.path);
   }
-  // A view needs no flush: see set_write_cache().
-  set_write_cache(path_, false);
+  // A view needs no flush (see set_write_cache()), but switching costs a
+  // queue freeze each way: worth it only where a flush would write back a
+  // page cache, i.e. where the kernel dropped direct I/O.
+  write_through_ = !uses_direct_io(path_);
+  if (write_through_) set_write_cache(path_, false);
   return path_;
 }
 
@@ -128,7 +141,9 @@ void LoopSlot::detach() {
   // Newer kernels only mark the device for clearing and clear it at the
   // last close; older ones clear it here. Either way it is free once we
   // close it (nothing else holds it after the check's umount and fsck).
-  set_write_cache(path_, true);  // the next user of the device gets it as the kernel makes it
+  // The next user of the device gets it as the kernel makes it.
+  if (write_through_) set_write_cache(path_, true);
+  write_through_ = false;
   ioctl(fd_, LOOP_CLR_FD, 0);
   close(fd_);
   fd_ = -1;

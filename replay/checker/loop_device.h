@@ -43,6 +43,8 @@ class LoopDevice {
 // attachment, so it is set back before the device is detached. Best
 // effort: without sysfs nothing changes but speed.
 void set_write_cache(const std::string& device, bool cached);
+// Whether loop device `device` does direct I/O on its file (sysfs).
+bool uses_direct_io(const std::string& device);
 
 class LoopSlot {
  public:
@@ -57,7 +59,10 @@ class LoopSlot {
   // was detached. Direct I/O keeps a view, read once, out of the page cache
   // of the file (the device caches it already); where the kernel refuses
   // direct I/O or the block size for the file, the device is buffered with
-  // 512-byte blocks. The device is made write-through (set_write_cache()).
+  // 512-byte blocks, and write-through (set_write_cache()): a flush would
+  // write back the file's page cache. Switching the cache mode freezes the
+  // device's queue, a cost a direct I/O device is spared (its flush only
+  // syncs what is written already).
   // Returns the device path. Throws CheckerError.
   const std::string& attach(const std::string& file, uint32_t block_size);
   // Detaches from the file and closes the device; the kernel drops its
@@ -67,6 +72,7 @@ class LoopSlot {
  private:
   std::string path_;  // the device last used
   int fd_ = -1;
+  bool write_through_ = false;  // set by attach(): undo before detaching
 };
 
 }  // namespace bb::checker
