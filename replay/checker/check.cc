@@ -1,8 +1,5 @@
 #include "checker/check.h"
 
-#include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -84,15 +81,6 @@ std::vector<Step> steps_for(std::string_view fs) {
 // evicts sooner: what is checked does not change.
 uint64_t xfs_bhash_for(uint64_t device_bytes) {
   return std::clamp<uint64_t>(device_bytes / (uint64_t{256} << 10), 512, 65536);
-}
-
-uint64_t device_bytes(const std::string& device) {
-  bb::logwrites::FileDescriptor fd = open_file(device, O_RDONLY);
-  uint64_t bytes = 0;
-  if (ioctl(fd.get(), BLKGETSIZE64, &bytes) != 0) {
-    throw_errno("cannot read the size of " + device);
-  }
-  return bytes;
 }
 
 class ProfileCheck final : public Check {

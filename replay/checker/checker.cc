@@ -98,11 +98,6 @@ uint64_t free_bytes(const std::string& dir) {
   return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
-bool is_block_device(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0 && S_ISBLK(st.st_mode);
-}
-
 // End of the highest range the log writes, rounded up to 1 MiB: the size a
 // new replay image needs when the caller does not say.
 uint64_t highest_write_end(const lw::LogIndex& index) {
@@ -364,9 +359,10 @@ class Run {
     for (std::thread& t : workers) t.join();
     summary.duplicates_skipped = duplicates_;
     summary.capped_points = capped_;
+    // An interrupt also stops the replay and cancels states, but it is not
+    // --stop-at-first-failure's early stop.
     summary.interrupted = o_.interrupt.stop_requested();
-    if (board_.cancelled_any() && !summary.interrupted) summary.stopped_early = true;
-    if (summary.interrupted) summary.stopped_early = false;
+    summary.stopped_early = !summary.interrupted && (summary.stopped_early || board_.cancelled_any());
   }
 
   std::vector<StateResult> results() const { return board_.results(); }
@@ -470,17 +466,19 @@ class Run {
         continue;
       }
       auto t0 = Clock::now();
-      std::optional<std::pair<Verdict, std::string>> decided;
+      Verdict verdict = Verdict::kError;
+      std::string output;
       try {
         CheckOutcome out = check_one(*job, mnt, loop);
-        decided.emplace(out.passed ? Verdict::kPass : Verdict::kFail, std::move(out.output));
+        verdict = out.passed ? Verdict::kPass : Verdict::kFail;
+        output = std::move(out.output);
       } catch (const std::exception& err) {
-        decided.emplace(Verdict::kError, err.what());
+        output = err.what();
       }
       if (o_.interrupt.stop_requested()) {
         board_.skip(job->seq);  // a terminal's Ctrl-C also killed its processes
       } else {
-        board_.finish(job->seq, decided->first, std::move(decided->second), seconds_since(t0));
+        board_.finish(job->seq, verdict, std::move(output), seconds_since(t0));
       }
       if (o_.on_progress) {
         uint64_t done = board_.done();

@@ -25,4 +25,9 @@ class CheckerError : public std::runtime_error {
 bb::logwrites::FileDescriptor open_file(const std::string& path, int flags, mode_t mode = 0,
                                         const std::string& why = "");
 
+// Whether `path` names a block device (false if it cannot be stat()ed).
+bool is_block_device(const std::string& path);
+// The size of block device `device` in bytes (BLKGETSIZE64). Throws.
+uint64_t device_bytes(const std::string& device);
+
 }  // namespace bb::checker

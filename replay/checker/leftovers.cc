@@ -14,6 +14,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -108,14 +109,12 @@ int detach_loops(Match matches, std::vector<std::string>& problems) {
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator("/sys/block", ec)) {
     std::string name = e.path().filename().string();
-    if (name.rfind("loop", 0) != 0) continue;
+    if (!name.starts_with("loop")) continue;
     std::ifstream in(e.path() / "loop" / "backing_file");
     std::string backing;
     if (!std::getline(in, backing)) continue;
-    const std::string deleted = " (deleted)";
-    if (backing.size() > deleted.size() && backing.compare(backing.size() - deleted.size(), deleted.size(), deleted) == 0) {
-      backing.resize(backing.size() - deleted.size());
-    }
+    const std::string_view deleted = " (deleted)";
+    if (backing.ends_with(deleted)) backing.resize(backing.size() - deleted.size());
     if (!matches(backing)) continue;
     std::string dev = "/dev/" + name;
     set_write_cache(dev, true);  // a view's device was made write-through
@@ -183,7 +182,7 @@ std::vector<std::string> remove_leftovers(const std::string& parent) {
   std::vector<std::string> lines;
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator(parent, ec)) {
-    if (e.path().filename().string().rfind(kWorkdirPrefix, 0) != 0 || !e.is_directory(ec)) continue;
+    if (!e.path().filename().string().starts_with(kWorkdirPrefix) || !e.is_directory(ec)) continue;
     std::optional<Owner> owner = read_owner(e.path());
     if (!owner || alive(*owner)) continue;
     fs::path dir = fs::canonical(e.path(), ec);

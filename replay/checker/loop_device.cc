@@ -71,11 +71,15 @@ Attached attach_free(int file_fd, uint32_t flags, uint32_t block_size, const std
   return a;
 }
 
+// /sys/block/<name>/<attribute> of the device at `device` (/dev/<name>).
+std::string sysfs_path(const std::string& device, const char* attribute) {
+  return "/sys/block/" + device.substr(device.rfind('/') + 1) + "/" + attribute;
+}
+
 }  // namespace
 
 bool uses_direct_io(const std::string& device) {
-  std::string name = device.substr(device.rfind('/') + 1);
-  int fd = open(("/sys/block/" + name + "/loop/dio").c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open(sysfs_path(device, "loop/dio").c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   char c = '0';
   bool dio = read(fd, &c, 1) == 1 && c == '1';
@@ -84,8 +88,7 @@ bool uses_direct_io(const std::string& device) {
 }
 
 void set_write_cache(const std::string& device, bool cached) {
-  std::string name = device.substr(device.rfind('/') + 1);
-  int fd = open(("/sys/block/" + name + "/queue/write_cache").c_str(), O_WRONLY | O_CLOEXEC);
+  int fd = open(sysfs_path(device, "queue/write_cache").c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) return;
   std::string_view mode = cached ? "write back" : "write through";
   [[maybe_unused]] ssize_t n = write(fd, mode.data(), mode.size());

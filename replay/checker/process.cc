@@ -45,8 +45,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   // The caller may block signals to take them on a thread of its own
-  // (bb-crashcheck does, for SIGINT and SIGTERM); a check's processes get
-  // them as usual.
+  // (bb-crashcheck does, for SIGINT, SIGTERM and SIGHUP); a check's
+  // processes get them as usual.
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none;

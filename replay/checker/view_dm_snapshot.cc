@@ -16,21 +16,6 @@ namespace bb::checker {
 
 namespace {
 
-uint64_t device_bytes(const std::string& device) {
-  int fd = open(device.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_errno("cannot open " + device);
-  uint64_t size = 0;
-  int rc = ioctl(fd, BLKGETSIZE64, &size);
-  close(fd);
-  if (rc != 0) throw_errno("cannot size " + device);
-  return size;
-}
-
-bool is_block_device(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0 && S_ISBLK(st.st_mode);
-}
-
 void dm_create(const std::string& name, const std::string& table) {
   run_or_throw({"dmsetup", "create", name, "--table", table});
 }

@@ -2,7 +2,6 @@
 // log, replaying the log once. See docs/bb-crashcheck.md.
 #include <unistd.h>
 
-#include <cerrno>
 #include <atomic>
 #include <charconv>
 #include <csignal>

@@ -8,17 +8,9 @@
 # skipping, reflink and copy views, --json and --junit. Needs root.
 set -euo pipefail
 : "${BB_BIN:?}" "${LOG_BUILDER:?}" "${REPO:?}"
-work=$(mktemp -d /dev/shm/checker-states.XXXXXX)
-mnt=$work/mnt
-dev=
-cleanup() {
-	mountpoint -q "$mnt" && umount "$mnt"
-	[ -n "$dev" ] && losetup -d "$dev"
-	rm -rf "$work"
-}
-trap cleanup EXIT
-mkdir -p "$mnt"
-img=$work/fs.img
+# shellcheck source=fs_states.sh
+. "$(dirname "$0")/fs_states.sh"
+fs_states_begin checker-states
 truncate -s 64M "$img"
 mkfs.ext4 -q -F -b 4096 "$img"
 cp --sparse=always "$img" "$work/s0.img"
@@ -38,18 +30,7 @@ dev=
 cp --sparse=always "$img" "$work/s3.img"
 
 log=$work/log.img
-{
-	echo "discard 0 $((64 * 2048))"
-	echo "image $work/s0.img 4096"
-	echo flush
-	echo "mark mkfs"
-	for s in 1 2 3; do
-		head -c 4096 "$work/s$s.img" >"$work/sb$s"
-		echo "image $work/s$s.img 4096"
-		echo flush
-		echo "write-file 0 $work/sb$s fua meta"
-	done
-} | "$LOG_BUILDER" --out "$log"
+fs_states_log "$log" 64 3
 
 echo "== verdicts against the xfstests-style loop"
 WORK=$work "$REPO/replay/checker/tests/integration/compare_slow_loop.sh" "$log" ext4 $((64 << 20))

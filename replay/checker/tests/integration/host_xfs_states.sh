@@ -10,17 +10,9 @@
 # root.
 set -euo pipefail
 : "${BB_BIN:?}" "${LOG_BUILDER:?}" "${REPO:?}"
-work=$(mktemp -d /dev/shm/checker-xfs.XXXXXX)
-mnt=$work/mnt
-dev=
-cleanup() {
-	mountpoint -q "$mnt" && umount "$mnt"
-	[ -n "$dev" ] && losetup -d "$dev"
-	rm -rf "$work"
-}
-trap cleanup EXIT
-mkdir -p "$mnt"
-img=$work/fs.img
+# shellcheck source=fs_states.sh
+. "$(dirname "$0")/fs_states.sh"
+fs_states_begin checker-xfs
 mib=320 # mkfs.xfs's minimum is 300 MiB
 truncate -s ${mib}M "$img"
 mkfs.xfs -q -f "$img"
@@ -38,18 +30,7 @@ dev=
 cp --sparse=always "$img" "$work/s2.img"
 
 log=$work/log.img
-{
-	echo "discard 0 $((mib * 2048))"
-	echo "image $work/s0.img 4096"
-	echo flush
-	echo "mark mkfs"
-	for s in 1 2; do
-		head -c 4096 "$work/s$s.img" >"$work/sb$s"
-		echo "image $work/s$s.img 4096"
-		echo flush
-		echo "write-file 0 $work/sb$s fua meta"
-	done
-} | "$LOG_BUILDER" --out "$log"
+fs_states_log "$log" "$mib" 2
 
 echo "== verdicts against the xfstests-style loop"
 WORK=$work "$REPO/replay/checker/tests/integration/compare_slow_loop.sh" "$log" xfs $((mib << 20))
