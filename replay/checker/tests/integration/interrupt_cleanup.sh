@@ -104,6 +104,13 @@ start() {
 	echo "$1: no view appeared"; cat "$work/$1.err"; exit 1
 }
 
+# short_run NAME — a run that uses no loop device (copy views, a check
+# without {dev}) and ends at once; its report goes to $work/NAME.txt.
+short_run() {
+	"$BB_BIN/bb-crashcheck" --log "$work/log" --check-cmd 'true' --view copy --end-entry 3 --workdir "$work" \
+		>"$work/$1.txt"
+}
+
 echo "== SIGINT: a partial report and nothing left behind"
 start int
 sleep 0.5
@@ -144,10 +151,9 @@ n=0
 for d in $killed_used; do grep -q "write through" "/sys/block/$d/queue/write_cache" && n=$((n + 1)); done
 echo "$n of the killed run's loop devices are write-through"
 # The next run removes them as it starts, and says so in its report. It
-# uses no loop device itself (copy views, a check without {dev}), so the
-# killed run's devices stay free and show how it left them.
-"$BB_BIN/bb-crashcheck" --log "$work/log" --check-cmd 'true' --view copy --end-entry 3 --workdir "$work" \
-	>"$work/next.txt"
+# uses no loop device itself, so the killed run's devices stay free and show
+# how it left them.
+short_run next
 grep -o "removed what a run that died (pid $killed).*" "$work/next.txt" ||
 	{ echo "the next run's report does not say what it removed"; cat "$work/next.txt"; exit 1; }
 left=$(leftovers "$killed" "$killed_dir")
@@ -160,8 +166,7 @@ echo "== a run that is still going keeps its work directory"
 start live
 live=$pid
 live_dir=$run_dir
-"$BB_BIN/bb-crashcheck" --log "$work/log" --check-cmd 'true' --view copy --end-entry 3 --workdir "$work" \
-	>"$work/third.txt"
+short_run third
 if grep -q "removed what a run" "$work/third.txt"; then
 	echo "the third run removed something:"; cat "$work/third.txt"; exit 1
 fi
