@@ -107,18 +107,41 @@ uint64_t highest_write_end(const lw::LogIndex& index) {
 }
 
 // Everything the views need to exist: the work directory, maybe a reflink
-// scratch filesystem, and the factory. Destroyed in reverse order.
+// scratch filesystem or a directory for views beside a --target image, and
+// the factory. Destroyed in reverse order.
 struct ViewSetup {
   std::unique_ptr<WorkDir> work;
   std::unique_ptr<ReflinkScratch> scratch;
+  std::unique_ptr<WorkDir> beside_target;
   std::unique_ptr<ViewFactory> factory;
 
   void reset() {
     factory.reset();
+    beside_target.reset();
     scratch.reset();
     work.reset();
   }
 };
+
+// Reflink views of a --target image must be on its filesystem: they go to
+// a private directory beside it (never to the user's directory itself,
+// where a view-N.img of theirs would be overwritten), one that a later run
+// removes if this one is killed. Returns null if that filesystem has no
+// reflink or the directory cannot be made.
+std::unique_ptr<WorkDir> reflink_dir_beside(const std::string& target, std::vector<std::string>& notes,
+                                            std::string& why_not) {
+  std::string dir = fs::path(target).parent_path().string();
+  if (dir.empty()) dir = ".";
+  for (std::string& line : remove_leftovers(dir)) notes.push_back(std::move(line));
+  try {
+    auto views = std::make_unique<WorkDir>(dir);
+    if (supports_reflink(views->path())) return views;
+    why_not = target + " is not on a filesystem with reflink";
+  } catch (const CheckerError& e) {
+    why_not = e.what();
+  }
+  return nullptr;
+}
 
 ViewSetup make_views(const CheckerOptions& o, uint64_t image_size, std::vector<std::string>& notes) {
   ViewSetup s;
@@ -127,16 +150,19 @@ ViewSetup make_views(const CheckerOptions& o, uint64_t image_size, std::vector<s
   s.work = std::make_unique<WorkDir>(parent);
   const std::string& work = s.work->path();
   if (o.view == ViewKind::kDmSnapshot) {
-    s.factory = std::make_unique<DmSnapshotViewFactory>(o.target.value_or(work + "/replay.img"), image_size, work);
+    auto dm = std::make_unique<DmSnapshotViewFactory>(o.target.value_or(work + "/replay.img"), image_size, work);
+    if (o.target && dm->base_loop() != nullptr) record_loop(work, dm->base_loop()->path(), *o.target);
+    s.factory = std::move(dm);
     return s;
   }
   if (o.target) {
-    std::string dir = fs::path(*o.target).parent_path().string();
-    if (dir.empty()) dir = ".";
-    bool reflink = !is_block_device(*o.target) && o.view != ViewKind::kCopy && supports_reflink(dir);
-    if (o.view == ViewKind::kReflink && !reflink) throw CheckerError("--view reflink: " + *o.target + " is not on a filesystem with reflink");
-    if (reflink) {
-      s.factory = std::make_unique<ReflinkViewFactory>(*o.target, image_size, dir);
+    std::string why_not = *o.target + " is a block device";
+    if (!is_block_device(*o.target) && o.view != ViewKind::kCopy) {
+      s.beside_target = reflink_dir_beside(*o.target, notes, why_not);
+    }
+    if (o.view == ViewKind::kReflink && !s.beside_target) throw CheckerError("--view reflink: " + why_not);
+    if (s.beside_target) {
+      s.factory = std::make_unique<ReflinkViewFactory>(*o.target, image_size, s.beside_target->path());
     } else {
       s.factory = std::make_unique<CopyViewFactory>(*o.target, image_size, work);
     }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -15,11 +16,13 @@
 #include <optional>
 #include <sstream>
 #include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "checker/checker_error.h"
 #include "checker/loop_device.h"
+#include "checker/view_dm_snapshot.h"
 
 namespace bb::checker {
 
@@ -49,18 +52,25 @@ std::optional<std::string> start_time(const std::string& pid) {
 
 struct Owner {
   std::string pid;
+  pid_t pid_number = 0;
   std::string started;
   std::vector<std::string> scratch_images;
+  std::vector<std::pair<std::string, std::string>> loops;  // device, backing file
 };
 
 std::optional<Owner> read_owner(const fs::path& dir) {
   std::ifstream in(dir / kOwnerFile);
   Owner o;
   if (!(in >> o.pid >> o.started)) return std::nullopt;
+  auto [end, err] = std::from_chars(o.pid.data(), o.pid.data() + o.pid.size(), o.pid_number);
+  if (err != std::errc() || end != o.pid.data() + o.pid.size() || o.pid_number <= 0) return std::nullopt;
   std::string word;
   std::string path;
   while (in >> word && std::getline(in >> std::ws, path)) {
     if (word == "scratch") o.scratch_images.push_back(path);
+    if (size_t space = path.find(' '); word == "loop" && space != std::string::npos) {
+      o.loops.emplace_back(path.substr(0, space), path.substr(space + 1));
+    }
   }
   return o;
 }
@@ -101,8 +111,9 @@ std::vector<std::string> mounts_under(const std::string& dir) {
   return found;
 }
 
-// Detaches the loop devices whose backing file `matches`; a device still
-// mounted is detached when it is unmounted (the kernel's autoclear).
+// Detaches the loop devices for which `matches(device, backing file)`; a
+// device still mounted or held by a device-mapper device is detached when
+// it is let go (the kernel's autoclear).
 template <typename Match>
 int detach_loops(Match matches, std::vector<std::string>& problems) {
   int n = 0;
@@ -115,8 +126,8 @@ int detach_loops(Match matches, std::vector<std::string>& problems) {
     if (!std::getline(in, backing)) continue;
     const std::string_view deleted = " (deleted)";
     if (backing.ends_with(deleted)) backing.resize(backing.size() - deleted.size());
-    if (!matches(backing)) continue;
     std::string dev = "/dev/" + name;
+    if (!matches(dev, backing)) continue;
     set_write_cache(dev, true);  // a view's device was made write-through
     int fd = open(dev.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0 || ioctl(fd, LOOP_CLR_FD, 0) != 0) {
@@ -133,8 +144,10 @@ std::string clean(const fs::path& dir, const Owner& owner) {
   const std::string d = dir.string();
   std::vector<std::string> problems;
   // Views first (a mounted one goes when its mount does), then the mounts
-  // of views and of the scratch filesystem, then the scratch's own loop.
-  int loops = detach_loops([&](const std::string& b) { return is_under(b, d); }, problems);
+  // of views and of the scratch filesystem, then device-mapper views (and
+  // with them their COW stores' loops), then loops on files elsewhere: a
+  // --target image, the scratch's own.
+  int loops = detach_loops([&](const std::string&, const std::string& b) { return is_under(b, d); }, problems);
   int mounts = 0;
   for (const std::string& m : mounts_under(d)) {
     if (umount2(m.c_str(), 0) == 0 || umount2(m.c_str(), MNT_DETACH) == 0) {
@@ -143,15 +156,29 @@ std::string clean(const fs::path& dir, const Owner& owner) {
       problems.push_back(fmt::format("{} ({})", m, std::strerror(errno)));
     }
   }
+  // Its device-mapper devices are named after its pid: not if that pid is
+  // some other process's now (it may be another run's, with its own).
+  int dm_devices = 0;
+  if (access(("/proc/" + owner.pid).c_str(), F_OK) != 0) {
+    dm_devices = remove_dm_views(owner.pid_number, problems);
+  } else {
+    for (const std::string& name : dm_views_of(owner.pid_number)) problems.push_back(name + " (its pid is in use)");
+  }
+  for (const std::pair<std::string, std::string>& loop : owner.loops) {
+    loops += detach_loops([&](const std::string& dev, const std::string& b) { return dev == loop.first && b == loop.second; },
+                          problems);
+  }
   for (const std::string& image : owner.scratch_images) {
-    loops += detach_loops([&](const std::string& b) { return b == image; }, problems);
+    loops += detach_loops([&](const std::string&, const std::string& b) { return b == image; }, problems);
     if (unlink(image.c_str()) != 0 && errno != ENOENT) problems.push_back(fmt::format("{} ({})", image, std::strerror(errno)));
   }
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (ec) problems.push_back(fmt::format("{} ({})", d, ec.message()));
-  std::string line = fmt::format("removed what a run that died (pid {}) left in {}: {} mounts, {} loop devices{}", owner.pid,
-                                 d, mounts, loops, owner.scratch_images.empty() ? "" : ", its scratch image");
+  std::string line = fmt::format("removed what a run that died (pid {}) left in {}: {} mounts, {} loop devices{}{}", owner.pid,
+                                 d, mounts, loops,
+                                 dm_devices > 0 ? fmt::format(", {} device-mapper devices", dm_devices) : "",
+                                 owner.scratch_images.empty() ? "" : ", its scratch image");
   if (!problems.empty()) {
     line += "; could not remove:";
     for (const std::string& p : problems) line += " " + p;
@@ -170,12 +197,30 @@ void record_owner(const std::string& workdir) {
   if (!out.flush()) throw CheckerError("cannot write " + workdir + "/" + kOwnerFile);
 }
 
-void record_scratch_image(const std::string& workdir, const std::string& image) {
+namespace {
+
+// Appends "<word> <text>" to <workdir>/owner.
+void record(const std::string& workdir, const std::string& word, const std::string& text) {
   std::ofstream out(workdir + "/" + kOwnerFile, std::ios::app);
-  std::error_code ec;
-  fs::path canonical = fs::weakly_canonical(image, ec);  // as the kernel names a loop's backing file
-  out << "scratch " << (ec ? image : canonical.string()) << "\n";
+  out << word << " " << text << "\n";
   if (!out.flush()) throw CheckerError("cannot write " + workdir + "/" + kOwnerFile);
+}
+
+// As the kernel names a loop device's backing file.
+std::string canonical_path(const std::string& file) {
+  std::error_code ec;
+  fs::path canonical = fs::weakly_canonical(file, ec);
+  return ec ? file : canonical.string();
+}
+
+}  // namespace
+
+void record_scratch_image(const std::string& workdir, const std::string& image) {
+  record(workdir, "scratch", canonical_path(image));
+}
+
+void record_loop(const std::string& workdir, const std::string& device, const std::string& file) {
+  record(workdir, "loop", device + " " + canonical_path(file));
 }
 
 std::vector<std::string> remove_leftovers(const std::string& parent) {

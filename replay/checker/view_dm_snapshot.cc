@@ -6,7 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
 
 #include "checker/checker_error.h"
 #include "checker/process.h"
@@ -20,12 +25,24 @@ void dm_create(const std::string& name, const std::string& table) {
   run_or_throw({"dmsetup", "create", name, "--table", table});
 }
 
+// Returns dmsetup's output on failure, "" on success. Never throws.
+std::string try_dm_remove(const std::string& name) {
+  // A device udev or blkid still has open is busy for a moment: retry.
+  try {
+    ProcessResult r = run_process({"dmsetup", "remove", "--retry", name});
+    if (r.exit_status == 0) return "";
+    while (!r.output.empty() && std::isspace(static_cast<unsigned char>(r.output.back())) != 0) r.output.pop_back();
+    return r.output.empty() ? "dmsetup failed" : r.output;
+  } catch (const CheckerError& e) {
+    return e.what();
+  }
+}
+
 // Never throws (it runs in destructors); a failure is reported on stderr
 // because it leaves a device behind.
 void dm_remove(const std::string& name) {
-  // A device udev or blkid still has open is busy for a moment: retry.
-  ProcessResult r = run_process({"dmsetup", "remove", "--retry", name});
-  if (r.exit_status != 0) std::fprintf(stderr, "bb-crashcheck: cannot remove %s: %s", name.c_str(), r.output.c_str());
+  std::string error = try_dm_remove(name);
+  if (!error.empty()) std::fprintf(stderr, "bb-crashcheck: cannot remove %s: %s\n", name.c_str(), error.c_str());
 }
 
 class DmSnapshotView final : public View {
@@ -47,10 +64,60 @@ class DmSnapshotView final : public View {
   std::optional<LoopDevice> cow_;
 };
 
+namespace fs = std::filesystem;
+
+// name, /sys/block/dm-N of each device of the run with this pid.
+std::vector<std::pair<std::string, fs::path>> dm_views_in_sysfs(pid_t pid) {
+  const std::string prefix = dm_view_prefix(pid) + "-";
+  std::vector<std::pair<std::string, fs::path>> found;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator("/sys/block", ec)) {
+    std::ifstream in(e.path() / "dm" / "name");
+    std::string name;
+    if (std::getline(in, name) && name.starts_with(prefix)) found.emplace_back(name, e.path());
+  }
+  return found;
+}
+
 }  // namespace
 
+std::string dm_view_prefix(pid_t pid) { return "bbck" + std::to_string(pid); }
+
+std::vector<std::string> dm_views_of(pid_t pid) {
+  std::vector<std::string> names;
+  for (auto& [name, path] : dm_views_in_sysfs(pid)) names.push_back(std::move(name));
+  return names;
+}
+
+int remove_dm_views(pid_t pid, std::vector<std::string>& problems) {
+  std::vector<std::pair<std::string, fs::path>> left = dm_views_in_sysfs(pid);
+  std::error_code ec;
+  // A view of a view holds the view it stacks on, and every view holds
+  // nothing of the origin's: remove what nothing holds, pass after pass.
+  int removed = 0;
+  for (bool progress = true; progress && !left.empty();) {
+    progress = false;
+    for (auto it = left.begin(); it != left.end();) {
+      if (!fs::is_empty(it->second / "holders", ec) && !ec) {
+        ++it;
+        continue;
+      }
+      std::string error = try_dm_remove(it->first);
+      if (!error.empty()) {
+        problems.push_back(fmt::format("{} ({})", it->first, error));
+      } else {
+        ++removed;
+      }
+      it = left.erase(it);
+      progress = true;
+    }
+  }
+  for (const auto& [name, path] : left) problems.push_back(fmt::format("{} (held by another device)", name));
+  return removed;
+}
+
 DmSnapshotViewFactory::DmSnapshotViewFactory(const std::string& base, uint64_t size, std::string dir)
-    : dir_(std::move(dir)), prefix_("bbck" + std::to_string(getpid())) {
+    : dir_(std::move(dir)), prefix_(dm_view_prefix(getpid())) {
   if (is_block_device(base)) {
     base_device_ = base;
   } else {

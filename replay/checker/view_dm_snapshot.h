@@ -11,19 +11,36 @@
 //   view N --> /dev/mapper/<prefix>-<N>     (snapshot BASE COW_N N 8)
 //   view of view M --> snapshot of /dev/mapper/<prefix>-M (never written)
 //
-// Devices are created and removed with dmsetup.
+// Devices are created and removed with dmsetup. <prefix> is "bbck<pid>",
+// so that what a killed run left can be found (remove_dm_views()).
 #pragma once
+
+#include <sys/types.h>
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "checker/loop_device.h"
 #include "checker/view.h"
 
 namespace bb::checker {
+
+// The name prefix of the devices of the run with this pid: "bbck<pid>".
+std::string dm_view_prefix(pid_t pid);
+
+// The names of the device-mapper devices of the run with this pid.
+std::vector<std::string> dm_views_of(pid_t pid);
+
+// Removes the device-mapper devices of the run with this pid (views of
+// views before the views they stack on, the origin last), which must be
+// unmounted; their COW stores' loop devices go with them if detached
+// before (autoclear). Returns how many were removed; what cannot be
+// removed is appended to `problems`. Never throws.
+int remove_dm_views(pid_t pid, std::vector<std::string>& problems);
 
 class DmSnapshotViewFactory final : public ViewFactory {
  public:
@@ -34,6 +51,8 @@ class DmSnapshotViewFactory final : public ViewFactory {
 
   ViewKind kind() const override { return ViewKind::kDmSnapshot; }
   const std::string& replay_path() const override { return origin_path_; }
+  // The loop device `base` was attached to, if it is a file.
+  const LoopDevice* base_loop() const { return base_loop_ ? &*base_loop_ : nullptr; }
   std::unique_ptr<View> take() override;
   std::unique_ptr<View> clone(const View& from) override;
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Checker: bb-crashcheck with dm-snapshot views, in the guest, on an ext4 log recorded there; the host compares with reflink views.
+# Checker: bb-crashcheck with dm-snapshot views, in the guest, on an ext4 log recorded there; the host compares with reflink views; a killed run's devices are removed by the next run.
 # disks: data:512M log:512M target:512M
 # modules: dm-log-writes dm-snapshot
 # timeout: 300
@@ -29,3 +29,35 @@ grep -q '"view":"dm-snapshot"' "$RESULTS/dm-snapshot.json"
 # Views and the origin are gone afterwards.
 left=$(dmsetup ls | grep -c bbck || true)
 [ "$left" = 0 ] || { dmsetup ls; exit 1; }
+
+# A run killed in the middle leaves its device-mapper views, the origin, the
+# views' COW loop devices and the loop device of its target image (a file
+# outside the work directory); the next run in the same --workdir removes
+# them as it starts and says so.
+truncate -s $((size * 512)) /tmp/target.img
+bb-crashcheck --log "$DISK_log" --target /tmp/target.img --view dm-snapshot --workdir /tmp/ck \
+	--check-cmd 'sleep 0.2; test -b {dev}' --jobs 2 --no-progress >/tmp/killed.txt 2>&1 &
+pid=$!
+i=0
+until dmsetup ls | grep -q "^bbck$pid-[0-9]"; do
+	i=$((i + 1))
+	[ $i -lt 400 ] || { echo "the run made no view"; cat /tmp/killed.txt; exit 1; }
+	sleep 0.05
+done
+kill -KILL $pid
+wait $pid || true
+dmsetup ls | grep "^bbck$pid-" || true
+n=$(dmsetup ls | grep -c "^bbck$pid-" || true)
+cows=$(grep -l "^/tmp/ck/" /sys/block/loop*/loop/backing_file 2>/dev/null | wc -l)
+base=$(grep -l "^/tmp/target.img" /sys/block/loop*/loop/backing_file 2>/dev/null | wc -l)
+echo "the killed run left $n device-mapper devices, $cows loop devices for views, $base for its target"
+[ "$n" -ge 2 ] && [ "$cows" -ge 1 ] && [ "$base" = 1 ]
+bb-crashcheck --log "$DISK_log" --view copy --check-cmd true --end-entry 3 --workdir /tmp/ck >/tmp/next.txt
+grep -o "removed what a run that died (pid $pid).*" /tmp/next.txt
+grep -q ": 0 mounts, $((cows + base)) loop devices, $n device-mapper devices" /tmp/next.txt
+left=$(dmsetup ls | grep -c bbck || true)
+[ "$left" = 0 ] || { dmsetup ls; exit 1; }
+left=$(grep -l "^/tmp/ck/\|^/tmp/target.img" /sys/block/loop*/loop/backing_file 2>/dev/null | wc -l)
+[ "$left" = 0 ] || { echo "$left loop devices left"; exit 1; }
+[ -z "$(ls /tmp/ck)" ] || { ls -l /tmp/ck; exit 1; }
+rm /tmp/target.img
