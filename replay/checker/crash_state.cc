@@ -249,40 +249,34 @@ std::optional<uint64_t> StateHasher::prefix_hash(uint64_t point) {
 
 void apply_variant(const std::string& path, const lw::LogSource& log, const lw::LogIndex& index, const Epoch& epoch,
                    const StateVariant& variant) {
-  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) throw_errno("cannot open view " + path);
+  lw::FileDescriptor owned = open_file(path, O_RDWR, 0, "(a view)");
+  const int fd = owned.get();
   struct stat st {};
   fstat(fd, &st);
   bool block_device = S_ISBLK(st.st_mode);
   uint32_t ss = index.sectorsize();
   std::vector<uint8_t> data;
-  try {
-    for (uint64_t e : epoch.entries) {
-      if (std::binary_search(variant.dropped.begin(), variant.dropped.end(), e)) continue;
-      const lw::IndexedEntry& ie = index.at(e);
-      uint64_t offset = ie.sector * ss;
-      if (is_discard(ie)) {
-        uint64_t range[2] = {offset, ie.nr_sectors * ss};
-        int rc = block_device ? ioctl(fd, BLKZEROOUT, range)
-                              : fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
-                                          static_cast<off_t>(range[1]));
-        if (rc != 0) throw_errno(fmt::format("cannot zero entry {} on {}", e, path));
-        continue;
-      }
-      if (!is_data_write(ie)) continue;
-      uint64_t n = variant.torn && variant.torn->entry == e ? variant.torn->sectors_landed : ie.nr_sectors;
-      data.resize(n * ss);
-      log.read_exact(ie.offset + ss, data);
-      if (pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset)) != static_cast<ssize_t>(data.size())) {
-        throw_errno(fmt::format("cannot write entry {} to {}", e, path));
-      }
+  for (uint64_t e : epoch.entries) {
+    if (std::binary_search(variant.dropped.begin(), variant.dropped.end(), e)) continue;
+    const lw::IndexedEntry& ie = index.at(e);
+    uint64_t offset = ie.sector * ss;
+    if (is_discard(ie)) {
+      uint64_t range[2] = {offset, ie.nr_sectors * ss};
+      int rc = block_device ? ioctl(fd, BLKZEROOUT, range)
+                            : fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                                        static_cast<off_t>(range[1]));
+      if (rc != 0) throw_errno(fmt::format("cannot zero entry {} on {}", e, path));
+      continue;
     }
-    if (fsync(fd) != 0) throw_errno("cannot sync " + path);
-  } catch (...) {
-    close(fd);
-    throw;
+    if (!is_data_write(ie)) continue;
+    uint64_t n = variant.torn && variant.torn->entry == e ? variant.torn->sectors_landed : ie.nr_sectors;
+    data.resize(n * ss);
+    log.read_exact(ie.offset + ss, data);
+    if (pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset)) != static_cast<ssize_t>(data.size())) {
+      throw_errno(fmt::format("cannot write entry {} to {}", e, path));
+    }
   }
-  close(fd);
+  if (fsync(fd) != 0) throw_errno("cannot sync " + path);
 }
 
 }  // namespace bb::checker

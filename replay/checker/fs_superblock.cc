@@ -6,6 +6,8 @@
 #include <array>
 #include <cstring>
 
+#include "format/log_source.h"
+
 namespace bb::checker {
 
 namespace {
@@ -56,10 +58,9 @@ uint32_t probe(int fd) {
 }  // namespace
 
 uint32_t filesystem_io_unit(const std::string& image) {
-  int fd = open(image.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return kDefault;
-  uint32_t unit = probe(fd);
-  close(fd);
+  bb::logwrites::FileDescriptor fd(open(image.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return kDefault;
+  uint32_t unit = probe(fd.get());
   // The device block size may not exceed a page either.
   return plausible(unit) && unit <= static_cast<uint32_t>(sysconf(_SC_PAGESIZE)) ? unit : kDefault;
 }

@@ -16,18 +16,13 @@ namespace {
 
 class Image {
  public:
-  explicit Image(const std::string& path) : fd_(open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
-    if (fd_ < 0) throw_errno("cannot open " + path);
-  }
-  ~Image() { close(fd_); }
-  Image(const Image&) = delete;
-  Image& operator=(const Image&) = delete;
+  explicit Image(const std::string& path) : fd_(open_file(path, O_RDONLY)) {}
   // Reads `out.size()` bytes; past the end reads as zeroes.
   void read(uint64_t offset, std::vector<uint8_t>& out) const {
     std::fill(out.begin(), out.end(), 0);
     size_t done = 0;
     while (done < out.size()) {
-      ssize_t n = pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+      ssize_t n = pread(fd_.get(), out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
       if (n < 0) throw_errno("cannot read image");
       if (n == 0) break;
       done += static_cast<size_t>(n);
@@ -35,7 +30,7 @@ class Image {
   }
 
  private:
-  int fd_;
+  lw::FileDescriptor fd_;
 };
 
 // Merges [start, end) sector intervals.

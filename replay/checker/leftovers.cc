@@ -129,13 +129,12 @@ int detach_loops(Match matches, std::vector<std::string>& problems) {
     std::string dev = "/dev/" + name;
     if (!matches(dev, backing)) continue;
     set_write_cache(dev, true);  // a view's device was made write-through
-    int fd = open(dev.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0 || ioctl(fd, LOOP_CLR_FD, 0) != 0) {
+    bb::logwrites::FileDescriptor fd(open(dev.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd || ioctl(fd.get(), LOOP_CLR_FD, 0) != 0) {
       problems.push_back(fmt::format("{} ({})", dev, std::strerror(errno)));
     } else {
       ++n;
     }
-    if (fd >= 0) close(fd);
   }
   return n;
 }

@@ -43,11 +43,10 @@ struct Attached {
 
 // Finds a free loop device and attaches it to `file_fd`.
 Attached attach_free(int file_fd, uint32_t flags, uint32_t block_size, const std::string& file) {
-  int control = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-  if (control < 0) throw_errno("cannot open /dev/loop-control (is the loop module loaded?)");
+  bb::logwrites::FileDescriptor control = open_file("/dev/loop-control", O_RDWR, 0, "(is the loop module loaded?)");
   Attached a;
   for (int attempt = 0; attempt < kAttachAttempts && a.fd < 0; ++attempt) {
-    int n = ioctl(control, LOOP_CTL_GET_FREE);
+    int n = ioctl(control.get(), LOOP_CTL_GET_FREE);
     if (n < 0) break;
     std::string path = "/dev/loop" + std::to_string(n);
     int loop_fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
@@ -62,12 +61,7 @@ Attached attach_free(int file_fd, uint32_t flags, uint32_t block_size, const std
       if (errno != EBUSY) break;
     }
   }
-  int saved = errno;
-  close(control);
-  if (a.fd < 0) {
-    errno = saved;
-    throw_errno("cannot attach a loop device to " + file);
-  }
+  if (a.fd < 0) throw_errno("cannot attach a loop device to " + file);
   return a;
 }
 
@@ -79,20 +73,16 @@ std::string sysfs_path(const std::string& device, const char* attribute) {
 }  // namespace
 
 bool uses_direct_io(const std::string& device) {
-  int fd = open(sysfs_path(device, "loop/dio").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+  bb::logwrites::FileDescriptor fd(open(sysfs_path(device, "loop/dio").c_str(), O_RDONLY | O_CLOEXEC));
   char c = '0';
-  bool dio = read(fd, &c, 1) == 1 && c == '1';
-  close(fd);
-  return dio;
+  return fd && read(fd.get(), &c, 1) == 1 && c == '1';
 }
 
 void set_write_cache(const std::string& device, bool cached) {
-  int fd = open(sysfs_path(device, "queue/write_cache").c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return;
+  bb::logwrites::FileDescriptor fd(open(sysfs_path(device, "queue/write_cache").c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return;
   std::string_view mode = cached ? "write back" : "write through";
-  [[maybe_unused]] ssize_t n = write(fd, mode.data(), mode.size());
-  close(fd);
+  [[maybe_unused]] ssize_t n = write(fd.get(), mode.data(), mode.size());
 }
 
 // The backing file is open only while a device is being attached to it

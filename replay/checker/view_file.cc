@@ -13,11 +13,9 @@ FileView::~FileView() { unlink(path_.c_str()); }
 std::string ViewNames::next() { return dir_ + "/view-" + std::to_string(counter_++) + ".img"; }
 
 void create_image(const std::string& path, uint64_t size) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) throw_errno("cannot create image " + path);
-  int rc = ftruncate(fd, static_cast<off_t>(size));
-  close(fd);
-  if (rc != 0) throw_errno("cannot size image " + path);
+  bb::logwrites::FileDescriptor fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd) throw_errno("cannot create image " + path);
+  if (ftruncate(fd.get(), static_cast<off_t>(size)) != 0) throw_errno("cannot size image " + path);
 }
 
 }  // namespace bb::checker

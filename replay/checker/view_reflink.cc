@@ -20,28 +20,23 @@ namespace {
 
 // Returns errno of the FICLONE (0 on success); `to` is created.
 int try_clone(const std::string& from, const std::string& to) {
-  int in = open(from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) throw_errno("cannot open " + from);
-  int out = open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (out < 0) {
-    close(in);
-    throw_errno("cannot create " + to);
-  }
-  int err = ioctl(out, FICLONE, in) == 0 ? 0 : errno;
-  close(in);
-  close(out);
-  return err;
+  bb::logwrites::FileDescriptor in = open_file(from, O_RDONLY);
+  bb::logwrites::FileDescriptor out(open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!out) throw_errno("cannot create " + to);
+  return ioctl(out.get(), FICLONE, in.get()) == 0 ? 0 : errno;
 }
 
 }  // namespace
 
 bool supports_reflink(const std::string& dir) {
   std::string a = dir + "/.reflink-probe-a", b = dir + "/.reflink-probe-b";
-  int fd = open(a.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return false;
-  char block[4096] = {1};
-  bool wrote = write(fd, block, sizeof block) == static_cast<ssize_t>(sizeof block);
-  close(fd);
+  bool wrote = false;
+  {
+    bb::logwrites::FileDescriptor fd(open(a.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd) return false;
+    char block[4096] = {1};
+    wrote = write(fd.get(), block, sizeof block) == static_cast<ssize_t>(sizeof block);
+  }
   bool ok = false;
   try {
     ok = wrote && try_clone(a, b) == 0;
