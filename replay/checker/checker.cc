@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -582,6 +583,18 @@ uint64_t resolve_end(const CheckerOptions& o, const replay::LogSession& s) {
   return s.entry_count() - 1;
 }
 
+// A --target must be an image file (created if missing) or a block device.
+void check_target(const std::string& target) {
+  struct stat st {};
+  if (stat(target.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;
+    throw_errno("--target " + target);
+  }
+  if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+    throw CheckerError("--target " + target + ": not an image file or a block device");
+  }
+}
+
 // Replays [0, last] onto a new sparse image `path` of `size` bytes.
 void build_prefix_image(const replay::LogSession& s, const std::string& path, uint64_t size,
                         std::optional<uint64_t> last) {
@@ -647,7 +660,13 @@ RunResult run_checks(const CheckerOptions& o) {
   }
   uint64_t start = resolve_start(o, session, result.notes);
   uint64_t end = resolve_end(o, session);
+  if (index.size() > 0 && start >= index.size()) {
+    throw CheckerError(fmt::format("the first point, entry {}, is past the log's last entry, {}", start, index.size() - 1));
+  }
+  if (start > end) throw CheckerError(fmt::format("the first point, entry {}, is after the last, entry {}", start, end));
   std::vector<CrashPoint> points = select_points(index, start, end, o.points);
+  if (points.empty()) result.notes.push_back(fmt::format("no crash point of the kinds asked for in entries {}..{}", start, end));
+  if (o.target) check_target(*o.target);
   uint64_t image_size = o.image_size.value_or(highest_write_end(index));
   if (o.target && is_block_device(*o.target)) image_size = 0;
 

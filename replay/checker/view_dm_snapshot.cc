@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -118,6 +119,11 @@ int remove_dm_views(pid_t pid, std::vector<std::string>& problems) {
 
 DmSnapshotViewFactory::DmSnapshotViewFactory(const std::string& base, uint64_t size, std::string dir)
     : dir_(std::move(dir)), prefix_(dm_view_prefix(getpid())) {
+  // Say so plainly when the kernel has no device-mapper (dmsetup creates a
+  // missing control node itself, so only a node without a driver counts).
+  if (bb::logwrites::FileDescriptor control(open("/dev/mapper/control", O_RDWR | O_CLOEXEC)); !control && errno != ENOENT) {
+    throw_errno("--view dm-snapshot needs device-mapper in the kernel: cannot open /dev/mapper/control");
+  }
   if (is_block_device(base)) {
     base_device_ = base;
   } else {

@@ -272,9 +272,23 @@ int run(Cli& c) {
   // On a terminal the bar owns the screen and results come after it;
   // otherwise results stream as they are decided.
   bool stream = !c.json && !show_bar;
-  if (!c.json && !c.quiet) std::cout << fmt::format("{:>8}  {:<18} {:<6} {:>9}\n", "entry", "kind", "result", "time");
+  // The column header comes with the first result line (none before a
+  // set-up error, with --quiet or --json).
+  std::once_flag header_once;
+  auto header = [&] {
+    std::call_once(header_once, [&] {
+      if (!c.quiet) std::cout << fmt::format("{:>8}  {:<18} {:<6} {:>9}\n", "entry", "kind", "result", "time");
+    });
+  };
+  // An unwritable --junit file fails now, not after the run.
+  std::ofstream junit;
+  if (!c.junit.empty()) {
+    junit.open(c.junit);
+    if (!junit) throw_errno("cannot write --junit " + c.junit);
+  }
   c.options.on_result = [&](const StateResult& r) {
     if (!stream || (c.quiet && r.verdict == Verdict::kPass)) return;
+    header();
     std::cout << format_result_line(r, c.options.verbose) << std::flush;
   };
   c.options.on_progress = [&](uint64_t done, uint64_t total) {
@@ -289,15 +303,17 @@ int run(Cli& c) {
   } else {
     if (!stream) {
       for (const StateResult& s : r.results) {
-        if (!c.quiet || s.verdict != Verdict::kPass) std::cout << format_result_line(s, c.options.verbose);
+        if (c.quiet && s.verdict == Verdict::kPass) continue;
+        header();
+        std::cout << format_result_line(s, c.options.verbose);
       }
     }
     std::cout << format_summary(r);
   }
-  if (!c.junit.empty()) {
-    std::ofstream f(c.junit);
-    f << format_junit(r, c.options.log);
-    if (!f) throw CheckerError("cannot write " + c.junit);
+  if (junit.is_open()) {
+    junit << format_junit(r, c.options.log);
+    junit.flush();
+    if (!junit) throw CheckerError("cannot write " + c.junit);
   }
   if (r.summary.interrupted) return 128 + signals.signal();
   return r.summary.failed + r.summary.errors == 0 ? 0 : 1;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bb-crashcheck's command line: --help with examples, usage errors exit 2,
 # --print-profile, a user command with placeholders on a synthetic log,
-# exit 1 on a failing point, JSON output.
+# exit 1 on a failing point, JSON output; bad points, target and --junit
+# exit 2 with a message and no output.
 set -euo pipefail
 : "${BB_BIN:?}" "${LOG_BUILDER:?}"
 cc=$BB_BIN/bb-crashcheck
@@ -35,4 +36,23 @@ rc=0
 [ "$rc" = 1 ]
 grep -q '"first_failure":{"result":{"entry":6' "$work/out.json"
 [ -f "$work/keep/fail-6.img" ] && [ -f "$work/keep/good-3.img" ]
+
+# Problems with the points, the target or the outputs: exit 2 before any
+# check, with a message naming them, and no result header.
+bad_run() { # bad_run MESSAGE ARGS...
+	local msg=$1 rc=0
+	shift
+	"$cc" --log "$work/log" --check-cmd true --view copy --workdir "$work" "$@" >"$work/out" 2>"$work/err" || rc=$?
+	[ "$rc" = 2 ] || { echo "'$*' exited $rc, expected 2"; cat "$work/err"; exit 1; }
+	grep -qF "bb-crashcheck: $msg" "$work/err" || { echo "'$*' said:"; cat "$work/err"; exit 1; }
+	[ ! -s "$work/out" ] || { echo "'$*' printed:"; cat "$work/out"; exit 1; }
+}
+bad_run "the first point, entry 5, is after the last, entry 4" --start-entry 5 --end-entry 4
+bad_run "the first point, entry 9, is past the log's last entry, 6" --start-entry 9
+bad_run "no mark 'nope' in the log" --end-mark nope
+bad_run "--target /dev/null: not an image file or a block device" --target /dev/null
+bad_run "cannot write --junit $work/no/such.xml" --junit "$work/no/such.xml"
+# No points of the kinds asked for is not an error, but is said.
+out=$("$cc" --log "$work/log" --check-cmd true --view copy --workdir "$work" --points flush --start-entry 3 --end-entry 4)
+grep -q 'note: no crash point of the kinds asked for in entries 3..4' <<<"$out"
 echo OK
