@@ -663,7 +663,11 @@ RunResult run_checks(const CheckerOptions& o) {
   if (index.size() > 0 && start >= index.size()) {
     throw CheckerError(fmt::format("the first point, entry {}, is past the log's last entry, {}", start, index.size() - 1));
   }
-  if (start > end) throw CheckerError(fmt::format("the first point, entry {}, is after the last, entry {}", start, end));
+  if (start > end) {
+    bool from_mkfs = !o.start_entry && !o.start_mark && start > 0;
+    throw CheckerError(fmt::format("the first point, entry {}, is after the last, entry {}{}", start, end,
+                                   from_mkfs ? " (checking starts at the 'mkfs' mark unless --start-entry or --start-mark says)" : ""));
+  }
   std::vector<CrashPoint> points = select_points(index, start, end, o.points);
   if (points.empty()) result.notes.push_back(fmt::format("no crash point of the kinds asked for in entries {}..{}", start, end));
   if (o.target) check_target(*o.target);
