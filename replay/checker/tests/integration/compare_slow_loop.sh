@@ -33,18 +33,42 @@ verdicts_checker() {
 # calc EXPR — floating-point arithmetic (awk: no bc needed).
 calc() { awk "BEGIN { print $1 }"; }
 
+# explain_difference LOG — for each entry where the verdicts differ: what the
+# checker's check printed, and the verdict of the checker run again on that
+# point alone (does it reproduce?). The checker's report and kept images go
+# to $SCENARIO_OUT/compare-evidence when the VM runner gives one.
+explain_difference() {
+	local e r
+	for e in $(diff "$work/slow" "$work/fast" | sed -n 's/^> \([0-9]*\) .*/\1/p'); do
+		r=$(sed 's/},{"entry"/}\n{"entry"/g' "$work/checker.json" | grep "^{\"entry\":$e," || true)
+		echo "-- the checker's result at entry $e: ${r%%,\"output\"*}, its output's end:"
+		printf '%s\n' "${r//\\n/$'\n'}" | tail -n 12
+		echo "-- the checker again, on entry $e alone:"
+		"$BB_BIN/bb-crashcheck" --log "$1" --fs "$fs" "${size_args[@]}" --points "$e" --keep-dir "" \
+			--workdir "${WORK:-/dev/shm}" -q | tail -n 2 || true
+	done
+	if [ -n "${SCENARIO_OUT:-}" ]; then
+		mkdir -p "$SCENARIO_OUT/compare-evidence"
+		cp -r "$work/checker.json" "$work/slow" "$work/fast" "$SCENARIO_OUT/compare-evidence/"
+		[ -d "$work/keep" ] && cp -r "$work/keep" "$SCENARIO_OUT/compare-evidence/"
+		echo "evidence kept in $SCENARIO_OUT/compare-evidence"
+	fi
+	return 0
+}
+
 # compare LOG LABEL — runs both, prints the verdicts side by side, fails on a difference.
 compare() {
 	local t0 t1 t2
 	t0=$(date +%s.%N)
 	verdicts_checker "$1" >"$work/fast"
 	t1=$(date +%s.%N)
-	"$REPO/examples/generic482-loop.sh" "$1" "$fs" $size >"$work/slow"
+	"$REPO/examples/generic482-loop.sh" "$1" "$fs" ${size:+"$size"} >"$work/slow"
 	t2=$(date +%s.%N)
 	printf '%s: %d points, checker %.2f s, xfstests-style loop %.2f s\n' "$2" "$(wc -l <"$work/slow")" \
 		"$(calc "$t1 - $t0")" "$(calc "$t2 - $t1")"
 	[ -s "$work/slow" ] || { echo "$2: the loop checked no points"; exit 1; }
 	if ! diff -u "$work/slow" "$work/fast"; then
+		explain_difference "$1"
 		echo "$2: verdicts differ (- loop, + checker)"
 		exit 1
 	fi
