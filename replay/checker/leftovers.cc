@@ -35,8 +35,8 @@ constexpr const char* kWorkdirPrefix = "bb-crashcheck.";
 
 // Field 22 of /proc/<pid>/stat: when the process started, in clock ticks
 // since boot. With the pid it names one process, also after pid reuse.
-std::optional<std::string> start_time(const std::string& pid) {
-  std::ifstream in("/proc/" + pid + "/stat");
+std::optional<std::string> start_time(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
   std::string stat;
   if (!std::getline(in, stat)) return std::nullopt;
   size_t paren = stat.rfind(')');  // the command name may hold spaces
@@ -51,8 +51,7 @@ std::optional<std::string> start_time(const std::string& pid) {
 }
 
 struct Owner {
-  std::string pid;
-  pid_t pid_number = 0;
+  pid_t pid = 0;
   std::string started;
   std::vector<std::string> scratch_images;
   std::vector<std::pair<std::string, std::string>> loops;  // device, backing file
@@ -61,9 +60,10 @@ struct Owner {
 std::optional<Owner> read_owner(const fs::path& dir) {
   std::ifstream in(dir / kOwnerFile);
   Owner o;
-  if (!(in >> o.pid >> o.started)) return std::nullopt;
-  auto [end, err] = std::from_chars(o.pid.data(), o.pid.data() + o.pid.size(), o.pid_number);
-  if (err != std::errc() || end != o.pid.data() + o.pid.size() || o.pid_number <= 0) return std::nullopt;
+  std::string pid;
+  if (!(in >> pid >> o.started)) return std::nullopt;
+  auto [end, err] = std::from_chars(pid.data(), pid.data() + pid.size(), o.pid);
+  if (err != std::errc() || end != pid.data() + pid.size() || o.pid <= 0) return std::nullopt;
   std::string word;
   std::string path;
   while (in >> word && std::getline(in >> std::ws, path)) {
@@ -158,10 +158,10 @@ std::string clean(const fs::path& dir, const Owner& owner) {
   // Its device-mapper devices are named after its pid: not if that pid is
   // some other process's now (it may be another run's, with its own).
   int dm_devices = 0;
-  if (access(("/proc/" + owner.pid).c_str(), F_OK) != 0) {
-    dm_devices = remove_dm_views(owner.pid_number, problems);
+  if (access(fmt::format("/proc/{}", owner.pid).c_str(), F_OK) != 0) {
+    dm_devices = remove_dm_views(owner.pid, problems);
   } else {
-    for (const std::string& name : dm_views_of(owner.pid_number)) problems.push_back(name + " (its pid is in use)");
+    for (const std::string& name : dm_views_of(owner.pid)) problems.push_back(name + " (its pid is in use)");
   }
   for (const std::pair<std::string, std::string>& loop : owner.loops) {
     loops += detach_loops([&](const std::string& dev, const std::string& b) { return dev == loop.first && b == loop.second; },
@@ -188,9 +188,9 @@ std::string clean(const fs::path& dir, const Owner& owner) {
 }  // namespace
 
 void record_owner(const std::string& workdir) {
-  std::string pid = std::to_string(getpid());
+  pid_t pid = getpid();
   std::optional<std::string> started = start_time(pid);
-  if (!started) throw CheckerError("cannot read /proc/" + pid + "/stat");
+  if (!started) throw CheckerError(fmt::format("cannot read /proc/{}/stat", pid));
   std::ofstream out(workdir + "/" + kOwnerFile);
   out << pid << " " << *started << "\n";
   if (!out.flush()) throw CheckerError("cannot write " + workdir + "/" + kOwnerFile);
