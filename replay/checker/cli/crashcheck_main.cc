@@ -115,7 +115,7 @@ po::options_description describe() {
       ("start-entry", po::value<std::string>()->value_name("N"), "first crash point at or after entry N")
       ("end-mark", po::value<std::string>()->value_name("MARK"), "last crash point at or before this mark")
       ("end-entry", po::value<std::string>()->value_name("N"), "last crash point at or before entry N")
-      ("target", po::value<std::string>()->value_name("PATH"), "replay onto this existing image file or block device (must read as zeroes)")
+      ("target", po::value<std::string>()->value_name("PATH"), "replay onto this image file (a sparse one is made if missing) or block device (must read as zeroes)")
       ("size", po::value<std::string>()->value_name("BYTES"), "size of the replay image (default: end of the highest write; K/M/G suffixes)")
       ("view", po::value<std::string>()->value_name("KIND")->default_value("auto"), "auto, reflink, copy or dm-snapshot")
       ("workdir", po::value<std::string>()->value_name("DIR"), "where the work directory goes (default /dev/shm, else /var/tmp)")
