@@ -12,8 +12,11 @@
 #      them as it starts, devices set back to write-back, and says so in
 #      its report;
 #   3. the work directory of a run that is still going is left alone.
-# Only the devices these runs used, once detached, are judged: tests running
-# beside this one attach loop devices of their own.
+# Only the devices these runs used, once detached, are judged. The
+# judgement reads two things of a device (attached? write-through?), and a
+# device freed here is the next one any other process's attach takes: the
+# test runs alone (ctest RUN_SERIAL), as a test beside it could attach one
+# and make it write-through between the two reads.
 # Needs root (loop devices, mounts).
 set -euo pipefail
 : "${BB_BIN:?}" "${LOG_BUILDER:?}"
