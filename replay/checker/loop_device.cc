@@ -9,6 +9,9 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
 
 #include "checker/checker_error.h"
 
@@ -37,32 +40,24 @@ int configure(int loop_fd, int file_fd, uint32_t flags, uint32_t block_size) {
 }
 
 struct Attached {
-  int fd = -1;
+  bb::logwrites::FileDescriptor fd;
   std::string path;
 };
 
 // Finds a free loop device and attaches it to `file_fd`.
 Attached attach_free(int file_fd, uint32_t flags, uint32_t block_size, const std::string& file) {
   bb::logwrites::FileDescriptor control = open_file("/dev/loop-control", O_RDWR, 0, "(is the loop module loaded?)");
-  Attached a;
-  for (int attempt = 0; attempt < kAttachAttempts && a.fd < 0; ++attempt) {
+  for (int attempt = 0; attempt < kAttachAttempts; ++attempt) {
     int n = ioctl(control.get(), LOOP_CTL_GET_FREE);
     if (n < 0) break;
     std::string path = "/dev/loop" + std::to_string(n);
-    int loop_fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
-    if (loop_fd < 0) continue;
-    if (configure(loop_fd, file_fd, flags, block_size) == 0) {
-      a.fd = loop_fd;
-      a.path = path;
-    } else {
-      int saved = errno;
-      close(loop_fd);
-      errno = saved;
-      if (errno != EBUSY) break;
-    }
+    bb::logwrites::FileDescriptor loop(open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (!loop) continue;
+    if (configure(loop.get(), file_fd, flags, block_size) == 0) return {std::move(loop), std::move(path)};
+    // EBUSY: another process took it first; anything else is an error.
+    if (errno != EBUSY) throw_errno(fmt::format("cannot attach {} to {}", path, file));
   }
-  if (a.fd < 0) throw_errno("cannot attach a loop device to " + file);
-  return a;
+  throw_errno("cannot attach a loop device to " + file);
 }
 
 // /sys/block/<name>/<attribute> of the device at `device` (/dev/<name>).
@@ -90,18 +85,12 @@ void set_write_cache(const std::string& device, bool cached) {
 LoopDevice::LoopDevice(const std::string& file) {
   bb::logwrites::FileDescriptor backing = open_file(file, O_RDWR, 0, "for a loop device");
   Attached a = attach_free(backing.get(), 0, 0, file);
-  fd_ = a.fd;
+  fd_ = std::move(a.fd);
   path_ = std::move(a.path);
 }
 
-LoopDevice::LoopDevice(LoopDevice&& other) noexcept : path_(std::move(other.path_)), fd_(other.fd_) {
-  other.fd_ = -1;
-}
-
 LoopDevice::~LoopDevice() {
-  if (fd_ < 0) return;
-  ioctl(fd_, LOOP_CLR_FD, 0);
-  close(fd_);
+  if (fd_) ioctl(fd_.get(), LOOP_CLR_FD, 0);
 }
 
 const std::string& LoopSlot::attach(const std::string& file, uint32_t block_size) {
@@ -109,16 +98,13 @@ const std::string& LoopSlot::attach(const std::string& file, uint32_t block_size
   uint32_t flags = LO_FLAGS_DIRECT_IO;
   bb::logwrites::FileDescriptor backing = open_file(file, O_RDWR, 0, "for a loop device");
   if (!path_.empty()) {
-    fd_ = open(path_.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd_ >= 0 && configure(fd_, backing.get(), flags, block_size) != 0) {
-      // Another process took the device while it was free.
-      close(fd_);
-      fd_ = -1;
-    }
+    bb::logwrites::FileDescriptor again(open(path_.c_str(), O_RDWR | O_CLOEXEC));
+    // Unless another process took the device while it was free.
+    if (again && configure(again.get(), backing.get(), flags, block_size) == 0) fd_ = std::move(again);
   }
-  if (fd_ < 0) {
+  if (!fd_) {
     Attached a = attach_free(backing.get(), flags, block_size, file);
-    fd_ = a.fd;
+    fd_ = std::move(a.fd);
     path_ = std::move(a.path);
   }
   // A view needs no flush (see set_write_cache()), but switching costs a
@@ -130,16 +116,15 @@ const std::string& LoopSlot::attach(const std::string& file, uint32_t block_size
 }
 
 void LoopSlot::detach() {
-  if (fd_ < 0) return;
+  if (!fd_) return;
   // Newer kernels only mark the device for clearing and clear it at the
   // last close; older ones clear it here. Either way it is free once we
   // close it (nothing else holds it after the check's umount and fsck).
   // The next user of the device gets it as the kernel makes it.
   if (write_through_) set_write_cache(path_, true);
   write_through_ = false;
-  ioctl(fd_, LOOP_CLR_FD, 0);
-  close(fd_);
-  fd_ = -1;
+  ioctl(fd_.get(), LOOP_CLR_FD, 0);
+  fd_ = bb::logwrites::FileDescriptor();
 }
 
 LoopSlot::~LoopSlot() { detach(); }

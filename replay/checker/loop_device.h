@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "format/log_source.h"
+
 namespace bb::checker {
 
 class LoopDevice {
@@ -17,7 +19,7 @@ class LoopDevice {
   // Attaches a free loop device to `file` (read-write, buffered, so it sees
   // the same page cache as file I/O). Throws CheckerError.
   explicit LoopDevice(const std::string& file);
-  LoopDevice(LoopDevice&& other) noexcept;
+  LoopDevice(LoopDevice&& other) noexcept = default;
   LoopDevice& operator=(LoopDevice&&) = delete;
   LoopDevice(const LoopDevice&) = delete;
   LoopDevice& operator=(const LoopDevice&) = delete;
@@ -29,7 +31,7 @@ class LoopDevice {
 
  private:
   std::string path_;
-  int fd_ = -1;
+  bb::logwrites::FileDescriptor fd_;  // the device, held open while attached
 };
 
 // Tells the block layer whether loop device `device` has a volatile write
@@ -71,7 +73,7 @@ class LoopSlot {
 
  private:
   std::string path_;  // the device last used
-  int fd_ = -1;
+  bb::logwrites::FileDescriptor fd_;  // open while attached
   bool write_through_ = false;  // set by attach(): undo before detaching
 };
 
