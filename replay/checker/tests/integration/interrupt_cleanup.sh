@@ -61,9 +61,8 @@ devices_of() {
 
 # left_write_through DEVICE... — those of the devices that are detached but
 # still write-through: a run must set a device back to the kernel's default
-# before it lets it go. (Other tests running beside this one may attach
-# the same devices again and make them write-through for their own views,
-# so only detached devices count.)
+# before it lets it go. (A device attached again by then is some other
+# process's, with a cache mode of its own: only detached devices count.)
 left_write_through() {
 	local d
 	for d in "$@"; do
