@@ -4,7 +4,7 @@
 # FROM ENTRY 0 onto a zeroed image, mount it (journal recovery), unmount,
 # and run a read-only fsck. Quadratic in the log; bb-crashcheck does the
 # same checks with one replay (see docs/checking.md). Kept as the slow
-# reference: tests and bench/checker compare the two verdict by verdict.
+# reference: tests and bench/crashcheck compare the two verdict by verdict.
 #
 # Usage: examples/generic482-loop.sh LOG FS [SIZE]
 #   FS    ext4, xfs or btrfs (the same steps as bb-crashcheck --fs FS)

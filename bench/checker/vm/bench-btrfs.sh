@@ -1,8 +1,0 @@
-#!/bin/sh
-# Bench: record 80 rounds of a generic/482-like workload on btrfs (in-tree log-writes) for bench/checker/run.
-# disks: data:512M log:1G
-# modules: dm-log-writes
-# timeout: 600
-set -e
-. "$BB_LIB/bench-record.sh"
-bench_record btrfs 80

@@ -1,0 +1,8 @@
+#!/bin/sh
+# Bench: record 160 rounds of a generic/482-like workload on xfs (in-tree log-writes) for bench/crashcheck/run.
+# disks: data:512M log:1G
+# modules: dm-log-writes
+# timeout: 600
+set -e
+. "$BB_LIB/bench-record.sh"
+bench_record xfs 160

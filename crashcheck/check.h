@@ -1,0 +1,65 @@
+// Checks: what runs on a view at a crash point. A check passes or fails and
+// says why (the output of its steps).
+//
+// Built-in profiles, each a fixed list of steps run on the view's block
+// device (a loop device for file views):
+//   ext4   mount (replays the journal), umount, e2fsck -fn
+//   xfs    mount -o nouuid (replays the log), umount, xfs_repair -n -P
+//          -o bhash=N (xfs_repair refuses a dirty log, so the mount must
+//          come first; nouuid because views of one filesystem are mounted
+//          side by side; -P, bhash and phase2_threads make it cheaper on
+//          small images without changing what it checks)
+//   btrfs  btrfs check --readonly (the crash state as it is on the disk:
+//          btrfs check accepts a dirty log tree but does not replay it),
+//          then mount (replays the fsync log tree), umount, and
+//          btrfs check --readonly again on the recovered state
+// and a user command (sh -c) with {dev} (a block device), {image} (the
+// view itself: a file, or the device for device views), {mnt} (an empty
+// directory) and {entry} (the crash point's entry number) substituted.
+// A step that fails ends the check: later steps do not run.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bb::crashcheck {
+
+struct CheckTarget {
+  std::string device;  // block device of the view ("" if the check needs none)
+  std::string image;   // the view's path (file or device)
+  std::string scratch; // a private empty directory (mount point)
+  uint64_t entry = 0;  // the crash point
+};
+
+struct CheckOutcome {
+  bool passed = false;
+  std::string output;  // what the steps printed, each introduced by "$ step"
+};
+
+class Check {
+ public:
+  Check() = default;
+  Check(const Check&) = delete;
+  Check& operator=(const Check&) = delete;
+  virtual ~Check() = default;
+
+  virtual std::string name() const = 0;
+  virtual bool needs_block_device() const = 0;
+  // Runs on any thread; must not throw for a failing filesystem (that is a
+  // failed outcome), only for set-up problems (CheckerError).
+  virtual CheckOutcome run(const CheckTarget& target) const = 0;
+};
+
+// "ext4", "xfs" or "btrfs". Throws CheckerError for anything else.
+std::unique_ptr<Check> make_profile_check(std::string_view fs, std::chrono::seconds step_timeout);
+// A shell command; needs a block device only if it contains {dev}.
+std::unique_ptr<Check> make_command_check(std::string command, std::chrono::seconds timeout);
+
+// The profile's steps as shell-like text, one per line (for --help, docs,
+// and the xfstests-style loop, which must run the same steps).
+std::vector<std::string> profile_steps(std::string_view fs);
+
+}  // namespace bb::crashcheck

@@ -1,0 +1,337 @@
+// bb-crashcheck: checks a filesystem at every crash point of a dm-log-writes
+// log, replaying the log once. See docs/bb-crashcheck.md.
+#include <unistd.h>
+
+#include <atomic>
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "crashcheck/check.h"
+#include "crashcheck/checker.h"
+#include "crashcheck/checker_error.h"
+#include "crashcheck/report.h"
+#include "engine/progress.h"
+#include "engine/replay_error.h"
+#include "format/log_error.h"
+
+namespace po = boost::program_options;
+using namespace bb::crashcheck;
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: bb-crashcheck --log LOG (--fs ext4|xfs|btrfs | --check-cmd CMD) [options]
+
+Replays a dm-log-writes log once, from entry 0, and at every crash point
+(by default every FUA after the 'mkfs' mark) checks the filesystem on a
+private copy-on-write view of the replayed disk, several checks at a time,
+while the replay goes on. Results are printed in log order.
+
+Exit status: 0 every state passed, 1 a state failed, 2 usage or set-up error,
+128+N interrupted by signal N (SIGINT, SIGTERM, SIGHUP): the running checks
+are finished and everything is cleaned up; a second signal quits at once.
+)";
+
+constexpr const char* kExamples = R"(
+Check profiles (steps run on the view's block device, in this order):
+  ext4:  mount; umount; e2fsck -fn
+  xfs:   mount -o nouuid; umount; xfs_repair -n -P -o bhash=N -o phase2_threads=1
+         (xfs_repair refuses a dirty log; N: a bucket per 256 KiB of device)
+  btrfs: btrfs check --readonly; mount; umount; btrfs check --readonly
+--check-cmd runs a shell command: {dev} is a block device (a loop device on
+the view), {image} the view itself, {mnt} an empty directory, {entry} the
+crash point's entry number; exit 0 passes.
+
+Examples:
+  bb-crashcheck --log log.img --fs ext4
+  bb-crashcheck --log /dev/vdb --fs xfs --points fua,mark --jobs 4 --junit results.xml
+  bb-crashcheck --log log.img --fs btrfs --stop-at-first-failure --keep-dir /tmp/evidence
+  bb-crashcheck --log log.img --check-cmd 'fsck.ext4 -fn {dev}' --start-entry 0 --points every=100
+  bb-crashcheck --log log.img --fs ext4 --points fua,flush --drop 2 --torn --json
+  bb-crashcheck --log log.img --fs ext4 --target /dev/vdc --view dm-snapshot
+)";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+uint64_t parse_u64(const std::string& text, const char* option) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    throw UsageError(fmt::format("--{}: '{}' is not a number", option, text));
+  }
+  return v;
+}
+
+// Sizes like 512M, 1G, 1048576.
+uint64_t parse_size(std::string text) {
+  uint64_t mult = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'K': case 'k': mult = 1ULL << 10; break;
+      case 'M': case 'm': mult = 1ULL << 20; break;
+      case 'G': case 'g': mult = 1ULL << 30; break;
+      case 'T': case 't': mult = 1ULL << 40; break;
+      default: break;
+    }
+    if (mult != 1) text.pop_back();
+  }
+  return parse_u64(text, "size") * mult;
+}
+
+ViewKind parse_view(const std::string& v) {
+  if (v == "reflink") return ViewKind::kReflink;
+  if (v == "copy") return ViewKind::kCopy;
+  if (v == "dm-snapshot") return ViewKind::kDmSnapshot;
+  throw UsageError("--view: '" + v + "' is not auto, reflink, copy or dm-snapshot");
+}
+
+struct Cli {
+  CheckerOptions options;
+  std::unique_ptr<Check> check;
+  bool json = false;
+  bool quiet = false;
+  bool progress = true;
+  std::string junit;
+};
+
+po::options_description describe() {
+  po::options_description d("Options");
+  d.add_options()
+      ("log", po::value<std::string>()->value_name("LOG"), "log file or device (required)")
+      ("fs", po::value<std::string>()->value_name("FS"), "built-in check profile: ext4, xfs or btrfs")
+      ("check-cmd", po::value<std::string>()->value_name("CMD"), "check with a shell command ({dev}, {image}, {mnt}, {entry})")
+      ("points", po::value<std::string>()->value_name("LIST")->default_value("fua"),
+       "crash points: comma list of fua, flush, mark, every=N, entry numbers")
+      ("start-mark", po::value<std::string>()->value_name("MARK"), "first crash point at or after this mark (default: mkfs, if present)")
+      ("start-entry", po::value<std::string>()->value_name("N"), "first crash point at or after entry N")
+      ("end-mark", po::value<std::string>()->value_name("MARK"), "last crash point at or before this mark")
+      ("end-entry", po::value<std::string>()->value_name("N"), "last crash point at or before entry N")
+      ("target", po::value<std::string>()->value_name("PATH"), "replay onto this image file (a sparse one is made if missing) or block device (must read as zeroes)")
+      ("size", po::value<std::string>()->value_name("BYTES"), "size of the replay image (default: end of the highest write; K/M/G suffixes)")
+      ("view", po::value<std::string>()->value_name("KIND")->default_value("auto"), "auto, reflink, copy or dm-snapshot")
+      ("workdir", po::value<std::string>()->value_name("DIR"), "where the work directory goes (default /dev/shm, else /var/tmp)")
+      ("jobs,j", po::value<unsigned>()->value_name("N"), "checks run side by side (default: 6 per core)")
+      ("stop-at-first-failure", "stop replaying and checking after the first failing state")
+      ("keep-dir", po::value<std::string>()->value_name("DIR")->default_value("crashcheck-failure"),
+       "where the first failure's and the last good point's images go ('' keeps none)")
+      ("drop", po::value<unsigned>()->value_name("K"), "beyond prefixes: also every state with 1..K unflushed writes dropped")
+      ("random-subsets", po::value<unsigned>()->value_name("N"), "beyond prefixes: also N random subsets of the unflushed writes")
+      ("seed", po::value<uint64_t>()->value_name("S")->default_value(1), "seed for --random-subsets")
+      ("torn", "beyond prefixes: also torn multi-sector writes (a sector-aligned prefix lands)")
+      ("max-states-per-point", po::value<unsigned>()->value_name("N")->default_value(256), "bound on extra states per point")
+      ("skip-duplicates", "give prefix states identical to an earlier state its verdict without checking them (default)")
+      ("check-duplicates", "check every prefix state, also those identical to an earlier one")
+      ("timeout", po::value<unsigned>()->value_name("SEC")->default_value(600), "time limit per check step")
+      ("json", "print the report as JSON")
+      ("junit", po::value<std::string>()->value_name("FILE"), "also write a JUnit XML report")
+      ("verbose,v", "print every check's output, not only failures'")
+      ("quiet,q", "print only failures and the summary")
+      ("no-progress", "never show a progress bar")
+      ("print-profile", po::value<std::string>()->value_name("FS"), "print a profile's steps and exit")
+      ("help,h", "show this help");
+  return d;
+}
+
+Cli parse(int argc, char** argv, bool& exit_now) {
+  po::options_description d = describe();
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, d), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  exit_now = false;
+  if (vm.count("help") != 0) {
+    std::cout << kUsage << "\n" << d << kExamples;
+    exit_now = true;
+    return {};
+  }
+  if (vm.count("print-profile") != 0) {
+    for (const std::string& s : profile_steps(vm["print-profile"].as<std::string>())) std::cout << s << "\n";
+    exit_now = true;
+    return {};
+  }
+  Cli c;
+  auto str = [&](const char* k) -> std::optional<std::string> {
+    if (vm.count(k) == 0) return std::nullopt;
+    return vm[k].as<std::string>();
+  };
+  if (!str("log")) throw UsageError("--log is required");
+  if (str("fs").has_value() == str("check-cmd").has_value()) throw UsageError("give exactly one of --fs and --check-cmd");
+  std::chrono::seconds timeout(vm["timeout"].as<unsigned>());
+  c.check = str("fs") ? make_profile_check(*str("fs"), timeout) : make_command_check(*str("check-cmd"), timeout);
+  CheckerOptions& o = c.options;
+  o.log = *str("log");
+  o.check = c.check.get();
+  o.points = PointSelection::parse(vm["points"].as<std::string>());
+  if (str("start-mark") && str("start-entry")) throw UsageError("give --start-mark or --start-entry, not both");
+  if (str("end-mark") && str("end-entry")) throw UsageError("give --end-mark or --end-entry, not both");
+  o.start_mark = str("start-mark");
+  if (auto v = str("start-entry")) o.start_entry = parse_u64(*v, "start-entry");
+  o.end_mark = str("end-mark");
+  if (auto v = str("end-entry")) o.end_entry = parse_u64(*v, "end-entry");
+  o.target = str("target");
+  if (auto v = str("size")) o.image_size = parse_size(*v);
+  if (std::string v = vm["view"].as<std::string>(); v != "auto") o.view = parse_view(v);
+  if (auto v = str("workdir")) o.workdir = *v;
+  // Six checks per core by default: a check waits on the kernel (loop
+  // I/O, journal recovery, its own threads, the queue freezes of a
+  // write-through loop device) for much of its time, so fewer leave the
+  // cores idle; xfs waits most (measured in bench/crashcheck/run: 6 jobs
+  // 3.8-4.1 s, 12 jobs 3.1-3.2 s on two cores; ext4 and btrfs level).
+  o.jobs = vm.count("jobs") != 0 ? vm["jobs"].as<unsigned>() : 6 * std::max(1U, std::thread::hardware_concurrency());
+  if (o.jobs == 0) throw UsageError("--jobs must be at least 1");
+  o.stop_at_first_failure = vm.count("stop-at-first-failure") != 0;
+  o.keep_dir = vm["keep-dir"].as<std::string>();
+  if (vm.count("drop") != 0) o.beyond.drop_up_to = vm["drop"].as<unsigned>();
+  if (vm.count("random-subsets") != 0) o.beyond.random_subsets = vm["random-subsets"].as<unsigned>();
+  o.beyond.seed = vm["seed"].as<uint64_t>();
+  o.beyond.torn = vm.count("torn") != 0;
+  o.beyond.max_states_per_point = vm["max-states-per-point"].as<unsigned>();
+  if (vm.count("skip-duplicates") != 0 && vm.count("check-duplicates") != 0) {
+    throw UsageError("--skip-duplicates and --check-duplicates exclude each other");
+  }
+  o.skip_duplicates = vm.count("check-duplicates") == 0;
+  o.verbose = vm.count("verbose") != 0;
+  c.json = vm.count("json") != 0;
+  c.quiet = vm.count("quiet") != 0;
+  c.progress = vm.count("no-progress") == 0;
+  if (auto v = str("junit")) c.junit = *v;
+  return c;
+}
+
+// Takes SIGINT, SIGTERM and SIGHUP on a thread of its own while it lives,
+// so that an interrupted run still unmounts its views, detaches its loop
+// devices and removes its work directory (the default action would leave
+// them all behind). The first signal requests the stop; a second one gets
+// the default action, for a user who would rather quit now.
+class SignalWatcher {
+ public:
+  SignalWatcher() {
+    sigemptyset(&set_);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set_, sig);
+    // Before any other thread starts: they inherit the mask.
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+    thread_ = std::jthread([this](const std::stop_token& st) { watch(st); });
+  }
+  ~SignalWatcher() {
+    thread_.request_stop();
+    thread_.join();
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
+
+  std::stop_token token() const { return source_.get_token(); }
+  int signal() const { return signal_.load(); }
+
+ private:
+  void watch(const std::stop_token& st) {
+    const timespec tick{0, 100'000'000};
+    while (!st.stop_requested()) {
+      int sig = sigtimedwait(&set_, nullptr, &tick);
+      if (sig <= 0) continue;
+      if (signal_.load() == 0) {
+        signal_.store(sig);
+        std::fprintf(stderr,
+                     "\nbb-crashcheck: SIG%s: finishing the running checks and cleaning up (again to quit at once, "
+                     "leaving mounts and loop devices behind)\n",
+                     sigabbrev_np(sig) != nullptr ? sigabbrev_np(sig) : "signal");
+        source_.request_stop();
+        continue;
+      }
+      std::signal(sig, SIG_DFL);
+      pthread_sigmask(SIG_UNBLOCK, &set_, nullptr);
+      raise(sig);
+    }
+  }
+
+  sigset_t set_{};
+  sigset_t old_{};
+  std::stop_source source_;
+  std::atomic<int> signal_{0};
+  std::jthread thread_;
+};
+
+int run(Cli& c) {
+  SignalWatcher signals;
+  c.options.interrupt = signals.token();
+  std::mutex out_mu;
+  std::unique_ptr<bb::replay::ProgressBar> bar;
+  bool show_bar = c.progress && bb::replay::ProgressBar::stderr_is_tty();
+  // On a terminal the bar owns the screen and results come after it;
+  // otherwise results stream as they are decided.
+  bool stream = !c.json && !show_bar;
+  // The column header comes with the first result line (none before a
+  // set-up error, with --quiet or --json).
+  std::once_flag header_once;
+  auto header = [&] {
+    std::call_once(header_once, [&] {
+      if (!c.quiet) std::cout << fmt::format("{:>8}  {:<18} {:<6} {:>9}\n", "entry", "kind", "result", "time");
+    });
+  };
+  // An unwritable --junit file fails now, not after the run.
+  std::ofstream junit;
+  if (!c.junit.empty()) {
+    junit.open(c.junit);
+    if (!junit) throw_errno("cannot write --junit " + c.junit);
+  }
+  c.options.on_result = [&](const StateResult& r) {
+    if (!stream || (c.quiet && r.verdict == Verdict::kPass)) return;
+    header();
+    std::cout << format_result_line(r, c.options.verbose) << std::flush;
+  };
+  c.options.on_progress = [&](uint64_t done, uint64_t total) {
+    std::lock_guard lock(out_mu);
+    if (show_bar && !bar) bar = std::make_unique<bb::replay::ProgressBar>("checking", total, true);
+    if (bar) bar->update(done, 0);
+  };
+  RunResult r = run_checks(c.options);
+  bar.reset();
+  if (c.json) {
+    std::cout << format_json(r);
+  } else {
+    if (!stream) {
+      for (const StateResult& s : r.results) {
+        if (c.quiet && s.verdict == Verdict::kPass) continue;
+        header();
+        std::cout << format_result_line(s, c.options.verbose);
+      }
+    }
+    std::cout << format_summary(r);
+  }
+  if (junit.is_open()) {
+    junit << format_junit(r, c.options.log);
+    junit.flush();
+    if (!junit) throw CheckerError("cannot write " + c.junit);
+  }
+  if (r.summary.interrupted) return 128 + signals.signal();
+  return r.summary.failed + r.summary.errors == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    bool exit_now = false;
+    Cli c = parse(argc, argv, exit_now);
+    if (exit_now) return 0;
+    return run(c);
+  } catch (const UsageError& e) {
+    std::cerr << "bb-crashcheck: " << e.what() << " (see --help)\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "bb-crashcheck: " << e.what() << "\n";
+    return 2;
+  }
+}

@@ -1,0 +1,80 @@
+// Loop devices: how a file view becomes the block device a mount or an
+// fsck needs.
+//
+//   LoopDevice  attached to one file for as long as the object lives
+//               (the reflink scratch, dm-snapshot COW stores).
+//   LoopSlot    the device a check worker attaches to view after view,
+//               reusing the same device number while no one else takes it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "format/log_source.h"
+
+namespace bb::crashcheck {
+
+class LoopDevice {
+ public:
+  // Attaches a free loop device to `file` (read-write, buffered, so it sees
+  // the same page cache as file I/O). Throws CheckerError.
+  explicit LoopDevice(const std::string& file);
+  LoopDevice(LoopDevice&& other) noexcept = default;
+  LoopDevice& operator=(LoopDevice&&) = delete;
+  LoopDevice(const LoopDevice&) = delete;
+  LoopDevice& operator=(const LoopDevice&) = delete;
+  // Detaches; a device still held open (udev probing it) is detached by the
+  // kernel when the last opener closes it.
+  ~LoopDevice();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  bb::logwrites::FileDescriptor fd_;  // the device, held open while attached
+};
+
+// Tells the block layer whether loop device `device` has a volatile write
+// cache. Without one ("write through") the block layer completes flushes
+// and FUA itself instead of passing them to the loop driver, which would
+// fsync() the backing file. For a view that fsync writes back what the
+// check wrote (a journal recovery's metadata) and, on a reflink view,
+// copies on write every block of it, for a file deleted right after the
+// check: nothing of a view has to outlive the machine, and what the check
+// reads comes from the page cache either way. The setting outlives the
+// attachment, so it is set back before the device is detached. Best
+// effort: without sysfs nothing changes but speed.
+void set_write_cache(const std::string& device, bool cached);
+// Whether loop device `device` does direct I/O on its file (sysfs).
+bool uses_direct_io(const std::string& device);
+
+class LoopSlot {
+ public:
+  LoopSlot() = default;
+  LoopSlot(const LoopSlot&) = delete;
+  LoopSlot& operator=(const LoopSlot&) = delete;
+  ~LoopSlot();  // detaches
+
+  // Attaches the slot's device to `file` (read-write) with direct I/O and
+  // a logical block size of `block_size` (see fs_superblock.h), taking a
+  // free device the first time or when another process took ours while it
+  // was detached. Direct I/O keeps a view, read once, out of the page cache
+  // of the file (the device caches it already); where the kernel refuses
+  // direct I/O or the block size for the file, the device is buffered with
+  // 512-byte blocks, and write-through (set_write_cache()): a flush would
+  // write back the file's page cache. Switching the cache mode freezes the
+  // device's queue, a cost a direct I/O device is spared (its flush only
+  // syncs what is written already).
+  // Returns the device path. Throws CheckerError.
+  const std::string& attach(const std::string& file, uint32_t block_size);
+  // Detaches from the file and closes the device; the kernel drops its
+  // cached blocks, so the next attach reads only the next file.
+  void detach();
+
+ private:
+  std::string path_;  // the device last used
+  bb::logwrites::FileDescriptor fd_;  // open while attached
+  bool write_through_ = false;  // set by attach(): undo before detaching
+};
+
+}  // namespace bb::crashcheck

@@ -1,0 +1,61 @@
+// Copy-on-write views: a private, writable copy of the replay target as it
+// was at one crash point. A check may mount it (journal recovery writes to
+// it), repair it or scribble on it; the replay state never sees that.
+//
+// One small interface, one mechanism per file:
+//   view_reflink.cc      FICLONE of the image file (XFS, btrfs; O(extents))
+//   view_copy.cc         a sparse copy of the image file (any filesystem)
+//   view_dm_snapshot.cc  a non-persistent dm-snapshot of the replay device
+//                        (where device-mapper exists, e.g. in the VM)
+//
+// A ViewFactory first decides where the replay goes (prepare()), then makes
+// views of it at crash points (take()) and views of views (clone(), used to
+// build "beyond prefix" states from the state at the start of an epoch).
+// take() is called only from the replay thread while no replay write is in
+// flight; clone() and destroying views may happen on any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace bb::crashcheck {
+
+class View {
+ public:
+  View() = default;
+  View(const View&) = delete;
+  View& operator=(const View&) = delete;
+  virtual ~View() = default;  // removes the view and what backs it
+
+  // The view's bytes: a regular file or a block device. Writable.
+  virtual const std::string& path() const = 0;
+  virtual bool is_block_device() const = 0;
+};
+
+enum class ViewKind { kReflink, kCopy, kDmSnapshot };
+const char* view_kind_name(ViewKind kind);
+
+class ViewFactory {
+ public:
+  ViewFactory() = default;
+  ViewFactory(const ViewFactory&) = delete;
+  ViewFactory& operator=(const ViewFactory&) = delete;
+  virtual ~ViewFactory() = default;
+
+  virtual ViewKind kind() const = 0;
+  // The path the replay must write to (the image file, or a device that
+  // stands in front of it). Valid for the factory's lifetime.
+  virtual const std::string& replay_path() const = 0;
+  // A view of the replay target as it is now. The caller has synced it if
+  // take_needs_sync().
+  virtual std::unique_ptr<View> take() = 0;
+  // Whether take() reads below the page cache, so that the replay's writes
+  // must be fsync()ed first. Reflinks and copies go through the page cache
+  // of the image (FICLONE writes back the range it clones itself).
+  virtual bool take_needs_sync() const { return true; }
+  // A view of `from` as it is now; `from` stays unchanged.
+  virtual std::unique_ptr<View> clone(const View& from) = 0;
+};
+
+}  // namespace bb::crashcheck

@@ -1,0 +1,162 @@
+#include "crashcheck/view_dm_snapshot.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "crashcheck/checker_error.h"
+#include "crashcheck/process.h"
+#include "crashcheck/view_file.h"
+
+namespace bb::crashcheck {
+
+namespace {
+
+void dm_create(const std::string& name, const std::string& table) {
+  run_or_throw({"dmsetup", "create", name, "--table", table});
+}
+
+// Returns dmsetup's output on failure, "" on success. Never throws.
+std::string try_dm_remove(const std::string& name) {
+  // A device udev or blkid still has open is busy for a moment: retry.
+  try {
+    ProcessResult r = run_process({"dmsetup", "remove", "--retry", name});
+    if (r.exit_status == 0) return "";
+    while (!r.output.empty() && std::isspace(static_cast<unsigned char>(r.output.back())) != 0) r.output.pop_back();
+    return r.output.empty() ? "dmsetup failed" : r.output;
+  } catch (const CheckerError& e) {
+    return e.what();
+  }
+}
+
+// Never throws (it runs in destructors); a failure is reported on stderr
+// because it leaves a device behind.
+void dm_remove(const std::string& name) {
+  std::string error = try_dm_remove(name);
+  if (!error.empty()) std::fprintf(stderr, "bb-crashcheck: cannot remove %s: %s\n", name.c_str(), error.c_str());
+}
+
+class DmSnapshotView final : public View {
+ public:
+  DmSnapshotView(std::string name, std::string cow_file, LoopDevice cow)
+      : name_(std::move(name)), path_("/dev/mapper/" + name_), cow_file_(std::move(cow_file)), cow_(std::move(cow)) {}
+  ~DmSnapshotView() override {
+    dm_remove(name_);
+    cow_.reset();
+    unlink(cow_file_.c_str());
+  }
+  const std::string& path() const override { return path_; }
+  bool is_block_device() const override { return true; }
+
+ private:
+  std::string name_;
+  std::string path_;
+  std::string cow_file_;
+  std::optional<LoopDevice> cow_;
+};
+
+namespace fs = std::filesystem;
+
+// name, /sys/block/dm-N of each device of the run with this pid.
+std::vector<std::pair<std::string, fs::path>> dm_views_in_sysfs(pid_t pid) {
+  const std::string prefix = dm_view_prefix(pid) + "-";
+  std::vector<std::pair<std::string, fs::path>> found;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator("/sys/block", ec)) {
+    std::ifstream in(e.path() / "dm" / "name");
+    std::string name;
+    if (std::getline(in, name) && name.starts_with(prefix)) found.emplace_back(name, e.path());
+  }
+  return found;
+}
+
+}  // namespace
+
+std::string dm_view_prefix(pid_t pid) { return "bbck" + std::to_string(pid); }
+
+std::vector<std::string> dm_views_of(pid_t pid) {
+  std::vector<std::string> names;
+  for (auto& [name, path] : dm_views_in_sysfs(pid)) names.push_back(std::move(name));
+  return names;
+}
+
+int remove_dm_views(pid_t pid, std::vector<std::string>& problems) {
+  std::vector<std::pair<std::string, fs::path>> left = dm_views_in_sysfs(pid);
+  std::error_code ec;
+  // A view of a view holds the view it stacks on, and every view holds
+  // nothing of the origin's: remove what nothing holds, pass after pass.
+  int removed = 0;
+  for (bool progress = true; progress && !left.empty();) {
+    progress = false;
+    for (auto it = left.begin(); it != left.end();) {
+      if (!fs::is_empty(it->second / "holders", ec) && !ec) {
+        ++it;
+        continue;
+      }
+      std::string error = try_dm_remove(it->first);
+      if (!error.empty()) {
+        problems.push_back(fmt::format("{} ({})", it->first, error));
+      } else {
+        ++removed;
+      }
+      it = left.erase(it);
+      progress = true;
+    }
+  }
+  for (const auto& [name, path] : left) problems.push_back(fmt::format("{} (held by another device)", name));
+  return removed;
+}
+
+DmSnapshotViewFactory::DmSnapshotViewFactory(const std::string& base, uint64_t size, std::string dir)
+    : dir_(std::move(dir)), prefix_(dm_view_prefix(getpid())) {
+  // Say so plainly when the kernel has no device-mapper (dmsetup creates a
+  // missing control node itself, so only a node without a driver counts).
+  if (bb::logwrites::FileDescriptor control(open("/dev/mapper/control", O_RDWR | O_CLOEXEC)); !control && errno != ENOENT) {
+    throw_errno("--view dm-snapshot needs device-mapper in the kernel: cannot open /dev/mapper/control");
+  }
+  if (is_block_device(base)) {
+    base_device_ = base;
+  } else {
+    if (access(base.c_str(), F_OK) != 0) create_image(base, size);
+    base_loop_.emplace(base);
+    base_device_ = base_loop_->path();
+  }
+  sectors_ = device_bytes(base_device_) / 512;
+  dm_create(prefix_ + "-origin", "0 " + std::to_string(sectors_) + " snapshot-origin " + base_device_);
+  origin_path_ = "/dev/mapper/" + prefix_ + "-origin";
+}
+
+DmSnapshotViewFactory::~DmSnapshotViewFactory() { dm_remove(prefix_ + "-origin"); }
+
+std::unique_ptr<View> DmSnapshotViewFactory::snapshot_of(const std::string& device) {
+  std::string n = std::to_string(counter_++);
+  std::string cow_file = dir_ + "/cow-" + n + ".img";
+  // The store needs room for every chunk the replay overwrites while the
+  // view lives plus the check's own writes; sparse, so size is free.
+  create_image(cow_file, sectors_ * 512 + (64ULL << 20));
+  LoopDevice cow(cow_file);
+  std::string name = prefix_ + "-" + n;
+  try {
+    dm_create(name, "0 " + std::to_string(sectors_) + " snapshot " + device + " " + cow.path() + " N 8");
+  } catch (...) {
+    unlink(cow_file.c_str());
+    throw;
+  }
+  return std::make_unique<DmSnapshotView>(name, cow_file, std::move(cow));
+}
+
+std::unique_ptr<View> DmSnapshotViewFactory::take() { return snapshot_of(base_device_); }
+
+std::unique_ptr<View> DmSnapshotViewFactory::clone(const View& from) { return snapshot_of(from.path()); }
+
+}  // namespace bb::crashcheck
