@@ -9,8 +9,9 @@
 
 #include <fmt/format.h>
 
-#include "crashcheck/checker_error.h"
-#include "crashcheck/process.h"
+#include "common/file_info.h"
+#include "crashcheck/error.h"
+#include "common/process.h"
 
 namespace bb::crashcheck {
 
@@ -115,7 +116,7 @@ class ProfileCheck final : public Check {
     std::vector<std::string> argv = step.argv;
     for (std::string& a : argv) {
       if (a == "{dev}") a = target.device;
-      if (a == "bhash={bhash}") a = fmt::format("bhash={}", xfs_bhash_for(device_bytes(target.device)));
+      if (a == "bhash={bhash}") a = fmt::format("bhash={}", xfs_bhash_for(bb::common::file_size(target.device)));
     }
     return argv;
   }
@@ -140,7 +141,7 @@ class ProfileCheck final : public Check {
       case Step::kRun:
         break;
     }
-    ProcessResult r = run_process(argv, timeout_);
+    bb::common::ProcessResult r = bb::common::run_process(argv, timeout_);
     log += r.output;
     if (r.timed_out) log += fmt::format("timed out after {} s\n", timeout_.count());
     if (r.exit_status != 0) log += fmt::format("exit status {}\n", r.exit_status);
@@ -169,7 +170,7 @@ class CommandCheck final : public Check {
   CheckOutcome run(const CheckTarget& target) const override {
     std::string cmd = replace_all(replace_all(command_, "{dev}", target.device), "{image}", target.image);
     cmd = replace_all(replace_all(cmd, "{mnt}", target.scratch), "{entry}", std::to_string(target.entry));
-    ProcessResult r = run_process({"/bin/sh", "-c", cmd}, timeout_);
+    bb::common::ProcessResult r = bb::common::run_process({"/bin/sh", "-c", cmd}, timeout_);
     CheckOutcome out{r.exit_status == 0 && !r.timed_out, "$ " + cmd + "\n" + r.output};
     if (r.timed_out) out.output += fmt::format("timed out after {} s\n", timeout_.count());
     if (r.exit_status != 0) out.output += fmt::format("exit status {}\n", r.exit_status);

@@ -18,7 +18,9 @@
 
 #include <fmt/format.h>
 
-#include "crashcheck/checker_error.h"
+#include "common/file_info.h"
+#include "common/system_error.h"
+#include "crashcheck/error.h"
 #include "crashcheck/fs_superblock.h"
 #include "crashcheck/leftovers.h"
 #include "crashcheck/loop_device.h"
@@ -66,7 +68,7 @@ class WorkDir {
  public:
   explicit WorkDir(const std::string& parent) {
     std::string tmpl = parent + "/bb-crashcheck.XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) throw_errno("cannot make a work directory in " + parent);
+    if (mkdtemp(tmpl.data()) == nullptr) bb::common::throw_errno("cannot make a work directory in " + parent);
     path_ = tmpl;
     try {
       record_owner(path_);
@@ -138,7 +140,7 @@ std::unique_ptr<WorkDir> reflink_dir_beside(const std::string& target, std::vect
     auto views = std::make_unique<WorkDir>(dir);
     if (supports_reflink(views->path())) return views;
     why_not = target + " is not on a filesystem with reflink";
-  } catch (const CheckerError& e) {
+  } catch (const std::exception& e) {  // CheckerError, or a failed system call
     why_not = e.what();
   }
   return nullptr;
@@ -158,7 +160,7 @@ ViewSetup make_views(const CheckerOptions& o, uint64_t image_size, std::vector<s
   }
   if (o.target) {
     std::string why_not = *o.target + " is a block device";
-    if (!is_block_device(*o.target) && o.view != ViewKind::kCopy) {
+    if (!bb::common::is_block_device(*o.target) && o.view != ViewKind::kCopy) {
       s.beside_target = reflink_dir_beside(*o.target, notes, why_not);
     }
     if (o.view == ViewKind::kReflink && !s.beside_target) throw CheckerError("--view reflink: " + why_not);
@@ -176,7 +178,7 @@ ViewSetup make_views(const CheckerOptions& o, uint64_t image_size, std::vector<s
       s.scratch = std::make_unique<ReflinkScratch>(backing, work + "/scratch", std::max<uint64_t>(16ULL << 30, 4 * image_size + (4ULL << 30)));
       record_scratch_image(work, s.scratch->image());
       dir = s.scratch->dir();
-    } catch (const CheckerError& err) {
+    } catch (const std::exception& err) {  // a failed system call or program (mkfs, mount)
       if (o.view == ViewKind::kReflink) throw;
       notes.push_back(std::string("no reflink scratch filesystem (") + err.what() + "): using copy views");
     }
@@ -588,7 +590,7 @@ void check_target(const std::string& target) {
   struct stat st {};
   if (stat(target.c_str(), &st) != 0) {
     if (errno == ENOENT) return;
-    throw_errno("--target " + target);
+    bb::common::throw_errno("--target " + target);
   }
   if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
     throw CheckerError("--target " + target + ": not an image file or a block device");
@@ -672,7 +674,7 @@ RunResult run_checks(const CheckerOptions& o) {
   if (points.empty()) result.notes.push_back(fmt::format("no crash point of the kinds asked for in entries {}..{}", start, end));
   if (o.target) check_target(*o.target);
   uint64_t image_size = o.image_size.value_or(highest_write_end(index));
-  if (o.target && is_block_device(*o.target)) image_size = 0;
+  if (o.target && bb::common::is_block_device(*o.target)) image_size = 0;
 
   ViewSetup views = make_views(o, image_size, result.notes);
   RunSummary& sum = result.summary;

@@ -4,7 +4,7 @@
 #include <charconv>
 #include <set>
 
-#include "crashcheck/checker_error.h"
+#include "crashcheck/error.h"
 #include "format/log_format.h"
 
 namespace bb::crashcheck {

@@ -14,7 +14,9 @@
 
 #include <fmt/format.h>
 
-#include "crashcheck/checker_error.h"
+#include "common/file_descriptor.h"
+#include "common/system_error.h"
+#include "crashcheck/error.h"
 #include "format/log_checksum.h"
 #include "format/log_format.h"
 
@@ -249,7 +251,7 @@ std::optional<uint64_t> StateHasher::prefix_hash(uint64_t point) {
 
 void apply_variant(const std::string& path, const lw::LogSource& log, const lw::LogIndex& index, const Epoch& epoch,
                    const StateVariant& variant) {
-  lw::FileDescriptor owned = open_file(path, O_RDWR, 0, "(a view)");
+  bb::common::FileDescriptor owned = bb::common::open_file(path, O_RDWR, 0, "(a view)");
   const int fd = owned.get();
   struct stat st {};
   fstat(fd, &st);
@@ -265,7 +267,7 @@ void apply_variant(const std::string& path, const lw::LogSource& log, const lw::
       int rc = block_device ? ioctl(fd, BLKZEROOUT, range)
                             : fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
                                         static_cast<off_t>(range[1]));
-      if (rc != 0) throw_errno(fmt::format("cannot zero entry {} on {}", e, path));
+      if (rc != 0) bb::common::throw_errno(fmt::format("cannot zero entry {} on {}", e, path));
       continue;
     }
     if (!is_data_write(ie)) continue;
@@ -273,10 +275,10 @@ void apply_variant(const std::string& path, const lw::LogSource& log, const lw::
     data.resize(n * ss);
     log.read_exact(ie.offset + ss, data);
     if (pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset)) != static_cast<ssize_t>(data.size())) {
-      throw_errno(fmt::format("cannot write entry {} to {}", e, path));
+      bb::common::throw_errno(fmt::format("cannot write entry {} to {}", e, path));
     }
   }
-  if (fsync(fd) != 0) throw_errno("cannot sync " + path);
+  if (fsync(fd) != 0) bb::common::throw_errno("cannot sync " + path);
 }
 
 }  // namespace bb::crashcheck

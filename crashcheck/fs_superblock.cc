@@ -6,7 +6,7 @@
 #include <array>
 #include <cstring>
 
-#include "format/log_source.h"
+#include "common/file_descriptor.h"
 
 namespace bb::crashcheck {
 
@@ -58,7 +58,7 @@ uint32_t probe(int fd) {
 }  // namespace
 
 uint32_t filesystem_io_unit(const std::string& image) {
-  bb::logwrites::FileDescriptor fd(open(image.c_str(), O_RDONLY | O_CLOEXEC));
+  bb::common::FileDescriptor fd(open(image.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return kDefault;
   uint32_t unit = probe(fd.get());
   // The device block size may not exceed a page either.

@@ -7,7 +7,8 @@
 #include <cstring>
 #include <map>
 
-#include "crashcheck/checker_error.h"
+#include "common/file_descriptor.h"
+#include "common/system_error.h"
 
 namespace bb::crashcheck {
 namespace lw = bb::logwrites;
@@ -16,21 +17,21 @@ namespace {
 
 class Image {
  public:
-  explicit Image(const std::string& path) : fd_(open_file(path, O_RDONLY)) {}
+  explicit Image(const std::string& path) : fd_(bb::common::open_file(path, O_RDONLY)) {}
   // Reads `out.size()` bytes; past the end reads as zeroes.
   void read(uint64_t offset, std::vector<uint8_t>& out) const {
     std::fill(out.begin(), out.end(), 0);
     size_t done = 0;
     while (done < out.size()) {
       ssize_t n = pread(fd_.get(), out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-      if (n < 0) throw_errno("cannot read image");
+      if (n < 0) bb::common::throw_errno("cannot read image");
       if (n == 0) break;
       done += static_cast<size_t>(n);
     }
   }
 
  private:
-  lw::FileDescriptor fd_;
+  bb::common::FileDescriptor fd_;
 };
 
 // Merges [start, end) sector intervals.

@@ -20,7 +20,8 @@
 
 #include <fmt/format.h>
 
-#include "crashcheck/checker_error.h"
+#include "common/file_descriptor.h"
+#include "crashcheck/error.h"
 #include "crashcheck/loop_device.h"
 #include "crashcheck/view_dm_snapshot.h"
 
@@ -129,7 +130,7 @@ int detach_loops(Match matches, std::vector<std::string>& problems) {
     std::string dev = "/dev/" + name;
     if (!matches(dev, backing)) continue;
     set_write_cache(dev, true);  // a view's device was made write-through
-    bb::logwrites::FileDescriptor fd(open(dev.c_str(), O_RDWR | O_CLOEXEC));
+    bb::common::FileDescriptor fd(open(dev.c_str(), O_RDWR | O_CLOEXEC));
     if (!fd || ioctl(fd.get(), LOOP_CLR_FD, 0) != 0) {
       problems.push_back(fmt::format("{} ({})", dev, std::strerror(errno)));
     } else {

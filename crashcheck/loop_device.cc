@@ -13,7 +13,8 @@
 
 #include <fmt/format.h>
 
-#include "crashcheck/checker_error.h"
+#include "common/file_descriptor.h"
+#include "common/system_error.h"
 
 namespace bb::crashcheck {
 
@@ -40,24 +41,24 @@ int configure(int loop_fd, int file_fd, uint32_t flags, uint32_t block_size) {
 }
 
 struct Attached {
-  bb::logwrites::FileDescriptor fd;
+  bb::common::FileDescriptor fd;
   std::string path;
 };
 
 // Finds a free loop device and attaches it to `file_fd`.
 Attached attach_free(int file_fd, uint32_t flags, uint32_t block_size, const std::string& file) {
-  bb::logwrites::FileDescriptor control = open_file("/dev/loop-control", O_RDWR, 0, "(is the loop module loaded?)");
+  bb::common::FileDescriptor control = bb::common::open_file("/dev/loop-control", O_RDWR, 0, "(is the loop module loaded?)");
   for (int attempt = 0; attempt < kAttachAttempts; ++attempt) {
     int n = ioctl(control.get(), LOOP_CTL_GET_FREE);
     if (n < 0) break;
     std::string path = "/dev/loop" + std::to_string(n);
-    bb::logwrites::FileDescriptor loop(open(path.c_str(), O_RDWR | O_CLOEXEC));
+    bb::common::FileDescriptor loop(open(path.c_str(), O_RDWR | O_CLOEXEC));
     if (!loop) continue;
     if (configure(loop.get(), file_fd, flags, block_size) == 0) return {std::move(loop), std::move(path)};
     // EBUSY: another process took it first; anything else is an error.
-    if (errno != EBUSY) throw_errno(fmt::format("cannot attach {} to {}", path, file));
+    if (errno != EBUSY) bb::common::throw_errno(fmt::format("cannot attach {} to {}", path, file));
   }
-  throw_errno("cannot attach a loop device to " + file);
+  bb::common::throw_errno("cannot attach a loop device to " + file);
 }
 
 // /sys/block/<name>/<attribute> of the device at `device` (/dev/<name>).
@@ -68,13 +69,13 @@ std::string sysfs_path(const std::string& device, const char* attribute) {
 }  // namespace
 
 bool uses_direct_io(const std::string& device) {
-  bb::logwrites::FileDescriptor fd(open(sysfs_path(device, "loop/dio").c_str(), O_RDONLY | O_CLOEXEC));
+  bb::common::FileDescriptor fd(open(sysfs_path(device, "loop/dio").c_str(), O_RDONLY | O_CLOEXEC));
   char c = '0';
   return fd && read(fd.get(), &c, 1) == 1 && c == '1';
 }
 
 void set_write_cache(const std::string& device, bool cached) {
-  bb::logwrites::FileDescriptor fd(open(sysfs_path(device, "queue/write_cache").c_str(), O_WRONLY | O_CLOEXEC));
+  bb::common::FileDescriptor fd(open(sysfs_path(device, "queue/write_cache").c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd) return;
   std::string_view mode = cached ? "write back" : "write through";
   [[maybe_unused]] ssize_t n = write(fd.get(), mode.data(), mode.size());
@@ -83,7 +84,7 @@ void set_write_cache(const std::string& device, bool cached) {
 // The backing file is open only while a device is being attached to it
 // (the kernel keeps its own reference).
 LoopDevice::LoopDevice(const std::string& file) {
-  bb::logwrites::FileDescriptor backing = open_file(file, O_RDWR, 0, "for a loop device");
+  bb::common::FileDescriptor backing = bb::common::open_file(file, O_RDWR, 0, "for a loop device");
   Attached a = attach_free(backing.get(), 0, 0, file);
   fd_ = std::move(a.fd);
   path_ = std::move(a.path);
@@ -96,9 +97,9 @@ LoopDevice::~LoopDevice() {
 const std::string& LoopSlot::attach(const std::string& file, uint32_t block_size) {
   detach();
   uint32_t flags = LO_FLAGS_DIRECT_IO;
-  bb::logwrites::FileDescriptor backing = open_file(file, O_RDWR, 0, "for a loop device");
+  bb::common::FileDescriptor backing = bb::common::open_file(file, O_RDWR, 0, "for a loop device");
   if (!path_.empty()) {
-    bb::logwrites::FileDescriptor again(open(path_.c_str(), O_RDWR | O_CLOEXEC));
+    bb::common::FileDescriptor again(open(path_.c_str(), O_RDWR | O_CLOEXEC));
     // Unless another process took the device while it was free.
     if (again && configure(again.get(), backing.get(), flags, block_size) == 0) fd_ = std::move(again);
   }
@@ -124,7 +125,7 @@ void LoopSlot::detach() {
   if (write_through_) set_write_cache(path_, true);
   write_through_ = false;
   ioctl(fd_.get(), LOOP_CLR_FD, 0);
-  fd_ = bb::logwrites::FileDescriptor();
+  fd_ = bb::common::FileDescriptor();
 }
 
 LoopSlot::~LoopSlot() { detach(); }

@@ -10,14 +10,14 @@
 #include <cstdint>
 #include <string>
 
-#include "format/log_source.h"
+#include "common/file_descriptor.h"
 
 namespace bb::crashcheck {
 
 class LoopDevice {
  public:
   // Attaches a free loop device to `file` (read-write, buffered, so it sees
-  // the same page cache as file I/O). Throws CheckerError.
+  // the same page cache as file I/O). Throws bb::common::SystemError.
   explicit LoopDevice(const std::string& file);
   LoopDevice(LoopDevice&& other) noexcept = default;
   LoopDevice& operator=(LoopDevice&&) = delete;
@@ -31,7 +31,7 @@ class LoopDevice {
 
  private:
   std::string path_;
-  bb::logwrites::FileDescriptor fd_;  // the device, held open while attached
+  bb::common::FileDescriptor fd_;  // the device, held open while attached
 };
 
 // Tells the block layer whether loop device `device` has a volatile write
@@ -65,7 +65,7 @@ class LoopSlot {
   // write back the file's page cache. Switching the cache mode freezes the
   // device's queue, a cost a direct I/O device is spared (its flush only
   // syncs what is written already).
-  // Returns the device path. Throws CheckerError.
+  // Returns the device path. Throws bb::common::SystemError.
   const std::string& attach(const std::string& file, uint32_t block_size);
   // Detaches from the file and closes the device; the kernel drops its
   // cached blocks, so the next attach reads only the next file.
@@ -73,7 +73,7 @@ class LoopSlot {
 
  private:
   std::string path_;  // the device last used
-  bb::logwrites::FileDescriptor fd_;  // open while attached
+  bb::common::FileDescriptor fd_;  // open while attached
   bool write_through_ = false;  // set by attach(): undo before detaching
 };
 

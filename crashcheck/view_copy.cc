@@ -1,29 +1,18 @@
 #include "crashcheck/view_copy.h"
 
 #include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <vector>
 
-#include "crashcheck/checker_error.h"
+#include "common/file_descriptor.h"
+#include "common/file_info.h"
+#include "common/system_error.h"
 
 namespace bb::crashcheck {
 
 namespace {
-
-uint64_t size_of(int fd, const std::string& path, bool& block_device) {
-  struct stat st {};
-  if (fstat(fd, &st) != 0) throw_errno("cannot stat " + path);
-  block_device = S_ISBLK(st.st_mode);
-  if (!block_device) return static_cast<uint64_t>(st.st_size);
-  uint64_t size = 0;
-  if (ioctl(fd, BLKGETSIZE64, &size) != 0) throw_errno("cannot size " + path);
-  return size;
-}
 
 void copy_range(int in, int out, uint64_t offset, uint64_t len, const std::string& to) {
   while (len > 0) {
@@ -33,14 +22,14 @@ void copy_range(int in, int out, uint64_t offset, uint64_t len, const std::strin
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       if (n < 0 && errno != EXDEV && errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL) {
-        throw_errno("cannot copy into " + to);
+        bb::common::throw_errno("cannot copy into " + to);
       }
       // Fall back to read/write (block devices, cross-filesystem copies).
       std::vector<char> buf(std::min<uint64_t>(len, 1 << 20));
       ssize_t r = pread(in, buf.data(), buf.size(), static_cast<off_t>(offset));
-      if (r <= 0) throw_errno("cannot read while copying to " + to);
+      if (r <= 0) bb::common::throw_errno("cannot read while copying to " + to);
       if (pwrite(out, buf.data(), static_cast<size_t>(r), static_cast<off_t>(offset)) != r) {
-        throw_errno("cannot write " + to);
+        bb::common::throw_errno("cannot write " + to);
       }
       n = r;
     }
@@ -52,12 +41,12 @@ void copy_range(int in, int out, uint64_t offset, uint64_t len, const std::strin
 }  // namespace
 
 void copy_sparse(const std::string& from, const std::string& to) {
-  bb::logwrites::FileDescriptor in = open_file(from, O_RDONLY);
-  bb::logwrites::FileDescriptor out = open_file(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  bool block_device = false;
-  uint64_t size = size_of(in.get(), from, block_device);
-  if (ftruncate(out.get(), static_cast<off_t>(size)) != 0) throw_errno("cannot size " + to);
-  if (block_device) {
+  bb::common::FileDescriptor in = bb::common::open_file(from, O_RDONLY);
+  bb::common::FileDescriptor out = bb::common::open_file(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  bb::common::FileInfo info = bb::common::file_info(in.get(), from);
+  const uint64_t size = info.size;
+  if (ftruncate(out.get(), static_cast<off_t>(size)) != 0) bb::common::throw_errno("cannot size " + to);
+  if (info.block_device) {
     copy_range(in.get(), out.get(), 0, size, to);
     return;
   }
@@ -66,10 +55,10 @@ void copy_sparse(const std::string& from, const std::string& to) {
     off_t data = lseek(in.get(), pos, SEEK_DATA);
     if (data < 0) {
       if (errno == ENXIO) break;  // only a hole is left
-      throw_errno("cannot seek in " + from);
+      bb::common::throw_errno("cannot seek in " + from);
     }
     off_t hole = lseek(in.get(), data, SEEK_HOLE);
-    if (hole < 0) throw_errno("cannot seek in " + from);
+    if (hole < 0) bb::common::throw_errno("cannot seek in " + from);
     copy_range(in.get(), out.get(), static_cast<uint64_t>(data), static_cast<uint64_t>(hole - data), to);
     pos = hole;
   }

@@ -15,7 +15,7 @@
 namespace bb::crashcheck {
 
 // Copies `from` (a file, or a block device: then every byte is copied) to
-// a new file `to` of the same size, keeping holes. Throws CheckerError.
+// a new file `to` of the same size, keeping holes. Throws bb::common::SystemError.
 void copy_sparse(const std::string& from, const std::string& to);
 
 class CopyViewFactory final : public ViewFactory {

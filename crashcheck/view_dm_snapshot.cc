@@ -14,8 +14,11 @@
 
 #include <fmt/format.h>
 
-#include "crashcheck/checker_error.h"
-#include "crashcheck/process.h"
+#include "common/file_descriptor.h"
+#include "common/file_info.h"
+#include "common/system_error.h"
+#include "crashcheck/error.h"
+#include "common/process.h"
 #include "crashcheck/view_file.h"
 
 namespace bb::crashcheck {
@@ -23,18 +26,18 @@ namespace bb::crashcheck {
 namespace {
 
 void dm_create(const std::string& name, const std::string& table) {
-  run_or_throw({"dmsetup", "create", name, "--table", table});
+  bb::common::run_or_throw({"dmsetup", "create", name, "--table", table});
 }
 
 // Returns dmsetup's output on failure, "" on success. Never throws.
 std::string try_dm_remove(const std::string& name) {
   // A device udev or blkid still has open is busy for a moment: retry.
   try {
-    ProcessResult r = run_process({"dmsetup", "remove", "--retry", name});
+    bb::common::ProcessResult r = bb::common::run_process({"dmsetup", "remove", "--retry", name});
     if (r.exit_status == 0) return "";
     while (!r.output.empty() && std::isspace(static_cast<unsigned char>(r.output.back())) != 0) r.output.pop_back();
     return r.output.empty() ? "dmsetup failed" : r.output;
-  } catch (const CheckerError& e) {
+  } catch (const std::exception& e) {
     return e.what();
   }
 }
@@ -121,17 +124,17 @@ DmSnapshotViewFactory::DmSnapshotViewFactory(const std::string& base, uint64_t s
     : dir_(std::move(dir)), prefix_(dm_view_prefix(getpid())) {
   // Say so plainly when the kernel has no device-mapper (dmsetup creates a
   // missing control node itself, so only a node without a driver counts).
-  if (bb::logwrites::FileDescriptor control(open("/dev/mapper/control", O_RDWR | O_CLOEXEC)); !control && errno != ENOENT) {
-    throw_errno("--view dm-snapshot needs device-mapper in the kernel: cannot open /dev/mapper/control");
+  if (bb::common::FileDescriptor control(open("/dev/mapper/control", O_RDWR | O_CLOEXEC)); !control && errno != ENOENT) {
+    bb::common::throw_errno("--view dm-snapshot needs device-mapper in the kernel: cannot open /dev/mapper/control");
   }
-  if (is_block_device(base)) {
+  if (bb::common::is_block_device(base)) {
     base_device_ = base;
   } else {
     if (access(base.c_str(), F_OK) != 0) create_image(base, size);
     base_loop_.emplace(base);
     base_device_ = base_loop_->path();
   }
-  sectors_ = device_bytes(base_device_) / 512;
+  sectors_ = bb::common::file_size(base_device_) / 512;
   dm_create(prefix_ + "-origin", "0 " + std::to_string(sectors_) + " snapshot-origin " + base_device_);
   origin_path_ = "/dev/mapper/" + prefix_ + "-origin";
 }

@@ -4,7 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crashcheck/checker_error.h"
+#include "common/file_descriptor.h"
+#include "common/system_error.h"
 
 namespace bb::crashcheck {
 
@@ -13,9 +14,9 @@ FileView::~FileView() { unlink(path_.c_str()); }
 std::string ViewNames::next() { return dir_ + "/view-" + std::to_string(counter_++) + ".img"; }
 
 void create_image(const std::string& path, uint64_t size) {
-  bb::logwrites::FileDescriptor fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd) throw_errno("cannot create image " + path);
-  if (ftruncate(fd.get(), static_cast<off_t>(size)) != 0) throw_errno("cannot size image " + path);
+  bb::common::FileDescriptor fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd) bb::common::throw_errno("cannot create image " + path);
+  if (ftruncate(fd.get(), static_cast<off_t>(size)) != 0) bb::common::throw_errno("cannot size image " + path);
 }
 
 }  // namespace bb::crashcheck

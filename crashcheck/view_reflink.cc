@@ -11,8 +11,10 @@
 #include <filesystem>
 #include <utility>
 
-#include "crashcheck/checker_error.h"
-#include "crashcheck/process.h"
+#include "common/file_descriptor.h"
+#include "common/system_error.h"
+#include "crashcheck/error.h"
+#include "common/process.h"
 
 namespace bb::crashcheck {
 
@@ -20,9 +22,9 @@ namespace {
 
 // Returns errno of the FICLONE (0 on success); `to` is created.
 int try_clone(const std::string& from, const std::string& to) {
-  bb::logwrites::FileDescriptor in = open_file(from, O_RDONLY);
-  bb::logwrites::FileDescriptor out(open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!out) throw_errno("cannot create " + to);
+  bb::common::FileDescriptor in = bb::common::open_file(from, O_RDONLY);
+  bb::common::FileDescriptor out(open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!out) bb::common::throw_errno("cannot create " + to);
   return ioctl(out.get(), FICLONE, in.get()) == 0 ? 0 : errno;
 }
 
@@ -32,7 +34,7 @@ bool supports_reflink(const std::string& dir) {
   std::string a = dir + "/.reflink-probe-a", b = dir + "/.reflink-probe-b";
   bool wrote = false;
   {
-    bb::logwrites::FileDescriptor fd(open(a.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    bb::common::FileDescriptor fd(open(a.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!fd) return false;
     char block[4096] = {1};
     wrote = write(fd.get(), block, sizeof block) == static_cast<ssize_t>(sizeof block);
@@ -40,7 +42,7 @@ bool supports_reflink(const std::string& dir) {
   bool ok = false;
   try {
     ok = wrote && try_clone(a, b) == 0;
-  } catch (const CheckerError&) {
+  } catch (const std::exception&) {  // the reflink ioctl failed
     ok = false;
   }
   unlink(a.c_str());
@@ -52,7 +54,7 @@ void reflink_file(const std::string& from, const std::string& to) {
   if (int err = try_clone(from, to); err != 0) {
     unlink(to.c_str());
     errno = err;
-    throw_errno("cannot reflink " + from + " to " + to);
+    bb::common::throw_errno("cannot reflink " + from + " to " + to);
   }
 }
 
@@ -62,11 +64,11 @@ ReflinkScratch::ReflinkScratch(const std::string& backing_dir, std::string mount
   try {
     // -K: no discard of the (sparse) backing file; small log: the scratch
     // holds a handful of big files.
-    run_or_throw({"mkfs.xfs", "-q", "-f", "-K", "-m", "reflink=1", "-l", "size=64m", backing_});
+    bb::common::run_or_throw({"mkfs.xfs", "-q", "-f", "-K", "-m", "reflink=1", "-l", "size=64m", backing_});
     loop_.emplace(backing_);
     std::filesystem::create_directories(mount_dir_);
     if (mount(loop_->path().c_str(), mount_dir_.c_str(), "xfs", 0, "") != 0) {
-      throw_errno("cannot mount the reflink scratch filesystem on " + mount_dir_);
+      bb::common::throw_errno("cannot mount the reflink scratch filesystem on " + mount_dir_);
     }
     mounted_ = true;
   } catch (...) {

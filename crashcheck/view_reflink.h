@@ -23,13 +23,13 @@ namespace bb::crashcheck {
 // True if files in `dir` can be cloned with FICLONE (tries it on a probe file).
 bool supports_reflink(const std::string& dir);
 
-// FICLONE `from` onto a new file `to`. Throws CheckerError.
+// FICLONE `from` onto a new file `to`. Throws bb::common::SystemError.
 void reflink_file(const std::string& from, const std::string& to);
 
 class ReflinkScratch {
  public:
   // Makes a `size`-byte sparse XFS image in `backing_dir` and mounts it on
-  // `mount_dir` (created). Throws CheckerError.
+  // `mount_dir` (created). Throws bb::common::SystemError or ProcessError.
   ReflinkScratch(const std::string& backing_dir, std::string mount_dir, uint64_t size);
   ReflinkScratch(const ReflinkScratch&) = delete;
   ReflinkScratch& operator=(const ReflinkScratch&) = delete;

@@ -14,9 +14,10 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include "common/system_error.h"
 #include "crashcheck/check.h"
 #include "crashcheck/checker.h"
-#include "crashcheck/checker_error.h"
+#include "crashcheck/error.h"
 #include "crashcheck/report.h"
 #include "engine/progress.h"
 #include "engine/replay_error.h"
@@ -284,7 +285,7 @@ int run(Cli& c) {
   std::ofstream junit;
   if (!c.junit.empty()) {
     junit.open(c.junit);
-    if (!junit) throw_errno("cannot write --junit " + c.junit);
+    if (!junit) bb::common::throw_errno("cannot write --junit " + c.junit);
   }
   c.options.on_result = [&](const StateResult& r) {
     if (!stream || (c.quiet && r.verdict == Verdict::kPass)) return;

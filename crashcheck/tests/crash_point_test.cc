@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "crashcheck/checker_error.h"
+#include "crashcheck/error.h"
 #include "format/log_format.h"
 #include "test_log.h"
 

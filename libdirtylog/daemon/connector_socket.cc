@@ -35,28 +35,18 @@ constexpr std::size_t kReceiveBuffer = CONNECTOR_MAX_MSG_SIZE + 64;
 }  // namespace
 
 ConnectorSocket::ConnectorSocket() : fd_(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR)) {
-  if (fd_ < 0) throw_system_error("cannot open a NETLINK_CONNECTOR socket");
+  if (!fd_) bb::common::throw_errno("cannot open a NETLINK_CONNECTOR socket");
   sockaddr_nl address{};
   address.nl_family = AF_NETLINK;
   address.nl_groups = kConnectorIdx;
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
-  if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    const int saved = errno;
-    ::close(fd_);
-    errno = saved;
-    throw_system_error("cannot bind the connector socket to the device-mapper group");
+  if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    bb::common::throw_errno("cannot bind the connector socket to the device-mapper group");
   }
   const int group = kConnectorIdx;
-  if (::setsockopt(fd_, kSolNetlink, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) != 0) {
-    const int saved = errno;
-    ::close(fd_);
-    errno = saved;
-    throw_system_error("cannot join the device-mapper connector group");
+  if (::setsockopt(fd_.get(), kSolNetlink, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) != 0) {
+    bb::common::throw_errno("cannot join the device-mapper connector group");
   }
-}
-
-ConnectorSocket::~ConnectorSocket() {
-  if (fd_ >= 0) ::close(fd_);
 }
 
 std::vector<ConnectorSocket::Message> ConnectorSocket::receive() const {
@@ -64,11 +54,11 @@ std::vector<ConnectorSocket::Message> ConnectorSocket::receive() const {
   sockaddr_nl sender{};
   socklen_t sender_size = sizeof(sender);
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
-  const ssize_t n = ::recvfrom(fd_, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&sender),
+  const ssize_t n = ::recvfrom(fd_.get(), buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&sender),
                                &sender_size);
   if (n < 0) {
     if (errno == EINTR || errno == ENOBUFS) return {};
-    throw_system_error("receive from the connector socket");
+    bb::common::throw_errno("receive from the connector socket");
   }
   if (sender.nl_pid != 0) return {};  // not from the kernel
   std::vector<Message> messages;
@@ -109,8 +99,8 @@ void ConnectorSocket::send(std::uint32_t seq, std::uint32_t ack, std::span<const
   kernel.nl_family = AF_NETLINK;
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
   const auto* address = reinterpret_cast<const sockaddr*>(&kernel);
-  while (::sendto(fd_, buffer.data(), header.nlmsg_len, 0, address, sizeof(kernel)) < 0) {
-    if (errno != EINTR) throw_system_error("send to the connector socket");
+  while (::sendto(fd_.get(), buffer.data(), header.nlmsg_len, 0, address, sizeof(kernel)) < 0) {
+    if (errno != EINTR) bb::common::throw_errno("send to the connector socket");
   }
 }
 

@@ -14,6 +14,8 @@
 #include <span>
 #include <vector>
 
+#include "common/file_descriptor.h"
+
 namespace bb::dirtylog {
 
 inline constexpr std::uint32_t kConnectorIdx = 0x7;  // CN_IDX_DM
@@ -29,7 +31,7 @@ class ConnectorSocket {
   // Opens, binds and joins the group. Throws Error (EPERM without root,
   // EPROTONOSUPPORT without connector support in the kernel).
   ConnectorSocket();
-  ~ConnectorSocket();
+  ~ConnectorSocket() = default;
   ConnectorSocket(const ConnectorSocket&) = delete;
   ConnectorSocket& operator=(const ConnectorSocket&) = delete;
   ConnectorSocket(ConnectorSocket&&) = delete;
@@ -45,7 +47,7 @@ class ConnectorSocket {
  private:
   void send(std::uint32_t seq, std::uint32_t ack, std::span<const std::byte> payload) const;
 
-  int fd_ = -1;
+  bb::common::FileDescriptor fd_;
 };
 
 }  // namespace bb::dirtylog

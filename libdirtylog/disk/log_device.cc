@@ -16,28 +16,14 @@
 
 #include <fmt/core.h>
 
+#include "common/file_descriptor.h"
+#include "common/file_info.h"
+#include "common/system_error.h"
 #include "error.h"
 
 namespace bb::dirtylog::disk {
 
 namespace {
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  FileDescriptor(FileDescriptor&&) = delete;
-  FileDescriptor& operator=(FileDescriptor&&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 struct FreeDeleter {
   void operator()(std::byte* p) const { std::free(p); }  // NOLINT(cppcoreguidelines-no-malloc)
@@ -58,8 +44,8 @@ std::string resolve_major_minor(const std::string& text) {
 
 class LogDevice final : public LogStore {
  public:
-  LogDevice(std::string name, int fd, std::size_t block_size, std::uint64_t size)
-      : name_(std::move(name)), fd_(fd), block_size_(block_size), size_(size) {}
+  LogDevice(std::string name, bb::common::FileDescriptor fd, std::size_t block_size, std::uint64_t size)
+      : name_(std::move(name)), fd_(std::move(fd)), block_size_(block_size), size_(size) {}
 
   [[nodiscard]] std::string name() const override { return name_; }
   [[nodiscard]] std::size_t logical_block_size() const override { return block_size_; }
@@ -79,7 +65,7 @@ class LogDevice final : public LogStore {
 
   // fdatasync on a block device sends a cache flush to the disk.
   void flush() override {
-    if (::fdatasync(fd_.get()) != 0) throw_system_error(fmt::format("flush of log device {}", name_));
+    if (::fdatasync(fd_.get()) != 0) bb::common::throw_errno(fmt::format("flush of log device {}", name_));
   }
 
  private:
@@ -102,14 +88,14 @@ class LogDevice final : public LogStore {
       const ssize_t n = writing ? ::pwrite(fd_.get(), data + done, size - done, offset)
                                 : ::pread(fd_.get(), data + done, size - done, offset);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw_system_error(fmt::format("{} log device {}", writing ? "write to" : "read from", name_));
+      if (n < 0) bb::common::throw_errno(fmt::format("{} log device {}", writing ? "write to" : "read from", name_));
       if (n == 0) throw Error(EIO, fmt::format("log device {}: short {}", name_, writing ? "write" : "read"));
       done += static_cast<std::size_t>(n);
     }
   }
 
   std::string name_;
-  FileDescriptor fd_;
+  bb::common::FileDescriptor fd_;
   std::size_t block_size_;
   std::uint64_t size_;
 };
@@ -120,7 +106,7 @@ std::unique_ptr<LogStore> open_log_device(const std::string& path_or_dev, const 
   const std::string path = resolve_major_minor(path_or_dev);
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT || options.create_size == 0) throw_system_error(fmt::format("log device {}", path));
+    if (errno != ENOENT || options.create_size == 0) bb::common::throw_errno(fmt::format("log device {}", path));
   } else if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)) {
     throw Error(EINVAL, fmt::format("log device {}: not a block device or regular file", path));
   }
@@ -129,32 +115,27 @@ std::unique_ptr<LogStore> open_log_device(const std::string& path_or_dev, const 
   flags |= O_CLOEXEC;
   if (block) flags |= O_DIRECT;
   if (!block && options.create_size != 0) flags |= O_CREAT;
-  const int fd = ::open(path.c_str(), flags, 0644);  // NOLINT(cppcoreguidelines-pro-type-vararg)
-  if (fd < 0) throw_system_error(fmt::format("cannot open log device {}", path));
-  FileDescriptor guard(fd);
+  bb::common::FileDescriptor fd = bb::common::open_file(path, flags, 0644, "(the log device)");
+  bb::common::FileInfo info = bb::common::file_info(fd.get(), path);
 
-  std::uint64_t size = 0;
+  std::uint64_t size = info.size;
   std::size_t block_size = options.file_block_size;
   std::string name = path;
-  if (block) {
+  if (info.block_device) {
     int sector_size = 0;
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
-    if (::ioctl(fd, BLKGETSIZE64, &size) != 0 || ::ioctl(fd, BLKSSZGET, &sector_size) != 0) {
-      throw_system_error(fmt::format("cannot size log device {}", path));
+    if (::ioctl(fd.get(), BLKSSZGET, &sector_size) != 0) {
+      bb::common::throw_errno(fmt::format("cannot size log device {}", path));
     }
     block_size = static_cast<std::size_t>(sector_size);
-    name = fmt::format("{}:{}", major(st.st_rdev), minor(st.st_rdev));
-  } else {
-    if (::fstat(fd, &st) != 0) throw_system_error(fmt::format("stat {}", path));
-    size = static_cast<std::uint64_t>(st.st_size);
-    if (size == 0 && options.create_size != 0) {
-      if (::ftruncate(fd, static_cast<off_t>(options.create_size)) != 0) {
-        throw_system_error(fmt::format("cannot size {}", path));
-      }
-      size = options.create_size;
+    name = fmt::format("{}:{}", major(info.device_number), minor(info.device_number));
+  } else if (size == 0 && options.create_size != 0) {
+    if (::ftruncate(fd.get(), static_cast<off_t>(options.create_size)) != 0) {
+      bb::common::throw_errno(fmt::format("cannot size {}", path));
     }
+    size = options.create_size;
   }
-  return std::make_unique<LogDevice>(name, guard.release(), block_size, size);
+  return std::make_unique<LogDevice>(name, std::move(fd), block_size, size);
 }
 
 }  // namespace bb::dirtylog::disk

@@ -76,7 +76,7 @@ std::vector<std::byte> UserspaceLog::send(ulog::RequestType type, std::span<cons
   }
   if (reply.error != 0) {
     throw Error(-reply.error, fmt::format("{} failed: {}", ulog::type_name(request.request_type),
-                                          errno_text(-reply.error)));
+                                          bb::common::errno_text(-reply.error)));
   }
   return reply.data;
 }

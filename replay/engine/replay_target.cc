@@ -37,7 +37,7 @@ const char* zero_method_name(ZeroMethod m) {
 }
 
 ReplayTarget::ReplayTarget(const std::string& path) : path_(path) {
-  fd_ = bb::logwrites::FileDescriptor(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  fd_ = bb::common::FileDescriptor(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd_) throw ReplayError(fmt::format("cannot open replay target {}: {}", path, std::strerror(errno)));
   struct stat st {};
   if (::fstat(fd_.get(), &st) != 0) {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "format/log_source.h"
+#include "common/file_descriptor.h"
 
 namespace bb::replay {
 
@@ -45,7 +45,7 @@ class ReplayTarget {
   void write_zeroes(uint64_t offset, uint64_t len);
 
   std::string path_;
-  bb::logwrites::FileDescriptor fd_;
+  bb::common::FileDescriptor fd_;
   bool block_device_ = false;
   ZeroMethod method_ = ZeroMethod::kPunchHole;
 };

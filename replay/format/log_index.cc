@@ -206,12 +206,12 @@ std::vector<uint8_t> LogIndex::serialize() const {
 
 LogIndex LogIndex::deserialize(std::span<const uint8_t> bytes) { return parse(bytes, nullptr); }
 
-LogIndex LogIndex::load(std::shared_ptr<const FileMapping> file) {
+LogIndex LogIndex::load(std::shared_ptr<const bb::common::FileMapping> file) {
   std::span<const uint8_t> bytes = file->bytes();
   return parse(bytes, std::move(file));
 }
 
-LogIndex LogIndex::parse(std::span<const uint8_t> bytes, std::shared_ptr<const FileMapping> file) {
+LogIndex LogIndex::parse(std::span<const uint8_t> bytes, std::shared_ptr<const bb::common::FileMapping> file) {
   if (bytes.size() < kChecksumBytes) throw bad_index("index file is truncated");
   std::span<const uint8_t> body = bytes.first(bytes.size() - kChecksumBytes);
   if (lane_hash64(body) != load_le64(bytes, body.size())) throw bad_index("index file checksum mismatch");

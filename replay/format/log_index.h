@@ -33,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/file_mapping.h"
 #include "format/log_checksum.h"
 #include "format/log_error.h"
 #include "format/log_reader.h"
@@ -98,7 +99,7 @@ class LogIndex {
   static LogIndex deserialize(std::span<const uint8_t> bytes);
   // The same for a mapped index file, whose tables are used in place
   // (copied only on a big-endian host); the index keeps `file` mapped.
-  static LogIndex load(std::shared_ptr<const FileMapping> file);
+  static LogIndex load(std::shared_ptr<const bb::common::FileMapping> file);
 
   // Checks that this index still describes `reader`'s log: size,
   // superblock, scan mode, and headers (a sample of up to kSampleSize
@@ -117,10 +118,10 @@ class LogIndex {
   struct Tables {
     std::vector<IndexedEntry> entries;
     std::array<std::vector<uint64_t>, kFlagTables> by_flag;
-    std::shared_ptr<const FileMapping> file;
+    std::shared_ptr<const bb::common::FileMapping> file;
   };
 
-  static LogIndex parse(std::span<const uint8_t> bytes, std::shared_ptr<const FileMapping> file);
+  static LogIndex parse(std::span<const uint8_t> bytes, std::shared_ptr<const bb::common::FileMapping> file);
   void adopt(std::shared_ptr<const Tables> tables);
   void check_tables() const;
   void index_marks();

@@ -12,7 +12,11 @@
 
 #include <fmt/format.h>
 
+#include "common/file_descriptor.h"
+#include "common/file_mapping.h"
+#include "common/system_error.h"
 #include "format/log_checksum.h"
+#include "format/log_error.h"
 
 namespace bb::logwrites {
 namespace {
@@ -36,10 +40,20 @@ bool can_write_beside(const fs::path& log) {
   return ::access(idx.c_str(), F_OK) != 0 || ::access(idx.c_str(), W_OK) == 0;
 }
 
+// An index file that cannot be mapped is stale like one that fails to
+// parse: LogError(kIo), and it is rebuilt.
+std::shared_ptr<const bb::common::FileMapping> map_index(const std::string& path) {
+  try {
+    return std::make_shared<const bb::common::FileMapping>(path);
+  } catch (const bb::common::SystemError& err) {
+    throw LogError(LogErrorKind::kIo, err.what());
+  }
+}
+
 void save_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
   if (auto dir = fs::path(path).parent_path(); !dir.empty()) fs::create_directories(dir);
   std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  FileDescriptor fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  bb::common::FileDescriptor fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd) throw std::runtime_error(fmt::format("cannot create {}: {}", tmp, std::strerror(errno)));
   size_t done = 0;
   while (done < bytes.size()) {
@@ -80,7 +94,7 @@ CachedIndex load_or_build_index(const FileLogSource& log, LogReader& reader, con
   result.origin = IndexOrigin::kBuilt;
   if (::access(result.path.c_str(), F_OK) == 0) {
     try {
-      LogIndex cached = LogIndex::load(std::make_shared<const FileMapping>(result.path));
+      LogIndex cached = LogIndex::load(map_index(result.path));
       cached.validate(reader, options.full_verify);
       result.index = std::move(cached);
       result.origin = IndexOrigin::kLoaded;

@@ -8,29 +8,11 @@
 #include <cstdint>
 #include <span>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "common/file_descriptor.h"
+
 namespace bb::logwrites {
-
-// Owns a file descriptor; closes it on destruction. Move-only.
-class FileDescriptor {
- public:
-  FileDescriptor() = default;
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(FileDescriptor&& other) noexcept : fd_(other.release()) {}
-  FileDescriptor& operator=(FileDescriptor&& other) noexcept;
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor();
-
-  int get() const { return fd_; }
-  int release();
-  explicit operator bool() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
 
 class LogSource {
  public:
@@ -63,7 +45,7 @@ class FileLogSource final : public LogSource {
 
  private:
   std::string path_;
-  FileDescriptor fd_;
+  bb::common::FileDescriptor fd_;
   uint64_t size_ = 0;
   bool block_device_ = false;
   dev_t dev_ = 0;
@@ -78,24 +60,6 @@ class MemoryLogSource final : public LogSource {
   uint64_t size() const override { return bytes_.size(); }
   void read_exact(uint64_t offset, std::span<uint8_t> out) const override;
   std::string name() const override { return "<memory>"; }
-
- private:
-  std::span<const uint8_t> bytes_;
-};
-
-// A regular file mapped read-only (index files): its bytes are used in
-// place, without a copy or a zero-filled buffer. Move-only; unmaps on
-// destruction. Throws LogError(kIo) if the file cannot be opened or mapped.
-class FileMapping {
- public:
-  explicit FileMapping(const std::string& path);
-  FileMapping(FileMapping&& other) noexcept : bytes_(std::exchange(other.bytes_, {})) {}
-  FileMapping& operator=(FileMapping&& other) noexcept;
-  FileMapping(const FileMapping&) = delete;
-  FileMapping& operator=(const FileMapping&) = delete;
-  ~FileMapping();
-
-  std::span<const uint8_t> bytes() const { return bytes_; }
 
  private:
   std::span<const uint8_t> bytes_;

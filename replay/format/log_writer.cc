@@ -1,7 +1,6 @@
 #include "format/log_writer.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "common/file_info.h"
 #include "format/log_error.h"
 
 namespace bb::logwrites {
@@ -20,10 +20,9 @@ void MemoryLogSink::write_at(uint64_t offset, std::span<const uint8_t> bytes) {
 }
 
 FileLogSink::FileLogSink(const std::string& path) : path_(path) {
-  struct stat st {};
-  bool block = ::stat(path.c_str(), &st) == 0 && S_ISBLK(st.st_mode);
+  bool block = bb::common::is_block_device(path);
   int flags = O_WRONLY | O_CLOEXEC | (block ? 0 : O_CREAT | O_TRUNC);
-  fd_ = FileDescriptor(::open(path.c_str(), flags, 0644));
+  fd_ = bb::common::FileDescriptor(::open(path.c_str(), flags, 0644));
   if (!fd_) {
     throw LogError(LogErrorKind::kIo, fmt::format("cannot create log {}: {}", path, std::strerror(errno)));
   }

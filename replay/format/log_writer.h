@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/file_descriptor.h"
 #include "format/log_format.h"
 #include "format/log_source.h"
 
@@ -42,7 +43,7 @@ class FileLogSink final : public LogSink {
 
  private:
   std::string path_;
-  FileDescriptor fd_;
+  bb::common::FileDescriptor fd_;
 };
 
 struct WriterOptions {

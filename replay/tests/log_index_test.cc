@@ -102,7 +102,7 @@ TEST(LogIndex, MappedFileIsUsedInPlace) {
   TempDir dir;
   auto path = dir.path / "t.bbidx";
   write_file(path, idx.serialize());
-  auto file = std::make_shared<const FileMapping>(path.string());
+  auto file = std::make_shared<const bb::common::FileMapping>(path.string());
   LogIndex back = LogIndex::load(file);
   // The entry table lies inside the mapping: no copy was made.
   std::span<const uint8_t> mapped = file->bytes();

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "common/process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+
+#include "common/file_descriptor.h"
+#include "common/system_error.h"
+
+namespace bb::common {
+
+namespace {
+
+void append_bounded(std::string& out, const char* data, size_t n) {
+  out.append(data, n);
+  if (out.size() > 2 * kMaxOutput) out.erase(0, out.size() - kMaxOutput);
+}
+
+int wait_status(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+// posix_spawn's attribute and file-action objects, destroyed on scope exit.
+class SpawnSetup {
+ public:
+  explicit SpawnSetup(int output_fd) {
+    posix_spawn_file_actions_init(&actions_);
+    posix_spawn_file_actions_addopen(&actions_, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions_, output_fd, 1);
+    posix_spawn_file_actions_adddup2(&actions_, output_fd, 2);
+    // The caller may block signals to take them on a thread of its own
+    // (bb-crashcheck does, for SIGINT, SIGTERM and SIGHUP); its
+    // processes get them as usual.
+    posix_spawnattr_init(&attr_);
+    sigset_t none;
+    sigset_t defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&defaults, sig);
+    posix_spawnattr_setsigmask(&attr_, &none);
+    posix_spawnattr_setsigdefault(&attr_, &defaults);
+    posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+  SpawnSetup(SpawnSetup&&) = delete;
+  SpawnSetup& operator=(SpawnSetup&&) = delete;
+  ~SpawnSetup() {
+    posix_spawnattr_destroy(&attr_);
+    posix_spawn_file_actions_destroy(&actions_);
+  }
+
+  [[nodiscard]] const posix_spawn_file_actions_t* actions() const { return &actions_; }
+  [[nodiscard]] const posix_spawnattr_t* attr() const { return &attr_; }
+
+ private:
+  posix_spawn_file_actions_t actions_{};
+  posix_spawnattr_t attr_{};
+};
+
+}  // namespace
+
+ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  if (argv.empty()) throw SystemError(EINVAL, "cannot run an empty command line");
+  Pipe pipe = make_pipe();
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): posix_spawn's argv type
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = 0;
+  {
+    SpawnSetup setup(pipe.write.get());
+    rc = posix_spawnp(&pid, args[0], setup.actions(), setup.attr(), args.data(), environ);
+  }
+  pipe.write.reset();  // the child holds the write end; EOF comes when it exits
+  if (rc != 0) throw SystemError(rc, "cannot run " + argv[0] + ": " + errno_text(rc));
+  ProcessResult result;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::array<char, 8192> buf{};
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      kill(pid, SIGKILL);
+      result.timed_out = true;
+      break;
+    }
+    pollfd p{pipe.read.get(), POLLIN, 0};
+    int ready = poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) continue;
+    ssize_t n = read(pipe.read.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    append_bounded(result.output, buf.data(), static_cast<size_t>(n));
+  }
+  pipe.read.reset();
+  result.exit_status = wait_status(pid);
+  if (result.output.size() > kMaxOutput) result.output.erase(0, result.output.size() - kMaxOutput);
+  return result;
+}
+
+std::string run_or_throw(const std::vector<std::string>& argv) {
+  ProcessResult r = run_process(argv);
+  if (r.exit_status != 0 || r.timed_out) {
+    std::string cmd;
+    for (const std::string& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
+    throw ProcessError(cmd + " failed (exit " + std::to_string(r.exit_status) + "): " + r.output);
+  }
+  return r.output;
+}
+
+}  // namespace bb::common

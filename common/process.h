@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Runs a program and collects what it printed (fsck tools, mkfs, user
+// commands), with a timeout.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace bb::common {
+
+struct ProcessResult {
+  int exit_status = -1;   // exit code, or 128+signal like a shell
+  bool timed_out = false;
+  std::string output;     // stdout and stderr interleaved, the last kMaxOutput bytes
+};
+
+inline constexpr size_t kMaxOutput = size_t{64} * 1024;
+
+// Runs argv[0] (looked up in PATH) with stdin from /dev/null. A run that
+// outlives `timeout` is killed (SIGKILL) and reported as timed_out. The
+// child gets SIGINT, SIGTERM, SIGHUP and SIGPIPE with their default action
+// and no signal blocked, whatever the caller blocks. Throws SystemError
+// only if the process cannot be started.
+[[nodiscard]] ProcessResult run_process(const std::vector<std::string>& argv,
+                                        std::chrono::milliseconds timeout = std::chrono::minutes(10));
+
+// A program that exited non-zero or timed out, under run_or_throw.
+class ProcessError : public std::runtime_error {
+ public:
+  explicit ProcessError(const std::string& what) : std::runtime_error(what) {}
+};
+
+// run_process, but a non-zero exit or a timeout throws ProcessError
+// "<command line> failed (exit N): <output>". Returns the output.
+std::string run_or_throw(const std::vector<std::string>& argv);
+
+}  // namespace bb::common
