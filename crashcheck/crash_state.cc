@@ -1,12 +1,5 @@
 #include "crashcheck/crash_state.h"
 
-#include <fcntl.h>
-#include <linux/falloc.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <map>
 #include <random>
@@ -14,9 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "common/file_descriptor.h"
-#include "common/system_error.h"
 #include "crashcheck/error.h"
+#include "engine/replay_target.h"
 #include "format/log_checksum.h"
 #include "format/log_format.h"
 
@@ -251,34 +243,23 @@ std::optional<uint64_t> StateHasher::prefix_hash(uint64_t point) {
 
 void apply_variant(const std::string& path, const lw::LogSource& log, const lw::LogIndex& index, const Epoch& epoch,
                    const StateVariant& variant) {
-  bb::common::FileDescriptor owned = bb::common::open_file(path, O_RDWR, 0, "(a view)");
-  const int fd = owned.get();
-  struct stat st {};
-  fstat(fd, &st);
-  bool block_device = S_ISBLK(st.st_mode);
+  bb::replay::ReplayTarget target(path);
   uint32_t ss = index.sectorsize();
   std::vector<uint8_t> data;
   for (uint64_t e : epoch.entries) {
     if (std::binary_search(variant.dropped.begin(), variant.dropped.end(), e)) continue;
     const lw::IndexedEntry& ie = index.at(e);
-    uint64_t offset = ie.sector * ss;
-    if (is_discard(ie)) {
-      uint64_t range[2] = {offset, ie.nr_sectors * ss};
-      int rc = block_device ? ioctl(fd, BLKZEROOUT, range)
-                            : fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
-                                        static_cast<off_t>(range[1]));
-      if (rc != 0) bb::common::throw_errno(fmt::format("cannot zero entry {} on {}", e, path));
+    data.clear();
+    if (is_data_write(ie)) {
+      uint64_t n = variant.torn && variant.torn->entry == e ? variant.torn->sectors_landed : ie.nr_sectors;
+      data.resize(n * ss);
+      log.read_exact(ie.offset + ss, data);
+    } else if (!is_discard(ie)) {
       continue;
     }
-    if (!is_data_write(ie)) continue;
-    uint64_t n = variant.torn && variant.torn->entry == e ? variant.torn->sectors_landed : ie.nr_sectors;
-    data.resize(n * ss);
-    log.read_exact(ie.offset + ss, data);
-    if (pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset)) != static_cast<ssize_t>(data.size())) {
-      bb::common::throw_errno(fmt::format("cannot write entry {} to {}", e, path));
-    }
+    target.apply(e, ie, ss, data);
   }
-  if (fsync(fd) != 0) bb::common::throw_errno("cannot sync " + path);
+  target.sync();
 }
 
 }  // namespace bb::crashcheck

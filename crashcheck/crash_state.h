@@ -116,9 +116,10 @@ class StateHasher {
 
 // Builds a variant on a view that holds the state at the epoch base:
 // applies the entries (base, point] except the dropped ones, the torn one
-// cut short. Opens `path` (file or block device) itself; fsyncs at the end.
+// cut short. Opens `path` (file or block device) itself as a
+// bb::replay::ReplayTarget, which writes the entries; fsyncs at the end.
 // Reads the log only through pread, so views are built on many threads at
-// once. Throws CheckerError or LogError.
+// once. Throws ReplayError or LogError.
 void apply_variant(const std::string& path, const bb::logwrites::LogSource& log,
                    const bb::logwrites::LogIndex& index, const Epoch& epoch, const StateVariant& variant);
 

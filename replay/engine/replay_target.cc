@@ -15,7 +15,10 @@
 
 #include <fmt/format.h>
 
+#include "common/file_info.h"
+#include "common/system_error.h"
 #include "engine/replay_error.h"
+#include "format/log_format.h"
 
 namespace bb::replay {
 namespace {
@@ -37,13 +40,12 @@ const char* zero_method_name(ZeroMethod m) {
 }
 
 ReplayTarget::ReplayTarget(const std::string& path) : path_(path) {
-  fd_ = bb::common::FileDescriptor(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd_) throw ReplayError(fmt::format("cannot open replay target {}: {}", path, std::strerror(errno)));
-  struct stat st {};
-  if (::fstat(fd_.get(), &st) != 0) {
-    throw ReplayError(fmt::format("cannot stat replay target {}: {}", path, std::strerror(errno)));
+  try {
+    fd_ = bb::common::open_file(path, O_WRONLY, 0, "(the replay target)");
+    block_device_ = bb::common::file_info(fd_.get(), path).block_device;
+  } catch (const bb::common::SystemError& err) {
+    throw ReplayError(err.what());
   }
-  block_device_ = S_ISBLK(st.st_mode);
   method_ = block_device_ ? ZeroMethod::kBlkZeroout : ZeroMethod::kPunchHole;
 }
 
@@ -122,6 +124,26 @@ ZeroMethod ReplayTarget::zero(uint64_t offset, uint64_t len) {
   }
   write_zeroes(offset, len);
   return method_;
+}
+
+void ReplayTarget::apply(uint64_t entry, const bb::logwrites::IndexedEntry& e, uint32_t sectorsize,
+                         std::span<const uint8_t> data) {
+  const uint64_t bytes = e.nr_sectors * sectorsize;
+  const uint64_t offset = e.sector * sectorsize;
+  try {
+    if ((e.flags & bb::logwrites::kFlagDiscard) != 0) {
+      zero(offset, bytes);
+      return;
+    }
+    if ((e.flags & bb::logwrites::kFlagMark) != 0 || e.nr_sectors == 0) return;
+    if (data.size() > bytes || data.size() % sectorsize != 0) {
+      throw ReplayError(fmt::format("{} bytes of data for a write of {} sectors of {} bytes", data.size(),
+                                    e.nr_sectors, sectorsize));
+    }
+    if (!data.empty()) write(offset, data);
+  } catch (const ReplayError& err) {
+    throw ReplayError(err.detail(), entry, e.offset);
+  }
 }
 
 void ReplayTarget::sync() {

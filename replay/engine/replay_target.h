@@ -1,5 +1,7 @@
-// The device or file a log is replayed onto. Writes are retried until
-// complete; zeroing (for discards) never silently does less than asked.
+// The device or file a log is replayed onto: the one place that applies log
+// entries to an image or device (the replay engine, and the crash checker
+// building its crash states). Writes are retried until complete; zeroing
+// (for discards) never silently does less than asked.
 #pragma once
 
 #include <sys/uio.h>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "common/file_descriptor.h"
+#include "format/log_index.h"
 
 namespace bb::replay {
 
@@ -37,6 +40,15 @@ class ReplayTarget {
   // a discard past the end of a file does not grow it); explicit zero
   // writes when those are unsupported. Returns the method used.
   ZeroMethod zero(uint64_t offset, uint64_t len);
+
+  // Applies log entry number `entry` (`e`, from the index) at its place
+  // on the target: a discard zeroes its sectors (zero()), a data write
+  // writes `data`, which holds its first data.size() bytes: all of them,
+  // or a whole number of sectors for a write torn short; flushes and marks
+  // change nothing. Throws ReplayError naming the entry and its log offset
+  // (also when `data` is longer than the entry or not whole sectors).
+  void apply(uint64_t entry, const bb::logwrites::IndexedEntry& e, uint32_t sectorsize,
+             std::span<const uint8_t> data);
 
   void sync();
 

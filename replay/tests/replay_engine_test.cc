@@ -177,6 +177,38 @@ TEST(ReplayEngine, CheckpointsSeeSyncedTarget) {
   EXPECT_EQ(seen, (std::vector<uint64_t>{2, 5, 8}));
 }
 
+// ReplayTarget::apply, one entry at a time (the crash checker's states):
+// a write lands whole or torn to its first sectors, a discard zeroes, a
+// mark or flush writes nothing, and bad data sizes name the entry.
+TEST(ReplayTarget, ApplyOneEntry) {
+  TempDir dir;
+  auto target_path = dir.path / "t.img";
+  make_file(target_path, 8 * 512, 0xaa);
+  ReplayTarget target(target_path.string());
+  std::vector<uint8_t> data(2 * 512, 0x11);
+  target.apply(0, IndexedEntry{1024, 1, 2, 0}, 512, data);                          // sectors 1-2
+  target.apply(1, IndexedEntry{2048, 4, 3, kFlagFua}, 512, std::span(data).first(512));  // torn: sector 4 only
+  target.apply(2, IndexedEntry{4096, 6, 2, kFlagDiscard}, 512, {});                  // sectors 6-7 zeroed
+  target.apply(3, IndexedEntry{5120, 0, 0, kFlagFlush}, 512, {});
+  target.apply(4, IndexedEntry{5632, 0, 1, kFlagMark}, 512, std::span(data).first(512));
+  target.sync();
+  std::vector<uint8_t> want(8 * 512, 0xaa);
+  std::fill(want.begin() + 512, want.begin() + 3 * 512, 0x11);
+  std::fill(want.begin() + 4 * 512, want.begin() + 5 * 512, 0x11);
+  std::fill(want.begin() + 6 * 512, want.end(), 0);
+  EXPECT_EQ(read_file(target_path), want);
+  for (size_t bad : {3 * 512, 700}) {
+    try {
+      target.apply(7, IndexedEntry{9216, 0, 2, 0}, 512, std::vector<uint8_t>(bad, 0x22));
+      FAIL() << bad << " bytes for a 2-sector write were taken";
+    } catch (const ReplayError& e) {
+      EXPECT_EQ(e.entry(), 7U);
+      EXPECT_EQ(e.offset(), 9216U);
+    }
+  }
+  EXPECT_EQ(read_file(target_path), want);
+}
+
 TEST(LogStats, CountsFlagsBytesAndRange) {
   MemoryLogSink sink;
   LogWriter w(sink, WriterOptions{512, 0});
