@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "crashcheck/check.h"
+#include "crashcheck/check_profiles.h"
 #include "crashcheck/crash_point.h"
 #include "crashcheck/crash_state.h"
 #include "crashcheck/image_diff.h"

@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 
 #include "common/system_error.h"
-#include "crashcheck/check.h"
+#include "crashcheck/check_profiles.h"
 #include "crashcheck/checker.h"
 #include "crashcheck/error.h"
 #include "crashcheck/report.h"

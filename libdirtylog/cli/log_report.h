@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "disk/disk_format.h"
-#include "disk/log_device.h"
+#include "disk/log_store.h"
 #include "region_bitset.h"
 
 namespace bb::dirtylog::cli {

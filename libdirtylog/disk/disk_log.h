@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "dirty_log.h"
-#include "disk/log_device.h"
+#include "disk/log_store.h"
 #include "region_state.h"
 
 namespace bb::dirtylog {

@@ -1,4 +1,4 @@
-#include "disk/log_device.h"
+#include "disk/log_store.h"
 
 #include <fcntl.h>
 #include <linux/fs.h>

@@ -1,3 +1,4 @@
+// create_log(): makes the dirty log of a type named in a table (core, disk).
 #include <fmt/core.h>
 
 #include "core/core_log.h"

@@ -1,4 +1,4 @@
-#include "crashcheck/check.h"
+#include "crashcheck/check_profiles.h"
 
 #include <sys/mount.h>
 #include <unistd.h>

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// One bb-crashcheck run's pipeline: the replay thread replays the log onto
+// the view factory's image and takes a view at each crash point (and at the
+// epoch bases that beyond-prefix states start from); workers check the
+// states from a bounded queue and post verdicts to a result board, which
+// hands them out in log order. States that leave the same bytes as an
+// earlier one are not checked again.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "crashcheck/checker.h"
+#include "crashcheck/crash_point.h"
+#include "crashcheck/view.h"
+#include "engine/replay_engine.h"
+
+namespace bb::crashcheck {
+
+// Checks the states of `points` (ascending) of `session`'s log with views
+// from `factory`; workers mount under `workdir`. Fills the run's counts in
+// `summary` and returns the checked states' results in log order.
+[[nodiscard]] std::vector<StateResult> check_states(const CheckerOptions& o, const replay::LogSession& session,
+                                                    ViewFactory& factory, const std::string& workdir,
+                                                    const std::vector<CrashPoint>& points, RunSummary& summary);
+
+}  // namespace bb::crashcheck
