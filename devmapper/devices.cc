@@ -53,6 +53,8 @@ std::vector<TargetLine> query_lines(int type, const char* operation, const std::
   Task task(lock, type, operation, name);
   task.check(dm_task_no_open_count(task.get()), "dm_task_no_open_count");
   task.run();
+  // libdevmapper takes ENXIO for a status as success with no device.
+  if (task.info().exists == 0) throw DmError(operation, name, ENXIO, "no such device");
   return target_lines(task);
 }
 

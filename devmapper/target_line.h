@@ -30,7 +30,7 @@ struct TargetLine {
 // what follows the type after the blanks that separate it. Throws
 // std::invalid_argument naming the field that is wrong (missing type, a
 // start or length that is not a decimal number of sectors or overflows).
-[[nodiscard]] TargetLine parse_target_line(std::string_view line);
+[[nodiscard]] TargetLine parse_target_line(std::string_view text);
 
 // Parses a table: one target line per text line; blank lines are skipped.
 // A bad line throws std::invalid_argument that says which line (1-based).

@@ -91,7 +91,7 @@ TEST_F(Client, CreateGivesANodeAndTheTableReadsBack) {
   {
     int fd = open(disk_.c_str(), O_WRONLY | O_CLOEXEC);
     ASSERT_GE(fd, 0);
-    ASSERT_EQ(pwrite(fd, pattern.data(), pattern.size(), 4096 * 512), static_cast<ssize_t>(pattern.size()));
+    ASSERT_EQ(pwrite(fd, pattern.data(), pattern.size(), off_t{4096} * 512), static_cast<ssize_t>(pattern.size()));
     ASSERT_EQ(fsync(fd), 0);
     close(fd);
   }
@@ -120,7 +120,7 @@ TEST_F(Client, CreateGivesANodeAndTheTableReadsBack) {
   EXPECT_EQ(pread(fd, read_back.data(), read_back.size(), 0), static_cast<ssize_t>(read_back.size()));
   EXPECT_EQ(read_back, pattern);
   std::string zeros(512, 'x');
-  EXPECT_EQ(pread(fd, zeros.data(), zeros.size(), 2048 * 512), 512);
+  EXPECT_EQ(pread(fd, zeros.data(), zeros.size(), off_t{2048} * 512), 512);
   EXPECT_EQ(zeros, std::string(512, '\0'));
   close(fd);
 
@@ -180,7 +180,7 @@ TEST_F(Client, ListFiltersByTargetType) {
   create("bbdmt-z1", {{0, 8, "zero", ""}});
   create("bbdmt-z2", {{0, 8, "error", ""}, {8, 8, "zero", ""}});
   create("bbdmt-e1", {{0, 8, "error", ""}});
-  auto ours = [](std::vector<ListedDevice> all) {
+  auto ours = [](const std::vector<ListedDevice>& all) {
     std::vector<std::string> names;
     for (const ListedDevice& d : all) {
       if (d.name.starts_with("bbdmt-") && d.name != env("BB_DM_SHELL_DEVICE")) names.push_back(d.name);
@@ -203,7 +203,8 @@ TEST_F(Client, ListFiltersByTargetType) {
 // dm-multipath raises a table event when a path fails or comes back; its
 // "fail_path" and "reinstate_path" messages do that.
 TEST_F(Client, EventWaitIsWokenByAMessage) {
-  create("bbdmt-mp", {{0, 2048, "multipath", "0 0 1 1 round-robin 0 1 1 " + disk_ + " 1"}});
+  // Bio-based (no request queue stacking needed): one priority group, one path.
+  create("bbdmt-mp", {{0, 2048, "multipath", "2 queue_mode bio 0 1 1 round-robin 0 1 1 " + disk_ + " 1"}});
   uint32_t seen = info("bbdmt-mp").event_nr;
   auto t0 = Clock::now();
   std::jthread sender([] {
@@ -309,6 +310,8 @@ TEST_F(Client, BadTableNamesTheDeviceAndTheErrno) {
   e = thrown([] { reload("bbdmt-never", {{0, 8, "zero", ""}}); });
   EXPECT_EQ(e.error_number(), ENXIO) << e.what();
   EXPECT_TRUE(std::string(e.what()).starts_with("dm reload bbdmt-never: No such device or address")) << e.what();
+  e = thrown([] { (void)status("bbdmt-never"); });
+  EXPECT_STREQ(e.what(), "dm status bbdmt-never: No such device or address (no such device)");
 }
 
 TEST_F(Client, RemoveRetriesABusyDeviceThenSaysSo) {
