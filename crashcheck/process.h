@@ -1,5 +1,5 @@
 // Runs a program and collects what it printed: the checks' fsck tools,
-// mkfs.xfs for the reflink scratch filesystem, dmsetup, user commands.
+// mkfs.xfs for the reflink scratch filesystem, user commands.
 #pragma once
 
 #include <chrono>
