@@ -79,11 +79,32 @@ void create(const std::string& name, const std::vector<TargetLine>& table, const
   check_name("create", name);
   if (!uuid.empty()) check_uuid("create", name, uuid);
   LibdmLock lock;
-  Task task(lock, DM_DEVICE_CREATE, "create", name);
-  if (!uuid.empty()) task.check(dm_task_set_uuid(task.get(), uuid.c_str()), "dm_task_set_uuid");
-  add_targets(task, table);
-  UdevCookie cookie(task);
-  task.run(table.empty() ? "" : table_detail(table));
+  // Three ioctls, as libdevmapper's own create-with-table does them (create,
+  // load, resume), but here, so that a refused table's errno survives the
+  // removal of the half-made device (libdevmapper reports that removal's).
+  {
+    Task task(lock, DM_DEVICE_CREATE, "create", name);
+    if (!uuid.empty()) task.check(dm_task_set_uuid(task.get(), uuid.c_str()), "dm_task_set_uuid");
+    UdevCookie cookie(task);
+    task.run();
+  }
+  if (table.empty()) return;
+  try {
+    Task load(lock, DM_DEVICE_RELOAD, "create", name);
+    add_targets(load, table);
+    load.run(table_detail(table));
+    Task go_live(lock, DM_DEVICE_RESUME, "create", name);
+    UdevCookie cookie(go_live);
+    go_live.run("resume after loading the table");
+  } catch (const DmError&) {
+    try {
+      Task undo(lock, DM_DEVICE_REMOVE, "create", name);
+      UdevCookie cookie(undo);
+      undo.run();
+    } catch (const DmError&) {  // the first error is the one to report
+    }
+    throw;
+  }
 }
 
 void reload(const std::string& name, const std::vector<TargetLine>& table) {

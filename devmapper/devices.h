@@ -61,11 +61,11 @@ enum class Flush : uint8_t {
              // a target that cannot complete it until its table changes
 };
 
-// Creates device `name` with `table` live (libdevmapper creates it, loads
-// the table and resumes it) and an optional `uuid`, and waits for its
-// /dev/mapper node. If the kernel refuses the table, the half-made device is
-// removed again and the error names the table. An empty table makes a
-// device with no table.
+// Creates device `name` with `table` live (create, load the table, resume)
+// and an optional `uuid`, and waits for its /dev/mapper node. If the kernel
+// refuses the table, the half-made device is removed again and the error
+// (the load's errno) names the table. An empty table makes a device with no
+// table (its node appears with the first resume()).
 void create(const std::string& name, const std::vector<TargetLine>& table, const std::string& uuid = "");
 
 // Loads `table` into the device's inactive slot; it goes live at the next
