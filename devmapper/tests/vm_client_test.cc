@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -301,6 +302,7 @@ TEST_F(Client, BadTableNamesTheDeviceAndTheErrno) {
   EXPECT_EQ(e.error_number(), EINVAL);
   EXPECT_EQ(e.device(), "bbdmt-bad");
   std::string what = e.what();
+  std::cout << "a refused table: " << what << "\n";
   EXPECT_TRUE(what.starts_with("dm create bbdmt-bad: Invalid argument (table: 0 8 linear " + disk_)) << what;
   EXPECT_NE(what.find("libdevmapper: "), std::string::npos) << what;
   EXPECT_EQ(err, "") << "libdevmapper wrote to stderr";
