@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -17,26 +16,25 @@
 #include "common/file_descriptor.h"
 #include "common/file_info.h"
 #include "common/system_error.h"
-#include "crashcheck/error.h"
-#include "common/process.h"
 #include "crashcheck/view_file.h"
+#include "devmapper/devices.h"
 
 namespace bb::crashcheck {
 
 namespace {
 
-void dm_create(const std::string& name, const std::string& table) {
-  bb::common::run_or_throw({"dmsetup", "create", name, "--table", table});
+// A device of one target line covering all `sectors`.
+void dm_create(const std::string& name, uint64_t sectors, const std::string& type, const std::string& params) {
+  bb::devmapper::create(name, {{0, sectors, type, params}});
 }
 
-// Returns dmsetup's output on failure, "" on success. Never throws.
+// Returns the error on failure, "" on success. Never throws.
 std::string try_dm_remove(const std::string& name) {
-  // A device udev or blkid still has open is busy for a moment: retry.
+  // A device udev or blkid still has open is busy for a moment: remove()
+  // retries that for a few seconds.
   try {
-    bb::common::ProcessResult r = bb::common::run_process({"dmsetup", "remove", "--retry", name});
-    if (r.exit_status == 0) return "";
-    while (!r.output.empty() && std::isspace(static_cast<unsigned char>(r.output.back())) != 0) r.output.pop_back();
-    return r.output.empty() ? "dmsetup failed" : r.output;
+    bb::devmapper::remove(name);
+    return "";
   } catch (const std::exception& e) {
     return e.what();
   }
@@ -122,8 +120,8 @@ int remove_dm_views(pid_t pid, std::vector<std::string>& problems) {
 
 DmSnapshotViewFactory::DmSnapshotViewFactory(const std::string& base, uint64_t size, std::string dir)
     : dir_(std::move(dir)), prefix_(dm_view_prefix(getpid())) {
-  // Say so plainly when the kernel has no device-mapper (dmsetup creates a
-  // missing control node itself, so only a node without a driver counts).
+  // Say so plainly when the kernel has no device-mapper (libdevmapper creates
+  // a missing control node itself, so only a node without a driver counts).
   if (bb::common::FileDescriptor control(open("/dev/mapper/control", O_RDWR | O_CLOEXEC)); !control && errno != ENOENT) {
     bb::common::throw_errno("--view dm-snapshot needs device-mapper in the kernel: cannot open /dev/mapper/control");
   }
@@ -135,7 +133,7 @@ DmSnapshotViewFactory::DmSnapshotViewFactory(const std::string& base, uint64_t s
     base_device_ = base_loop_->path();
   }
   sectors_ = bb::common::file_size(base_device_) / 512;
-  dm_create(prefix_ + "-origin", "0 " + std::to_string(sectors_) + " snapshot-origin " + base_device_);
+  dm_create(prefix_ + "-origin", sectors_, "snapshot-origin", base_device_);
   origin_path_ = "/dev/mapper/" + prefix_ + "-origin";
 }
 
@@ -150,7 +148,7 @@ std::unique_ptr<View> DmSnapshotViewFactory::snapshot_of(const std::string& devi
   LoopDevice cow(cow_file);
   std::string name = prefix_ + "-" + n;
   try {
-    dm_create(name, "0 " + std::to_string(sectors_) + " snapshot " + device + " " + cow.path() + " N 8");
+    dm_create(name, sectors_, "snapshot", device + " " + cow.path() + " N 8");
   } catch (...) {
     unlink(cow_file.c_str());
     throw;

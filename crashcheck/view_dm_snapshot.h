@@ -11,7 +11,8 @@
 //   view N --> /dev/mapper/<prefix>-<N>     (snapshot BASE COW_N N 8)
 //   view of view M --> snapshot of /dev/mapper/<prefix>-M (never written)
 //
-// Devices are created and removed with dmsetup. <prefix> is "bbck<pid>",
+// Devices are created and removed with the device-mapper client
+// (devmapper/devices.h), in this process. <prefix> is "bbck<pid>",
 // so that what a killed run left can be found (remove_dm_views()).
 #pragma once
 
