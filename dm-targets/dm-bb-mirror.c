@@ -176,7 +176,7 @@ struct bbm_set {
 	struct delayed_work kick;
 	wait_queue_head_t recovery_wait;
 
-	spinlock_t lock;
+	spinlock_t lock;		/* lists, leg states, resync counters */
 	struct bio_list reads;
 	struct bio_list writes;
 	struct bio_list failures;
@@ -197,8 +197,8 @@ struct bbm_set {
 	unsigned long pending_fail;	/* legs a copy failed, for the worker */
 	atomic_t read_rr;
 
-	struct mutex msg_mutex;
-	struct mutex state_mutex;
+	struct mutex msg_mutex;		/* messages vs suspend/resume */
+	struct mutex state_mutex;	/* leg state changes and their block */
 	struct dm_dev *state_dev;	/* the disk log's device, or NULL */
 	sector_t state_sector;
 	u64 state_generation;
@@ -214,9 +214,9 @@ struct bbm_set {
 	struct bbm_leg legs[];
 };
 
-/*-----------------------------------------------------------------
+/*
  * Legs
- *---------------------------------------------------------------*/
+ */
 static enum bbm_leg_state bbm_leg_state(struct bbm_set *ms, unsigned int i)
 {
 	return READ_ONCE(ms->legs[i].state);
@@ -309,9 +309,9 @@ static void bbm_leg_list(unsigned long mask, char *buf, size_t len)
 		strscpy(buf, "none", len);
 }
 
-/*-----------------------------------------------------------------
+/*
  * The leg state block
- *---------------------------------------------------------------*/
+ */
 static u32 bbm_state_crc(struct bbm_state_disk *sd)
 {
 	return crc32_le(~0, (void *)sd, offsetof(struct bbm_state_disk, crc));
@@ -383,7 +383,7 @@ static void bbm_read_state(struct bbm_set *ms)
 	mutex_lock(&ms->state_mutex);
 	r = bbm_state_io(ms, REQ_OP_READ);
 	if (r) {
-		DMERR("%s: cannot read the leg state block on %s (error %d); keeping the legs' states",
+		DMERR("%s: cannot read the leg state block on %s (error %d); legs unchanged",
 		      ms->name, ms->state_dev->name, r);
 		goto out;
 	}
@@ -391,7 +391,7 @@ static void bbm_read_state(struct bbm_set *ms)
 		goto out;	/* never written: every leg is current */
 	if (le32_to_cpu(sd->version) != BBM_STATE_VERSION ||
 	    le32_to_cpu(sd->crc) != bbm_state_crc(sd)) {
-		DMWARN("%s: leg state block on %s is damaged (version %u, bad checksum or both); ignored",
+		DMWARN("%s: leg state block on %s: bad version %u or checksum; ignored",
 		       ms->name, ms->state_dev->name, le32_to_cpu(sd->version));
 		goto out;
 	}
@@ -399,7 +399,7 @@ static void bbm_read_state(struct bbm_set *ms)
 	if (le32_to_cpu(sd->nr_legs) != ms->nr_legs ||
 	    le64_to_cpu(sd->nr_regions) != ms->nr_regions ||
 	    le32_to_cpu(sd->region_size) != ms->region_size) {
-		DMWARN("%s: leg state block on %s describes another mirror (%u legs, %llu regions of %u sectors); ignored",
+		DMWARN("%s: leg state block on %s is for %u legs, %llu regions of %u; ignored",
 		       ms->name, ms->state_dev->name, le32_to_cpu(sd->nr_legs),
 		       le64_to_cpu(sd->nr_regions), le32_to_cpu(sd->region_size));
 		goto out;
@@ -422,7 +422,7 @@ static void bbm_read_state(struct bbm_set *ms)
 	bbm_leg_list(mask, list, sizeof(list));
 	snprintf(ms->rs.why_buf, sizeof(ms->rs.why_buf), "leg(s) %s stale at construction", list);
 	ms->rs.why = ms->rs.why_buf;
-	DMINFO("%s: leg state block (generation %llu): leg(s) %s stale; they get the regions out of sync",
+	DMINFO("%s: leg state block (generation %llu): leg(s) %s stale",
 	       ms->name, ms->state_generation, list);
 out:
 	mutex_unlock(&ms->state_mutex);
@@ -456,15 +456,15 @@ static int bbm_fail_leg(struct bbm_set *ms, unsigned int i, enum bbm_error type,
 	bbm_count_error(leg, type);
 	mutex_unlock(&ms->state_mutex);
 	if (bbm_source_leg(ms) < 0)
-		DMERR_LIMIT("%s: leg %u failed and no current leg is left: reads of regions out of sync fail",
+		DMERR_LIMIT("%s: leg %u failed; no current leg left: reads out of sync fail",
 			    ms->name, i);
 	dm_table_event(ms->ti->table);
 	return 0;
 }
 
-/*-----------------------------------------------------------------
+/*
  * Reads
- *---------------------------------------------------------------*/
+ */
 
 /*
  * A leg for a read of a region in sync, not in @tried: the leg whose last
@@ -530,9 +530,8 @@ static void bbm_do_reads(struct bbm_set *ms, struct bio_list *reads)
 		}
 		if (i < 0) {
 			if (pb->tried)
-				DMERR_LIMIT("%s: read of sector %llu failed on every leg that may serve region %llu",
-					    ms->name, (unsigned long long)pb->iter.bi_sector,
-					    (unsigned long long)pb->region);
+				DMERR_LIMIT("%s: read of sector %llu failed on every usable leg",
+					    ms->name, (unsigned long long)pb->iter.bi_sector);
 			pb->final = true;
 			bio->bi_status = BLK_STS_IOERR;
 			bio_endio(bio);
@@ -543,9 +542,9 @@ static void bbm_do_reads(struct bbm_set *ms, struct bio_list *reads)
 	}
 }
 
-/*-----------------------------------------------------------------
+/*
  * Writes
- *---------------------------------------------------------------*/
+ */
 static void bbm_queue(struct bbm_set *ms, struct bio_list *list, struct bio *bio)
 {
 	unsigned long flags;
@@ -782,9 +781,9 @@ static int bbm_flush_legs(struct dm_target *ti)
 	return -EIO;
 }
 
-/*-----------------------------------------------------------------
+/*
  * Resync
- *---------------------------------------------------------------*/
+ */
 static u64 bbm_region_kib(struct bbm_set *ms)
 {
 	return ms->region_size >> 1;
@@ -985,9 +984,9 @@ static void bbm_resync_start(struct bbm_set *ms, int source)
 	ms->rs.copied_bits = kvcalloc(BITS_TO_LONGS(ms->nr_regions), sizeof(long), GFP_KERNEL);
 	memalloc_noio_restore(noio);
 	bbm_leg_list(ms->rs.targets, targets, sizeof(targets));
-	DMINFO("%s: resync started (%s): %llu of %llu regions (%llu KiB) to copy from leg %d to leg(s) %s, %u at once%s",
+	DMINFO("%s: resync started (%s): %llu of %llu regions (%llu KiB) from leg %d to %s%s",
 	       ms->name, ms->rs.why, todo, (unsigned long long)ms->nr_regions,
-	       todo * bbm_region_kib(ms), source, targets, ms->parallel,
+	       todo * bbm_region_kib(ms), source, targets,
 	       READ_ONCE(ms->paused) ? " (paused)" : "");
 	bbm_wake(ms);
 }
@@ -995,6 +994,7 @@ static void bbm_resync_start(struct bbm_set *ms, int source)
 static void bbm_resync_end(struct bbm_set *ms, const char *stopped)
 {
 	unsigned long now = jiffies, total, paused, active;
+	char head[64];
 	u64 rate;
 
 	spin_lock_irq(&ms->lock);
@@ -1009,12 +1009,11 @@ static void bbm_resync_end(struct bbm_set *ms, const char *stopped)
 	rate = div_u64(ms->rs.copied_kib * HZ, active);
 	bbm_print_ranges(ms);
 	if (stopped)
-		DMINFO("%s: resync stopped (%s) after %llu of %llu regions (total %lu sec; paused %lu sec; %llu K/sec)",
-		       ms->name, stopped, ms->rs.copied, ms->rs.to_copy,
-		       total / HZ, paused / HZ, rate);
+		snprintf(head, sizeof(head), "stopped (%s)", stopped);
 	else
-		DMINFO("%s: resync done: %llu regions (%llu KiB) copied (total %lu sec; paused %lu sec; %llu K/sec)",
-		       ms->name, ms->rs.copied, ms->rs.copied_kib, total / HZ, paused / HZ, rate);
+		strscpy(head, "done", sizeof(head));
+	DMINFO("%s: resync %s: %llu regions, %llu KiB (total %lu sec; paused %lu sec; %llu K/sec)",
+	       ms->name, head, ms->rs.copied, ms->rs.copied_kib, total / HZ, paused / HZ, rate);
 	ms->rs.why = "regions out of sync in the dirty log";
 }
 
@@ -1167,9 +1166,9 @@ static void bbm_wakeup_recovery_waiters(void *context)
 	wake_up_all(&ms->recovery_wait);
 }
 
-/*-----------------------------------------------------------------
+/*
  * Target methods
- *---------------------------------------------------------------*/
+ */
 static int bbm_map(struct dm_target *ti, struct bio *bio)
 {
 	struct bbm_set *ms = ti->private;
@@ -1298,9 +1297,9 @@ static void bbm_resume(struct dm_target *ti)
 	mutex_unlock(&ms->msg_mutex);
 }
 
-/*-----------------------------------------------------------------
+/*
  * Messages
- *---------------------------------------------------------------*/
+ */
 static int bbm_parse_leg(struct bbm_set *ms, const char *cmd, const char *arg,
 			 unsigned int *leg)
 {
@@ -1341,11 +1340,11 @@ static int bbm_msg_fail_leg(struct bbm_set *ms, const char *arg)
 		dm_rh_start_recovery(ms->rh);
 	WRITE_ONCE(ms->leg_change, false);
 	if (r) {
-		DMERR_LIMIT("%s: fail_leg %u: the leg state block could not be written (error %d); leg %u not failed",
-			    ms->name, leg, r, leg);
+		DMERR_LIMIT("%s: fail_leg %u: leg state block write failed (error %d); not failed",
+			    ms->name, leg, r);
 		return r;
 	}
-	DMINFO("%s: leg %u failed by message: it gets no I/O; regions written meanwhile are recorded out of sync",
+	DMINFO("%s: leg %u failed by message: no I/O to it; writes are recorded out of sync",
 	       ms->name, leg);
 	bbm_wake(ms);
 	return 0;
@@ -1364,7 +1363,7 @@ static int bbm_msg_readd_leg(struct bbm_set *ms, const char *arg)
 		return -EINVAL;
 	}
 	if (!ms->rewind_ok) {
-		DMWARN_LIMIT("%s: readd_leg %u: a disk log with nosync forgets which regions are out of sync; reload without nosync",
+		DMWARN_LIMIT("%s: readd_leg %u: refused: a nosync disk log forgets dirty regions",
 			     ms->name, leg);
 		return -EINVAL;
 	}
@@ -1377,7 +1376,8 @@ static int bbm_msg_readd_leg(struct bbm_set *ms, const char *arg)
 	ms->rs.why = ms->rs.why_buf;
 	spin_unlock_irq(&ms->lock);
 	mutex_unlock(&ms->state_mutex);
-	DMINFO("%s: leg %u re-added: it takes writes and gets the regions out of sync", ms->name, leg);
+	DMINFO("%s: leg %u re-added: it takes writes and gets the regions out of sync",
+	       ms->name, leg);
 	bbm_wake(ms);
 	return 0;
 }
@@ -1387,7 +1387,8 @@ static int bbm_msg_resync(struct bbm_set *ms, const char *arg)
 	bool pause = !strcasecmp(arg, "pause");
 
 	if (!pause && strcasecmp(arg, "resume")) {
-		DMWARN_LIMIT("%s: resync %s: expected resync pause or resync resume", ms->name, arg);
+		DMWARN_LIMIT("%s: resync %s: expected resync pause or resync resume",
+			     ms->name, arg);
 		return -EINVAL;
 	}
 	spin_lock_irq(&ms->lock);
@@ -1427,7 +1428,7 @@ static int bbm_message(struct dm_target *ti, unsigned int argc, char **argv,
 	int r;
 
 	if (argc != 2) {
-		DMWARN_LIMIT("%s: message \"%s\" with %u words: expected fail_leg <N>, readd_leg <N>, resync_rate <KiB/s>, resync pause or resync resume",
+		DMWARN_LIMIT("%s: message \"%s\" has %u words: every message has 2",
 			     ms->name, argc ? argv[0] : "", argc);
 		return -EINVAL;
 	}
@@ -1441,7 +1442,7 @@ static int bbm_message(struct dm_target *ti, unsigned int argc, char **argv,
 	} else if (!strcasecmp(argv[0], "resync_rate")) {
 		r = bbm_msg_rate(ms, argv[1]);
 	} else {
-		DMWARN_LIMIT("%s: unknown message \"%s\": expected fail_leg, readd_leg, resync_rate or resync",
+		DMWARN_LIMIT("%s: unknown message \"%s\": expected fail_leg, readd_leg, resync*",
 			     ms->name, argv[0]);
 		r = -EINVAL;
 	}
@@ -1449,9 +1450,9 @@ static int bbm_message(struct dm_target *ti, unsigned int argc, char **argv,
 	return r;
 }
 
-/*-----------------------------------------------------------------
+/*
  * Status
- *---------------------------------------------------------------*/
+ */
 static void bbm_status_ours(struct bbm_set *ms, char *result, unsigned int maxlen,
 			    unsigned int *szp)
 {
@@ -1483,7 +1484,8 @@ static void bbm_status_ours(struct bbm_set *ms, char *result, unsigned int maxle
 		if (span > 2 * BBM_RATE_WINDOW)
 			rate = ms->rs.win_kib * HZ / span;
 		else if (!rate && now != ms->rs.start)
-			rate = ms->rs.copied_kib * HZ / max(1UL, now - ms->rs.start - ms->rs.paused);
+			rate = ms->rs.copied_kib * HZ /
+			       max(1UL, now - ms->rs.start - ms->rs.paused);
 	}
 	spin_unlock_irq(&ms->lock);
 	if (rate)
@@ -1523,7 +1525,8 @@ static void bbm_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(" %s %llu", ms->legs[i].dev->name,
 			       (unsigned long long)ms->legs[i].offset);
 		nr_features = ms->handle_errors + ms->keep_log +
-			      2 * (ms->parallel != BBM_DEFAULT_PARALLEL) + 2 * !!READ_ONCE(ms->rate);
+			      2 * (ms->parallel != BBM_DEFAULT_PARALLEL) +
+			      2 * !!READ_ONCE(ms->rate);
 		if (nr_features)
 			DMEMIT(" %u", nr_features);
 		if (ms->handle_errors)
@@ -1553,9 +1556,9 @@ static int bbm_iterate_devices(struct dm_target *ti, iterate_devices_callout_fn 
 	return r;
 }
 
-/*-----------------------------------------------------------------
+/*
  * Construction
- *---------------------------------------------------------------*/
+ */
 static int bbm_parse_features(struct dm_target *ti, struct bbm_set *ms,
 			      struct dm_arg_set *as)
 {
@@ -1581,7 +1584,7 @@ static int bbm_parse_features(struct dm_target *ti, struct bbm_set *ms,
 		} else if (!strcasecmp(arg, "resync_parallel")) {
 			if (!argc-- || kstrtouint(dm_shift_arg(as), 10, &ms->parallel) ||
 			    !ms->parallel || ms->parallel > BBM_MAX_PARALLEL) {
-				ti->error = "resync_parallel needs a number of regions from 1 to 64";
+				ti->error = "resync_parallel needs a number from 1 to 64";
 				return -EINVAL;
 			}
 		} else if (!strcasecmp(arg, "resync_rate")) {
@@ -1590,7 +1593,7 @@ static int bbm_parse_features(struct dm_target *ti, struct bbm_set *ms,
 				return -EINVAL;
 			}
 		} else {
-			ti->error = "Unknown feature: expected handle_errors, keep_log, resync_parallel <N> or resync_rate <KiB/s>";
+			ti->error = "Unknown feature: expected handle_errors, keep_log, resync_*";
 			return -EINVAL;
 		}
 	}
@@ -1661,7 +1664,7 @@ static int bbm_setup_state(struct dm_target *ti, struct bbm_set *ms,
 	if (size < BBM_STATE_SECTORS ||
 	    (u64)round_down(size - BBM_STATE_SECTORS, BBM_STATE_SECTORS) << SECTOR_SHIFT < buffer ||
 	    bdev_logical_block_size(bdev) > BBM_STATE_SIZE) {
-		DMWARN("%s: no room for the leg state block on %s (dm-log uses %llu of %llu bytes, 4096 more needed): which legs are stale will not survive a crash",
+		DMWARN("%s: no room for the leg state block on %s (%llu of %llu bytes used)",
 		       ms->name, ms->state_dev->name, buffer, (u64)size << SECTOR_SHIFT);
 		dm_put_device(ti, ms->state_dev);
 		ms->state_dev = NULL;
@@ -1715,7 +1718,7 @@ static int bbm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	int r;
 
 	if (argc < 2 || kstrtouint(argv[1], 10, &log_argc) || log_argc > argc - 2) {
-		ti->error = "Expected: <log_type> <#log_params> <log_params>... <#legs> <dev> <offset>... [<#features> <feature>...]";
+		ti->error = "Expected <log_type> <#log_params> <params> <#legs> <dev> <offset>";
 		return -EINVAL;
 	}
 	log_type = argv[0];
@@ -1764,7 +1767,7 @@ static int bbm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 
 	log = dm_dirty_log_create(log_type, ti, bbm_flush_legs, log_argc, log_argv);
 	if (!log) {
-		ti->error = "Cannot create the dirty log: unknown log type or bad log parameters (the kernel log says which)";
+		ti->error = "Cannot create the dirty log: unknown type or bad log parameters";
 		r = -EINVAL;
 		goto err;
 	}
@@ -1878,5 +1881,5 @@ static void __exit bbm_exit(void)
 module_init(bbm_init);
 module_exit(bbm_exit);
 
-MODULE_DESCRIPTION(DM_NAME " bb-mirror target: a mirror whose legs can be failed and re-added at runtime");
+MODULE_DESCRIPTION(DM_NAME " bb-mirror target: a mirror whose legs fail and return at runtime");
 MODULE_LICENSE("GPL");

@@ -117,7 +117,7 @@ wait_sync m3 3 60
 sleep 1
 dmsetup status m3
 [ "$(ours m3 3 4 6)" = AAA ] || fail "leg states: $(dmsetup status m3)"
-dmesg | grep -q "$(devnum m3): resync started (leg(s) 0 stale at construction): [0-9]* of .* from leg 1 to leg(s) 0,2" ||
+dmesg | grep -q "$(devnum m3): resync started (leg(s) 0 stale at construction): [0-9]* of .* from leg 1 to 0,2" ||
 	fail "no start line with the right direction"
 legs_equal 3
 echo 3 >/proc/sys/vm/drop_caches
