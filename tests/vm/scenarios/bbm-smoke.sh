@@ -129,7 +129,27 @@ dmsetup message m3 0 readd_leg 2
 xfs_io -d -c "pwrite -q -S 0x98 40m 1m" /dev/mapper/m3
 wait_sync m3 3 60
 legs_equal 3
-dmsetup remove m3
+echo "== write-zeroes and discard across regions"
+blkdiscard -z -o $((5 * RS * 512 + 4096)) -l $((3 * RS * 512)) /dev/mapper/m3
+blkdiscard -o $((90 * RS * 512)) -l $((4 * RS * 512)) /dev/mapper/m3 || echo "discard not supported"
+xfs_io -c "pread -q -v $((5 * RS * 512 + 4096)) 512" /dev/mapper/m3 | head -1 | grep -q ': 00 00 00' ||
+	fail "write-zeroes not zero"
+wait_sync m3 3 60
+legs_equal 3
+echo "== suspend/resume, remove and rmmod under I/O"
+(while xfs_io -d -c "pwrite -q -b 64k 0 4m" /dev/mapper/m3 2>/dev/null; do :; done) &
+writer=$!
+sleep 1
+for n in 1 2 3; do
+	dmsetup suspend m3
+	dmsetup resume m3
+done
+dmsetup message m3 0 fail_leg 1
+sleep 1
+dmsetup message m3 0 readd_leg 1
+if rmmod dm_bb_mirror 2>/dev/null; then fail "module unloaded while in use"; fi
+dmsetup remove --retry m3
+wait $writer || true
 if rmmod dm_bb_mirror; then :; else fail "rmmod"; fi
 dmesg | grep bb-mirror
 echo "bbm-smoke ok"
