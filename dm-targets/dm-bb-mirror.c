@@ -356,11 +356,8 @@ static int bbm_write_state(struct bbm_set *ms, u32 stale_mask)
 	sd->region_size = cpu_to_le32(ms->region_size);
 	sd->crc = cpu_to_le32(bbm_state_crc(sd));
 	r = bbm_state_io(ms, REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA);
-	if (r) {
-		DMERR_LIMIT("%s: cannot write the leg state block on %s (error %d)",
-			    ms->name, ms->state_dev->name, r);
+	if (r)
 		return r;
-	}
 	ms->state_generation++;
 	ms->stale_mask = stale_mask;
 	return 0;
@@ -449,6 +446,9 @@ static int bbm_fail_leg(struct bbm_set *ms, unsigned int i, enum bbm_error type,
 		mutex_unlock(&ms->state_mutex);
 		return r;
 	}
+	if (r)
+		DMERR_LIMIT("%s: cannot write the leg state block on %s (error %d)",
+			    ms->name, ms->state_dev->name, r);
 	spin_lock_irq(&ms->lock);
 	leg->state = BBM_LEG_FAILED;
 	ms->in_sync = false;
@@ -1040,8 +1040,9 @@ static void bbm_back_in_sync(struct bbm_set *ms)
 	unsigned int i;
 
 	mutex_lock(&ms->state_mutex);
-	if (!bbm_any_failed(ms) && ms->stale_mask)
-		bbm_write_state(ms, 0);
+	if (!bbm_any_failed(ms) && ms->stale_mask && bbm_write_state(ms, 0))
+		DMERR_LIMIT("%s: cannot write the leg state block on %s",
+			    ms->name, ms->state_dev->name);
 	spin_lock_irq(&ms->lock);
 	for (i = 0; i < ms->nr_legs; i++) {
 		if (ms->legs[i].state == BBM_LEG_STALE)

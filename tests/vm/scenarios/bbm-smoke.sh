@@ -130,9 +130,10 @@ xfs_io -d -c "pwrite -q -S 0x98 40m 1m" /dev/mapper/m3
 wait_sync m3 3 60
 legs_equal 3
 echo "== write-zeroes and discard across regions"
-blkdiscard -z -o $((5 * RS * 512 + 4096)) -l $((3 * RS * 512)) /dev/mapper/m3
-blkdiscard -o $((90 * RS * 512)) -l $((4 * RS * 512)) /dev/mapper/m3 || echo "discard not supported"
-xfs_io -c "pread -q -v $((5 * RS * 512 + 4096)) 512" /dev/mapper/m3 | head -1 | grep -q ': 00 00 00' ||
+cat /sys/block/dm-*/queue/write_zeroes_max_bytes /sys/block/dm-*/queue/discard_max_bytes
+xfs_io -c "fzero $((5 * RS * 512 + 4096)) $((3 * RS * 512))" /dev/mapper/m3
+/usr/sbin/blkdiscard -o $((90 * RS * 512)) -l $((4 * RS * 512)) /dev/mapper/m3 || echo "discard not supported"
+xfs_io -c "pread -q -v $((5 * RS * 512 + 4096)) 512" /dev/mapper/m3 | head -1 | grep -q ' 00 00 00 00' ||
 	fail "write-zeroes not zero"
 wait_sync m3 3 60
 legs_equal 3
