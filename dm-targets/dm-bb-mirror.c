@@ -186,7 +186,7 @@ struct bbm_set {
 	u32 region_size;
 	bool handle_errors;
 	bool keep_log;
-	bool rewind_ok;		/* the log's resume only rewinds its cursor */
+	bool log_nosync;	/* a disk log with "nosync": no bitmap across resumes */
 	unsigned int parallel;
 	unsigned int rate;	/* KiB/s, 0 = unlimited */
 	bool paused;
@@ -370,6 +370,7 @@ static int bbm_write_state(struct bbm_set *ms, u32 stale_mask)
 static void bbm_read_state(struct bbm_set *ms)
 {
 	struct bbm_state_disk *sd = ms->state_buf;
+	unsigned long newly = 0;
 	char list[32];
 	u32 mask;
 	unsigned int i;
@@ -409,18 +410,31 @@ static void bbm_read_state(struct bbm_set *ms)
 		goto out;
 	}
 	ms->stale_mask = mask;
-	if (!mask)
-		goto out;
 	spin_lock_irq(&ms->lock);
-	for (i = 0; i < ms->nr_legs; i++)
-		if ((mask & BIT(i)) && ms->legs[i].state == BBM_LEG_CURRENT)
+	for (i = 0; i < ms->nr_legs; i++) {
+		if ((mask & BIT(i)) && ms->legs[i].state == BBM_LEG_CURRENT) {
 			ms->legs[i].state = BBM_LEG_STALE;
+			newly |= BIT(i);
+		}
+	}
 	spin_unlock_irq(&ms->lock);
-	bbm_leg_list(mask, list, sizeof(list));
+	if (!newly)
+		goto out;
+	bbm_leg_list(newly, list, sizeof(list));
 	snprintf(ms->rs.why_buf, sizeof(ms->rs.why_buf), "leg(s) %s stale at construction", list);
 	ms->rs.why = ms->rs.why_buf;
 	DMINFO("%s: leg state block (generation %llu): leg(s) %s stale",
 	       ms->name, ms->state_generation, list);
+	if (ms->log_nosync) {
+		/* dm-log threw the bitmap away: only a full resync is safe. */
+		struct dm_dirty_log *log = dm_rh_dirty_log(ms->rh);
+		region_t r;
+
+		DMWARN("%s: the nosync log forgot which regions leg(s) %s missed: resyncing all",
+		       ms->name, list);
+		for (r = 0; r < ms->nr_regions; r++)
+			log->type->set_region_sync(log, r, 0);
+	}
 out:
 	mutex_unlock(&ms->state_mutex);
 }
@@ -782,6 +796,233 @@ static int bbm_flush_legs(struct dm_target *ti)
 }
 
 /*
+ * The resync cursor. dm-log hands out resync work from a cursor that only
+ * moves forward until the log is resumed, so a region recorded out of sync
+ * behind it (a write while a leg was failed, after an earlier resync) would
+ * wait for the next reload; and resuming a disk log with "nosync" would
+ * declare every region in sync. So the region hash gets a thin wrapper of
+ * the log ("bb-mirror-cursor", registered only so that dm_dirty_log_destroy()
+ * can release it; it refuses to be constructed from a table) that passes
+ * every call through, except that for the core and disk logs it hands out
+ * resync work itself, from its own cursor over the log's in_sync(), which
+ * the target can rewind at any time. A userspace log keeps its daemon's
+ * cursor; it is rewound by the daemon's RESUME.
+ */
+struct bbm_cursor {
+	struct dm_dirty_log *log;	/* the real one */
+	bool own;			/* core or disk: our cursor */
+	region_t next;
+	region_t nr_regions;
+	unsigned long *recovering;
+};
+
+static struct dm_dirty_log *bbm_inner(struct dm_dirty_log *log)
+{
+	return ((struct bbm_cursor *)log->context)->log;
+}
+
+static int bbm_cur_ctr(struct dm_dirty_log *log, struct dm_target *ti,
+		       unsigned int argc, char **argv)
+{
+	return -EINVAL;
+}
+
+static void bbm_cur_dtr(struct dm_dirty_log *log)
+{
+	struct bbm_cursor *cur = log->context;
+
+	dm_dirty_log_destroy(cur->log);
+	kvfree(cur->recovering);
+	kfree(cur);
+}
+
+static int bbm_cur_presuspend(struct dm_dirty_log *log)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->presuspend ? in->type->presuspend(in) : 0;
+}
+
+static int bbm_cur_postsuspend(struct dm_dirty_log *log)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->postsuspend ? in->type->postsuspend(in) : 0;
+}
+
+static int bbm_cur_resume(struct dm_dirty_log *log)
+{
+	struct bbm_cursor *cur = log->context;
+
+	cur->next = 0;
+	return cur->log->type->resume ? cur->log->type->resume(cur->log) : 0;
+}
+
+static u32 bbm_cur_region_size(struct dm_dirty_log *log)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->get_region_size(in);
+}
+
+static int bbm_cur_is_clean(struct dm_dirty_log *log, region_t region)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->is_clean(in, region);
+}
+
+static int bbm_cur_in_sync(struct dm_dirty_log *log, region_t region, int can_block)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->in_sync(in, region, can_block);
+}
+
+static int bbm_cur_flush(struct dm_dirty_log *log)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->flush(in);
+}
+
+static void bbm_cur_mark(struct dm_dirty_log *log, region_t region)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	in->type->mark_region(in, region);
+}
+
+static void bbm_cur_clear(struct dm_dirty_log *log, region_t region)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	in->type->clear_region(in, region);
+}
+
+static int bbm_cur_get_resync_work(struct dm_dirty_log *log, region_t *region)
+{
+	struct bbm_cursor *cur = log->context;
+	struct dm_dirty_log *in = cur->log;
+
+	if (!cur->own)
+		return in->type->get_resync_work(in, region);
+	while (cur->next < cur->nr_regions) {
+		region_t r = cur->next++;
+
+		if (test_bit(r, cur->recovering) || in->type->in_sync(in, r, 0) == 1)
+			continue;
+		set_bit(r, cur->recovering);
+		*region = r;
+		return 1;
+	}
+	return 0;
+}
+
+static void bbm_cur_set_region_sync(struct dm_dirty_log *log, region_t region, int in_sync)
+{
+	struct bbm_cursor *cur = log->context;
+
+	if (cur->own)
+		clear_bit(region, cur->recovering);
+	cur->log->type->set_region_sync(cur->log, region, in_sync);
+}
+
+static region_t bbm_cur_sync_count(struct dm_dirty_log *log)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->get_sync_count(in);
+}
+
+static int bbm_cur_status(struct dm_dirty_log *log, status_type_t type,
+			  char *result, unsigned int maxlen)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->status(in, type, result, maxlen);
+}
+
+static int bbm_cur_remote_recovering(struct dm_dirty_log *log, region_t region)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->is_remote_recovering ? in->type->is_remote_recovering(in, region) : 0;
+}
+
+static struct dm_dirty_log_type bbm_cursor_type = {
+	.name = "bb-mirror-cursor",
+	.module = THIS_MODULE,
+	.ctr = bbm_cur_ctr,
+	.dtr = bbm_cur_dtr,
+	.presuspend = bbm_cur_presuspend,
+	.postsuspend = bbm_cur_postsuspend,
+	.resume = bbm_cur_resume,
+	.get_region_size = bbm_cur_region_size,
+	.is_clean = bbm_cur_is_clean,
+	.in_sync = bbm_cur_in_sync,
+	.flush = bbm_cur_flush,
+	.mark_region = bbm_cur_mark,
+	.clear_region = bbm_cur_clear,
+	.get_resync_work = bbm_cur_get_resync_work,
+	.set_region_sync = bbm_cur_set_region_sync,
+	.get_sync_count = bbm_cur_sync_count,
+	.status = bbm_cur_status,
+	.is_remote_recovering = bbm_cur_remote_recovering,
+};
+
+/*
+ * Wrap @in; on success the wrapper owns it. The module reference taken here
+ * is the one dm_dirty_log_destroy() drops for a registered type.
+ */
+static struct dm_dirty_log *bbm_cursor_create(struct dm_dirty_log *in, const char *type,
+					      region_t nr_regions)
+{
+	struct dm_dirty_log *log;
+	struct bbm_cursor *cur;
+
+	log = kzalloc(sizeof(*log), GFP_KERNEL);
+	cur = kzalloc(sizeof(*cur), GFP_KERNEL);
+	if (!log || !cur)
+		goto fail;
+	cur->log = in;
+	cur->nr_regions = nr_regions;
+	cur->own = !strcmp(type, "core") || !strcmp(type, "disk");
+	if (cur->own) {
+		cur->recovering = kvcalloc(BITS_TO_LONGS(nr_regions), sizeof(long), GFP_KERNEL);
+		if (!cur->recovering)
+			goto fail;
+	}
+	if (!try_module_get(THIS_MODULE))
+		goto fail;
+	log->type = &bbm_cursor_type;
+	log->flush_callback_fn = in->flush_callback_fn;
+	log->context = cur;
+	return log;
+fail:
+	if (cur)
+		kvfree(cur->recovering);
+	kfree(cur);
+	kfree(log);
+	return NULL;
+}
+
+/* Rewind the resync cursor to region 0. In the worker. */
+static void bbm_rewind(struct bbm_set *ms)
+{
+	struct dm_dirty_log *log = dm_rh_dirty_log(ms->rh);
+	struct bbm_cursor *cur = log->context;
+
+	ms->rs.rewound = true;
+	if (cur->own)
+		cur->next = 0;
+	else if (log->type->resume(log))
+		DMERR_LIMIT("%s: the dirty log failed to resume when rewinding its resync cursor",
+			    ms->name);
+	bbm_wake(ms);
+}
+
+/*
  * Resync
  */
 static u64 bbm_region_kib(struct bbm_set *ms)
@@ -1017,23 +1258,6 @@ static void bbm_resync_end(struct bbm_set *ms, const char *stopped)
 	ms->rs.why = "regions out of sync in the dirty log";
 }
 
-/*
- * dm-log hands out resync work from a cursor that only moves forward until
- * the log is resumed; a region recorded out of sync behind it (a write while
- * a leg was failed) is found after a rewind: resume, which for core resets
- * the cursor and for disk re-reads the just-flushed bitmap.
- */
-static void bbm_rewind(struct bbm_set *ms)
-{
-	struct dm_dirty_log *log = dm_rh_dirty_log(ms->rh);
-
-	ms->rs.rewound = true;
-	if (log->type->resume && log->type->resume(log))
-		DMERR_LIMIT("%s: the dirty log failed to resume when rewinding its resync cursor",
-			    ms->name);
-	bbm_wake(ms);
-}
-
 /* All in sync with no failed leg: stale legs are current again. */
 static void bbm_back_in_sync(struct bbm_set *ms)
 {
@@ -1091,7 +1315,7 @@ static void bbm_do_recovery(struct bbm_set *ms)
 		bbm_back_in_sync(ms);
 	} else if (!possible) {
 		bbm_resync_end(ms, READ_ONCE(ms->suspended) ? "suspended" : "a leg failed");
-	} else if (prepared && !ms->rs.rewound && ms->rewind_ok) {
+	} else if (prepared && !ms->rs.rewound) {
 		bbm_rewind(ms);
 	} else if (prepared) {
 		ms->rs.stuck = true;
@@ -1363,11 +1587,6 @@ static int bbm_msg_readd_leg(struct bbm_set *ms, const char *arg)
 		DMWARN_LIMIT("%s: readd_leg %u: leg %u is not failed", ms->name, leg, leg);
 		return -EINVAL;
 	}
-	if (!ms->rewind_ok) {
-		DMWARN_LIMIT("%s: readd_leg %u: refused: a nosync disk log forgets dirty regions",
-			     ms->name, leg);
-		return -EINVAL;
-	}
 	mutex_lock(&ms->state_mutex);
 	spin_lock_irq(&ms->lock);
 	ms->legs[leg].state = BBM_LEG_STALE;
@@ -1630,6 +1849,10 @@ static int bbm_get_legs(struct dm_target *ti, struct bbm_set *ms, struct dm_arg_
 			ti->error = "Cannot open a leg device";
 			return r;
 		}
+		if (offset + ti->len > bdev_nr_sectors(ms->legs[i].dev->bdev)) {
+			ti->error = "A leg is too small: its offset plus the length pass its end";
+			return -EINVAL;
+		}
 		ms->legs[i].offset = offset;
 		ms->legs[i].state = BBM_LEG_CURRENT;
 		atomic_set(&ms->legs[i].error_count, 0);
@@ -1711,8 +1934,8 @@ static void bbm_free(struct dm_target *ti, struct bbm_set *ms)
 static int bbm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
-	unsigned int log_argc, nr_legs, i;
-	struct dm_dirty_log *log;
+	unsigned int log_argc, nr_legs;
+	struct dm_dirty_log *log, *wrapped;
 	struct bbm_set *ms;
 	const char *log_type;
 	char **log_argv;
@@ -1774,6 +1997,14 @@ static int bbm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	ms->region_size = log->type->get_region_size(log);
 	ms->nr_regions = dm_sector_div_up(ti->len, ms->region_size);
+	wrapped = bbm_cursor_create(log, log_type, ms->nr_regions);
+	if (!wrapped) {
+		dm_dirty_log_destroy(log);
+		ti->error = "Cannot allocate the resync cursor";
+		r = -ENOMEM;
+		goto err;
+	}
+	log = wrapped;
 	ms->rh = dm_region_hash_create(ms, bbm_dispatch_bios, bbm_wakeup_workers,
 				       bbm_wakeup_recovery_waiters, ti->begin, ms->parallel,
 				       log, ms->region_size, ms->nr_regions);
@@ -1784,11 +2015,6 @@ static int bbm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Cannot create the region hash";
 		goto err;
 	}
-	ms->rewind_ok = true;
-	if (!strcmp(log_type, "disk"))
-		for (i = 1; i < log_argc; i++)
-			if (!strcasecmp(log_argv[i], "nosync"))
-				ms->rewind_ok = false;
 	r = dm_set_target_max_io_len(ti, ms->region_size);
 	if (r) {
 		ti->error = "Cannot limit I/O to one region";
@@ -1822,6 +2048,9 @@ static int bbm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Cannot create the worker";
 		goto err;
 	}
+	for (r = 1; r < log_argc; r++)
+		if (!strcmp(log_type, "disk") && !strcasecmp(log_argv[r], "nosync"))
+			ms->log_nosync = true;
 	r = bbm_setup_state(ti, ms, log_type, log_argc, log_argv);
 	if (r)
 		goto err;
@@ -1867,16 +2096,24 @@ static struct target_type bbm_target = {
 
 static int __init bbm_init(void)
 {
-	int r = dm_register_target(&bbm_target);
+	int r = dm_dirty_log_type_register(&bbm_cursor_type);
 
-	if (r < 0)
+	if (r < 0) {
+		DMERR("cannot register the resync cursor log type: error %d", r);
+		return r;
+	}
+	r = dm_register_target(&bbm_target);
+	if (r < 0) {
 		DMERR("cannot register the target: error %d", r);
+		dm_dirty_log_type_unregister(&bbm_cursor_type);
+	}
 	return r;
 }
 
 static void __exit bbm_exit(void)
 {
 	dm_unregister_target(&bbm_target);
+	dm_dirty_log_type_unregister(&bbm_cursor_type);
 }
 
 module_init(bbm_init);

@@ -13,6 +13,7 @@ N=$(( (SZ + RS - 1) / RS ))
 
 # dmsetup status: <start> <len> bb-mirror <#legs> ...; our fields follow the
 # log status. $2 = legs, $3 = words of the log status.
+devnum_of() { printf '%d:%d' "0x$(stat -c %t "$1")" "0x$(stat -c %T "$1")"; }
 devnum() { dmsetup info -c --noheadings -o major,minor "$1" | tr -d ' '; }
 ours() { # ours DEV LEGS LOGWORDS K -> our field K (1 = resync state)
 	dmsetup status "$1" | awk -v n="$2" -v l="$3" -v k="$4" '{print $(n + 8 + l + k)}'
@@ -137,6 +138,26 @@ xfs_io -c "pread -q -v $((5 * RS * 512 + 4096)) 512" /dev/mapper/m3 | head -1 | 
 	fail "write-zeroes not zero"
 wait_sync m3 3 60
 legs_equal 3
+echo "== a nosync disk log: fail_leg/readd_leg copy only what was written"
+dmsetup remove m3
+dd if=/dev/zero of="$DISK_log" bs=1M count=4 2>/dev/null
+TN="0 $SZ bb-mirror disk 3 $DISK_log $RS nosync 2 $DISK_a 0 $DISK_b 0"
+dmsetup create mn --table "$TN"
+[ "$(dmsetup table mn)" = "0 $SZ bb-mirror disk 3 $(devnum_of "$DISK_log") $RS nosync 2 $(devnum_of "$DISK_a") 0 $(devnum_of "$DISK_b") 0" ] ||
+	fail "table: $(dmsetup table mn)"
+for round in 1 2; do
+	dmsetup message mn 0 fail_leg 1
+	xfs_io -d -c "pwrite -q -S 0x4$round $((round * 10 * RS * 512)) 1m" /dev/mapper/mn
+	dmsetup message mn 0 readd_leg 1
+	wait_sync mn 2 60
+	sleep 1
+	[ "$(ours mn 2 4 2)" = 2 ] || fail "round $round copied $(ours mn 2 4 2) regions, expected 2"
+	legs_equal 2
+done
+dmsetup remove mn
+dd if=/dev/zero of="$DISK_log" bs=1M count=4 2>/dev/null
+dmsetup create m3 --table "$T3"
+wait_sync m3 3 60
 echo "== suspend/resume, remove and rmmod under I/O"
 (while xfs_io -d -c "pwrite -q -b 64k 0 4m" /dev/mapper/m3 2>/dev/null; do :; done) &
 writer=$!
