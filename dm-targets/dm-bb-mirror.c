@@ -1735,11 +1735,17 @@ static void bbm_status(struct dm_target *ti, status_type_t type,
 		DMEMIT("%llu/%llu 1 %s ",
 		       (unsigned long long)log->type->get_sync_count(log),
 		       (unsigned long long)ms->nr_regions, health);
-		sz += log->type->status(log, type, result + sz, maxlen - sz);
+		/*
+		 * A userspace log's length counts the daemon's NUL: measure the
+		 * text, or our fields would land after it, unseen.
+		 */
+		log->type->status(log, type, result + sz, maxlen - sz);
+		sz += strnlen(result + sz, maxlen - sz);
 		bbm_status_ours(ms, result, maxlen, &sz);
 		break;
 	case STATUSTYPE_TABLE:
-		sz = log->type->status(log, type, result, maxlen);
+		log->type->status(log, type, result, maxlen);
+		sz = strnlen(result, maxlen);
 		DMEMIT("%u", ms->nr_legs);
 		for (i = 0; i < ms->nr_legs; i++)
 			DMEMIT(" %s %llu", ms->legs[i].dev->name,
