@@ -1860,6 +1860,7 @@ static int bbm_get_legs(struct dm_target *ti, struct bbm_set *ms, struct dm_arg_
 			return -EINVAL;
 		}
 		ms->legs[i].offset = offset;
+		ms->legs[i].next_read = (sector_t)-1;	/* no stream yet */
 		ms->legs[i].state = BBM_LEG_CURRENT;
 		atomic_set(&ms->legs[i].error_count, 0);
 		atomic_set(&ms->legs[i].reads_in_flight, 0);
