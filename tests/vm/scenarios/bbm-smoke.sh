@@ -172,6 +172,23 @@ dmsetup message m3 0 readd_leg 1
 if rmmod dm_bb_mirror 2>/dev/null; then fail "module unloaded while in use"; fi
 dmsetup remove --retry m3
 wait $writer || true
+echo "== read errors on leg 0 are retried on leg 1"
+dmsetup create l0 --table "0 $SZ linear $DISK_a 0"
+dmsetup create l1 --table "0 $SZ linear $DISK_b 0"
+dmsetup create mr --table "0 $SZ bb-mirror core 2 $RS nosync 2 /dev/mapper/l0 0 /dev/mapper/l1 0"
+xfs_io -d -c "pwrite -q -S 0x6b 0 8m" /dev/mapper/mr
+dmsetup suspend l0
+dmsetup load l0 --table "0 $SZ error"
+dmsetup resume l0
+for off in 0 1m 2m 3m 4m 5m 6m 7m; do
+	xfs_io -d -c "pread -q -v $off 4096" /dev/mapper/mr | head -1 | grep -q '6b 6b 6b' ||
+		fail "read at $off did not return the data"
+done
+dmsetup status mr
+dmsetup status mr | grep -q " 1 RA 1 core " || fail "health after read errors: $(dmsetup status mr)"
+dmesg | grep -q "$(devnum mr): read error on leg 0 at sector" || fail "no read error line"
+dmsetup remove mr
+dmsetup remove l0 l1
 if rmmod dm_bb_mirror; then :; else fail "rmmod"; fi
 dmesg | grep bb-mirror
 echo "bbm-smoke ok"
