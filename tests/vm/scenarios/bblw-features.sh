@@ -102,7 +102,8 @@ mount /dev/mapper/m /mnt
 dd if=/dev/urandom of=/mnt/file bs=64k count=32 2>/dev/null
 sync
 umount /mnt
-dmsetup message m 0 mark done
+dmsetup message m 0 mark "done"
+# shellcheck disable=SC2046 # status fields, split on purpose
 set -- $(dmsetup status m)
 shift 3
 echo "status: $*"
