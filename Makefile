@@ -6,11 +6,13 @@
 #   make demo      the main job, in a VM, explained as it goes
 #
 # Variables: BUILD (C++ build dir), KERNELS (Debian kernel series to build
-# and test against), BB_CACHE (kernel cache, default ~/.cache/blackbox).
+# and test against; default: tests/vm/kernels), BB_CACHE (kernel cache,
+# default ~/.cache/blackbox).
 
 BUILD    ?= build
 ASAN_BUILD ?= build-asan
-KERNELS  ?= 6.1 6.12
+# The series are listed once, in tests/vm/kernels.
+KERNELS  ?= $(shell tests/vm/kernel-cache --series)
 JOBS     ?= $(shell nproc)
 
 .PHONY: all deps cxx cxx-asan modules test demo clean help
@@ -18,7 +20,7 @@ JOBS     ?= $(shell nproc)
 all: cxx modules
 
 help:
-	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@tools/install-deps

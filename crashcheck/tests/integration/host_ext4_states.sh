@@ -38,10 +38,14 @@ WORK=$work "$REPO/crashcheck/tests/integration/compare_slow_loop.sh" "$log" ext4
 echo "== beyond prefixes, copy views"
 "$BB_BIN/bb-crashcheck" --log "$log" --fs ext4 --points fua,flush --drop 1 --torn --max-states-per-point 20 \
 	--view copy --jobs 2 --workdir "$work" --keep-dir "$work/keep" --json >"$work/beyond.json" || [ $? = 1 ]
+# shellcheck disable=SC2001 # a regex capture, not a plain replacement
 summary=$(sed 's/.*"summary":{\([^}]*\)}.*/\1/' "$work/beyond.json")
 echo "$summary"
+# shellcheck disable=SC2001 # a regex capture, not a plain replacement
 states=$(sed 's/.*"states":\([0-9]*\).*/\1/' <<<"$summary")
+# shellcheck disable=SC2001 # a regex capture, not a plain replacement
 points=$(sed 's/.*"points":\([0-9]*\).*/\1/' <<<"$summary")
+# shellcheck disable=SC2001 # a regex capture, not a plain replacement
 dups=$(sed 's/.*"duplicates_skipped":\([0-9]*\).*/\1/' <<<"$summary")
 [ "$states" -gt "$points" ] || { echo "no beyond-prefix states were checked"; exit 1; }
 # Most 4 KiB writes of an image rewrite leave a block as it was: dropping

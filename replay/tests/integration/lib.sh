@@ -20,7 +20,7 @@ expect_status() {
   [ "$got" = "$want" ] || { cat "$WORK/out" "$WORK/err" >&2; fail "exit $got (want $want): $*"; }
 }
 need_loop() {
-  [ "$(id -u)" = 0 ] && losetup -f >/dev/null 2>&1 || { echo "SKIP: needs root and loop devices"; exit 0; }
+  { [ "$(id -u)" = 0 ] && losetup -f >/dev/null 2>&1; } || { echo "SKIP: needs root and loop devices"; exit 0; }
 }
 attach_loop() {  # attach_loop FILE VAR: attaches FILE, sets VAR to the device, records it for cleanup
   _dev=$(losetup -f --show "$1") || fail "losetup $1"

@@ -7,7 +7,7 @@ B=$LOG_BUILDER R=$REPLAY_LOG
 SIZE=$((64 << 20))
 # A 300 MiB discard first (over upstream's silent 128 MiB zeroing cap),
 # then writes, a mark, more writes and discards.
-cat > $WORK/script <<EOS
+cat > "$WORK/script" <<EOS
 discard 0 614400
 repeat 300 write 2048 8 seq
 write 100 16 0x5a meta
@@ -18,7 +18,7 @@ write 50000 128 seq fua
 discard 0 1
 mark end
 EOS
-$B --out $WORK/l.log < $WORK/script
+$B --out "$WORK/l.log" < "$WORK/script"
 # Expected images built independently from the script's meaning.
 python3 - "$WORK" <<'EOP'
 import sys
@@ -45,43 +45,42 @@ EOP
 fresh() { python3 -c "import sys; open(sys.argv[1],'wb').write(b'\xee' * $SIZE)" "$1"; }
 
 # (1) onto a regular file
-fresh $WORK/t.img
-expect_status 0 $R --log $WORK/l.log --replay $WORK/t.img --end-mark mid
-cmp $WORK/t.img $WORK/expect-mid.img || fail "file replay to mid differs"
-[ -f $WORK/l.log.bbidx ] || fail "index not kept beside the log"
-fresh $WORK/t.img
-expect_status 0 $R --log $WORK/l.log --replay $WORK/t.img
-cmp $WORK/t.img $WORK/expect-end.img || fail "file replay to end differs"
+fresh "$WORK/t.img"
+expect_status 0 "$R" --log "$WORK/l.log" --replay "$WORK/t.img" --end-mark mid
+cmp "$WORK/t.img" "$WORK/expect-mid.img" || fail "file replay to mid differs"
+[ -f "$WORK/l.log.bbidx" ] || fail "index not kept beside the log"
+fresh "$WORK/t.img"
+expect_status 0 "$R" --log "$WORK/l.log" --replay "$WORK/t.img"
+cmp "$WORK/t.img" "$WORK/expect-end.img" || fail "file replay to end differs"
 # --no-discard leaves the 0xee fill in discarded ranges
-fresh $WORK/t.img
-expect_status 0 $R --log $WORK/l.log --replay $WORK/t.img --no-discard --end-mark mid
-cmp -s $WORK/t.img $WORK/expect-mid.img && fail "--no-discard still discarded"
-cmp -n 512 $WORK/t.img <(printf '\xee%.0s' $(seq 512)) || fail "--no-discard zeroed sector 0"
+fresh "$WORK/t.img"
+expect_status 0 "$R" --log "$WORK/l.log" --replay "$WORK/t.img" --no-discard --end-mark mid
+cmp -s "$WORK/t.img" "$WORK/expect-mid.img" && fail "--no-discard still discarded"
+cmp -n 512 "$WORK/t.img" <(printf '\xee%.0s' $(seq 512)) || fail "--no-discard zeroed sector 0"
 
 need_loop
 # (2) onto a loop block device (BLKZEROOUT path)
-fresh $WORK/dev.img
-attach_loop $WORK/dev.img DEV
-expect_status 1 $R --log $WORK/l.log --replay $DEV --end-mark mid
-grep -q "entry 0 at log offset 512" $WORK/err || fail "discard past the device end not reported: $(cat $WORK/err)"
+fresh "$WORK/dev.img"
+attach_loop "$WORK/dev.img" DEV
+expect_status 1 "$R" --log "$WORK/l.log" --replay "$DEV" --end-mark mid
+grep -q "entry 0 at log offset 512" "$WORK/err" || fail "discard past the device end not reported: $(cat "$WORK/err")"
 # The over-long discard is an error on a block device (never a silent cap);
 # the same log with a discard that fits the device replays exactly.
-sed "1s/.*/discard 0 $((SIZE / 512))/" $WORK/script > $WORK/script2
-$B --out $WORK/l2.log < $WORK/script2
-expect_status 0 $R --log $WORK/l2.log --replay $DEV --end-mark mid
-cmp $DEV $WORK/expect-mid.img || fail "block device replay to mid differs"
-expect_status 0 $R --log $WORK/l2.log --replay $DEV --start-mark mid
-cmp $DEV $WORK/expect-end.img || fail "block device replay from mid to end differs"
+sed "1s/.*/discard 0 $((SIZE / 512))/" "$WORK/script" > "$WORK/script2"
+$B --out "$WORK/l2.log" < "$WORK/script2"
+expect_status 0 "$R" --log "$WORK/l2.log" --replay "$DEV" --end-mark mid
+cmp "$DEV" "$WORK/expect-mid.img" || fail "block device replay to mid differs"
+expect_status 0 "$R" --log "$WORK/l2.log" --replay "$DEV" --start-mark mid
+cmp "$DEV" "$WORK/expect-end.img" || fail "block device replay from mid to end differs"
 
 # (3) a log on a block device; its index is not put in /dev
-cp $WORK/l2.log $WORK/logdev.img
-attach_loop $WORK/logdev.img LOGDEV
-before=$(ls /dev | wc -l)
-expect_status 0 $R --log $LOGDEV --find --end-mark end
-[ "$(cut -d@ -f1 $WORK/out)" = 307 ] || fail "find on block-device log gave $(cat $WORK/out)"
+cp "$WORK/l2.log" "$WORK/logdev.img"
+attach_loop "$WORK/logdev.img" LOGDEV
+expect_status 0 "$R" --log "$LOGDEV" --find --end-mark end
+[ "$(cut -d@ -f1 "$WORK/out")" = 307 ] || fail "find on block-device log gave $(cat "$WORK/out")"
 ls /dev/*.bbidx 2>/dev/null && fail "index written into /dev"
-ls $XDG_CACHE_HOME/blackbox/index/*.bbidx >/dev/null || fail "no index in the cache folder"
-fresh $WORK/t.img
-expect_status 0 $R --log $LOGDEV --replay $WORK/t.img
-cmp $WORK/t.img $WORK/expect-end.img || fail "replay from a block-device log differs"
+ls "$XDG_CACHE_HOME"/blackbox/index/*.bbidx >/dev/null || fail "no index in the cache folder"
+fresh "$WORK/t.img"
+expect_status 0 "$R" --log "$LOGDEV" --replay "$WORK/t.img"
+cmp "$WORK/t.img" "$WORK/expect-end.img" || fail "replay from a block-device log differs"
 echo ok

@@ -8,7 +8,7 @@ for log in "$VECTORS_DIR"/*.log; do
   want=0; grep -q '^error ' "$name.dump" && want=1
   expect_status $want "$REPLAY_LOG" --log "$log" --dump
   cmp "$WORK/out" "$name.dump" || fail "--dump of $log differs from $name.dump"
-  if [ $want = 1 ]; then
+  if [ "$want" = 1 ]; then
     msg=$(sed -n 's/^error .*: //p' "$name.dump")
     grep -qF -- "$msg" "$WORK/err" || fail "stderr of $log lacks: $msg"
   fi
@@ -17,7 +17,7 @@ for log in "$VECTORS_DIR"/*.log; do
     cmp "$WORK/out" "$name.scan.dump" || fail "--scan-past-end dump of $log differs"
     grep -q "read past the superblock" "$WORK/err" || fail "scan did not say so"
   fi
-  expect_status $want "$REPLAY_LOG" --log "$log" --dump --json
+  expect_status "$want" "$REPLAY_LOG" --log "$log" --dump --json
   if command -v python3 >/dev/null; then python3 -m json.tool "$WORK/out" >/dev/null || fail "bad JSON for $log"; fi
   n=$((n + 1))
 done

@@ -6,7 +6,7 @@
 set -e
 # An earlier scenario in the same guest may have loaded it through "# ours:".
 if grep -q '^dm_bb_log_writes ' /proc/modules; then rmmod dm_bb_log_writes; fi
-! dmsetup targets | grep -q '^bb-log-writes '
+if dmsetup targets | grep -q '^bb-log-writes '; then echo "bb-log-writes registered before insmod"; exit 1; fi
 insmod "$BB_MODDIR/dm-bb-log-writes.ko"
 dmsetup targets | grep -q '^bb-log-writes '
 size=$(blockdev --getsz "$DISK_data")

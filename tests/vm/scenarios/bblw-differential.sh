@@ -44,13 +44,15 @@ dmsetup create ours --table "0 $size bb-log-writes $DISK_data $DISK_logb"
 workload ours
 
 # Status: the in-tree fields come first and agree.
+# shellcheck disable=SC2046 # status fields, split on purpose
 set -- $(cat "$RESULTS/intree.status")
 intree="$4 $5"
+# shellcheck disable=SC2046 # status fields, split on purpose
 set -- $(cat "$RESULTS/ours.status")
 ours="$4 $5"
 echo "status in-tree: $intree, ours: $ours ($*)"
 [ "$intree" = "$ours" ] || { echo "status entries/highest sector differ"; exit 1; }
-[ "$6" = logging ] && [ "$9" = - ] && [ "${10}" = - ] || { echo "bad new status fields: $*"; exit 1; }
+{ [ "$6" = logging ] && [ "$9" = - ] && [ "${10}" = - ]; } || { echo "bad new status fields: $*"; exit 1; }
 
 # Byte for byte: the superblocks' first 28 bytes, then every entry.
 highest=$5

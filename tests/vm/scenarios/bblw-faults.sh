@@ -10,6 +10,7 @@
 # timeout: 240
 set -e
 fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck disable=SC2046 # status fields, split on purpose
 status() { set -- $(dmsetup status "$1"); shift 3; echo "$*"; }
 dump() { blockdev --flushbufs "$1"; replay-log --no-index --log "$1" --dump; }
 full_lines() { dmesg | grep -c "$1: log device full at entry .*$2" || true; }
@@ -23,9 +24,10 @@ dmsetup create f --table "0 $size bb-log-writes $DISK_data /dev/mapper/small"
 dm=$(dmsetup info -c --noheadings --separator : -o major,minor f)
 xfs_io -d -c "pwrite -q -S 0x31 -b 64k 0 2m" -c fsync /dev/mapper/f
 xfs_io -d -c "pwrite -q -S 0x32 -b 64k 2m 1m" -c fsync /dev/mapper/f
+# shellcheck disable=SC2046 # status fields, split on purpose
 set -- $(status f)
 echo "status: $*"
-[ "$3" = full ] && [ "$6" = log_full ] || fail "status: $*"
+{ [ "$3" = full ] && [ "$6" = log_full ]; } || fail "status: $*"
 entry=$7
 [ "$(full_lines "$dm" "are not logged")" = 1 ] || fail "expected one 'log device full' line for $dm"
 dmesg | grep "$dm: log device full at entry $entry:" || fail "dmesg names another entry than status ($entry)"
@@ -47,6 +49,7 @@ fi
 cat "$RESULTS/enospc.err"
 grep -q 'No space left on device' "$RESULTS/enospc.err" || fail "not ENOSPC"
 if xfs_io -d -c "pwrite -q -S 0x42 4m 4k" /dev/mapper/g 2>/dev/null; then fail "second write succeeded"; fi
+# shellcheck disable=SC2046 # status fields, split on purpose
 set -- $(status g)
 echo "status: $*"
 [ "$3" = full ] || fail "status: $*"
@@ -73,9 +76,10 @@ xfs_io -d -c "pwrite -q -S 0x52 64k 64k" -c fsync /dev/mapper/h
 if dmsetup message h 0 mark after-error 2>/dev/null; then fail "mark accepted by a failing log"; fi
 xfs_io -d -c "pwrite -q -S 0x53 128k 64k" -c fsync /dev/mapper/h
 xfs_io -d -r -c "pread -q -v 128k 512" /dev/mapper/h | grep -q '53 53 53' || fail "data stopped"
+# shellcheck disable=SC2046 # status fields, split on purpose
 set -- $(status h)
 echo "status: $*"
-[ "$3" = error ] && [ "$6" = log_error ] || fail "status: $*"
+{ [ "$3" = error ] && [ "$6" = log_error ]; } || fail "status: $*"
 dmesg | grep -q 'log write failed' || fail "no kernel log line"
 dmsetup load lg --table "0 $logsz linear $DISK_log 0"
 dmsetup resume lg
@@ -102,9 +106,10 @@ if dmsetup message k 0 mark during-flaky 2>/dev/null; then fail "mark accepted b
 xfs_io -d -c "pwrite -q -S 0x73 128k 64k" -c fsync /dev/mapper/k
 xfs_io -d -r -c "pread -q -v 64k 512" /dev/mapper/k | grep -q '72 72 72' || fail "data stopped"
 xfs_io -d -r -c "pread -q -v 128k 512" /dev/mapper/k | grep -q '73 73 73' || fail "data stopped"
+# shellcheck disable=SC2046 # status fields, split on purpose
 set -- $(status k)
 echo "status: $*"
-[ "$3" = error ] && [ "$5" = 0 ] && [ "$6" = log_error ] || fail "status: $*"
+{ [ "$3" = error ] && [ "$5" = 0 ] && [ "$6" = log_error ]; } || fail "status: $*"
 [ "$(dmesg | grep -c "$dm: log write failed")" = $((before + 1)) ] || fail "expected one 'log write failed' line"
 dmesg | grep -q "$dm: log write failed (error -5); logging stopped at $good durable entries" ||
 	fail "kernel line does not name -5 and $good durable entries"

@@ -11,9 +11,10 @@
 set -e
 size=$(blockdev --getsz "$DISK_data")
 fail() { echo "FAIL: $*"; exit 1; }
+# The entry count the log's superblock holds right now.
 super_entries() {
 	blockdev --flushbufs "$1"
-	dd if="$1" bs=8 skip=2 count=1 2>/dev/null | od -An -tu8 | tr -d ' '
+	replay-log --no-index --log "$1" --num-entries
 }
 dump() { blockdev --flushbufs "$1"; replay-log --no-index --log "$1" --dump; }
 field() { dmsetup status "$1" | cut -d' ' -f$(($2 + 3)); }
@@ -101,7 +102,8 @@ mount /dev/mapper/m /mnt
 dd if=/dev/urandom of=/mnt/file bs=64k count=32 2>/dev/null
 sync
 umount /mnt
-dmsetup message m 0 mark done
+dmsetup message m 0 mark "done"
+# shellcheck disable=SC2046 # status fields, split on purpose
 set -- $(dmsetup status m)
 shift 3
 echo "status: $*"

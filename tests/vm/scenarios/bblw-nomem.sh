@@ -7,6 +7,7 @@
 # timeout: 300
 set -e
 fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck disable=SC2046 # status fields, split on purpose
 status() { set -- $(dmsetup status "$1"); shift 3; echo "$*"; }
 dump() { blockdev --flushbufs "$1"; replay-log --no-index --log "$1" --dump; }
 params=/sys/module/dm_bb_log_writes_fault/parameters
@@ -45,9 +46,10 @@ nomem() {
 	echo "$2" >"$params/fail_$site"
 	xfs_io -d -s -c "pwrite -q -S 0x13 -b 4k 0 1m" /dev/mapper/r
 	[ "$(cat "$params/fail_$site")" = 0 ] || fail "$site: the injected failure did not happen"
+	# shellcheck disable=SC2046 # status fields, split on purpose
 	set -- $(status r)
 	echo "status: $*"
-	[ "$3" = error ] && [ "$6" = no_memory ] && [ "$5" = 0 ] || fail "$site: status: $*"
+	{ [ "$3" = error ] && [ "$6" = no_memory ] && [ "$5" = 0 ]; } || fail "$site: status: $*"
 	[ "$(nomem_lines "$dm")" = 1 ] || fail "$site: expected one 'out of memory' line for $dm"
 	new_dmesg | grep -q "$dm: out of memory for log entry $7; logging stopped" ||
 		fail "$site: kernel line names another entry than status ($7)"

@@ -38,7 +38,7 @@ done
 echo 100 >/sys/module/dm_mirror/parameters/raid1_resync_throttle
 echo "progress: $(tr '\n' ' ' <"$RESULTS/progress.txt")"
 first=$(head -n1 "$RESULTS/progress.txt" | cut -d/ -f1)
-[ -n "$first" ] && [ "$first" -lt "$N" ] || { echo "never saw the resync in progress"; exit 1; }
+{ [ -n "$first" ] && [ "$first" -lt "$N" ]; } || { echo "never saw the resync in progress"; exit 1; }
 dmsetup status ur
 dmsetup remove ur
 cmp "$DISK_ra" "$DISK_rb"

@@ -24,30 +24,30 @@ point() {
 
 workload() { # workload FS — three rounds of changes, a mark after each
 	fs=$1
-	mkdir -p /mnt/$fs
-	mount /dev/mapper/rec /mnt/$fs
+	mkdir -p "/mnt/$fs"
+	mount /dev/mapper/rec "/mnt/$fs"
 	for i in 1 2 3 4 5 6 7 8; do
-		dd if=/dev/urandom of=/mnt/$fs/f$i bs=4k count=$((i * 8)) 2>/dev/null
+		dd if=/dev/urandom of="/mnt/$fs/f$i" bs=4k count=$((i * 8)) 2>/dev/null
 	done
-	mkdir /mnt/$fs/dir
-	dd if=/dev/urandom of=/mnt/$fs/dir/big bs=1M count=4 conv=fsync 2>/dev/null
-	umount /mnt/$fs
+	mkdir "/mnt/$fs/dir"
+	dd if=/dev/urandom of="/mnt/$fs/dir/big" bs=1M count=4 conv=fsync 2>/dev/null
+	umount "/mnt/$fs"
 	point "$fs" round1
 
-	mount /dev/mapper/rec /mnt/$fs
-	rm /mnt/$fs/f2 /mnt/$fs/f4
-	dd if=/dev/urandom of=/mnt/$fs/f1 bs=4k count=3 seek=5 conv=notrunc,fsync 2>/dev/null
-	truncate -s 4096 /mnt/$fs/f8
-	mv /mnt/$fs/f3 /mnt/$fs/dir/f3
-	umount /mnt/$fs
+	mount /dev/mapper/rec "/mnt/$fs"
+	rm "/mnt/$fs/f2" "/mnt/$fs/f4"
+	dd if=/dev/urandom of="/mnt/$fs/f1" bs=4k count=3 seek=5 conv=notrunc,fsync 2>/dev/null
+	truncate -s 4096 "/mnt/$fs/f8"
+	mv "/mnt/$fs/f3" "/mnt/$fs/dir/f3"
+	umount "/mnt/$fs"
 	point "$fs" round2
 
-	mount /dev/mapper/rec /mnt/$fs
-	rm -r /mnt/$fs/dir
+	mount /dev/mapper/rec "/mnt/$fs"
+	rm -r "/mnt/$fs/dir"
 	for i in 1 2 3; do
-		dd if=/dev/urandom of=/mnt/$fs/new$i bs=64k count=4 conv=fsync 2>/dev/null
+		dd if=/dev/urandom of="/mnt/$fs/new$i" bs=64k count=4 conv=fsync 2>/dev/null
 	done
-	umount /mnt/$fs
+	umount "/mnt/$fs"
 	point "$fs" round3
 }
 

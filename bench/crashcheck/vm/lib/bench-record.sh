@@ -46,7 +46,7 @@ bench_record() {
 		[ $((i % 10)) = 0 ] && sync
 		i=$((i + 1))
 	done
-	dmsetup message rec 0 mark done
+	dmsetup message rec 0 mark "done"
 	umount /mnt
 	dmsetup remove rec
 }
