@@ -24,7 +24,7 @@ class FileDescriptor {
   [[nodiscard]] int release();
   // Closes now (if open).
   void reset();
-  explicit operator bool() const { return fd_ >= 0; }
+  [[nodiscard]] explicit operator bool() const { return fd_ >= 0; }
 
  private:
   int fd_ = -1;

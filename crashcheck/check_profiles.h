@@ -46,20 +46,20 @@ class Check {
   Check& operator=(const Check&) = delete;
   virtual ~Check() = default;
 
-  virtual std::string name() const = 0;
+  [[nodiscard]] virtual std::string name() const = 0;
   virtual bool needs_block_device() const = 0;
   // Runs on any thread; must not throw for a failing filesystem (that is a
   // failed outcome), only for set-up problems (CheckerError).
-  virtual CheckOutcome run(const CheckTarget& target) const = 0;
+  [[nodiscard]] virtual CheckOutcome run(const CheckTarget& target) const = 0;
 };
 
 // "ext4", "xfs" or "btrfs". Throws CheckerError for anything else.
-std::unique_ptr<Check> make_profile_check(std::string_view fs, std::chrono::seconds step_timeout);
+[[nodiscard]] std::unique_ptr<Check> make_profile_check(std::string_view fs, std::chrono::seconds step_timeout);
 // A shell command; needs a block device only if it contains {dev}.
-std::unique_ptr<Check> make_command_check(std::string command, std::chrono::seconds timeout);
+[[nodiscard]] std::unique_ptr<Check> make_command_check(std::string command, std::chrono::seconds timeout);
 
 // The profile's steps as shell-like text, one per line (for --help, docs,
 // and the xfstests-style loop, which must run the same steps).
-std::vector<std::string> profile_steps(std::string_view fs);
+[[nodiscard]] std::vector<std::string> profile_steps(std::string_view fs);
 
 }  // namespace bb::crashcheck

@@ -28,7 +28,7 @@
 namespace bb::crashcheck {
 
 enum class Verdict { kPass, kFail, kError };
-const char* verdict_name(Verdict v);
+[[nodiscard]] const char* verdict_name(Verdict v);
 
 struct StateResult {
   uint64_t seq = 0;  // position in log order (points ascending, prefix state first)
@@ -103,6 +103,6 @@ struct CheckerOptions {
 };
 
 // Throws LogError (log), ReplayError (replay target) or CheckerError (set-up).
-RunResult run_checks(const CheckerOptions& options);
+[[nodiscard]] RunResult run_checks(const CheckerOptions& options);
 
 }  // namespace bb::crashcheck

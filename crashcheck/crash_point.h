@@ -28,7 +28,7 @@ struct PointSelection {
   std::vector<uint64_t> entries;
 
   // Throws CheckerError naming the bad item.
-  static PointSelection parse(std::string_view spec);
+  [[nodiscard]] static PointSelection parse(std::string_view spec);
 };
 
 struct CrashPoint {
@@ -38,13 +38,13 @@ struct CrashPoint {
 
   // "FUA", "FLUSH", "FLUSH|FUA", "mark mkfs", or "entry" for a point chosen
   // by number; METADATA is left out (it says nothing about durability).
-  std::string kind() const;
+  [[nodiscard]] std::string kind() const;
   bool operator==(const CrashPoint&) const = default;
 };
 
 // The points of `selection` in [first, last] of the index, in log order,
 // each at most once.
-std::vector<CrashPoint> select_points(const bb::logwrites::LogIndex& index, uint64_t first, uint64_t last,
+[[nodiscard]] std::vector<CrashPoint> select_points(const bb::logwrites::LogIndex& index, uint64_t first, uint64_t last,
                                       const PointSelection& selection);
 
 }  // namespace bb::crashcheck

@@ -41,7 +41,7 @@ struct StateVariant {
   std::vector<uint64_t> dropped;  // entry numbers, ascending
   std::optional<TornWrite> torn;
 
-  bool is_prefix() const { return dropped.empty() && !torn; }
+  [[nodiscard]] bool is_prefix() const { return dropped.empty() && !torn; }
   std::string describe() const;  // "dropped 120, 121; torn 130 after 3 of 8 sectors"
   bool operator==(const StateVariant&) const = default;
 };
@@ -53,7 +53,7 @@ struct Epoch {
   std::vector<uint64_t> unflushed;  // U(point), log order
 };
 
-Epoch epoch_of(const bb::logwrites::LogIndex& index, uint64_t point);
+[[nodiscard]] Epoch epoch_of(const bb::logwrites::LogIndex& index, uint64_t point);
 
 struct BeyondOptions {
   unsigned drop_up_to = 0;       // every subset with 1..k dropped writes
@@ -62,12 +62,12 @@ struct BeyondOptions {
   bool torn = false;
   unsigned max_states_per_point = 256;
 
-  bool enabled() const { return drop_up_to > 0 || random_subsets > 0 || torn; }
+  [[nodiscard]] bool enabled() const { return drop_up_to > 0 || random_subsets > 0 || torn; }
 };
 
 // The variants of one point (not including the prefix state), at most
 // max_states_per_point; `capped` says whether more existed.
-std::vector<StateVariant> enumerate_variants(const Epoch& epoch, const bb::logwrites::LogIndex& index,
+[[nodiscard]] std::vector<StateVariant> enumerate_variants(const Epoch& epoch, const bb::logwrites::LogIndex& index,
                                              const BeyondOptions& options, bool* capped);
 
 // Content hashes of states built from an epoch base, so that states that
@@ -84,7 +84,7 @@ class StateHasher {
   // A variant's hash (entry data cached per entry). nullopt when the state
   // is too big to hash (more than kMaxHashedSectors sectors written in the
   // epoch): such states are never skipped.
-  std::optional<uint64_t> hash(const Epoch& epoch, const StateVariant& variant);
+  [[nodiscard]] std::optional<uint64_t> hash(const Epoch& epoch, const StateVariant& variant);
 
   // The prefix state at `point`: the same hash as hash(epoch_of(point), {}),
   // kept up to date entry by entry, so a whole log costs one pass over its
@@ -94,7 +94,7 @@ class StateHasher {
   static constexpr uint64_t kMaxHashedSectors = 1 << 20;
 
  private:
-  const std::vector<uint64_t>& sector_hashes(uint64_t entry);
+  [[nodiscard]] const std::vector<uint64_t>& sector_hashes(uint64_t entry);
   void advance_prefix(uint64_t entry);
 
   const bb::logwrites::LogSource& log_;

@@ -15,6 +15,6 @@ namespace bb::crashcheck {
 // 1024 << s_log_block_size for ext2/3/4, sb_sectsize for XFS, sectorsize
 // for btrfs; 512 (what every filesystem accepts) for anything else, an
 // unreadable or implausible superblock included.
-uint32_t filesystem_io_unit(const std::string& image);
+[[nodiscard]] uint32_t filesystem_io_unit(const std::string& image);
 
 }  // namespace bb::crashcheck

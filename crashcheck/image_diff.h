@@ -27,7 +27,7 @@ struct ImageDiff {
 
 // Compares `a` and `b` over the sector ranges of `candidates` (entries of
 // `index`; flushes and marks are ignored). Throws bb::common::SystemError.
-ImageDiff diff_images(const std::string& a, const std::string& b, const bb::logwrites::LogIndex& index,
+[[nodiscard]] ImageDiff diff_images(const std::string& a, const std::string& b, const bb::logwrites::LogIndex& index,
                       const std::vector<uint64_t>& candidates);
 
 }  // namespace bb::crashcheck

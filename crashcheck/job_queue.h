@@ -36,7 +36,7 @@ class JobQueue {
     jobs_.push_back(std::move(job));
     ready_.notify_one();
   }
-  std::optional<Job> pop() {
+  [[nodiscard]] std::optional<Job> pop() {
     std::unique_lock lock(mu_);
     ready_.wait(lock, [&] { return !jobs_.empty() || closed_; });
     if (jobs_.empty()) return std::nullopt;

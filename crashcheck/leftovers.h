@@ -30,6 +30,6 @@ void record_loop(const std::string& workdir, const std::string& device, const st
 // scratch images and those recorded, deletes the images and the
 // directories. Returns one line per directory cleaned, for the report.
 // Errors do not throw: what cannot be removed is named in the line.
-std::vector<std::string> remove_leftovers(const std::string& parent);
+[[nodiscard]] std::vector<std::string> remove_leftovers(const std::string& parent);
 
 }  // namespace bb::crashcheck

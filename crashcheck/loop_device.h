@@ -27,7 +27,7 @@ class LoopDevice {
   // kernel when the last opener closes it.
   ~LoopDevice();
 
-  const std::string& path() const { return path_; }
+  [[nodiscard]] const std::string& path() const { return path_; }
 
  private:
   std::string path_;
@@ -46,7 +46,7 @@ class LoopDevice {
 // effort: without sysfs nothing changes but speed.
 void set_write_cache(const std::string& device, bool cached);
 // Whether loop device `device` does direct I/O on its file (sysfs).
-bool uses_direct_io(const std::string& device);
+[[nodiscard]] bool uses_direct_io(const std::string& device);
 
 class LoopSlot {
  public:
@@ -66,7 +66,7 @@ class LoopSlot {
   // device's queue, a cost a direct I/O device is spared (its flush only
   // syncs what is written already).
   // Returns the device path. Throws bb::common::SystemError.
-  const std::string& attach(const std::string& file, uint32_t block_size);
+  [[nodiscard]] const std::string& attach(const std::string& file, uint32_t block_size);
   // Detaches from the file and closes the device; the kernel drops its
   // cached blocks, so the next attach reads only the next file.
   void detach();

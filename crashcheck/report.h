@@ -13,13 +13,13 @@
 namespace bb::crashcheck {
 
 // "   1234  FUA            pass    38 ms" (+ output lines when failed or verbose).
-std::string format_result_line(const StateResult& r, bool with_output);
+[[nodiscard]] std::string format_result_line(const StateResult& r, bool with_output);
 std::string format_summary(const RunResult& run);
-std::string format_json(const RunResult& run);
+[[nodiscard]] std::string format_json(const RunResult& run);
 std::string format_junit(const RunResult& run, const std::string& log_name);
 
 // Escapes for JSON strings and XML text.
-std::string json_escape(const std::string& s);
+[[nodiscard]] std::string json_escape(const std::string& s);
 std::string xml_escape(const std::string& s);
 
 }  // namespace bb::crashcheck

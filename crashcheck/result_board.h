@@ -24,7 +24,7 @@ class ResultBoard {
  public:
   ResultBoard(bool stop_at_first_failure, const CheckerOptions& o) : stop_(stop_at_first_failure), o_(o) {}
 
-  uint64_t reserve(const CrashPoint& point, const StateVariant& variant) {
+  [[nodiscard]] uint64_t reserve(const CrashPoint& point, const StateVariant& variant) {
     std::lock_guard lock(mu_);
     uint64_t seq = slots_.size();
     slots_.push_back({});
@@ -35,17 +35,17 @@ class ResultBoard {
   }
 
   // True if the state need not be checked any more.
-  bool cancelled(uint64_t seq) const {
+  [[nodiscard]] bool cancelled(uint64_t seq) const {
     if (o_.interrupt.stop_requested()) return true;
     std::lock_guard lock(mu_);
     return stop_ && first_fail_ && seq > *first_fail_;
   }
-  bool stop_requested() const {
+  [[nodiscard]] bool stop_requested() const {
     if (o_.interrupt.stop_requested()) return true;
     std::lock_guard lock(mu_);
     return stop_ && first_fail_.has_value();
   }
-  bool cancelled_any() const {
+  [[nodiscard]] bool cancelled_any() const {
     std::lock_guard lock(mu_);
     return cancelled_any_;
   }
@@ -83,7 +83,7 @@ class ResultBoard {
     }
   }
 
-  std::vector<StateResult> results() const {
+  [[nodiscard]] std::vector<StateResult> results() const {
     std::lock_guard lock(mu_);
     std::vector<StateResult> out;
     for (const Slot& s : slots_) {
@@ -91,11 +91,11 @@ class ResultBoard {
     }
     return out;
   }
-  uint64_t done() const {
+  [[nodiscard]] uint64_t done() const {
     std::lock_guard lock(mu_);
     return emitted_;
   }
-  uint64_t reserved() const {
+  [[nodiscard]] uint64_t reserved() const {
     std::lock_guard lock(mu_);
     return slots_.size();
   }

@@ -29,12 +29,12 @@ class View {
   virtual ~View() = default;  // removes the view and what backs it
 
   // The view's bytes: a regular file or a block device. Writable.
-  virtual const std::string& path() const = 0;
+  [[nodiscard]] virtual const std::string& path() const = 0;
   virtual bool is_block_device() const = 0;
 };
 
 enum class ViewKind { kReflink, kCopy, kDmSnapshot };
-const char* view_kind_name(ViewKind kind);
+[[nodiscard]] const char* view_kind_name(ViewKind kind);
 
 class ViewFactory {
  public:
@@ -43,19 +43,19 @@ class ViewFactory {
   ViewFactory& operator=(const ViewFactory&) = delete;
   virtual ~ViewFactory() = default;
 
-  virtual ViewKind kind() const = 0;
+  [[nodiscard]] virtual ViewKind kind() const = 0;
   // The path the replay must write to (the image file, or a device that
   // stands in front of it). Valid for the factory's lifetime.
-  virtual const std::string& replay_path() const = 0;
+  [[nodiscard]] virtual const std::string& replay_path() const = 0;
   // A view of the replay target as it is now. The caller has synced it if
   // take_needs_sync().
-  virtual std::unique_ptr<View> take() = 0;
+  [[nodiscard]] virtual std::unique_ptr<View> take() = 0;
   // Whether take() reads below the page cache, so that the replay's writes
   // must be fsync()ed first. Reflinks and copies go through the page cache
   // of the image (FICLONE writes back the range it clones itself).
-  virtual bool take_needs_sync() const { return true; }
+  [[nodiscard]] virtual bool take_needs_sync() const { return true; }
   // A view of `from` as it is now; `from` stays unchanged.
-  virtual std::unique_ptr<View> clone(const View& from) = 0;
+  [[nodiscard]] virtual std::unique_ptr<View> clone(const View& from) = 0;
 };
 
 }  // namespace bb::crashcheck

@@ -23,11 +23,11 @@ class CopyViewFactory final : public ViewFactory {
   // Replays onto `image` (created if missing, `size` bytes); views go to `dir`.
   CopyViewFactory(std::string image, uint64_t size, const std::string& dir);
 
-  ViewKind kind() const override { return ViewKind::kCopy; }
+  [[nodiscard]] ViewKind kind() const override { return ViewKind::kCopy; }
   const std::string& replay_path() const override { return image_; }
-  bool take_needs_sync() const override { return false; }
+  [[nodiscard]] bool take_needs_sync() const override { return false; }
   std::unique_ptr<View> take() override;
-  std::unique_ptr<View> clone(const View& from) override;
+  [[nodiscard]] std::unique_ptr<View> clone(const View& from) override;
 
  private:
   std::string image_;

@@ -15,7 +15,7 @@ class FileView final : public View {
  public:
   explicit FileView(std::string path) : path_(std::move(path)) {}
   ~FileView() override;
-  const std::string& path() const override { return path_; }
+  [[nodiscard]] const std::string& path() const override { return path_; }
   bool is_block_device() const override { return false; }
 
  private:
@@ -26,7 +26,7 @@ class FileView final : public View {
 class ViewNames {
  public:
   explicit ViewNames(std::string dir) : dir_(std::move(dir)) {}
-  std::string next();
+  [[nodiscard]] std::string next();
 
  private:
   std::string dir_;

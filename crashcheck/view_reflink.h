@@ -21,7 +21,7 @@
 namespace bb::crashcheck {
 
 // True if files in `dir` can be cloned with FICLONE (tries it on a probe file).
-bool supports_reflink(const std::string& dir);
+[[nodiscard]] bool supports_reflink(const std::string& dir);
 
 // FICLONE `from` onto a new file `to`. Throws bb::common::SystemError.
 void reflink_file(const std::string& from, const std::string& to);
@@ -36,7 +36,7 @@ class ReflinkScratch {
   // Unmounts, detaches and deletes the backing file.
   ~ReflinkScratch();
 
-  const std::string& dir() const { return mount_dir_; }
+  [[nodiscard]] const std::string& dir() const { return mount_dir_; }
   const std::string& image() const { return backing_; }
 
  private:
@@ -52,11 +52,11 @@ class ReflinkViewFactory final : public ViewFactory {
   // `dir`, which must be on the image's filesystem and support reflink.
   ReflinkViewFactory(std::string image, uint64_t size, const std::string& dir);
 
-  ViewKind kind() const override { return ViewKind::kReflink; }
+  [[nodiscard]] ViewKind kind() const override { return ViewKind::kReflink; }
   const std::string& replay_path() const override { return image_; }
-  bool take_needs_sync() const override { return false; }
+  [[nodiscard]] bool take_needs_sync() const override { return false; }
   std::unique_ptr<View> take() override;
-  std::unique_ptr<View> clone(const View& from) override;
+  [[nodiscard]] std::unique_ptr<View> clone(const View& from) override;
 
  private:
   std::string image_;

@@ -31,20 +31,20 @@
 
 namespace bb::dirtylog {
 
-using region_t = std::uint64_t;
+using region_t = uint64_t;
 
 // What the mirror tells its log at construction.
 struct LogTarget {
   // Length of the mirrored device in 512-byte sectors (ti->len).
-  std::uint64_t length_sectors = 0;
+  uint64_t length_sectors = 0;
   // Flushes the legs (an empty PREFLUSH to each). Called by the disk log
   // before it records regions clean; throws on failure. May be empty.
   std::function<void()> flush_legs;
 };
 
-enum class StatusType { info, table };
+enum class StatusType { kInfo, kTable };
 
-enum class InSync { no, yes, would_block };
+enum class InSync { kNo, kYes, kWouldBlock };
 
 class DirtyLog {
  public:
@@ -58,7 +58,7 @@ class DirtyLog {
   // "core", "disk" or "userspace".
   [[nodiscard]] virtual std::string_view type_name() const = 0;
   // Region size in 512-byte sectors (a power of two).
-  [[nodiscard]] virtual std::uint32_t region_size() const = 0;
+  [[nodiscard]] virtual uint32_t region_size() const = 0;
   // ceil(length_sectors / region_size).
   [[nodiscard]] virtual region_t region_count() const = 0;
 
@@ -70,32 +70,32 @@ class DirtyLog {
   virtual void resume() {}
 
   // True if no write is in flight in the region (its clean bit is set).
-  virtual bool is_clean(region_t region) = 0;
+  [[nodiscard]] virtual bool is_clean(region_t region) = 0;
   // Whether the region has been recovered. A log that must ask someone
-  // else answers would_block when can_block is false.
-  virtual InSync in_sync(region_t region, bool can_block) = 0;
+  // else answers kWouldBlock when can_block is false.
+  [[nodiscard]] virtual InSync in_sync(region_t region, bool can_block) = 0;
   // Clear/set the clean bit in memory; made durable by flush().
   virtual void mark_region(region_t region) = 0;
   virtual void clear_region(region_t region) = 0;
   virtual void flush() = 0;
 
   // Next region to recover, or nullopt when there is none.
-  virtual std::optional<region_t> get_resync_work() = 0;
+  [[nodiscard]] virtual std::optional<region_t> get_resync_work() = 0;
   // Result of recovering `region`; also ends its "recovering" state.
   virtual void set_region_sync(region_t region, bool in_sync) = 0;
-  virtual region_t get_sync_count() = 0;
+  [[nodiscard]] virtual region_t get_sync_count() = 0;
   // Cluster logs only: another node is recovering the region.
-  virtual bool is_remote_recovering(region_t /*region*/) { return false; }
+  [[nodiscard]] virtual bool is_remote_recovering(region_t /*region*/) { return false; }
 
   // The kernel's status strings: INFO ("1 core", "3 disk 7:0 A") and
   // TABLE ("core 2 1024 nosync ").
-  virtual std::string status(StatusType type) = 0;
+  [[nodiscard]] virtual std::string status(StatusType type) = 0;
 };
 
 // Creates a "core" or "disk" log from its table parameters, e.g.
 // create_log("disk", target, {"/dev/vdc", "1024", "nosync"}).
 // The userspace log needs a transport: see userspace/userspace_log.h.
-std::unique_ptr<DirtyLog> create_log(std::string_view type, const LogTarget& target,
+[[nodiscard]] std::unique_ptr<DirtyLog> create_log(std::string_view type, const LogTarget& target,
                                      std::span<const std::string> params);
 
 }  // namespace bb::dirtylog

@@ -7,45 +7,45 @@
 namespace bb::dirtylog {
 
 namespace {
-constexpr std::uint64_t kWordBits = 64;
+constexpr uint64_t kWordBits = 64;
 }
 
-RegionBitset::RegionBitset(std::uint64_t count, bool value)
-    : count_(count), words_((count + kWordBits - 1) / kWordBits, value ? ~std::uint64_t{0} : 0) {
+RegionBitset::RegionBitset(uint64_t count, bool value)
+    : count_(count), words_((count + kWordBits - 1) / kWordBits, value ? ~uint64_t{0} : 0) {
   clear_tail();
 }
 
-std::size_t RegionBitset::byte_size_for(std::uint64_t count) {
-  return static_cast<std::size_t>((count + kWordBits - 1) / kWordBits * sizeof(std::uint64_t));
+size_t RegionBitset::byte_size_for(uint64_t count) {
+  return static_cast<size_t>((count + kWordBits - 1) / kWordBits * sizeof(uint64_t));
 }
 
-bool RegionBitset::test(std::uint64_t bit) const {
+bool RegionBitset::test(uint64_t bit) const {
   return ((words_.at(bit / kWordBits) >> (bit % kWordBits)) & 1U) != 0;
 }
 
-void RegionBitset::set(std::uint64_t bit) { words_.at(bit / kWordBits) |= std::uint64_t{1} << (bit % kWordBits); }
+void RegionBitset::set(uint64_t bit) { words_.at(bit / kWordBits) |= uint64_t{1} << (bit % kWordBits); }
 
-void RegionBitset::reset(std::uint64_t bit) {
-  words_.at(bit / kWordBits) &= ~(std::uint64_t{1} << (bit % kWordBits));
+void RegionBitset::reset(uint64_t bit) {
+  words_.at(bit / kWordBits) &= ~(uint64_t{1} << (bit % kWordBits));
 }
 
 void RegionBitset::fill(bool value) {
-  for (auto& word : words_) word = value ? ~std::uint64_t{0} : 0;
+  for (auto& word : words_) word = value ? ~uint64_t{0} : 0;
   clear_tail();
 }
 
-std::uint64_t RegionBitset::popcount() const {
-  std::uint64_t total = 0;
-  for (const auto word : words_) total += static_cast<std::uint64_t>(std::popcount(word));
+uint64_t RegionBitset::popcount() const {
+  uint64_t total = 0;
+  for (const auto word : words_) total += static_cast<uint64_t>(std::popcount(word));
   return total;
 }
 
-std::optional<std::uint64_t> RegionBitset::next_clear(std::uint64_t from) const {
-  for (std::uint64_t index = from / kWordBits; index < words_.size(); ++index) {
-    std::uint64_t inverted = ~words_[index];
-    if (index == from / kWordBits) inverted &= ~std::uint64_t{0} << (from % kWordBits);
+std::optional<uint64_t> RegionBitset::next_clear(uint64_t from) const {
+  for (uint64_t index = from / kWordBits; index < words_.size(); ++index) {
+    uint64_t inverted = ~words_[index];
+    if (index == from / kWordBits) inverted &= ~uint64_t{0} << (from % kWordBits);
     if (inverted == 0) continue;
-    const std::uint64_t bit = index * kWordBits + static_cast<std::uint64_t>(std::countr_zero(inverted));
+    const uint64_t bit = index * kWordBits + static_cast<uint64_t>(std::countr_zero(inverted));
     if (bit >= count_) return std::nullopt;
     return bit;
   }
@@ -54,7 +54,7 @@ std::optional<std::uint64_t> RegionBitset::next_clear(std::uint64_t from) const 
 
 void RegionBitset::store(std::span<std::byte> out) const {
   if (out.size() < byte_size()) throw Error(EINVAL, "bitset buffer too small");
-  for (std::size_t i = 0; i < byte_size(); ++i) {
+  for (size_t i = 0; i < byte_size(); ++i) {
     out[i] = static_cast<std::byte>((words_[i / 8] >> (8 * (i % 8))) & 0xFFU);
   }
 }
@@ -62,8 +62,8 @@ void RegionBitset::store(std::span<std::byte> out) const {
 void RegionBitset::load(std::span<const std::byte> in) {
   if (in.size() < byte_size()) throw Error(EINVAL, "bitset buffer too small");
   for (auto& word : words_) word = 0;
-  for (std::size_t i = 0; i < byte_size(); ++i) {
-    words_[i / 8] |= std::to_integer<std::uint64_t>(in[i]) << (8 * (i % 8));
+  for (size_t i = 0; i < byte_size(); ++i) {
+    words_[i / 8] |= std::to_integer<uint64_t>(in[i]) << (8 * (i % 8));
   }
   clear_tail();
 }
@@ -72,7 +72,7 @@ void RegionBitset::load(std::span<const std::byte> in) {
 // ("device has shrunk"), so they never count towards the sync count.
 void RegionBitset::clear_tail() {
   if (count_ % kWordBits == 0 || words_.empty()) return;
-  words_.back() &= (std::uint64_t{1} << (count_ % kWordBits)) - 1;
+  words_.back() &= (uint64_t{1} << (count_ % kWordBits)) - 1;
 }
 
 }  // namespace bb::dirtylog

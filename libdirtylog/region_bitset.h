@@ -13,21 +13,21 @@ namespace bb::dirtylog {
 
 class RegionBitset {
  public:
-  explicit RegionBitset(std::uint64_t count = 0, bool value = false);
+  explicit RegionBitset(uint64_t count = 0, bool value = false);
 
-  [[nodiscard]] std::uint64_t count() const { return count_; }
+  [[nodiscard]] uint64_t count() const { return count_; }
   // Bytes of the serialised form: round_up(count, 64) / 8.
-  [[nodiscard]] std::size_t byte_size() const { return words_.size() * sizeof(std::uint64_t); }
-  static std::size_t byte_size_for(std::uint64_t count);
+  [[nodiscard]] size_t byte_size() const { return words_.size() * sizeof(uint64_t); }
+  static size_t byte_size_for(uint64_t count);
 
-  [[nodiscard]] bool test(std::uint64_t bit) const;
-  void set(std::uint64_t bit);
-  void reset(std::uint64_t bit);
+  [[nodiscard]] bool test(uint64_t bit) const;
+  void set(uint64_t bit);
+  void reset(uint64_t bit);
   void fill(bool value);
   // Number of set bits among the first count() bits.
-  [[nodiscard]] std::uint64_t popcount() const;
+  [[nodiscard]] uint64_t popcount() const;
   // First clear bit at or after `from`, if any below count().
-  [[nodiscard]] std::optional<std::uint64_t> next_clear(std::uint64_t from) const;
+  [[nodiscard]] std::optional<uint64_t> next_clear(uint64_t from) const;
 
   // Little-endian serialisation; `out` must hold byte_size() bytes.
   void store(std::span<std::byte> out) const;
@@ -40,8 +40,8 @@ class RegionBitset {
  private:
   void clear_tail();
 
-  std::uint64_t count_;
-  std::vector<std::uint64_t> words_;
+  uint64_t count_;
+  std::vector<uint64_t> words_;
 };
 
 }  // namespace bb::dirtylog

@@ -6,10 +6,10 @@ namespace bb::dirtylog {
 
 RegionState::RegionState(region_t count, SyncMode mode)
     : clean_(count, true),
-      sync_(count, mode == SyncMode::nosync),
+      sync_(count, mode == SyncMode::kNoSync),
       recovering_(count, false),
       clear_after_recovery_(count, false),
-      sync_count_(mode == SyncMode::nosync ? count : 0) {}
+      sync_count_(mode == SyncMode::kNoSync ? count : 0) {}
 
 void RegionState::check(region_t region) const {
   if (region >= count()) {

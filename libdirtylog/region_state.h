@@ -27,7 +27,7 @@ class RegionState {
   // A region out of sync is only recorded clean once it is recovered
   // (set_sync true), so the next resume cannot mistake it for in sync.
   void clear(region_t region);
-  std::optional<region_t> next_resync_work();
+  [[nodiscard]] std::optional<region_t> next_resync_work();
   void set_sync(region_t region, bool in_sync);
   [[nodiscard]] region_t sync_count() const { return sync_count_; }
 

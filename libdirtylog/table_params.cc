@@ -9,17 +9,17 @@
 
 namespace bb::dirtylog {
 
-std::optional<std::uint64_t> parse_unsigned(std::string_view text) {
-  std::uint64_t value = 0;
+std::optional<uint64_t> parse_unsigned(std::string_view text) {
+  uint64_t value = 0;
   const auto* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (text.empty() || ec != std::errc{} || ptr != end) return std::nullopt;
   return value;
 }
 
-std::uint32_t parse_region_size(std::string_view text, std::uint64_t length_sectors) {
+uint32_t parse_region_size(std::string_view text, uint64_t length_sectors) {
   const auto value = parse_unsigned(text);
-  if (!value || *value > std::numeric_limits<std::uint32_t>::max()) {
+  if (!value || *value > std::numeric_limits<uint32_t>::max()) {
     throw Error(EINVAL, fmt::format("invalid region size '{}': expected a number of 512-byte sectors", text));
   }
   if ((*value & (*value - 1)) != 0 || *value < 2) {
@@ -29,19 +29,19 @@ std::uint32_t parse_region_size(std::string_view text, std::uint64_t length_sect
     throw Error(EINVAL,
                 fmt::format("invalid region size {}: larger than the device ({} sectors)", *value, length_sectors));
   }
-  return static_cast<std::uint32_t>(*value);
+  return static_cast<uint32_t>(*value);
 }
 
 SyncMode parse_sync_mode(std::string_view text) {
-  if (text == "sync") return SyncMode::forcesync;
-  if (text == "nosync") return SyncMode::nosync;
+  if (text == "sync") return SyncMode::kForceSync;
+  if (text == "nosync") return SyncMode::kNoSync;
   throw Error(EINVAL, fmt::format("unrecognised sync argument to dirty region log: '{}' (expected sync or nosync)",
                                   text));
 }
 
-std::uint64_t region_count_for(std::uint64_t length_sectors, std::uint32_t region_size) {
-  const std::uint64_t count = (length_sectors + region_size - 1) / region_size;
-  if (count > std::numeric_limits<std::uint32_t>::max()) {
+uint64_t region_count_for(uint64_t length_sectors, uint32_t region_size) {
+  const uint64_t count = (length_sectors + region_size - 1) / region_size;
+  if (count > std::numeric_limits<uint32_t>::max()) {
     throw Error(EINVAL, fmt::format("region count {} too large", count));
   }
   return count;
@@ -49,11 +49,11 @@ std::uint64_t region_count_for(std::uint64_t length_sectors, std::uint32_t regio
 
 std::string_view sync_mode_status(SyncMode mode) {
   switch (mode) {
-    case SyncMode::nosync:
+    case SyncMode::kNoSync:
       return "nosync ";
-    case SyncMode::forcesync:
+    case SyncMode::kForceSync:
       return "sync ";
-    case SyncMode::default_sync:
+    case SyncMode::kDefaultSync:
       break;
   }
   return "";

@@ -75,7 +75,7 @@ std::string header_problem(const LogReport& report, const ReportOptions& options
 
 std::vector<RegionRun> region_runs(const RegionBitset& clean) {
   std::vector<RegionRun> runs;
-  for (std::uint64_t region = 0; region < clean.count(); ++region) {
+  for (uint64_t region = 0; region < clean.count(); ++region) {
     const bool state = clean.test(region);
     if (!runs.empty() && runs.back().clean == state) {
       runs.back().last = region;
@@ -180,8 +180,8 @@ std::string report_json(const LogReport& report) {
       fmt::join(runs, ","));
 }
 
-std::vector<std::pair<std::uint64_t, std::uint64_t>> parse_region_list(const std::string& text) {
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+std::vector<std::pair<uint64_t, uint64_t>> parse_region_list(const std::string& text) {
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
   std::istringstream stream(text);
   for (std::string item; std::getline(stream, item, ',');) {
     const auto dash = item.find('-');

@@ -18,51 +18,51 @@ namespace bb::dirtylog::cli {
 // A maximal run of regions in the same state.
 struct RegionRun {
   bool clean = false;
-  std::uint64_t first = 0;
-  std::uint64_t last = 0;
+  uint64_t first = 0;
+  uint64_t last = 0;
 };
 
 struct ReportOptions {
-  std::optional<std::uint32_t> region_size;    // sectors; not stored on disk
-  std::optional<std::uint64_t> device_sectors;  // the mirror's length
+  std::optional<uint32_t> region_size;    // sectors; not stored on disk
+  std::optional<uint64_t> device_sectors;  // the mirror's length
 };
 
 struct LogReport {
   std::string device;  // as status names it
-  std::uint64_t device_bytes = 0;
-  std::size_t logical_block_size = 0;
+  uint64_t device_bytes = 0;
+  size_t logical_block_size = 0;
   disk::Header header;
   bool blank = false;
   std::string problem;  // empty when the log is valid
-  std::size_t buffer_bytes = 0;
+  size_t buffer_bytes = 0;
   std::optional<RegionBitset> clean;  // present when the log is valid
-  std::optional<std::uint32_t> region_size;
+  std::optional<uint32_t> region_size;
   std::vector<RegionRun> runs;
 
   [[nodiscard]] bool valid() const { return problem.empty(); }
-  [[nodiscard]] std::uint64_t sync_count() const { return clean ? clean->popcount() : 0; }
+  [[nodiscard]] uint64_t sync_count() const { return clean ? clean->popcount() : 0; }
 };
 
 // Reads and checks a log. Never throws for a log it does not understand:
 // the reason goes to `problem`. Throws Error for I/O errors.
-LogReport read_report(disk::LogStore& store, const ReportOptions& options);
+[[nodiscard]] LogReport read_report(disk::LogStore& store, const ReportOptions& options);
 
-std::vector<RegionRun> region_runs(const RegionBitset& clean);
+[[nodiscard]] std::vector<RegionRun> region_runs(const RegionBitset& clean);
 
 // "clean regions 0, dirty 1-3, clean 4-5" (ENBD style).
-std::string format_runs(const std::vector<RegionRun>& runs);
+[[nodiscard]] std::string format_runs(const std::vector<RegionRun>& runs);
 
-std::string report_text(const LogReport& report);
+[[nodiscard]] std::string report_text(const LogReport& report);
 // One line per run: "dirty regions 1-3 (sectors 1024-4095)".
-std::string dump_text(const LogReport& report);
+[[nodiscard]] std::string dump_text(const LogReport& report);
 std::string report_json(const LogReport& report);
 
 // Parses "1-3,7,9-12" into inclusive ranges; throws Error(EINVAL).
-std::vector<std::pair<std::uint64_t, std::uint64_t>> parse_region_list(const std::string& text);
+[[nodiscard]] std::vector<std::pair<uint64_t, uint64_t>> parse_region_list(const std::string& text);
 
 struct CreateOptions {
-  std::uint64_t regions = 0;
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> dirty;
+  uint64_t regions = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> dirty;
   bool force = false;  // overwrite something that is not a blank device
 };
 

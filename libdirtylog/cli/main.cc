@@ -52,15 +52,15 @@ struct Command {
 po::options_description common_options() {
   po::options_description options("Options");
   options.add_options()("help,h", "show this help")(
-      "block-size", po::value<std::size_t>()->default_value(512),
+      "block-size", po::value<size_t>()->default_value(512),
       "logical block size assumed for image files (block devices report theirs)");
   return options;
 }
 
 Command create_command() {
   Command command{"create", common_options(), {}};
-  command.options.add_options()("regions", po::value<std::uint64_t>(), "number of regions")(
-      "device-sectors", po::value<std::uint64_t>(), "mirror length in 512-byte sectors (with --region-size)")(
+  command.options.add_options()("regions", po::value<uint64_t>(), "number of regions")(
+      "device-sectors", po::value<uint64_t>(), "mirror length in 512-byte sectors (with --region-size)")(
       "region-size", po::value<std::string>(), "region size in sectors, a power of two")(
       "dirty", po::value<std::string>()->default_value(""), "regions to mark dirty (out of sync), e.g. 1-3,7")(
       "force", "overwrite a device that already holds data");
@@ -73,7 +73,7 @@ Command inspect_command(const std::string& name) {
   Command command{name, common_options(), {}};
   command.options.add_options()("region-size", po::value<std::string>(),
                                 "region size in sectors (not stored in the log)")(
-      "device-sectors", po::value<std::uint64_t>(), "mirror length: check the region count against it")(
+      "device-sectors", po::value<uint64_t>(), "mirror length: check the region count against it")(
       "json", "machine-readable output");
   command.examples = {fmt::format("dirtylog {} /dev/vdc --region-size 1024", name),
                       fmt::format("dirtylog {} log.img --json", name)};
@@ -85,16 +85,16 @@ void print_help(const Command& command) {
   for (const auto& example : command.examples) std::cout << "  " << example << "\n";
 }
 
-std::uint32_t region_size_option(const po::variables_map& vm, std::uint64_t length) {
+uint32_t region_size_option(const po::variables_map& vm, uint64_t length) {
   return parse_region_size(vm["region-size"].as<std::string>(), length);
 }
 
 int run_create(const po::variables_map& vm, const std::string& path) {
   cli::CreateOptions options;
   if (vm.count("regions") != 0) {
-    options.regions = vm["regions"].as<std::uint64_t>();
+    options.regions = vm["regions"].as<uint64_t>();
   } else if (vm.count("device-sectors") != 0 && vm.count("region-size") != 0) {
-    const auto length = vm["device-sectors"].as<std::uint64_t>();
+    const auto length = vm["device-sectors"].as<uint64_t>();
     options.regions = region_count_for(length, region_size_option(vm, length));
   } else {
     throw Error(EINVAL, "create needs --regions, or --device-sectors with --region-size");
@@ -102,13 +102,13 @@ int run_create(const po::variables_map& vm, const std::string& path) {
   options.dirty = cli::parse_region_list(vm["dirty"].as<std::string>());
   options.force = vm.count("force") != 0;
   disk::OpenOptions open;
-  open.file_block_size = vm["block-size"].as<std::size_t>();
+  open.file_block_size = vm["block-size"].as<size_t>();
   open.create_size = disk::buffer_size(options.regions, open.file_block_size);
   auto store = disk::open_log_device(path, open);
   cli::create_log(*store, options);
   std::cout << fmt::format("created {}: {} regions, {} dirty\n", path, options.regions,
                            [&] {
-                             std::uint64_t dirty = 0;
+                             uint64_t dirty = 0;
                              for (const auto& [first, last] : options.dirty) dirty += last - first + 1;
                              return dirty;
                            }());
@@ -118,11 +118,11 @@ int run_create(const po::variables_map& vm, const std::string& path) {
 int run_report(const po::variables_map& vm, const std::string& command, const std::string& path) {
   disk::OpenOptions open;
   open.writable = false;
-  open.file_block_size = vm["block-size"].as<std::size_t>();
+  open.file_block_size = vm["block-size"].as<size_t>();
   auto store = disk::open_log_device(path, open);
   cli::ReportOptions options;
   if (vm.count("region-size") != 0) options.region_size = region_size_option(vm, UINT64_MAX);
-  if (vm.count("device-sectors") != 0) options.device_sectors = vm["device-sectors"].as<std::uint64_t>();
+  if (vm.count("device-sectors") != 0) options.device_sectors = vm["device-sectors"].as<uint64_t>();
   const auto report = cli::read_report(*store, options);
   if (vm.count("json") != 0) {
     std::cout << cli::report_json(report);

@@ -6,7 +6,7 @@ namespace bb::dirtylog {
 
 namespace {
 
-std::uint32_t region_size_param(const LogTarget& target, std::span<const std::string> params) {
+uint32_t region_size_param(const LogTarget& target, std::span<const std::string> params) {
   if (params.empty() || params.size() > 2) {
     throw Error(EINVAL, fmt::format("core log takes 1 or 2 parameters (<region_size> [sync|nosync]), got {}",
                                     params.size()));
@@ -15,7 +15,7 @@ std::uint32_t region_size_param(const LogTarget& target, std::span<const std::st
 }
 
 SyncMode sync_param(std::span<const std::string> params) {
-  return params.size() == 2 ? parse_sync_mode(params[1]) : SyncMode::default_sync;
+  return params.size() == 2 ? parse_sync_mode(params[1]) : SyncMode::kDefaultSync;
 }
 
 }  // namespace
@@ -23,18 +23,18 @@ SyncMode sync_param(std::span<const std::string> params) {
 CoreLog::CoreLog(const LogTarget& target, std::span<const std::string> params)
     : CoreLog(target, region_size_param(target, params), sync_param(params)) {}
 
-CoreLog::CoreLog(const LogTarget& target, std::uint32_t region_size, SyncMode mode)
+CoreLog::CoreLog(const LogTarget& target, uint32_t region_size, SyncMode mode)
     : region_size_(region_size),
       mode_(mode),
       state_(region_count_for(target.length_sectors, region_size), mode) {}
 
 InSync CoreLog::in_sync(region_t region, bool /*can_block*/) {
-  return state_.in_sync(region) ? InSync::yes : InSync::no;
+  return state_.in_sync(region) ? InSync::kYes : InSync::kNo;
 }
 
 std::string CoreLog::status(StatusType type) {
-  if (type == StatusType::info) return "1 core";
-  return fmt::format("core {} {} {}", mode_ == SyncMode::default_sync ? 1 : 2, region_size_,
+  if (type == StatusType::kInfo) return "1 core";
+  return fmt::format("core {} {} {}", mode_ == SyncMode::kDefaultSync ? 1 : 2, region_size_,
                      sync_mode_status(mode_));
 }
 

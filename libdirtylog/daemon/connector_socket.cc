@@ -18,19 +18,19 @@ namespace {
 
 // Our own view of struct cn_msg, checked against the kernel's header.
 struct CnHeader {
-  std::uint32_t idx;
-  std::uint32_t val;
-  std::uint32_t seq;
-  std::uint32_t ack;
-  std::uint16_t len;
-  std::uint16_t flags;
+  uint32_t idx;
+  uint32_t val;
+  uint32_t seq;
+  uint32_t ack;
+  uint16_t len;
+  uint16_t flags;
 };
 static_assert(sizeof(CnHeader) == 20 && sizeof(CnHeader) == sizeof(struct cn_msg));
 static_assert(CN_IDX_DM == kConnectorIdx && CN_VAL_DM_USERSPACE_LOG == kConnectorVal);
 
 constexpr int kSolNetlink = 270;  // SOL_NETLINK
 // The connector's largest message plus the headers around it.
-constexpr std::size_t kReceiveBuffer = CONNECTOR_MAX_MSG_SIZE + 64;
+constexpr size_t kReceiveBuffer = CONNECTOR_MAX_MSG_SIZE + 64;
 
 }  // namespace
 
@@ -62,14 +62,14 @@ std::vector<ConnectorSocket::Message> ConnectorSocket::receive() const {
   }
   if (sender.nl_pid != 0) return {};  // not from the kernel
   std::vector<Message> messages;
-  std::size_t offset = 0;
-  const auto size = static_cast<std::size_t>(n);
+  size_t offset = 0;
+  const auto size = static_cast<size_t>(n);
   while (offset + sizeof(nlmsghdr) <= size) {
     nlmsghdr header{};
     std::memcpy(&header, buffer.data() + offset, sizeof(header));
     if (header.nlmsg_len < sizeof(nlmsghdr) || offset + header.nlmsg_len > size) break;
-    const std::size_t body = offset + NLMSG_HDRLEN;
-    const std::size_t body_size = header.nlmsg_len - NLMSG_HDRLEN;
+    const size_t body = offset + NLMSG_HDRLEN;
+    const size_t body_size = header.nlmsg_len - NLMSG_HDRLEN;
     if (header.nlmsg_type == NLMSG_DONE && body_size >= sizeof(CnHeader)) {
       CnHeader cn{};
       std::memcpy(&cn, buffer.data() + body, sizeof(cn));
@@ -83,15 +83,15 @@ std::vector<ConnectorSocket::Message> ConnectorSocket::receive() const {
   return messages;
 }
 
-void ConnectorSocket::send(std::uint32_t seq, std::uint32_t ack, std::span<const std::byte> payload) const {
+void ConnectorSocket::send(uint32_t seq, uint32_t ack, std::span<const std::byte> payload) const {
   if (payload.size() > CONNECTOR_MAX_MSG_SIZE) throw Error(EMSGSIZE, "reply larger than a connector message");
-  const std::size_t total = NLMSG_SPACE(sizeof(CnHeader) + payload.size());
+  const size_t total = NLMSG_SPACE(sizeof(CnHeader) + payload.size());
   std::vector<std::byte> buffer(total);
   nlmsghdr header{};
-  header.nlmsg_len = static_cast<std::uint32_t>(NLMSG_LENGTH(sizeof(CnHeader) + payload.size()));
+  header.nlmsg_len = static_cast<uint32_t>(NLMSG_LENGTH(sizeof(CnHeader) + payload.size()));
   header.nlmsg_type = NLMSG_DONE;
-  header.nlmsg_pid = static_cast<std::uint32_t>(::getpid());
-  CnHeader cn{kConnectorIdx, kConnectorVal, seq, ack, static_cast<std::uint16_t>(payload.size()), 0};
+  header.nlmsg_pid = static_cast<uint32_t>(::getpid());
+  CnHeader cn{kConnectorIdx, kConnectorVal, seq, ack, static_cast<uint16_t>(payload.size()), 0};
   std::memcpy(buffer.data(), &header, sizeof(header));
   std::memcpy(buffer.data() + NLMSG_HDRLEN, &cn, sizeof(cn));
   std::memcpy(buffer.data() + NLMSG_HDRLEN + sizeof(cn), payload.data(), payload.size());
@@ -109,7 +109,7 @@ void ConnectorSocket::reply(const Message& request, std::span<const std::byte> p
 }
 
 void ConnectorSocket::refuse(const Message& request, int errno_value) const {
-  send(request.seq, static_cast<std::uint32_t>(errno_value), {});
+  send(request.seq, static_cast<uint32_t>(errno_value), {});
 }
 
 }  // namespace bb::dirtylog

@@ -18,13 +18,13 @@
 
 namespace bb::dirtylog {
 
-inline constexpr std::uint32_t kConnectorIdx = 0x7;  // CN_IDX_DM
-inline constexpr std::uint32_t kConnectorVal = 0x1;  // CN_VAL_DM_USERSPACE_LOG
+inline constexpr uint32_t kConnectorIdx = 0x7;  // CN_IDX_DM
+inline constexpr uint32_t kConnectorVal = 0x1;  // CN_VAL_DM_USERSPACE_LOG
 
 class ConnectorSocket {
  public:
   struct Message {
-    std::uint32_t seq = 0;  // cn_msg seq, echoed in the reply
+    uint32_t seq = 0;  // cn_msg seq, echoed in the reply
     std::vector<std::byte> payload;
   };
 
@@ -45,7 +45,7 @@ class ConnectorSocket {
   void refuse(const Message& request, int errno_value) const;
 
  private:
-  void send(std::uint32_t seq, std::uint32_t ack, std::span<const std::byte> payload) const;
+  void send(uint32_t seq, uint32_t ack, std::span<const std::byte> payload) const;
 
   bb::common::FileDescriptor fd_;
 };

@@ -13,21 +13,21 @@ namespace {
 
 using ulog::RequestType;
 
-void expect_size(const ulog::Request& request, std::size_t size) {
+void expect_size(const ulog::Request& request, size_t size) {
   if (request.data.size() != size) {
     throw Error(EINVAL, fmt::format("{} carries {} payload bytes, expected {}", ulog::type_name(request.type()),
                                     request.data.size(), size));
   }
 }
 
-std::vector<std::uint64_t> regions_of(const ulog::Request& request) { return ulog::unpack_u64(request.data); }
+std::vector<uint64_t> regions_of(const ulog::Request& request) { return ulog::unpack_u64(request.data); }
 
-std::uint64_t single_region(const ulog::Request& request) {
-  expect_size(request, sizeof(std::uint64_t));
+uint64_t single_region(const ulog::Request& request) {
+  expect_size(request, sizeof(uint64_t));
   return regions_of(request)[0];
 }
 
-std::vector<std::byte> answer(std::initializer_list<std::uint64_t> values) {
+std::vector<std::byte> answer(std::initializer_list<uint64_t> values) {
   return ulog::pack_u64(std::span(values.begin(), values.size()));
 }
 
@@ -40,8 +40,8 @@ std::vector<std::string> split_words(std::string_view text) {
 
 }  // namespace
 
-std::string log_label(std::string_view uuid, std::uint64_t luid) {
-  constexpr std::size_t kTail = 8;
+std::string log_label(std::string_view uuid, uint64_t luid) {
+  constexpr size_t kTail = 8;
   const auto tail = uuid.size() > kTail ? uuid.substr(uuid.size() - kTail) : uuid;
   return fmt::format("{}{}/{}", uuid.size() > kTail ? ".." : "", tail, luid);
 }
@@ -95,12 +95,12 @@ std::vector<std::byte> RequestHandler::dispatch(const ulog::Request& request) {
     throw Error(EINVAL, fmt::format("unknown request type {}", type));
   }
   const Key key{request.uuid, request.luid};
-  if (type == static_cast<std::uint32_t>(RequestType::ctr)) {
+  if (type == static_cast<uint32_t>(RequestType::kCtr)) {
     construct(request);
     return {};
   }
   const auto found = logs_.find(key);
-  if (type == static_cast<std::uint32_t>(RequestType::dtr)) {
+  if (type == static_cast<uint32_t>(RequestType::kDtr)) {
     if (found != logs_.end()) {
       logs_.erase(found);
       say(fmt::format("{} destroyed", log_label(request.uuid, request.luid)));
@@ -141,57 +141,57 @@ void RequestHandler::construct(const ulog::Request& request) {
 std::vector<std::byte> RequestHandler::operate(Served& served, const ulog::Request& request) {
   auto& log = *served.log;
   switch (static_cast<RequestType>(request.type())) {
-    case RequestType::presuspend:
+    case RequestType::kPresuspend:
       log.presuspend();
       return {};
-    case RequestType::postsuspend:
+    case RequestType::kPostsuspend:
       log.postsuspend();
       return {};
-    case RequestType::resume:
+    case RequestType::kResume:
       served.reported_in_sync = false;
       log.resume();
       say(fmt::format("{} resumed: {}/{} regions in sync", log_label(request.uuid, request.luid),
                       log.get_sync_count(), log.region_count()));
       return {};
-    case RequestType::get_region_size:
+    case RequestType::kGetRegionSize:
       return answer({log.region_size()});
-    case RequestType::is_clean:
+    case RequestType::kIsClean:
       return answer({log.is_clean(single_region(request)) ? 1U : 0U});
-    case RequestType::in_sync:
-      return answer({log.in_sync(single_region(request), true) == InSync::yes ? 1U : 0U});
-    case RequestType::flush:
+    case RequestType::kInSync:
+      return answer({log.in_sync(single_region(request), true) == InSync::kYes ? 1U : 0U});
+    case RequestType::kFlush:
       // With integrated_flush the regions to mark ride on the flush.
       for (const auto region : regions_of(request)) log.mark_region(region);
       log.flush();
       return {};
-    case RequestType::mark_region:
+    case RequestType::kMarkRegion:
       // Durable before the answer: the kernel writes data once the FLUSH
       // that follows succeeds, and if this daemon dies in between, the
       // kernel resends only that FLUSH to the next daemon, never the marks.
       for (const auto region : regions_of(request)) log.mark_region(region);
       log.flush();
       return {};
-    case RequestType::clear_region:
+    case RequestType::kClearRegion:
       for (const auto region : regions_of(request)) log.clear_region(region);
       return {};
-    case RequestType::get_resync_work: {
+    case RequestType::kGetResyncWork: {
       expect_size(request, 0);
       const auto region = log.get_resync_work();
       return answer({region ? 1U : 0U, region.value_or(0)});
     }
-    case RequestType::set_region_sync: {
-      expect_size(request, 2 * sizeof(std::uint64_t));
+    case RequestType::kSetRegionSync: {
+      expect_size(request, 2 * sizeof(uint64_t));
       const auto values = regions_of(request);
       log.set_region_sync(values[0], values[1] != 0);
       return {};
     }
-    case RequestType::get_sync_count:
+    case RequestType::kGetSyncCount:
       return answer({log.get_sync_count()});
-    case RequestType::status_info:
-      return ulog::pack_string(log.status(StatusType::info));
-    case RequestType::status_table:
-      return ulog::pack_string(log.status(StatusType::table));
-    case RequestType::is_remote_recovering: {
+    case RequestType::kStatusInfo:
+      return ulog::pack_string(log.status(StatusType::kInfo));
+    case RequestType::kStatusTable:
+      return ulog::pack_string(log.status(StatusType::kTable));
+    case RequestType::kIsRemoteRecovering: {
       // One node: nobody else recovers. The kernel skips this question for
       // regions below the hint, and stops asking for resync work for good
       // once the hint reaches the region count; it only resets the hint on
@@ -203,8 +203,8 @@ std::vector<std::byte> RequestHandler::operate(Served& served, const ulog::Reque
       const auto hint = log.get_sync_count() == log.region_count() ? log.region_count() - 1 : 0;
       return answer({0U, hint});
     }
-    case RequestType::ctr:
-    case RequestType::dtr:
+    case RequestType::kCtr:
+    case RequestType::kDtr:
       break;
   }
   throw Error(EINVAL, "unexpected request");

@@ -39,14 +39,14 @@ class RequestHandler {
   // Handles one encoded request and returns the encoded reply. Throws
   // Error(EINVAL) only when the message is too short to hold a request
   // header, so there is no seq to answer.
-  std::vector<std::byte> handle(std::span<const std::byte> message);
+  [[nodiscard]] std::vector<std::byte> handle(std::span<const std::byte> message);
 
-  [[nodiscard]] std::size_t log_count() const { return logs_.size(); }
+  [[nodiscard]] size_t log_count() const { return logs_.size(); }
   // Best-effort flush of every log, e.g. before the daemon exits.
   void flush_all();
 
  private:
-  using Key = std::pair<std::string, std::uint64_t>;
+  using Key = std::pair<std::string, uint64_t>;
   struct Served {
     std::unique_ptr<DirtyLog> log;
     bool reported_in_sync = false;
@@ -63,6 +63,6 @@ class RequestHandler {
 };
 
 // "..last8chars/luid", short enough for log lines.
-std::string log_label(std::string_view uuid, std::uint64_t luid);
+[[nodiscard]] std::string log_label(std::string_view uuid, uint64_t luid);
 
 }  // namespace bb::dirtylog

@@ -11,13 +11,13 @@ namespace bb::dirtylog::disk {
 
 namespace {
 
-std::uint64_t load_le(std::span<const std::byte> bytes) {
-  std::uint64_t value = 0;
-  for (std::size_t i = bytes.size(); i-- > 0;) value = (value << 8) | std::to_integer<std::uint64_t>(bytes[i]);
+uint64_t load_le(std::span<const std::byte> bytes) {
+  uint64_t value = 0;
+  for (size_t i = bytes.size(); i-- > 0;) value = (value << 8) | std::to_integer<uint64_t>(bytes[i]);
   return value;
 }
 
-void store_le(std::uint64_t value, std::span<std::byte> bytes) {
+void store_le(uint64_t value, std::span<std::byte> bytes) {
   for (auto& byte : bytes) {
     byte = static_cast<std::byte>(value & 0xFFU);
     value >>= 8;
@@ -28,8 +28,8 @@ void store_le(std::uint64_t value, std::span<std::byte> bytes) {
 
 Header decode_header(std::span<const std::byte> buffer) {
   if (buffer.size() < kHeaderSize) throw Error(EINVAL, "disk log buffer shorter than its header");
-  return Header{static_cast<std::uint32_t>(load_le(buffer.subspan(0, 4))),
-                static_cast<std::uint32_t>(load_le(buffer.subspan(4, 4))), load_le(buffer.subspan(8, 8))};
+  return Header{static_cast<uint32_t>(load_le(buffer.subspan(0, 4))),
+                static_cast<uint32_t>(load_le(buffer.subspan(4, 4))), load_le(buffer.subspan(8, 8))};
 }
 
 void encode_header(const Header& header, std::span<std::byte> buffer) {
@@ -44,12 +44,12 @@ bool header_is_blank(std::span<const std::byte> buffer) {
   return std::all_of(header.begin(), header.end(), [](std::byte b) { return b == std::byte{0}; });
 }
 
-std::size_t buffer_size(std::uint64_t regions, std::size_t logical_block_size) {
-  const std::size_t raw = kBitmapOffset + RegionBitset::byte_size_for(regions);
+size_t buffer_size(uint64_t regions, size_t logical_block_size) {
+  const size_t raw = kBitmapOffset + RegionBitset::byte_size_for(regions);
   return (raw + logical_block_size - 1) / logical_block_size * logical_block_size;
 }
 
-std::string describe_magic(std::uint32_t magic) {
+std::string describe_magic(uint32_t magic) {
   if (magic == kMagic) return "0x4d695272 (MiRr)";
   return fmt::format("{:#010x}", magic);
 }

@@ -23,30 +23,30 @@
 
 namespace bb::dirtylog::disk {
 
-inline constexpr std::uint32_t kMagic = 0x4D695272;  // "MiRr"
-inline constexpr std::uint32_t kVersion = 2;
+inline constexpr uint32_t kMagic = 0x4D695272;  // "MiRr"
+inline constexpr uint32_t kVersion = 2;
 // Version 1 was host-endian; on little-endian hosts it is the same bytes.
-inline constexpr std::uint32_t kHostEndianVersion = 1;
-inline constexpr std::size_t kHeaderSize = 16;
-inline constexpr std::size_t kBitmapOffset = 1024;  // LOG_OFFSET = 2 sectors
+inline constexpr uint32_t kHostEndianVersion = 1;
+inline constexpr size_t kHeaderSize = 16;
+inline constexpr size_t kBitmapOffset = 1024;  // LOG_OFFSET = 2 sectors
 
 struct Header {
-  std::uint32_t magic = 0;
-  std::uint32_t version = 0;
-  std::uint64_t nr_regions = 0;
+  uint32_t magic = 0;
+  uint32_t version = 0;
+  uint64_t nr_regions = 0;
 };
 
 // Reads/writes the 16 header bytes at the start of `buffer`.
-Header decode_header(std::span<const std::byte> buffer);
+[[nodiscard]] Header decode_header(std::span<const std::byte> buffer);
 void encode_header(const Header& header, std::span<std::byte> buffer);
 
 // True when the header bytes are all zero: a device that never held a log.
-bool header_is_blank(std::span<const std::byte> buffer);
+[[nodiscard]] bool header_is_blank(std::span<const std::byte> buffer);
 
 // round_up(1024 + bitmap bytes for `regions`, logical_block_size).
-std::size_t buffer_size(std::uint64_t regions, std::size_t logical_block_size);
+[[nodiscard]] size_t buffer_size(uint64_t regions, size_t logical_block_size);
 
 // "MiRr" or the four bytes printed as hex, for error messages.
-std::string describe_magic(std::uint32_t magic);
+[[nodiscard]] std::string describe_magic(uint32_t magic);
 
 }  // namespace bb::dirtylog::disk

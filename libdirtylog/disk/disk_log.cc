@@ -30,7 +30,7 @@ DiskLog::DiskLog(const LogTarget& target, std::span<const std::string> params,
                  std::unique_ptr<disk::LogStore> store)
     : target_(target),
       region_size_((check_param_count(params), parse_region_size(params[1], target.length_sectors))),
-      mode_(params.size() == 3 ? parse_sync_mode(params[2]) : SyncMode::default_sync),
+      mode_(params.size() == 3 ? parse_sync_mode(params[2]) : SyncMode::kDefaultSync),
       state_(region_count_for(target.length_sectors, region_size_), mode_),
       store_(std::move(store)),
       buffer_(disk::buffer_size(state_.count(), store_->logical_block_size())) {
@@ -41,7 +41,7 @@ DiskLog::DiskLog(const LogTarget& target, std::span<const std::string> params,
 }
 
 InSync DiskLog::in_sync(region_t region, bool /*can_block*/) {
-  return state_.in_sync(region) ? InSync::yes : InSync::no;
+  return state_.in_sync(region) ? InSync::kYes : InSync::kNo;
 }
 
 // From here on nothing is written: every region is out of sync, and every
@@ -81,8 +81,8 @@ void DiskLog::resume() {
 void DiskLog::load_persisted_bits() {
   const auto header = disk::decode_header(buffer_);
   const auto bits = std::span(buffer_).subspan(disk::kBitmapOffset);
-  RegionBitset clean(state_.count(), mode_ == SyncMode::nosync);
-  const bool fresh = mode_ != SyncMode::default_sync || disk::header_is_blank(buffer_);
+  RegionBitset clean(state_.count(), mode_ == SyncMode::kNoSync);
+  const bool fresh = mode_ != SyncMode::kDefaultSync || disk::header_is_blank(buffer_);
   if (!fresh) {
     if (header.magic != disk::kMagic) {
       throw Error(EINVAL, fmt::format("log device {} holds no disk dirty log (magic {}, expected {}); refusing to "
@@ -142,11 +142,11 @@ void DiskLog::flush() {
 void DiskLog::postsuspend() { flush(); }
 
 std::string DiskLog::status(StatusType type) {
-  if (type == StatusType::info) {
+  if (type == StatusType::kInfo) {
     const char health = device_flush_failed_ ? 'F' : device_failed_ ? 'D' : 'A';
     return fmt::format("3 disk {} {}", store_->name(), health);
   }
-  return fmt::format("disk {} {} {} {}", mode_ == SyncMode::default_sync ? 2 : 3, store_->name(), region_size_,
+  return fmt::format("disk {} {} {} {}", mode_ == SyncMode::kDefaultSync ? 2 : 3, store_->name(), region_size_,
                      sync_mode_status(mode_));
 }
 

@@ -38,20 +38,20 @@ class DiskLog final : public DirtyLog {
   DiskLog(const LogTarget& target, std::span<const std::string> params, std::unique_ptr<disk::LogStore> store);
 
   [[nodiscard]] std::string_view type_name() const override { return "disk"; }
-  [[nodiscard]] std::uint32_t region_size() const override { return region_size_; }
+  [[nodiscard]] uint32_t region_size() const override { return region_size_; }
   [[nodiscard]] region_t region_count() const override { return state_.count(); }
 
   void postsuspend() override;
   void resume() override;
 
-  bool is_clean(region_t region) override { return state_.is_clean(region); }
+  [[nodiscard]] bool is_clean(region_t region) override { return state_.is_clean(region); }
   InSync in_sync(region_t region, bool can_block) override;
   void mark_region(region_t region) override { state_.mark(region); }
   void clear_region(region_t region) override { state_.clear(region); }
   void flush() override;
-  std::optional<region_t> get_resync_work() override { return state_.next_resync_work(); }
+  [[nodiscard]] std::optional<region_t> get_resync_work() override { return state_.next_resync_work(); }
   void set_region_sync(region_t region, bool in_sync) override { state_.set_sync(region, in_sync); }
-  region_t get_sync_count() override { return state_.sync_count(); }
+  [[nodiscard]] region_t get_sync_count() override { return state_.sync_count(); }
   std::string status(StatusType type) override;
 
  private:
@@ -60,7 +60,7 @@ class DiskLog final : public DirtyLog {
   void write_buffer();
 
   LogTarget target_;
-  std::uint32_t region_size_;
+  uint32_t region_size_;
   SyncMode mode_;
   RegionState state_;
   std::unique_ptr<disk::LogStore> store_;

@@ -44,12 +44,12 @@ std::string resolve_major_minor(const std::string& text) {
 
 class LogDevice final : public LogStore {
  public:
-  LogDevice(std::string name, bb::common::FileDescriptor fd, std::size_t block_size, std::uint64_t size)
+  LogDevice(std::string name, bb::common::FileDescriptor fd, size_t block_size, uint64_t size)
       : name_(std::move(name)), fd_(std::move(fd)), block_size_(block_size), size_(size) {}
 
   [[nodiscard]] std::string name() const override { return name_; }
-  [[nodiscard]] std::size_t logical_block_size() const override { return block_size_; }
-  [[nodiscard]] std::uint64_t size_bytes() const override { return size_; }
+  [[nodiscard]] size_t logical_block_size() const override { return block_size_; }
+  [[nodiscard]] uint64_t size_bytes() const override { return size_; }
 
   void read(std::span<std::byte> buffer) override {
     auto bounce = aligned(buffer.size());
@@ -71,9 +71,9 @@ class LogDevice final : public LogStore {
  private:
   // O_DIRECT wants buffers aligned to the logical block size; a page
   // satisfies every block size we meet.
-  [[nodiscard]] static AlignedBuffer aligned(std::size_t size) {
-    constexpr std::size_t kAlignment = 4096;
-    const std::size_t rounded = (size + kAlignment - 1) / kAlignment * kAlignment;
+  [[nodiscard]] static AlignedBuffer aligned(size_t size) {
+    constexpr size_t kAlignment = 4096;
+    const size_t rounded = (size + kAlignment - 1) / kAlignment * kAlignment;
     // NOLINTNEXTLINE(cppcoreguidelines-no-malloc)
     AlignedBuffer buffer(static_cast<std::byte*>(std::aligned_alloc(kAlignment, rounded)));
     if (!buffer) throw Error(ENOMEM, "out of memory for the log buffer");
@@ -81,8 +81,8 @@ class LogDevice final : public LogStore {
     return buffer;
   }
 
-  void transfer(std::byte* data, std::size_t size, bool writing) {
-    std::size_t done = 0;
+  void transfer(std::byte* data, size_t size, bool writing) {
+    size_t done = 0;
     while (done < size) {
       const auto offset = static_cast<off_t>(done);
       const ssize_t n = writing ? ::pwrite(fd_.get(), data + done, size - done, offset)
@@ -90,14 +90,14 @@ class LogDevice final : public LogStore {
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) bb::common::throw_errno(fmt::format("{} log device {}", writing ? "write to" : "read from", name_));
       if (n == 0) throw Error(EIO, fmt::format("log device {}: short {}", name_, writing ? "write" : "read"));
-      done += static_cast<std::size_t>(n);
+      done += static_cast<size_t>(n);
     }
   }
 
   std::string name_;
   bb::common::FileDescriptor fd_;
-  std::size_t block_size_;
-  std::uint64_t size_;
+  size_t block_size_;
+  uint64_t size_;
 };
 
 }  // namespace
@@ -118,8 +118,8 @@ std::unique_ptr<LogStore> open_log_device(const std::string& path_or_dev, const 
   bb::common::FileDescriptor fd = bb::common::open_file(path, flags, 0644, "(the log device)");
   bb::common::FileInfo info = bb::common::file_info(fd.get(), path);
 
-  std::uint64_t size = info.size;
-  std::size_t block_size = options.file_block_size;
+  uint64_t size = info.size;
+  size_t block_size = options.file_block_size;
   std::string name = path;
   if (info.block_device) {
     int sector_size = 0;
@@ -127,7 +127,7 @@ std::unique_ptr<LogStore> open_log_device(const std::string& path_or_dev, const 
     if (::ioctl(fd.get(), BLKSSZGET, &sector_size) != 0) {
       bb::common::throw_errno(fmt::format("cannot size log device {}", path));
     }
-    block_size = static_cast<std::size_t>(sector_size);
+    block_size = static_cast<size_t>(sector_size);
     name = fmt::format("{}:{}", major(info.device_number), minor(info.device_number));
   } else if (size == 0 && options.create_size != 0) {
     if (::ftruncate(fd.get(), static_cast<off_t>(options.create_size)) != 0) {

@@ -30,8 +30,8 @@ class LogStore {
   // How status names the device: "major:minor" for a block device (as the
   // kernel prints it), the path for a file.
   [[nodiscard]] virtual std::string name() const = 0;
-  [[nodiscard]] virtual std::size_t logical_block_size() const = 0;
-  [[nodiscard]] virtual std::uint64_t size_bytes() const = 0;
+  [[nodiscard]] virtual size_t logical_block_size() const = 0;
+  [[nodiscard]] virtual uint64_t size_bytes() const = 0;
   // Whole-buffer I/O at offset 0; sizes are multiples of logical_block_size.
   virtual void read(std::span<std::byte> buffer) = 0;
   virtual void write(std::span<const std::byte> buffer) = 0;
@@ -42,13 +42,13 @@ class LogStore {
 struct OpenOptions {
   bool writable = true;
   // Logical block size assumed for regular files.
-  std::size_t file_block_size = 512;
+  size_t file_block_size = 512;
   // Regular files only: create the file with this size if it is missing.
-  std::uint64_t create_size = 0;
+  uint64_t create_size = 0;
 };
 
 // Opens a path, or "major:minor" (resolved through /sys/dev/block).
 // Throws Error(ENOENT, ...) for a missing device.
-std::unique_ptr<LogStore> open_log_device(const std::string& path, const OpenOptions& options = {});
+[[nodiscard]] std::unique_ptr<LogStore> open_log_device(const std::string& path, const OpenOptions& options = {});
 
 }  // namespace bb::dirtylog::disk

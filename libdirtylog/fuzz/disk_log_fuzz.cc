@@ -15,8 +15,8 @@ class MemoryStore final : public bb::dirtylog::disk::LogStore {
  public:
   explicit MemoryStore(std::vector<std::byte> bytes) : bytes_(std::move(bytes)) {}
   [[nodiscard]] std::string name() const override { return "fuzz"; }
-  [[nodiscard]] std::size_t logical_block_size() const override { return 512; }
-  [[nodiscard]] std::uint64_t size_bytes() const override { return bytes_.size(); }
+  [[nodiscard]] size_t logical_block_size() const override { return 512; }
+  [[nodiscard]] uint64_t size_bytes() const override { return bytes_.size(); }
   void read(std::span<std::byte> buffer) override {
     if (buffer.size() > bytes_.size()) throw bb::dirtylog::Error(EIO, "short");
     std::memcpy(buffer.data(), bytes_.data(), buffer.size());
@@ -31,7 +31,7 @@ class MemoryStore final : public bb::dirtylog::disk::LogStore {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(data),
                                reinterpret_cast<const std::byte*>(data) + size);
   bytes.resize(4096);

@@ -26,7 +26,7 @@ bb::dirtylog::RequestHandler& handler() {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::span bytes(reinterpret_cast<const std::byte*>(data), size);
   // CTR and DTR are left to the unit tests: a CTR may legitimately ask for
   // billions of regions (gigabytes of bitmap), and a DTR would leave every

@@ -28,14 +28,14 @@ class LogKind {
   LogKind(LogKind&&) = delete;
   LogKind& operator=(LogKind&&) = delete;
   virtual ~LogKind() = default;
-  virtual std::unique_ptr<DirtyLog> make(std::uint64_t length, std::vector<std::string> params) = 0;
+  virtual std::unique_ptr<DirtyLog> make(uint64_t length, std::vector<std::string> params) = 0;
   virtual std::string info_prefix() = 0;
   virtual bool persistent() = 0;
 };
 
 class CoreKind final : public LogKind {
  public:
-  std::unique_ptr<DirtyLog> make(std::uint64_t length, std::vector<std::string> params) override {
+  std::unique_ptr<DirtyLog> make(uint64_t length, std::vector<std::string> params) override {
     auto log = create_log("core", LogTarget{length, {}}, params);
     log->resume();
     return log;
@@ -46,7 +46,7 @@ class CoreKind final : public LogKind {
 
 class DiskKind final : public LogKind {
  public:
-  std::unique_ptr<DirtyLog> make(std::uint64_t length, std::vector<std::string> params) override {
+  std::unique_ptr<DirtyLog> make(uint64_t length, std::vector<std::string> params) override {
     params.insert(params.begin(), file_.path());
     auto log = create_log("disk", LogTarget{length, {}}, params);
     log->resume();
@@ -62,7 +62,7 @@ class DiskKind final : public LogKind {
 class UserspaceKind final : public LogKind {
  public:
   explicit UserspaceKind(bool disk) : disk_(disk) {}
-  std::unique_ptr<DirtyLog> make(std::uint64_t length, std::vector<std::string> params) override {
+  std::unique_ptr<DirtyLog> make(uint64_t length, std::vector<std::string> params) override {
     params.insert(params.begin(), disk_ ? "disk" : "core");
     if (disk_) params.insert(params.begin() + 1, file_.path());
     params.insert(params.begin(), "LVM-conformance-uuid");
@@ -104,7 +104,7 @@ TEST_P(Conformance, RegionGeometry) {
 TEST_P(Conformance, DefaultModeResyncsEverythingInOrder) {
   auto log = kind_->make(1024, {"64"});
   EXPECT_EQ(log->get_sync_count(), 0U);
-  EXPECT_EQ(log->in_sync(5, true), InSync::no);
+  EXPECT_EQ(log->in_sync(5, true), InSync::kNo);
   for (region_t expected = 0; expected < 16; ++expected) {
     const auto work = log->get_resync_work();
     ASSERT_TRUE(work);
@@ -113,7 +113,7 @@ TEST_P(Conformance, DefaultModeResyncsEverythingInOrder) {
   }
   EXPECT_FALSE(log->get_resync_work());
   EXPECT_EQ(log->get_sync_count(), 16U);
-  EXPECT_EQ(log->in_sync(5, true), InSync::yes);
+  EXPECT_EQ(log->in_sync(5, true), InSync::kYes);
 }
 
 TEST_P(Conformance, NosyncStartsInSync) {
@@ -159,7 +159,7 @@ TEST_P(Conformance, RegionMarkedOutOfSyncIsResynced) {
   auto log = kind_->make(1024, {"64", "nosync"});
   log->set_region_sync(9, false);
   EXPECT_EQ(log->get_sync_count(), 15U);
-  EXPECT_EQ(log->in_sync(9, true), InSync::no);
+  EXPECT_EQ(log->in_sync(9, true), InSync::kNo);
   EXPECT_EQ(log->get_resync_work(), region_t{9});
   log->set_region_sync(9, true);
   log->set_region_sync(9, true);  // repeated reports must not over-count
@@ -192,7 +192,7 @@ TEST_P(Conformance, RegionOutOfRangeIsEinval) {
 
 TEST_P(Conformance, StatusInfo) {
   auto log = kind_->make(1024, {"64"});
-  EXPECT_EQ(log->status(StatusType::info), kind_->info_prefix());
+  EXPECT_EQ(log->status(StatusType::kInfo), kind_->info_prefix());
 }
 
 TEST_P(Conformance, SuspendResumeCycle) {
@@ -214,7 +214,7 @@ TEST_P(Conformance, SuspendResumeCycle) {
     durable->postsuspend();
     durable->resume();
     EXPECT_EQ(durable->get_sync_count(), 15U);
-    EXPECT_EQ(durable->in_sync(2, true), InSync::no);
+    EXPECT_EQ(durable->in_sync(2, true), InSync::kNo);
     EXPECT_FALSE(durable->is_clean(2));
   } else {
     EXPECT_FALSE(log->is_clean(2));
@@ -234,12 +234,12 @@ INSTANTIATE_TEST_SUITE_P(AllLogs, Conformance,
                          [](const auto& info) { return info.param; });
 
 TEST(DiskLogParams, MissingDeviceIsEnoent) {
-  EXPECT_EQ(errno_of([] { create_log("disk", LogTarget{1024, {}}, std::vector<std::string>{"/nonexistent/log", "64"}); }),
+  EXPECT_EQ(errno_of([] { (void)create_log("disk", LogTarget{1024, {}}, std::vector<std::string>{"/nonexistent/log", "64"}); }),
             ENOENT);
 }
 
 TEST(LogFactory, UnknownTypeIsEinval) {
-  EXPECT_EQ(errno_of([] { create_log("mirrored", LogTarget{1024, {}}, std::vector<std::string>{"64"}); }), EINVAL);
+  EXPECT_EQ(errno_of([] { (void)create_log("mirrored", LogTarget{1024, {}}, std::vector<std::string>{"64"}); }), EINVAL);
 }
 
 TEST(UserspaceLogParams, MissingDeviceComesBackFromTheDaemon) {
@@ -263,7 +263,7 @@ TEST(UserspaceLog, WouldBlockWhenItMayNot) {
   auto transport = std::make_shared<LoopbackTransport>(std::make_shared<RequestHandler>());
   UserspaceLog log(LogTarget{1024, {}}, std::vector<std::string>{"u", "core", "64"}, transport);
   const int before = transport->exchanges;
-  EXPECT_EQ(log.in_sync(0, false), InSync::would_block);
+  EXPECT_EQ(log.in_sync(0, false), InSync::kWouldBlock);
   EXPECT_EQ(transport->exchanges, before);
 }
 
@@ -289,7 +289,7 @@ TEST(UserspaceLog, IntegratedFlushCarriesTheMarks) {
   log.flush();
   EXPECT_EQ(transport->exchanges, before + 1);
   EXPECT_FALSE(log.is_clean(5));
-  EXPECT_EQ(log.status(StatusType::table), "userspace 4 u integrated_flush core 64 ");
+  EXPECT_EQ(log.status(StatusType::kTable), "userspace 4 u integrated_flush core 64 ");
 }
 
 TEST(UserspaceLog, DestructorSendsDtr) {

@@ -21,11 +21,11 @@ using testing::TempFile;
 // Remembers every write and flush, in order, over an in-memory device.
 class RecordingStore final : public disk::LogStore {
  public:
-  RecordingStore(std::vector<std::string>& events, std::size_t block_size, std::size_t size)
+  RecordingStore(std::vector<std::string>& events, size_t block_size, size_t size)
       : events_(events), block_size_(block_size), bytes_(size) {}
   [[nodiscard]] std::string name() const override { return "254:7"; }
-  [[nodiscard]] std::size_t logical_block_size() const override { return block_size_; }
-  [[nodiscard]] std::uint64_t size_bytes() const override { return bytes_.size(); }
+  [[nodiscard]] size_t logical_block_size() const override { return block_size_; }
+  [[nodiscard]] uint64_t size_bytes() const override { return bytes_.size(); }
   void read(std::span<std::byte> buffer) override {
     if (fail_reads) throw Error(EIO, "read failed");
     std::memcpy(buffer.data(), bytes_.data(), buffer.size());
@@ -40,26 +40,26 @@ class RecordingStore final : public disk::LogStore {
 
  private:
   std::vector<std::string>& events_;
-  std::size_t block_size_;
+  size_t block_size_;
   std::vector<std::byte> bytes_;
 
  public:
   std::vector<std::byte>& bytes() { return bytes_; }
 };
 
-std::uint32_t u32_at(const std::vector<std::byte>& bytes, std::size_t offset) {
-  std::uint32_t value = 0;
-  for (std::size_t i = 4; i-- > 0;) value = (value << 8) | std::to_integer<std::uint32_t>(bytes.at(offset + i));
+uint32_t u32_at(const std::vector<std::byte>& bytes, size_t offset) {
+  uint32_t value = 0;
+  for (size_t i = 4; i-- > 0;) value = (value << 8) | std::to_integer<uint32_t>(bytes.at(offset + i));
   return value;
 }
 
 using testing::errno_of;
 
 // Mirror lengths, in sectors, for 64-sector regions.
-constexpr std::uint64_t kSixteenRegions = std::uint64_t{16} * 64;
-constexpr std::uint64_t kHundredRegions = std::uint64_t{100} * 64;
+constexpr uint64_t kSixteenRegions = uint64_t{16} * 64;
+constexpr uint64_t kHundredRegions = uint64_t{100} * 64;
 
-const std::vector<std::string> kNosync{"dev", "64", "nosync"};
+const std::vector<std::string> kNoSync{"dev", "64", "nosync"};
 const std::vector<std::string> kDefault{"dev", "64"};
 
 TEST(DiskLog, ByteLayoutMatchesTheKernel) {
@@ -82,30 +82,30 @@ TEST(DiskLog, ByteLayoutMatchesTheKernel) {
   EXPECT_EQ(bytes[1024 + 8], std::byte{0xFB});
   EXPECT_EQ(bytes[1024 + 12], std::byte{0x0F});
   EXPECT_EQ(bytes[1024 + 13], std::byte{0x00});
-  for (std::size_t i = 16; i < 1024; ++i) ASSERT_EQ(bytes[i], std::byte{0}) << i;
+  for (size_t i = 16; i < 1024; ++i) ASSERT_EQ(bytes[i], std::byte{0}) << i;
 }
 
 TEST(DiskLog, BufferRoundedToLogicalBlockSize) {
   std::vector<std::string> events;
   auto store = std::make_unique<RecordingStore>(events, 4096, 8192);
-  DiskLog log(LogTarget{kHundredRegions, {}}, kNosync, std::move(store));
+  DiskLog log(LogTarget{kHundredRegions, {}}, kNoSync, std::move(store));
   log.resume();
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.front(), "write 4096");
   EXPECT_EQ(disk::buffer_size(100, 512), 1536U);
-  EXPECT_EQ(disk::buffer_size(std::uint64_t{8192} * 8, 512), 1024U + 8192U);
+  EXPECT_EQ(disk::buffer_size(uint64_t{8192} * 8, 512), 1024U + 8192U);
 }
 
 TEST(DiskLog, TooSmallDeviceIsRefused) {
   std::vector<std::string> events;
   auto store = std::make_unique<RecordingStore>(events, 512, 1024);
-  EXPECT_EQ(errno_of([&] { DiskLog(LogTarget{kHundredRegions, {}}, kNosync, std::move(store)); }), EINVAL);
+  EXPECT_EQ(errno_of([&] { DiskLog(LogTarget{kHundredRegions, {}}, kNoSync, std::move(store)); }), EINVAL);
 }
 
 TEST(DiskLog, FlushOrderFollowsTheKernel) {
   std::vector<std::string> events;
   auto store = std::make_unique<RecordingStore>(events, 512, 4096);
-  DiskLog log(LogTarget{kSixteenRegions, [&] { events.emplace_back("flush legs"); }}, kNosync, std::move(store));
+  DiskLog log(LogTarget{kSixteenRegions, [&] { events.emplace_back("flush legs"); }}, kNoSync, std::move(store));
   log.resume();
   events.clear();
 
@@ -132,7 +132,7 @@ TEST(DiskLog, FailedLegFlushRecordsEverythingDirty) {
   std::vector<std::string> events;
   auto store = std::make_unique<RecordingStore>(events, 512, 4096);
   auto* raw = store.get();
-  DiskLog log(LogTarget{kSixteenRegions, [] { throw Error(EIO, "leg flush failed"); }}, kNosync, std::move(store));
+  DiskLog log(LogTarget{kSixteenRegions, [] { throw Error(EIO, "leg flush failed"); }}, kNoSync, std::move(store));
   log.resume();
   log.mark_region(1);
   log.flush();
@@ -206,7 +206,7 @@ TEST_P(DiskLogRefuses, WithoutRewritingTheLog) {
   EXPECT_EQ(errno_of([&] { log.flush(); }), EIO);
   EXPECT_EQ(errno_of([&] { log.postsuspend(); }), EIO);
   EXPECT_EQ(file.contents(), bytes);
-  EXPECT_EQ(log.status(StatusType::info), "3 disk " + file.path() + " D");
+  EXPECT_EQ(log.status(StatusType::kInfo), "3 disk " + file.path() + " D");
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -221,7 +221,7 @@ TEST(DiskLog, ReadErrorMeansAllOutOfSync) {
   std::vector<std::string> events;
   auto store = std::make_unique<RecordingStore>(events, 512, 4096);
   store->fail_reads = true;
-  DiskLog log(LogTarget{kSixteenRegions, {}}, kNosync, std::move(store));
+  DiskLog log(LogTarget{kSixteenRegions, {}}, kNoSync, std::move(store));
   EXPECT_EQ(errno_of([&] { log.resume(); }), EIO);
   EXPECT_EQ(log.get_sync_count(), 0U);
   EXPECT_TRUE(events.empty());
@@ -240,12 +240,12 @@ TEST(DiskLog, ExplicitSyncModesStartFresh) {
 
 TEST(DiskLog, StatusStrings) {
   std::vector<std::string> events;
-  DiskLog log(LogTarget{kSixteenRegions, {}}, kNosync, std::make_unique<RecordingStore>(events, 512, 4096));
+  DiskLog log(LogTarget{kSixteenRegions, {}}, kNoSync, std::make_unique<RecordingStore>(events, 512, 4096));
   log.resume();
-  EXPECT_EQ(log.status(StatusType::info), "3 disk 254:7 A");
-  EXPECT_EQ(log.status(StatusType::table), "disk 3 254:7 64 nosync ");
+  EXPECT_EQ(log.status(StatusType::kInfo), "3 disk 254:7 A");
+  EXPECT_EQ(log.status(StatusType::kTable), "disk 3 254:7 64 nosync ");
   DiskLog plain(LogTarget{kSixteenRegions, {}}, kDefault, std::make_unique<RecordingStore>(events, 512, 4096));
-  EXPECT_EQ(plain.status(StatusType::table), "disk 2 254:7 64 ");
+  EXPECT_EQ(plain.status(StatusType::kTable), "disk 2 254:7 64 ");
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ TEST(LogReport, RunsInTheEnbdStyle) {
 }
 
 TEST(LogReport, RegionLists) {
-  EXPECT_EQ(parse_region_list("1-3,7"), (std::vector<std::pair<std::uint64_t, std::uint64_t>>{{1, 3}, {7, 7}}));
+  EXPECT_EQ(parse_region_list("1-3,7"), (std::vector<std::pair<uint64_t, uint64_t>>{{1, 3}, {7, 7}}));
   EXPECT_TRUE(parse_region_list("").empty());
   for (const char* bad : {"3-1", "a", "1-", "-2", "1,,2x"}) EXPECT_THROW(parse_region_list(bad), Error) << bad;
 }

@@ -20,10 +20,10 @@ using testing::TempFile;
 
 class RequestHandlerTest : public ::testing::Test {
  protected:
-  ulog::Request call(ulog::RequestType type, std::vector<std::byte> data = {}, std::uint64_t luid = 7) {
-    return call_raw(static_cast<std::uint32_t>(type), std::move(data), luid);
+  ulog::Request call(ulog::RequestType type, std::vector<std::byte> data = {}, uint64_t luid = 7) {
+    return call_raw(static_cast<uint32_t>(type), std::move(data), luid);
   }
-  ulog::Request call_raw(std::uint32_t type, std::vector<std::byte> data = {}, std::uint64_t luid = 7) {
+  ulog::Request call_raw(uint32_t type, std::vector<std::byte> data = {}, uint64_t luid = 7) {
     ulog::Request request;
     request.uuid = "LVM-test-uuid";
     request.luid = luid;
@@ -35,9 +35,9 @@ class RequestHandlerTest : public ::testing::Test {
     return reply;
   }
   void construct(const std::string& ctr) {
-    ASSERT_EQ(call(ulog::RequestType::ctr, ulog::pack_string(ctr)).error, 0);
+    ASSERT_EQ(call(ulog::RequestType::kCtr, ulog::pack_string(ctr)).error, 0);
   }
-  static std::vector<std::byte> u64s(std::initializer_list<std::uint64_t> values) {
+  static std::vector<std::byte> u64s(std::initializer_list<uint64_t> values) {
     return ulog::pack_u64(std::span(values.begin(), values.size()));
   }
 
@@ -47,40 +47,40 @@ class RequestHandlerTest : public ::testing::Test {
 
   std::unique_ptr<RequestHandler> handler_ =
       std::make_unique<RequestHandler>([this](std::string_view line) { lines_.emplace_back(line); });
-  std::uint32_t seq_ = 0;
+  uint32_t seq_ = 0;
 };
 
 TEST_F(RequestHandlerTest, ServesACoreLog) {
   construct("1024 core 64 nosync");
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_region_size).data)[0], 64U);
-  EXPECT_EQ(call(ulog::RequestType::resume).error, 0);
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_sync_count).data)[0], 16U);
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::in_sync, u64s({3})).data)[0], 1U);
-  EXPECT_EQ(call(ulog::RequestType::mark_region, u64s({3, 4})).error, 0);
-  EXPECT_EQ(call(ulog::RequestType::flush).error, 0);
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::is_clean, u64s({3})).data)[0], 0U);
-  EXPECT_EQ(call(ulog::RequestType::clear_region, u64s({3})).error, 0);
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::is_clean, u64s({3})).data)[0], 1U);
-  EXPECT_EQ(call(ulog::RequestType::set_region_sync, u64s({5, 0})).error, 0);
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_resync_work).data), (std::vector<std::uint64_t>{1, 5}));
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::is_remote_recovering, u64s({5})).data),
-            (std::vector<std::uint64_t>{0, 0}));
-  EXPECT_EQ(call(ulog::RequestType::set_region_sync, u64s({5, 1})).error, 0);
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::is_remote_recovering, u64s({5})).data),
-            (std::vector<std::uint64_t>{0, 15}));
-  EXPECT_EQ(ulog::unpack_string(call(ulog::RequestType::status_info).data), "1 core");
-  EXPECT_EQ(ulog::unpack_string(call(ulog::RequestType::status_table).data), "core 2 64 nosync ");
-  EXPECT_EQ(call(ulog::RequestType::presuspend).error, 0);
-  EXPECT_EQ(call(ulog::RequestType::postsuspend).error, 0);
-  EXPECT_EQ(call(ulog::RequestType::dtr).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetRegionSize).data)[0], 64U);
+  EXPECT_EQ(call(ulog::RequestType::kResume).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetSyncCount).data)[0], 16U);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kInSync, u64s({3})).data)[0], 1U);
+  EXPECT_EQ(call(ulog::RequestType::kMarkRegion, u64s({3, 4})).error, 0);
+  EXPECT_EQ(call(ulog::RequestType::kFlush).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kIsClean, u64s({3})).data)[0], 0U);
+  EXPECT_EQ(call(ulog::RequestType::kClearRegion, u64s({3})).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kIsClean, u64s({3})).data)[0], 1U);
+  EXPECT_EQ(call(ulog::RequestType::kSetRegionSync, u64s({5, 0})).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetResyncWork).data), (std::vector<uint64_t>{1, 5}));
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kIsRemoteRecovering, u64s({5})).data),
+            (std::vector<uint64_t>{0, 0}));
+  EXPECT_EQ(call(ulog::RequestType::kSetRegionSync, u64s({5, 1})).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kIsRemoteRecovering, u64s({5})).data),
+            (std::vector<uint64_t>{0, 15}));
+  EXPECT_EQ(ulog::unpack_string(call(ulog::RequestType::kStatusInfo).data), "1 core");
+  EXPECT_EQ(ulog::unpack_string(call(ulog::RequestType::kStatusTable).data), "core 2 64 nosync ");
+  EXPECT_EQ(call(ulog::RequestType::kPresuspend).error, 0);
+  EXPECT_EQ(call(ulog::RequestType::kPostsuspend).error, 0);
+  EXPECT_EQ(call(ulog::RequestType::kDtr).error, 0);
   EXPECT_EQ(handler_->log_count(), 0U);
 }
 
 TEST_F(RequestHandlerTest, LogLinesTellTheStory) {
   construct("1024 core 64");
-  call(ulog::RequestType::resume);
-  for (std::uint64_t r = 0; r < 16; ++r) call(ulog::RequestType::set_region_sync, u64s({r, 1}));
-  call(ulog::RequestType::dtr);
+  call(ulog::RequestType::kResume);
+  for (uint64_t r = 0; r < 16; ++r) call(ulog::RequestType::kSetRegionSync, u64s({r, 1}));
+  call(ulog::RequestType::kDtr);
   ASSERT_EQ(lines_.size(), 4U);
   EXPECT_NE(lines_[0].find("created core log: 16 regions of 64 sectors"), std::string::npos) << lines_[0];
   EXPECT_NE(lines_[1].find("resumed: 0/16 regions in sync"), std::string::npos) << lines_[1];
@@ -91,28 +91,28 @@ TEST_F(RequestHandlerTest, LogLinesTellTheStory) {
 TEST_F(RequestHandlerTest, ConstructorStringWithOrWithoutNul) {
   auto unterminated = ulog::pack_string("1024 core 64");
   unterminated.pop_back();
-  EXPECT_EQ(call(ulog::RequestType::ctr, unterminated).error, 0);
-  EXPECT_EQ(call(ulog::RequestType::ctr, ulog::pack_string("1024 core 64"), 9).error, 0);
+  EXPECT_EQ(call(ulog::RequestType::kCtr, unterminated).error, 0);
+  EXPECT_EQ(call(ulog::RequestType::kCtr, ulog::pack_string("1024 core 64"), 9).error, 0);
   EXPECT_EQ(handler_->log_count(), 2U);
 }
 
 TEST_F(RequestHandlerTest, LogsAreKeyedByUuidAndLuid) {
   construct("1024 core 64 nosync");
-  ASSERT_EQ(call(ulog::RequestType::ctr, ulog::pack_string("2048 core 128"), 8).error, 0);
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_region_size, {}, 8).data)[0], 128U);
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_region_size, {}, 7).data)[0], 64U);
+  ASSERT_EQ(call(ulog::RequestType::kCtr, ulog::pack_string("2048 core 128"), 8).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetRegionSize, {}, 8).data)[0], 128U);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetRegionSize, {}, 7).data)[0], 64U);
   EXPECT_EQ(handler_->log_count(), 2U);
 }
 
 TEST_F(RequestHandlerTest, UnknownLogIsEsrchSoTheKernelReconstructs) {
-  EXPECT_EQ(call(ulog::RequestType::flush).error, -ESRCH);
+  EXPECT_EQ(call(ulog::RequestType::kFlush).error, -ESRCH);
   // Sized like the real answer, so the kernel's retry keeps its buffer size.
-  const auto in_sync = call(ulog::RequestType::in_sync, u64s({1}));
+  const auto in_sync = call(ulog::RequestType::kInSync, u64s({1}));
   EXPECT_EQ(in_sync.error, -ESRCH);
   EXPECT_EQ(in_sync.data.size(), 8U);
-  EXPECT_EQ(call(ulog::RequestType::get_resync_work).data.size(), 16U);
-  EXPECT_TRUE(call(ulog::RequestType::flush).data.empty());
-  EXPECT_EQ(call(ulog::RequestType::dtr).error, 0);
+  EXPECT_EQ(call(ulog::RequestType::kGetResyncWork).data.size(), 16U);
+  EXPECT_TRUE(call(ulog::RequestType::kFlush).data.empty());
+  EXPECT_EQ(call(ulog::RequestType::kDtr).error, 0);
 }
 
 TEST_F(RequestHandlerTest, MalformedRequestsAreEinval) {
@@ -120,26 +120,26 @@ TEST_F(RequestHandlerTest, MalformedRequestsAreEinval) {
   EXPECT_EQ(call_raw(0).error, -EINVAL);
   EXPECT_EQ(call_raw(18).error, -EINVAL);
   EXPECT_EQ(call_raw(0xFF).error, -EINVAL);
-  EXPECT_EQ(call(ulog::RequestType::is_clean, std::vector<std::byte>(4)).error, -EINVAL);
-  EXPECT_EQ(call(ulog::RequestType::in_sync).error, -EINVAL);
-  EXPECT_EQ(call(ulog::RequestType::in_sync, u64s({1, 2})).error, -EINVAL);
-  EXPECT_EQ(call(ulog::RequestType::set_region_sync, u64s({1})).error, -EINVAL);
-  EXPECT_EQ(call(ulog::RequestType::mark_region, std::vector<std::byte>(12)).error, -EINVAL);
-  EXPECT_EQ(call(ulog::RequestType::get_resync_work, u64s({1})).error, -EINVAL);
-  EXPECT_EQ(call(ulog::RequestType::is_clean, u64s({16})).error, -EINVAL);
-  EXPECT_EQ(call(ulog::RequestType::mark_region, u64s({1, 99})).error, -EINVAL);
-  EXPECT_EQ(call(ulog::RequestType::is_remote_recovering, u64s({16})).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::kIsClean, std::vector<std::byte>(4)).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::kInSync).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::kInSync, u64s({1, 2})).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::kSetRegionSync, u64s({1})).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::kMarkRegion, std::vector<std::byte>(12)).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::kGetResyncWork, u64s({1})).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::kIsClean, u64s({16})).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::kMarkRegion, u64s({1, 99})).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::kIsRemoteRecovering, u64s({16})).error, -EINVAL);
   // The log still works.
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_region_size).data)[0], 64U);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetRegionSize).data)[0], 64U);
 }
 
 TEST_F(RequestHandlerTest, BadConstructorsAreEinval) {
   for (const char* ctr : {"", "1024", "1024 mirror 64", "abc core 64", "0 core 64", "1024 core 3",
                           "1024 core 64 sometimes", "1024 disk"}) {
-    EXPECT_EQ(call(ulog::RequestType::ctr, ulog::pack_string(ctr)).error, -EINVAL) << ctr;
+    EXPECT_EQ(call(ulog::RequestType::kCtr, ulog::pack_string(ctr)).error, -EINVAL) << ctr;
   }
-  EXPECT_EQ(call(ulog::RequestType::ctr, {}).error, -EINVAL);
-  EXPECT_EQ(call(ulog::RequestType::ctr, ulog::pack_string("1024 disk /nonexistent 64")).error, -ENOENT);
+  EXPECT_EQ(call(ulog::RequestType::kCtr, {}).error, -EINVAL);
+  EXPECT_EQ(call(ulog::RequestType::kCtr, ulog::pack_string("1024 disk /nonexistent 64")).error, -ENOENT);
   EXPECT_EQ(handler_->log_count(), 0U);
 }
 
@@ -147,7 +147,7 @@ TEST_F(RequestHandlerTest, InconsistentDataSizeKeepsTheSeq) {
   ulog::Request request;
   request.uuid = "u";
   request.seq = 4242;
-  request.request_type = static_cast<std::uint32_t>(ulog::RequestType::flush);
+  request.request_type = static_cast<uint32_t>(ulog::RequestType::kFlush);
   auto bytes = ulog::encode(request);
   bytes.resize(bytes.size() + 3);
   const auto reply = ulog::decode(handler_->handle(bytes));
@@ -163,8 +163,8 @@ TEST_F(RequestHandlerTest, TruncatedMessageThrows) {
 TEST_F(RequestHandlerTest, IntegratedFlushMarksThenFlushes) {
   TempFile file(4096);
   construct(fmt::format("1024 disk {} 64 nosync", file.path()));
-  call(ulog::RequestType::resume);
-  EXPECT_EQ(call(ulog::RequestType::flush, u64s({2, 9})).error, 0);
+  call(ulog::RequestType::kResume);
+  EXPECT_EQ(call(ulog::RequestType::kFlush, u64s({2, 9})).error, 0);
   const auto bytes = file.contents();
   EXPECT_EQ(bytes[1024], std::byte{0xFB});
   EXPECT_EQ(bytes[1025], std::byte{0xFD});
@@ -177,26 +177,26 @@ TEST_F(RequestHandlerTest, RestartedDaemonKeepsDiskDirtyBits) {
   TempFile file(4096);
   const auto ctr = fmt::format("1024 disk {} 64", file.path());
   construct(ctr);
-  call(ulog::RequestType::resume);
-  for (std::uint64_t r = 0; r < 16; ++r) call(ulog::RequestType::set_region_sync, u64s({r, 1}));
-  call(ulog::RequestType::clear_region, u64s({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}));
-  call(ulog::RequestType::mark_region, u64s({6, 11}));
-  call(ulog::RequestType::flush);
+  call(ulog::RequestType::kResume);
+  for (uint64_t r = 0; r < 16; ++r) call(ulog::RequestType::kSetRegionSync, u64s({r, 1}));
+  call(ulog::RequestType::kClearRegion, u64s({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}));
+  call(ulog::RequestType::kMarkRegion, u64s({6, 11}));
+  call(ulog::RequestType::kFlush);
 
   restart();
-  EXPECT_EQ(call(ulog::RequestType::in_sync, u64s({6})).error, -ESRCH);
+  EXPECT_EQ(call(ulog::RequestType::kInSync, u64s({6})).error, -ESRCH);
   construct(ctr);
-  ASSERT_EQ(call(ulog::RequestType::resume).error, 0);
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_sync_count).data)[0], 14U);
+  ASSERT_EQ(call(ulog::RequestType::kResume).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetSyncCount).data)[0], 14U);
   // The kernel still thinks region 6 in sync and clears it when its writes
   // end; that must not survive a suspend and resume as "in sync".
-  call(ulog::RequestType::clear_region, u64s({6}));
-  call(ulog::RequestType::flush);
-  call(ulog::RequestType::postsuspend);
-  call(ulog::RequestType::resume);
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_sync_count).data)[0], 14U);
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_resync_work).data), (std::vector<std::uint64_t>{1, 6}));
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::get_resync_work).data), (std::vector<std::uint64_t>{1, 11}));
+  call(ulog::RequestType::kClearRegion, u64s({6}));
+  call(ulog::RequestType::kFlush);
+  call(ulog::RequestType::kPostsuspend);
+  call(ulog::RequestType::kResume);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetSyncCount).data)[0], 14U);
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetResyncWork).data), (std::vector<uint64_t>{1, 6}));
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetResyncWork).data), (std::vector<uint64_t>{1, 11}));
 }
 
 }  // namespace

@@ -14,19 +14,19 @@ TEST(TableParams, RegionSizeMustBeAPowerOfTwo) {
   EXPECT_EQ(parse_region_size("1024", 1 << 20), 1024U);
   EXPECT_EQ(parse_region_size("2", 100), 2U);
   for (const char* bad : {"3", "1000", "0", "1", "-8", "abc", "", "1024k", "4294967296"}) {
-    EXPECT_EQ(errno_of([&] { parse_region_size(bad, 1 << 30); }), EINVAL) << bad;
+    EXPECT_EQ(errno_of([&] { (void)parse_region_size(bad, 1 << 30); }), EINVAL) << bad;
   }
 }
 
 TEST(TableParams, RegionSizeNoLargerThanDevice) {
-  EXPECT_EQ(errno_of([] { parse_region_size("2048", 1024); }), EINVAL);
+  EXPECT_EQ(errno_of([] { (void)parse_region_size("2048", 1024); }), EINVAL);
 }
 
 TEST(TableParams, SyncFlags) {
-  EXPECT_EQ(parse_sync_mode("sync"), SyncMode::forcesync);
-  EXPECT_EQ(parse_sync_mode("nosync"), SyncMode::nosync);
-  EXPECT_EQ(errno_of([] { parse_sync_mode("block_on_error"); }), EINVAL);
-  EXPECT_EQ(errno_of([] { parse_sync_mode("SYNC"); }), EINVAL);
+  EXPECT_EQ(parse_sync_mode("sync"), SyncMode::kForceSync);
+  EXPECT_EQ(parse_sync_mode("nosync"), SyncMode::kNoSync);
+  EXPECT_EQ(errno_of([] { (void)parse_sync_mode("block_on_error"); }), EINVAL);
+  EXPECT_EQ(errno_of([] { (void)parse_sync_mode("SYNC"); }), EINVAL);
 }
 
 TEST(TableParams, RegionCountRoundsUp) {

@@ -13,7 +13,7 @@ namespace bb::dirtylog::testing {
 
 class TempFile {
  public:
-  explicit TempFile(std::size_t size = 0) {
+  explicit TempFile(size_t size = 0) {
     const char* dir = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe): tests are single-threaded
     std::string pattern = std::string(dir != nullptr ? dir : "/tmp") + "/dirtylog-test-XXXXXX";
     const int fd = ::mkstemp(pattern.data());
@@ -37,7 +37,7 @@ class TempFile {
     std::ifstream in(path_, std::ios::binary);
     std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::vector<std::byte> bytes(chars.size());
-    for (std::size_t i = 0; i < chars.size(); ++i) bytes[i] = static_cast<std::byte>(chars[i]);
+    for (size_t i = 0; i < chars.size(); ++i) bytes[i] = static_cast<std::byte>(chars[i]);
     return bytes;
   }
 

@@ -29,17 +29,17 @@ TEST(UlogProtocol, FieldOffsets) {
   request.data = pack_string("x");
   const auto bytes = encode(request);
   ASSERT_EQ(bytes.size(), 162U);
-  const auto u32 = [&](std::size_t offset) {
-    std::uint32_t v = 0;
+  const auto u32 = [&](size_t offset) {
+    uint32_t v = 0;
     std::memcpy(&v, bytes.data() + offset, 4);
     return v;
   };
-  std::uint64_t luid = 0;
+  uint64_t luid = 0;
   std::memcpy(&luid, bytes.data(), 8);
   EXPECT_EQ(luid, request.luid);
   EXPECT_EQ(std::memcmp(bytes.data() + 8, "LVM-abc\0", 8), 0);
   EXPECT_EQ(u32(140), 2U);
-  EXPECT_EQ(static_cast<std::int32_t>(u32(144)), -22);
+  EXPECT_EQ(static_cast<int32_t>(u32(144)), -22);
   EXPECT_EQ(u32(148), 0xA1B2C3D4U);
   EXPECT_EQ(u32(152), 0x10AU);
   EXPECT_EQ(u32(156), 2U);
@@ -54,22 +54,22 @@ TEST(UlogProtocol, MalformedMessagesAreEinval) {
   Request request;
   request.uuid = "u";
   auto bytes = encode(request);
-  EXPECT_EQ(errno_of([&] { decode(std::span(bytes).first(159)); }), EINVAL);
+  EXPECT_EQ(errno_of([&] { (void)decode(std::span(bytes).first(159)); }), EINVAL);
   bytes.push_back(std::byte{1});  // data_size still says 0
-  EXPECT_EQ(errno_of([&] { decode(bytes); }), EINVAL);
+  EXPECT_EQ(errno_of([&] { (void)decode(bytes); }), EINVAL);
   bytes.pop_back();
   std::memset(bytes.data() + 8, 'a', kUuidLength);  // no NUL in the uuid
-  EXPECT_EQ(errno_of([&] { decode(bytes); }), EINVAL);
+  EXPECT_EQ(errno_of([&] { (void)decode(bytes); }), EINVAL);
   request.uuid = std::string(129, 'u');
-  EXPECT_EQ(errno_of([&] { encode(request); }), EINVAL);
+  EXPECT_EQ(errno_of([&] { (void)encode(request); }), EINVAL);
 }
 
 TEST(UlogProtocol, Payloads) {
-  const std::array<std::uint64_t, 3> values{1, 2, 1ULL << 40};
+  const std::array<uint64_t, 3> values{1, 2, 1ULL << 40};
   const auto packed = pack_u64(values);
   EXPECT_EQ(packed.size(), 24U);
-  EXPECT_EQ(unpack_u64(packed), std::vector<std::uint64_t>(values.begin(), values.end()));
-  EXPECT_EQ(errno_of([&] { unpack_u64(std::span(packed).first(7)); }), EINVAL);
+  EXPECT_EQ(unpack_u64(packed), std::vector<uint64_t>(values.begin(), values.end()));
+  EXPECT_EQ(errno_of([&] { (void)unpack_u64(std::span(packed).first(7)); }), EINVAL);
   EXPECT_EQ(pack_string("abc").size(), 4U);
 }
 

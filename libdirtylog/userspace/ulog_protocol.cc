@@ -20,7 +20,7 @@ static_assert(offsetof(WireRequest, seq) == 148);
 static_assert(offsetof(WireRequest, request_type) == 152);
 static_assert(offsetof(WireRequest, data_size) == 156);
 
-std::string type_name(std::uint32_t raw_type) {
+std::string type_name(uint32_t raw_type) {
   static constexpr std::array<std::string_view, kLastType + 1> kNames = {
       "",
       "DM_ULOG_CTR",
@@ -41,20 +41,20 @@ std::string type_name(std::uint32_t raw_type) {
       "DM_ULOG_STATUS_TABLE",
       "DM_ULOG_IS_REMOTE_RECOVERING",
   };
-  const std::uint32_t type = raw_type & kTypeMask;
+  const uint32_t type = raw_type & kTypeMask;
   if (type < kFirstType || type > kLastType) return fmt::format("unknown({})", type);
   return std::string(kNames.at(type));
 }
 
-std::size_t fixed_reply_size(std::uint32_t raw_type) {
+size_t fixed_reply_size(uint32_t raw_type) {
   switch (static_cast<RequestType>(raw_type & kTypeMask)) {
-    case RequestType::get_region_size:
-    case RequestType::is_clean:
-    case RequestType::in_sync:
-    case RequestType::get_sync_count:
+    case RequestType::kGetRegionSize:
+    case RequestType::kIsClean:
+    case RequestType::kInSync:
+    case RequestType::kGetSyncCount:
       return 8;
-    case RequestType::get_resync_work:
-    case RequestType::is_remote_recovering:
+    case RequestType::kGetResyncWork:
+    case RequestType::kIsRemoteRecovering:
       return 16;
     default:
       return 0;
@@ -72,7 +72,7 @@ std::vector<std::byte> encode(const Request& request) {
   wire.error = request.error;
   wire.seq = request.seq;
   wire.request_type = request.request_type;
-  wire.data_size = static_cast<std::uint32_t>(request.data.size());
+  wire.data_size = static_cast<uint32_t>(request.data.size());
   std::vector<std::byte> out(kHeaderSize + request.data.size());
   std::memcpy(out.data(), &wire, kHeaderSize);
   std::copy(request.data.begin(), request.data.end(), out.begin() + kHeaderSize);
@@ -104,17 +104,17 @@ Request decode(std::span<const std::byte> message) {
   return request;
 }
 
-std::vector<std::byte> pack_u64(std::span<const std::uint64_t> values) {
-  std::vector<std::byte> out(values.size() * sizeof(std::uint64_t));
+std::vector<std::byte> pack_u64(std::span<const uint64_t> values) {
+  std::vector<std::byte> out(values.size() * sizeof(uint64_t));
   if (!out.empty()) std::memcpy(out.data(), values.data(), out.size());
   return out;
 }
 
-std::vector<std::uint64_t> unpack_u64(std::span<const std::byte> data) {
-  if (data.size() % sizeof(std::uint64_t) != 0) {
+std::vector<uint64_t> unpack_u64(std::span<const std::byte> data) {
+  if (data.size() % sizeof(uint64_t) != 0) {
     throw Error(EINVAL, fmt::format("payload of {} bytes is not a whole number of 64-bit values", data.size()));
   }
-  std::vector<std::uint64_t> values(data.size() / sizeof(std::uint64_t));
+  std::vector<uint64_t> values(data.size() / sizeof(uint64_t));
   if (!values.empty()) std::memcpy(values.data(), data.data(), data.size());
   return values;
 }

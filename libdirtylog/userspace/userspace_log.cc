@@ -13,12 +13,12 @@ namespace {
 
 // The kernel uses its log context pointer; any value unique among the live
 // logs of one UUID will do.
-std::uint64_t next_luid() {
-  static std::atomic<std::uint64_t> counter{1};
+uint64_t next_luid() {
+  static std::atomic<uint64_t> counter{1};
   return counter++;
 }
 
-constexpr std::size_t kMaxGroup = 32;  // MAX_FLUSH_GROUP_COUNT
+constexpr size_t kMaxGroup = 32;  // MAX_FLUSH_GROUP_COUNT
 
 }  // namespace
 
@@ -46,18 +46,18 @@ UserspaceLog::UserspaceLog(const LogTarget& target, std::span<const std::string>
   // Like the kernel's first CTR: the string's bytes without its NUL.
   auto payload = ulog::pack_string(ctr);
   payload.pop_back();
-  send(ulog::RequestType::ctr, payload);
-  const auto region_size = send_for_u64(ulog::RequestType::get_region_size);
+  send(ulog::RequestType::kCtr, payload);
+  const auto region_size = send_for_u64(ulog::RequestType::kGetRegionSize);
   if (region_size == 0 || region_size > UINT32_MAX) {
     throw Error(EINVAL, fmt::format("daemon answered an invalid region size {}", region_size));
   }
-  region_size_ = static_cast<std::uint32_t>(region_size);
+  region_size_ = static_cast<uint32_t>(region_size);
   region_count_ = (target.length_sectors + region_size_ - 1) / region_size_;
 }
 
 UserspaceLog::~UserspaceLog() {
   try {
-    send(ulog::RequestType::dtr);
+    send(ulog::RequestType::kDtr);
   } catch (...) {  // NOLINT(bugprone-empty-catch): the kernel ignores DTR errors too
   }
 }
@@ -67,7 +67,7 @@ std::vector<std::byte> UserspaceLog::send(ulog::RequestType type, std::span<cons
   request.luid = luid_;
   request.uuid = uuid_;
   request.seq = ++seq_;
-  request.request_type = static_cast<std::uint32_t>(type);
+  request.request_type = static_cast<uint32_t>(type);
   request.data.assign(data.begin(), data.end());
   const auto reply = ulog::decode(transport_->exchange(ulog::encode(request)));
   if (reply.seq != request.seq) {
@@ -81,29 +81,29 @@ std::vector<std::byte> UserspaceLog::send(ulog::RequestType type, std::span<cons
   return reply.data;
 }
 
-std::uint64_t UserspaceLog::send_for_u64(ulog::RequestType type, std::span<const std::byte> data) {
+uint64_t UserspaceLog::send_for_u64(ulog::RequestType type, std::span<const std::byte> data) {
   const auto values = ulog::unpack_u64(send(type, data));
   if (values.size() != 1) throw Error(EPROTO, fmt::format("{}: expected one 64-bit answer", ulog::type_name(
-                                                                                               static_cast<std::uint32_t>(type))));
+                                                                                               static_cast<uint32_t>(type))));
   return values[0];
 }
 
-void UserspaceLog::presuspend() { send(ulog::RequestType::presuspend); }
+void UserspaceLog::presuspend() { send(ulog::RequestType::kPresuspend); }
 void UserspaceLog::postsuspend() {
   flush();
-  send(ulog::RequestType::postsuspend);
+  send(ulog::RequestType::kPostsuspend);
 }
-void UserspaceLog::resume() { send(ulog::RequestType::resume); }
+void UserspaceLog::resume() { send(ulog::RequestType::kResume); }
 
 bool UserspaceLog::is_clean(region_t region) {
-  const std::array<std::uint64_t, 1> payload{region};
-  return send_for_u64(ulog::RequestType::is_clean, ulog::pack_u64(payload)) != 0;
+  const std::array<uint64_t, 1> payload{region};
+  return send_for_u64(ulog::RequestType::kIsClean, ulog::pack_u64(payload)) != 0;
 }
 
 InSync UserspaceLog::in_sync(region_t region, bool can_block) {
-  if (!can_block) return InSync::would_block;
-  const std::array<std::uint64_t, 1> payload{region};
-  return send_for_u64(ulog::RequestType::in_sync, ulog::pack_u64(payload)) != 0 ? InSync::yes : InSync::no;
+  if (!can_block) return InSync::kWouldBlock;
+  const std::array<uint64_t, 1> payload{region};
+  return send_for_u64(ulog::RequestType::kInSync, ulog::pack_u64(payload)) != 0 ? InSync::kYes : InSync::kNo;
 }
 
 void UserspaceLog::send_grouped(ulog::RequestType type, std::span<const region_t> regions) {
@@ -118,43 +118,43 @@ void UserspaceLog::flush() {
   const auto clears = std::exchange(clears_, {});
   const auto marks = std::exchange(marks_, {});
   if (clears.empty() && marks.empty()) return;
-  send_grouped(ulog::RequestType::clear_region, clears);
+  send_grouped(ulog::RequestType::kClearRegion, clears);
   if (integrated_flush_ && !marks.empty()) {
-    send_grouped(ulog::RequestType::flush, marks);
+    send_grouped(ulog::RequestType::kFlush, marks);
     return;
   }
-  send_grouped(ulog::RequestType::mark_region, marks);
-  send(ulog::RequestType::flush);
+  send_grouped(ulog::RequestType::kMarkRegion, marks);
+  send(ulog::RequestType::kFlush);
 }
 
 std::optional<region_t> UserspaceLog::get_resync_work() {
-  const auto values = ulog::unpack_u64(send(ulog::RequestType::get_resync_work));
+  const auto values = ulog::unpack_u64(send(ulog::RequestType::kGetResyncWork));
   if (values.size() != 2) throw Error(EPROTO, "DM_ULOG_GET_RESYNC_WORK: expected two 64-bit answers");
   if (values[0] == 0) return std::nullopt;
   return values[1];
 }
 
 void UserspaceLog::set_region_sync(region_t region, bool in_sync) {
-  const std::array<std::uint64_t, 2> payload{region, in_sync ? 1U : 0U};
-  send(ulog::RequestType::set_region_sync, ulog::pack_u64(payload));
+  const std::array<uint64_t, 2> payload{region, in_sync ? 1U : 0U};
+  send(ulog::RequestType::kSetRegionSync, ulog::pack_u64(payload));
 }
 
-region_t UserspaceLog::get_sync_count() { return send_for_u64(ulog::RequestType::get_sync_count); }
+region_t UserspaceLog::get_sync_count() { return send_for_u64(ulog::RequestType::kGetSyncCount); }
 
 bool UserspaceLog::is_remote_recovering(region_t region) {
-  const std::array<std::uint64_t, 1> payload{region};
-  const auto values = ulog::unpack_u64(send(ulog::RequestType::is_remote_recovering, ulog::pack_u64(payload)));
+  const std::array<uint64_t, 1> payload{region};
+  const auto values = ulog::unpack_u64(send(ulog::RequestType::kIsRemoteRecovering, ulog::pack_u64(payload)));
   if (values.size() != 2) throw Error(EPROTO, "DM_ULOG_IS_REMOTE_RECOVERING: expected two 64-bit answers");
   return values[0] != 0;
 }
 
 std::string UserspaceLog::status(StatusType type) {
-  if (type == StatusType::table) {
+  if (type == StatusType::kTable) {
     return fmt::format("userspace {} {} {}{} ", daemon_args_.size() + (integrated_flush_ ? 2 : 1), uuid_,
                        integrated_flush_ ? "integrated_flush " : "", fmt::join(daemon_args_, " "));
   }
   try {
-    return ulog::unpack_string(send(ulog::RequestType::status_info));
+    return ulog::unpack_string(send(ulog::RequestType::kStatusInfo));
   } catch (const Error&) {
     return "userspace 1 COM_FAILURE";
   }

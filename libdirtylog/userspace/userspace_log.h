@@ -10,7 +10,7 @@
 // As in the kernel: mark_region and clear_region only queue; flush() sends
 // the clears in groups of 32, then the marks in groups of 32 followed by an
 // empty FLUSH, or, with integrated_flush, the marks as FLUSH payloads.
-// in_sync() answers would_block when it may not block, and is never
+// in_sync() answers kWouldBlock when it may not block, and is never
 // answered from a cache. The region size is fetched once, after CTR.
 #pragma once
 
@@ -50,39 +50,39 @@ class UserspaceLog final : public DirtyLog {
   UserspaceLog& operator=(UserspaceLog&&) = delete;
 
   [[nodiscard]] std::string_view type_name() const override { return "userspace"; }
-  [[nodiscard]] std::uint32_t region_size() const override { return region_size_; }
+  [[nodiscard]] uint32_t region_size() const override { return region_size_; }
   [[nodiscard]] region_t region_count() const override { return region_count_; }
-  [[nodiscard]] std::uint64_t luid() const { return luid_; }
+  [[nodiscard]] uint64_t luid() const { return luid_; }
 
   void presuspend() override;
   void postsuspend() override;
   void resume() override;
 
-  bool is_clean(region_t region) override;
+  [[nodiscard]] bool is_clean(region_t region) override;
   InSync in_sync(region_t region, bool can_block) override;
   void mark_region(region_t region) override { marks_.push_back(region); }
   void clear_region(region_t region) override { clears_.push_back(region); }
   void flush() override;
-  std::optional<region_t> get_resync_work() override;
+  [[nodiscard]] std::optional<region_t> get_resync_work() override;
   void set_region_sync(region_t region, bool in_sync) override;
-  region_t get_sync_count() override;
+  [[nodiscard]] region_t get_sync_count() override;
   bool is_remote_recovering(region_t region) override;
   // INFO comes from the daemon ("userspace 1 COM_FAILURE" if it fails);
   // TABLE is built here from the parameters, as the kernel does.
-  std::string status(StatusType type) override;
+  [[nodiscard]] std::string status(StatusType type) override;
 
  private:
   std::vector<std::byte> send(ulog::RequestType type, std::span<const std::byte> data = {});
-  std::uint64_t send_for_u64(ulog::RequestType type, std::span<const std::byte> data = {});
+  [[nodiscard]] uint64_t send_for_u64(ulog::RequestType type, std::span<const std::byte> data = {});
   void send_grouped(ulog::RequestType type, std::span<const region_t> regions);
 
   std::shared_ptr<RequestTransport> transport_;
   std::string uuid_;
-  std::uint64_t luid_;
+  uint64_t luid_;
   bool integrated_flush_ = false;
   std::vector<std::string> daemon_args_;
-  std::uint32_t seq_ = 0;
-  std::uint32_t region_size_ = 0;
+  uint32_t seq_ = 0;
+  uint32_t region_size_ = 0;
   region_t region_count_ = 0;
   std::vector<region_t> marks_;
   std::vector<region_t> clears_;

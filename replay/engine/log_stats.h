@@ -33,7 +33,7 @@ struct LogStats {
   std::optional<std::string> tail_error;
 };
 
-LogStats compute_stats(const bb::logwrites::LogIndex& index);
+[[nodiscard]] LogStats compute_stats(const bb::logwrites::LogIndex& index);
 void print_stats(const LogStats& stats, std::FILE* out, bool json);
 
 }  // namespace bb::replay

@@ -19,7 +19,7 @@ class ProgressBar {
   void update(uint64_t done, uint64_t bytes);
 
   // True when stderr is a terminal.
-  static bool stderr_is_tty();
+  [[nodiscard]] static bool stderr_is_tty();
 
  private:
   using Clock = std::chrono::steady_clock;

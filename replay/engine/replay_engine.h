@@ -79,21 +79,21 @@ class LogSession {
   // loads or builds its index. Throws LogError.
   explicit LogSession(const std::string& log_path, const SessionOptions& options = {});
 
-  const bb::logwrites::FileLogSource& source() const { return *source_; }
+  [[nodiscard]] const bb::logwrites::FileLogSource& source() const { return *source_; }
   const bb::logwrites::LogReader& reader() const { return *reader_; }
-  const bb::logwrites::LogIndex& index() const { return cached_.index; }
+  [[nodiscard]] const bb::logwrites::LogIndex& index() const { return cached_.index; }
   const bb::logwrites::CachedIndex& cached_index() const { return cached_; }
-  uint32_t sectorsize() const { return reader_->sectorsize(); }
+  [[nodiscard]] uint32_t sectorsize() const { return reader_->sectorsize(); }
 
   // Entries usable for replay (a bad entry ends the index; see tail_error()).
-  uint64_t entry_count() const { return cached_.index.size(); }
+  [[nodiscard]] uint64_t entry_count() const { return cached_.index.size(); }
   // The full, validated entry i (re-read from the log).
-  bb::logwrites::Entry entry(uint64_t i) const;
+  [[nodiscard]] bb::logwrites::Entry entry(uint64_t i) const;
 
-  std::optional<uint64_t> find_mark(std::string_view text, uint64_t from = 0) const {
+  [[nodiscard]] std::optional<uint64_t> find_mark(std::string_view text, uint64_t from = 0) const {
     return index().find_mark(text, from);
   }
-  std::optional<uint64_t> next_with_flags(uint64_t mask, uint64_t from) const {
+  [[nodiscard]] std::optional<uint64_t> next_with_flags(uint64_t mask, uint64_t from) const {
     return index().next_with_flags(mask, from);
   }
 

@@ -16,9 +16,9 @@ class ReplayError : public std::runtime_error {
   ReplayError(const std::string& detail, std::optional<uint64_t> entry = std::nullopt,
               std::optional<uint64_t> offset = std::nullopt);
 
-  const std::string& detail() const { return detail_; }
+  [[nodiscard]] const std::string& detail() const { return detail_; }
   std::optional<uint64_t> entry() const { return entry_; }
-  std::optional<uint64_t> offset() const { return offset_; }
+  [[nodiscard]] std::optional<uint64_t> offset() const { return offset_; }
 
  private:
   std::string detail_;

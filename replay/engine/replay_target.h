@@ -18,7 +18,7 @@ namespace bb::replay {
 
 // How a range was zeroed; the first method that works is remembered.
 enum class ZeroMethod { kBlkZeroout, kPunchHole, kZeroRange, kWrite };
-const char* zero_method_name(ZeroMethod m);
+[[nodiscard]] const char* zero_method_name(ZeroMethod m);
 
 class ReplayTarget {
  public:
@@ -26,9 +26,9 @@ class ReplayTarget {
   // upstream). Throws ReplayError.
   explicit ReplayTarget(const std::string& path);
 
-  const std::string& path() const { return path_; }
+  [[nodiscard]] const std::string& path() const { return path_; }
   bool is_block_device() const { return block_device_; }
-  int fd() const { return fd_.get(); }
+  [[nodiscard]] int fd() const { return fd_.get(); }
 
   // Writes all of `data` at `offset`, retrying short writes and EINTR.
   void write(uint64_t offset, std::span<const uint8_t> data);
@@ -53,7 +53,7 @@ class ReplayTarget {
   void sync();
 
  private:
-  bool try_fallocate(int mode, uint64_t offset, uint64_t len);
+  [[nodiscard]] bool try_fallocate(int mode, uint64_t offset, uint64_t len);
   void write_zeroes(uint64_t offset, uint64_t len);
 
   std::string path_;

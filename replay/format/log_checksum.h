@@ -11,7 +11,7 @@ namespace bb::logwrites {
 
 // CRC32C (Castagnoli), standard init/xorout: crc32c("123456789") == 0xe3069283.
 // Chain calls by passing the previous result as `crc`.
-uint32_t crc32c(std::span<const uint8_t> bytes, uint32_t crc = 0);
+[[nodiscard]] uint32_t crc32c(std::span<const uint8_t> bytes, uint32_t crc = 0);
 
 class Fnv64 {
  public:
@@ -20,7 +20,7 @@ class Fnv64 {
   // Faster variant for large buffers: mixes 64-bit little-endian words
   // (a short tail is zero-padded). Not byte-compatible with add().
   void add_words(std::span<const uint8_t> bytes);
-  uint64_t value() const { return h_; }
+  [[nodiscard]] uint64_t value() const { return h_; }
 
  private:
   uint64_t h_ = 0xcbf29ce484222325ULL;
@@ -31,6 +31,6 @@ class Fnv64 {
 // independent multiply chains, so a CPU runs them side by side: checking
 // an 8 MB index file costs a fraction of a millisecond instead of the
 // 1-2 ms of one serial chain. A short tail is zero-padded.
-uint64_t lane_hash64(std::span<const uint8_t> bytes);
+[[nodiscard]] uint64_t lane_hash64(std::span<const uint8_t> bytes);
 
 }  // namespace bb::logwrites

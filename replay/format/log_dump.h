@@ -26,13 +26,13 @@ namespace bb::logwrites {
 enum class DumpFormat { kText, kJson };
 
 // Short stable name of an error kind, e.g. "malformed-entry".
-std::string_view error_kind_name(LogErrorKind kind);
+[[nodiscard]] std::string_view error_kind_name(LogErrorKind kind);
 
 // Mark text as the dump shows it: printable ASCII and space kept, `"`, `\` and
 // everything else as \xNN, in double quotes.
-std::string quote_mark(std::string_view text);
+[[nodiscard]] std::string quote_mark(std::string_view text);
 // A JSON string literal.
-std::string quote_json(std::string_view text);
+[[nodiscard]] std::string quote_json(std::string_view text);
 
 // Decodes the whole log from the start (reading entry data for the CRC).
 // Returns the error that ended the dump, if any, after printing it.

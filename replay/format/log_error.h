@@ -10,16 +10,18 @@
 
 namespace bb::logwrites {
 
-enum class LogErrorKind {
-  kIo,              // open/read/stat failed
-  kTruncated,       // log ends inside the superblock, a header or data
-  kBadMagic,
-  kBadVersion,
-  kBadSectorSize,
-  kMalformedEntry,  // all-zero header, garbage padding, bad data_len
-  kOverflow,        // sector or length arithmetic overflows 64 bits
-  kBadIndex,        // an index file that is corrupt or does not match
-  kUsage,           // caller asked for something the log cannot give
+// The index file (.bbidx) stores a tail error's kind as this number:
+// values are fixed, never renumbered; a new kind takes the next one.
+enum class LogErrorKind : uint32_t {
+  kIo = 0,              // open/read/stat failed
+  kTruncated = 1,       // log ends inside the superblock, a header or data
+  kBadMagic = 2,
+  kBadVersion = 3,
+  kBadSectorSize = 4,
+  kMalformedEntry = 5,  // all-zero header, garbage padding, bad data_len
+  kOverflow = 6,        // sector or length arithmetic overflows 64 bits
+  kBadIndex = 7,        // an index file that is corrupt or does not match
+  kUsage = 8,           // caller asked for something the log cannot give
 };
 
 class LogError : public std::runtime_error {
@@ -30,9 +32,9 @@ class LogError : public std::runtime_error {
            std::optional<uint64_t> entry = std::nullopt,
            std::optional<uint64_t> offset = std::nullopt);
 
-  LogErrorKind kind() const { return kind_; }
+  [[nodiscard]] LogErrorKind kind() const { return kind_; }
   const std::string& detail() const { return detail_; }
-  std::optional<uint64_t> entry() const { return entry_; }
+  [[nodiscard]] std::optional<uint64_t> entry() const { return entry_; }
   std::optional<uint64_t> offset() const { return offset_; }
 
  private:

@@ -44,7 +44,7 @@
 
 namespace bb::logwrites {
 namespace detail {
-constexpr uint64_t byteswap64(uint64_t v) {
+[[nodiscard]] constexpr uint64_t byteswap64(uint64_t v) {
   uint64_t r = 0;
   for (int i = 0; i < 8; ++i) r = (r << 8) | ((v >> (8 * i)) & 0xff);
   return r;
@@ -96,13 +96,13 @@ struct EntryHeader {
 
 // Little-endian field access; `bytes` must hold at+8 (at+4) bytes.
 // Inline: the index loader calls these millions of times.
-inline uint64_t load_le64(std::span<const uint8_t> bytes, size_t at) {
+[[nodiscard]] inline uint64_t load_le64(std::span<const uint8_t> bytes, size_t at) {
   assert(bytes.size() >= at + 8);
   uint64_t v = 0;
   std::memcpy(&v, bytes.data() + at, sizeof v);
   return std::endian::native == std::endian::little ? v : detail::byteswap64(v);
 }
-inline uint32_t load_le32(std::span<const uint8_t> bytes, size_t at) {
+[[nodiscard]] inline uint32_t load_le32(std::span<const uint8_t> bytes, size_t at) {
   assert(bytes.size() >= at + 4);
   uint32_t v = 0;
   for (size_t i = 0; i < 4; ++i) v |= uint32_t{bytes[at + i]} << (8 * i);
@@ -113,22 +113,22 @@ void store_le32(std::span<uint8_t> bytes, size_t at, uint32_t value);
 
 // `bytes` must hold at least kSuperblockBytes (decode) or
 // kSuperblockStructBytes (encode). Encoding writes the padding field too.
-Superblock decode_superblock(std::span<const uint8_t> bytes);
+[[nodiscard]] Superblock decode_superblock(std::span<const uint8_t> bytes);
 void encode_superblock(const Superblock& sb, std::span<uint8_t> bytes);
 
 // `bytes` must hold at least kEntryHeaderBytes.
-EntryHeader decode_entry_header(std::span<const uint8_t> bytes);
+[[nodiscard]] EntryHeader decode_entry_header(std::span<const uint8_t> bytes);
 void encode_entry_header(const EntryHeader& h, std::span<uint8_t> bytes);
 
-bool is_valid_sectorsize(uint64_t sectorsize);
+[[nodiscard]] bool is_valid_sectorsize(uint64_t sectorsize);
 
 // Bytes of data that follow the header in the log: 0 for discards.
 // Callers must have checked that nr_sectors * sectorsize does not overflow.
-inline uint64_t logged_data_bytes(const EntryHeader& h, uint32_t sectorsize) {
+[[nodiscard]] inline uint64_t logged_data_bytes(const EntryHeader& h, uint32_t sectorsize) {
   return (h.flags & kFlagDiscard) != 0 ? 0 : h.nr_sectors * sectorsize;
 }
 
 // Upstream's human-readable flags: "FUA|METADATA", "UNKNOWN.0x20", "NONE".
-std::string flags_to_string(uint64_t flags);
+[[nodiscard]] std::string flags_to_string(uint64_t flags);
 
 }  // namespace bb::logwrites

@@ -59,7 +59,7 @@ struct IndexTailError {
   LogErrorKind kind = LogErrorKind::kMalformedEntry;
   std::string detail;
 
-  LogError error() const { return LogError(kind, detail, entry, offset); }
+  [[nodiscard]] LogError error() const { return LogError(kind, detail, entry, offset); }
 };
 
 using IndexProgress = std::function<void(uint64_t entries_done, uint64_t log_offset)>;
@@ -67,39 +67,39 @@ using IndexProgress = std::function<void(uint64_t entries_done, uint64_t log_off
 class LogIndex {
  public:
   // Reads every entry from the start of `reader`'s log.
-  static LogIndex build(LogReader& reader, const IndexProgress& progress = {});
+  [[nodiscard]] static LogIndex build(LogReader& reader, const IndexProgress& progress = {});
 
-  uint32_t sectorsize() const { return sectorsize_; }
+  [[nodiscard]] uint32_t sectorsize() const { return sectorsize_; }
   uint64_t size() const { return entries_.size(); }
-  const IndexedEntry& at(uint64_t i) const;
+  [[nodiscard]] const IndexedEntry& at(uint64_t i) const;
   std::span<const IndexedEntry> entries() const { return entries_; }
-  uint64_t superblock_entries() const { return nr_entries_; }
+  [[nodiscard]] uint64_t superblock_entries() const { return nr_entries_; }
   uint64_t log_size() const { return log_size_; }
 
-  uint64_t data_bytes(uint64_t i) const;
+  [[nodiscard]] uint64_t data_bytes(uint64_t i) const;
   // Log byte offset just past entry i (header and data).
-  uint64_t end_offset(uint64_t i) const;
+  [[nodiscard]] uint64_t end_offset(uint64_t i) const;
 
   // First entry >= from having any flag in `mask`.
-  std::optional<uint64_t> next_with_flags(uint64_t mask, uint64_t from) const;
+  [[nodiscard]] std::optional<uint64_t> next_with_flags(uint64_t mask, uint64_t from) const;
   // First MARK entry >= from whose text equals `text`.
-  std::optional<uint64_t> find_mark(std::string_view text, uint64_t from = 0) const;
+  [[nodiscard]] std::optional<uint64_t> find_mark(std::string_view text, uint64_t from = 0) const;
   const std::string* mark_text(uint64_t entry) const;
   // (entry, text) in entry order.
-  const std::vector<std::pair<uint64_t, std::string>>& marks() const { return marks_; }
+  [[nodiscard]] const std::vector<std::pair<uint64_t, std::string>>& marks() const { return marks_; }
 
-  const std::optional<IndexTailError>& tail_error() const { return tail_error_; }
+  [[nodiscard]] const std::optional<IndexTailError>& tail_error() const { return tail_error_; }
   const std::optional<ScanStop>& scan_stop() const { return scan_stop_; }
-  bool scanned_past_end() const { return scanned_past_end_; }
+  [[nodiscard]] bool scanned_past_end() const { return scanned_past_end_; }
   uint64_t header_checksum() const { return header_checksum_; }
 
-  std::vector<uint8_t> serialize() const;
+  [[nodiscard]] std::vector<uint8_t> serialize() const;
   // Throws LogError(kBadIndex) if `bytes` is not a well-formed index.
   // The tables are copied out of `bytes`.
-  static LogIndex deserialize(std::span<const uint8_t> bytes);
+  [[nodiscard]] static LogIndex deserialize(std::span<const uint8_t> bytes);
   // The same for a mapped index file, whose tables are used in place
   // (copied only on a big-endian host); the index keeps `file` mapped.
-  static LogIndex load(std::shared_ptr<const bb::common::FileMapping> file);
+  [[nodiscard]] static LogIndex load(std::shared_ptr<const bb::common::FileMapping> file);
 
   // Checks that this index still describes `reader`'s log: size,
   // superblock, scan mode, and headers (a sample of up to kSampleSize
@@ -121,7 +121,7 @@ class LogIndex {
     std::shared_ptr<const bb::common::FileMapping> file;
   };
 
-  static LogIndex parse(std::span<const uint8_t> bytes, std::shared_ptr<const bb::common::FileMapping> file);
+  [[nodiscard]] static LogIndex parse(std::span<const uint8_t> bytes, std::shared_ptr<const bb::common::FileMapping> file);
   void adopt(std::shared_ptr<const Tables> tables);
   void check_tables() const;
   void index_marks();

@@ -35,8 +35,8 @@ struct CachedIndex {
 };
 
 // The cache file path the rules above choose for `log`.
-std::string default_index_path(const FileLogSource& log);
+[[nodiscard]] std::string default_index_path(const FileLogSource& log);
 
-CachedIndex load_or_build_index(const FileLogSource& log, LogReader& reader, const IndexCacheOptions& options);
+[[nodiscard]] CachedIndex load_or_build_index(const FileLogSource& log, LogReader& reader, const IndexCacheOptions& options);
 
 }  // namespace bb::logwrites

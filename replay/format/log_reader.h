@@ -24,7 +24,7 @@ struct Entry {
   uint64_t data_offset = 0;  // log byte offset of the data (offset + sectorsize)
   uint64_t data_bytes = 0;   // bytes of data in the log (0 for discards)
 
-  uint64_t next_offset() const { return data_offset + data_bytes; }
+  [[nodiscard]] uint64_t next_offset() const { return data_offset + data_bytes; }
   bool has(uint64_t flag) const { return (header.flags & flag) != 0; }
 };
 
@@ -43,42 +43,42 @@ struct ScanStop {
 
 // Validates one header sector `sector` (exactly sectorsize bytes) of entry
 // `index` found at `offset` in a log of `log_size` bytes. Throws LogError.
-Entry parse_entry(uint64_t index, uint64_t offset, std::span<const uint8_t> sector, uint32_t sectorsize,
+[[nodiscard]] Entry parse_entry(uint64_t index, uint64_t offset, std::span<const uint8_t> sector, uint32_t sectorsize,
                   uint64_t log_size);
 
 // Validates a superblock read from the first kSuperblockStructBytes (or
 // fewer, down to kSuperblockBytes) of a log. Throws LogError.
-Superblock parse_superblock(std::span<const uint8_t> bytes);
+[[nodiscard]] Superblock parse_superblock(std::span<const uint8_t> bytes);
 
 class LogReader {
  public:
   // Reads and validates the superblock. `source` must outlive the reader.
   explicit LogReader(const LogSource& source, ReaderOptions options = {});
 
-  const Superblock& superblock() const { return sb_; }
+  [[nodiscard]] const Superblock& superblock() const { return sb_; }
   uint32_t sectorsize() const { return sb_.sectorsize; }
-  const LogSource& source() const { return source_; }
+  [[nodiscard]] const LogSource& source() const { return source_; }
   const ReaderOptions& options() const { return options_; }
 
   // Returns the next entry, or nullopt at the end: after nr_entries
   // entries, or (scan_past_end) at the first implausible header, which
   // scan_stop() then describes. Throws LogError for a bad entry inside
   // nr_entries; the position does not advance past a bad entry.
-  std::optional<Entry> next();
+  [[nodiscard]] std::optional<Entry> next();
 
   // Positions the sequential cursor at entry `index` whose header is at
   // `offset` (as recorded by an index).
   void seek(uint64_t index, uint64_t offset);
-  uint64_t next_index() const { return next_index_; }
+  [[nodiscard]] uint64_t next_index() const { return next_index_; }
   uint64_t next_offset() const { return next_offset_; }
 
   // Reads and validates the entry at a known position. Throws LogError.
-  Entry read_entry(uint64_t index, uint64_t offset) const;
+  [[nodiscard]] Entry read_entry(uint64_t index, uint64_t offset) const;
 
-  const std::optional<ScanStop>& scan_stop() const { return scan_stop_; }
+  [[nodiscard]] const std::optional<ScanStop>& scan_stop() const { return scan_stop_; }
 
  private:
-  std::optional<Entry> scan_one();
+  [[nodiscard]] std::optional<Entry> scan_one();
 
   const LogSource& source_;
   ReaderOptions options_;

@@ -21,11 +21,11 @@ class LogSource {
   LogSource& operator=(const LogSource&) = delete;
   virtual ~LogSource() = default;
 
-  virtual uint64_t size() const = 0;
+  [[nodiscard]] virtual uint64_t size() const = 0;
   // Reads exactly out.size() bytes at `offset`; throws LogError (kIo or
   // kTruncated) otherwise. Retries short reads and EINTR.
   virtual void read_exact(uint64_t offset, std::span<uint8_t> out) const = 0;
-  virtual std::string name() const = 0;
+  [[nodiscard]] virtual std::string name() const = 0;
 };
 
 class FileLogSource final : public LogSource {
@@ -33,15 +33,15 @@ class FileLogSource final : public LogSource {
   // Opens read-only. Block devices are sized with BLKGETSIZE64. Throws LogError.
   explicit FileLogSource(const std::string& path);
 
-  uint64_t size() const override { return size_; }
+  [[nodiscard]] uint64_t size() const override { return size_; }
   void read_exact(uint64_t offset, std::span<uint8_t> out) const override;
-  std::string name() const override { return path_; }
+  [[nodiscard]] std::string name() const override { return path_; }
 
-  int fd() const { return fd_.get(); }
+  [[nodiscard]] int fd() const { return fd_.get(); }
   bool is_block_device() const { return block_device_; }
-  const std::string& path() const { return path_; }
+  [[nodiscard]] const std::string& path() const { return path_; }
   dev_t device() const { return dev_; }
-  ino_t inode() const { return ino_; }
+  [[nodiscard]] ino_t inode() const { return ino_; }
 
  private:
   std::string path_;
@@ -57,9 +57,9 @@ class MemoryLogSource final : public LogSource {
  public:
   explicit MemoryLogSource(std::span<const uint8_t> bytes) : bytes_(bytes) {}
 
-  uint64_t size() const override { return bytes_.size(); }
+  [[nodiscard]] uint64_t size() const override { return bytes_.size(); }
   void read_exact(uint64_t offset, std::span<uint8_t> out) const override;
-  std::string name() const override { return "<memory>"; }
+  [[nodiscard]] std::string name() const override { return "<memory>"; }
 
  private:
   std::span<const uint8_t> bytes_;

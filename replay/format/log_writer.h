@@ -28,7 +28,7 @@ class LogSink {
 class MemoryLogSink final : public LogSink {
  public:
   void write_at(uint64_t offset, std::span<const uint8_t> bytes) override;
-  const std::vector<uint8_t>& bytes() const { return bytes_; }
+  [[nodiscard]] const std::vector<uint8_t>& bytes() const { return bytes_; }
 
  private:
   std::vector<uint8_t> bytes_;
@@ -75,9 +75,9 @@ class LogWriter {
   void finish();
   void finish_with_count(uint64_t nr_entries);
 
-  uint64_t entries() const { return entries_; }
+  [[nodiscard]] uint64_t entries() const { return entries_; }
   uint64_t end_offset() const { return offset_; }
-  uint32_t sectorsize() const { return options_.sectorsize; }
+  [[nodiscard]] uint32_t sectorsize() const { return options_.sectorsize; }
 
  private:
   void write_superblock(uint64_t nr_entries);

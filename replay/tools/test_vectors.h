@@ -17,12 +17,12 @@ struct TestVector {
   bool has_scan_dump = false;  // also decode with scan_past_end
 };
 
-std::vector<TestVector> make_test_vectors();
+[[nodiscard]] std::vector<TestVector> make_test_vectors();
 
 // The --dump text of `log` (scan_past_end as given).
-std::string dump_text(const std::vector<uint8_t>& log, bool scan_past_end);
+[[nodiscard]] std::string dump_text(const std::vector<uint8_t>& log, bool scan_past_end);
 
 // Deterministic data for `nr_sectors` sectors at `sector`.
-std::vector<uint8_t> pattern_data(uint64_t sector, uint64_t nr_sectors, uint32_t sectorsize, uint8_t seed);
+[[nodiscard]] std::vector<uint8_t> pattern_data(uint64_t sector, uint64_t nr_sectors, uint32_t sectorsize, uint8_t seed);
 
 }  // namespace bb::logwrites
