@@ -11,7 +11,7 @@ std::string compose(const std::string& operation, const std::string& device, int
                     const std::string& detail) {
   std::string text = "dm " + operation;
   if (!device.empty()) text += " " + device;
-  text += ": " + std::system_category().message(error);
+  text += ": " + bb::common::errno_text(error);
   if (!detail.empty()) text += " (" + detail + ")";
   return text;
 }
@@ -19,10 +19,9 @@ std::string compose(const std::string& operation, const std::string& device, int
 }  // namespace
 
 DmError::DmError(std::string operation, std::string device, int error, std::string detail)
-    : std::system_error(error, std::system_category()),
+    : bb::common::SystemError(error, compose(operation, device, error, detail)),
       operation_(std::move(operation)),
       device_(std::move(device)),
-      detail_(std::move(detail)),
-      message_(compose(operation_, device_, error, detail_)) {}
+      detail_(std::move(detail)) {}
 
 }  // namespace bb::devmapper

@@ -26,6 +26,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/file_descriptor.h"
 #include "devmapper/devices.h"
 #include "devmapper/libdm_task.h"
 
@@ -35,25 +36,16 @@ namespace {
 
 constexpr const char* kControl = "/dev/mapper/control";
 
-// An open /dev/mapper/control, closed on every path out.
-// TODO(merge): use the owned fd of the common library (issue 11 item 1).
-class ControlFd {
- public:
-  explicit ControlFd(const std::string& name) : fd_(open(kControl, O_RDWR | O_CLOEXEC)) {
-    if (fd_ < 0) throw DmError("wait", name, errno, std::string("cannot open ") + kControl);
-  }
-  ~ControlFd() { close(fd_); }
-  ControlFd(const ControlFd&) = delete;
-  ControlFd& operator=(const ControlFd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+// An open /dev/mapper/control of our own, closed on every path out.
+bb::common::FileDescriptor open_control(const std::string& name) {
+  bb::common::FileDescriptor fd(open(kControl, O_RDWR | O_CLOEXEC));
+  if (!fd) throw DmError("wait", name, errno, std::string("cannot open ") + kControl);
+  return fd;
+}
 
 // DM_DEV_ARM_POLL on our control fd: poll() reports POLLIN once any
 // device-mapper event happens after this.
-void arm(const ControlFd& control, const std::string& name) {
+void arm(const bb::common::FileDescriptor& control, const std::string& name) {
   dm_ioctl io{};
   io.version[0] = DM_VERSION_MAJOR;  // minor 0: any 4.x kernel takes it
   io.data_size = sizeof(io);
@@ -89,7 +81,7 @@ std::optional<uint32_t> wait_event(const std::string& name, uint32_t event_nr, s
   const auto deadline = Clock::now() + timeout;
   // The first info() also makes libdevmapper create a missing control node.
   if (current_event_nr(name, false) != event_nr) return wait_event_ioctl(name, event_nr);
-  ControlFd control(name);
+  const bb::common::FileDescriptor control = open_control(name);
   for (;;) {
     arm(control, name);
     if (current_event_nr(name, true) != event_nr) return wait_event_ioctl(name, event_nr);

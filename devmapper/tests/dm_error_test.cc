@@ -18,7 +18,7 @@ TEST(DmError, SaysOperationDeviceErrnoAndDetail) {
   EXPECT_EQ(e.device(), "snap0");
   EXPECT_EQ(e.detail(), "table: 0 8 linear 254:0");
   EXPECT_EQ(e.error_number(), EINVAL);
-  EXPECT_EQ(e.code(), std::error_code(EINVAL, std::system_category()));
+  EXPECT_EQ(e.code(), std::error_code(EINVAL, std::generic_category()));
   EXPECT_EQ(e.code(), std::errc::invalid_argument);
 }
 
