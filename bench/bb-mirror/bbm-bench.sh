@@ -28,7 +28,8 @@ since() { echo "$(now) $1" | awk '{ printf "%.2f", $1 - $2 }'; }
 until_insync() {
 	dev=$1
 	while :; do
-		set -- $(dmsetup status "$dev")
+		st=$(dmsetup status "$dev") || { echo "no device $dev" >&2; exit 1; }
+		set -- $st
 		if [ "$7" = "$N/$N" ]; then
 			[ "$3" = mirror ] && return
 			[ "${15}" = idle ] && [ "${20}" = AA ] && return
@@ -40,7 +41,11 @@ echo 200000000 >/proc/sys/dev/raid/speed_limit_max 2>/dev/null || true
 echo 200000000 >/proc/sys/dev/raid/speed_limit_min 2>/dev/null || true
 
 table() { # table TARGET [nosync]
-	echo "0 $SZ $1 disk $((2 + ${2:+1})) $DISK_log $RS $2 2 $DISK_a 0 $DISK_b 0 1 handle_errors"
+	if [ -n "${2:-}" ]; then
+		echo "0 $SZ $1 disk 3 $DISK_log $RS $2 2 $DISK_a 0 $DISK_b 0 1 handle_errors"
+	else
+		echo "0 $SZ $1 disk 2 $DISK_log $RS 2 $DISK_a 0 $DISK_b 0 1 handle_errors"
+	fi
 }
 fresh_log() { dd if=/dev/zero of="$DISK_log" bs=1M count=4 oflag=direct 2>/dev/null; }
 
@@ -115,21 +120,23 @@ resync_round() { # resync_round ROUND
 	# md raid1 with a write-intent bitmap of the same granularity: fail and
 	# remove leg b, the same writes, re-add.
 	mdadm --zero-superblock "$DISK_a" "$DISK_b" 2>/dev/null || true
+	md=$RESULTS/mdadm.log
 	yes | mdadm --create /dev/md0 --run --level=1 --raid-devices=2 --metadata=1.2 \
-		--bitmap=internal --bitmap-chunk=64 --assume-clean "$DISK_a" "$DISK_b" >/dev/null 2>&1
-	mdadm /dev/md0 --fail "$DISK_b" >/dev/null 2>&1
-	mdadm /dev/md0 --remove "$DISK_b" >/dev/null 2>&1
+		--bitmap=internal --bitmap-chunk=64 --assume-clean "$DISK_a" "$DISK_b" >>"$md" 2>&1
+	mdadm /dev/md0 --fail "$DISK_b" >>"$md" 2>&1
+	mdadm /dev/md0 --remove "$DISK_b" >>"$md" 2>&1
 	dirty_writes /dev/md0
 	sleep 1
+	mdadm -X "$DISK_a" >>"$md" 2>&1
 	start=$(now)
-	mdadm /dev/md0 --re-add "$DISK_b" >/dev/null
+	mdadm /dev/md0 --re-add "$DISK_b" >>"$md" 2>&1
 	sleep 0.02
 	while grep -q 'recovery\|resync' /proc/mdstat || [ "$(cat /sys/block/md0/md/degraded)" != 0 ]; do
 		sleep 0.02
 	done
 	record md-partial "$r" "$(since "$start")"
 	cat /proc/mdstat >>"$RESULTS/mdstat.txt"
-	mdadm --stop /dev/md0 >/dev/null 2>&1
+	mdadm --stop /dev/md0 >>"$md" 2>&1
 	mdadm --zero-superblock "$DISK_a" "$DISK_b"
 }
 

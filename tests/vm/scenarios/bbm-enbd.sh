@@ -25,7 +25,7 @@ dmsetup create lw1 --table "0 $SZ log-writes $DISK_l1 $DISK_rec1"
 dmsetup create m --table "0 $SZ bb-mirror disk 3 $DISK_log $RS nosync 2 $DISK_l0 0 /dev/mapper/lw1 0 1 handle_errors"
 dmsetup create lwm --table "0 $SZ log-writes /dev/mapper/m $DISK_recm"
 # No lazy initialisation: nothing but our writes while the leg is out.
-mkfs.ext4 -q -b 1024 -E lazy_itable_init=0,lazy_journal_init=0 /dev/mapper/lwm
+mkfs.ext4 -q -b 1024 -E lazy_itable_init=0,lazy_journal_init=0,nodiscard /dev/mapper/lwm
 mkdir -p /mnt/m
 mount -o noatime,commit=600 /dev/mapper/lwm /mnt/m
 for i in 1 2 3 4 5; do echo "before the fault $i" >"/mnt/m/old$i"; done
