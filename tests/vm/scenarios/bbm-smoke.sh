@@ -1,0 +1,135 @@
+#!/bin/sh
+# bb-mirror smoke: 2 and 3 legs, core and disk logs; writes, status, fail_leg/readd_leg resyncing only what was written, a stale leg 0 after re-creation, legs identical, bad messages refused, rmmod.
+# disks: a:64M b:64M c:64M log:4M
+# modules: dm-mod dm-log dm-region-hash
+# ours: dm-bb-mirror
+# timeout: 400
+set -e
+export DM_DISABLE_UDEV=1
+fail() { echo "FAIL: $*"; dmesg | grep bb-mirror | tail -30; exit 1; }
+SZ=$(blockdev --getsz "$DISK_a")
+RS=1024
+N=$(( (SZ + RS - 1) / RS ))
+
+# dmsetup status: <start> <len> bb-mirror <#legs> ...; our fields follow the
+# log status. $2 = legs, $3 = words of the log status.
+devnum() { dmsetup info -c --noheadings -o major,minor "$1" | tr -d ' '; }
+ours() { # ours DEV LEGS LOGWORDS K -> our field K (1 = resync state)
+	dmsetup status "$1" | awk -v n="$2" -v l="$3" -v k="$4" '{print $(n + 8 + l + k)}'
+}
+wait_sync() { # wait_sync DEV LEGS SECONDS
+	i=0
+	while [ "$(dmsetup status "$1" | awk -v n="$2" '{print $(n + 5)}')" != "$N/$N" ]; do
+		i=$((i + 1))
+		[ $i -le "$3" ] || fail "$1 not in sync after $3 s: $(dmsetup status "$1")"
+		sleep 1
+	done
+}
+legs_equal() {
+	echo 3 >/proc/sys/vm/drop_caches
+	cmp "$DISK_a" "$DISK_b" || fail "legs a and b differ"
+	[ "$1" = 3 ] || return 0
+	cmp "$DISK_a" "$DISK_c" || fail "legs a and c differ"
+}
+must_refuse() { # must_refuse DEV MESSAGE... : -EINVAL/-EBUSY and one kernel line
+	dev=$1
+	shift
+	before=$(dmesg | grep -c 'bb-mirror' || true)
+	st=$(dmsetup status "$dev" | cut -d' ' -f1-)
+	if dmsetup message "$dev" 0 "$@" 2>/dev/null; then fail "message '$*' accepted"; fi
+	after=$(dmesg | grep -c 'bb-mirror' || true)
+	[ $((after - before)) = 1 ] || fail "message '$*': $((after - before)) kernel lines, expected 1"
+	[ "$(dmsetup status "$dev")" = "$st" ] || fail "message '$*' changed the status"
+}
+
+echo "== 2 legs, core log"
+dmsetup create m --table "0 $SZ bb-mirror core 1 $RS 2 $DISK_a 0 $DISK_b 0"
+dmsetup table m
+wait_sync m 2 120
+st=$(dmsetup status m)
+echo "$st"
+echo "$st" | grep -Eq "^0 $SZ bb-mirror 2 [0-9]+:[0-9]+ [0-9]+:[0-9]+ $N/$N 1 AA 1 core 9 idle [0-9]+ 0 0 0 AA 0 0 4$" ||
+	fail "status: $st"
+xfs_io -d -c "pwrite -q -S 0x5a -b 1m 0 8m" /dev/mapper/m
+legs_equal 2
+
+echo "== fail leg 1, write 3 regions, readd"
+dmsetup message m 0 fail_leg 1
+[ "$(ours m 2 2 6)" = AF ] || fail "leg states after fail_leg: $(dmsetup status m)"
+dmsetup status m | grep -q " 1 AD 1 core " || fail "health after fail_leg: $(dmsetup status m)"
+xfs_io -d -c "pwrite -q -S 0x11 $((2 * RS * 512)) 4096" -c "pwrite -q -S 0x22 $((3 * RS * 512 + 8192)) 65536" \
+	-c "pwrite -q -S 0x33 $((50 * RS * 512)) 512k" /dev/mapper/m
+[ "$(dmsetup status m | awk '{print $7}')" = "$((N - 3))/$N" ] || fail "3 regions out of sync: $(dmsetup status m)"
+xfs_io -c "pread -q 0 8m" /dev/mapper/m
+echo 3 >/proc/sys/vm/drop_caches
+cmp "$DISK_a" "$DISK_b" >/dev/null 2>&1 && fail "leg 1 got writes while failed"
+must_refuse m readd_leg 0
+must_refuse m fail_leg 1
+must_refuse m fail_leg 0
+must_refuse m fail_leg 2
+must_refuse m fail_leg x
+must_refuse m resync resume
+must_refuse m resync_rate fast
+must_refuse m frobnicate 1
+dmsetup message m 0 readd_leg 1
+wait_sync m 2 60
+sleep 1
+dmsetup status m
+[ "$(ours m 2 2 2)" = 3 ] || fail "resync copied $(ours m 2 2 2) regions, expected 3"
+[ "$(ours m 2 2 6)" = AA ] || fail "leg states after resync: $(dmsetup status m)"
+dmsetup status m | grep -q " 1 AA 1 core " || fail "health after resync: $(dmsetup status m)"
+legs_equal 2
+dmesg | grep -q "$(devnum m): resync started (leg 1 re-added): 3 of" || fail "no start line"
+dmesg | grep -q "$(devnum m): resync copied regions 2-3" || fail "no range line"
+dmesg | grep -q "$(devnum m): resync done: 3 regions" || fail "no end line"
+
+echo "== pause, rate, table round trip"
+dmsetup message m 0 resync pause
+[ "$(ours m 2 2 1)" = paused ] || fail "not paused"
+dmsetup message m 0 resync resume
+dmsetup message m 0 resync_rate 2048
+table=$(dmsetup table m)
+echo "$table"
+echo "$table" | grep -q "core 1 $RS 2 [0-9:]* 0 [0-9:]* 0 2 resync_rate 2048$" || fail "table: $table"
+dmsetup remove m
+dmsetup create m --table "$table"
+[ "$(dmsetup table m)" = "$table" ] || fail "table did not round trip"
+dmsetup remove m
+
+echo "== 3 legs, disk log, handle_errors"
+dd if=/dev/zero of="$DISK_log" bs=1M count=4 2>/dev/null
+T3="0 $SZ bb-mirror disk 2 $DISK_log $RS 3 $DISK_a 0 $DISK_b 0 $DISK_c 0 3 handle_errors resync_parallel 8"
+dmsetup create m3 --table "$T3"
+wait_sync m3 3 180
+dmsetup status m3
+dmsetup status m3 | grep -Eq " $N/$N 1 AAA 3 disk [0-9:]+ A 9 idle [0-9]+ 0 0 0 AAA 0 0 8$" ||
+	fail "status: $(dmsetup status m3)"
+legs_equal 3
+dmsetup message m3 0 fail_leg 0
+[ "$(ours m3 3 4 7)" = 1 ] || fail "source leg after fail_leg 0: $(dmsetup status m3)"
+xfs_io -d -c "pwrite -q -S 0x77 1m 3m" /dev/mapper/m3
+xfs_io -c "pread -q -v 1m 4096" /dev/mapper/m3 | head -1 | grep -q '77 77' || fail "read back"
+echo "== remove with leg 0 failed, create again: leg 0 stale, copied to"
+dmsetup remove m3
+dmsetup create m3 --table "$T3"
+dmesg | grep -q "$(devnum m3): leg state block (generation [0-9]*): leg(s) 0 stale" || fail "stale leg not found"
+wait_sync m3 3 60
+sleep 1
+dmsetup status m3
+[ "$(ours m3 3 4 6)" = AAA ] || fail "leg states: $(dmsetup status m3)"
+dmesg | grep -q "$(devnum m3): resync started (leg(s) 0 stale at construction): [0-9]* of .* from leg 1 to leg(s) 0,2" ||
+	fail "no start line with the right direction"
+legs_equal 3
+echo 3 >/proc/sys/vm/drop_caches
+xfs_io -c "pread -q -v 1m 4096" "$DISK_a" | head -1 | grep -q '77 77' || fail "leg 0 did not get the data"
+echo "== fail/readd leg 2 while writing"
+dmsetup message m3 0 fail_leg 2
+xfs_io -d -c "pwrite -q -S 0x99 20m 2m" /dev/mapper/m3
+dmsetup message m3 0 readd_leg 2
+xfs_io -d -c "pwrite -q -S 0x98 40m 1m" /dev/mapper/m3
+wait_sync m3 3 60
+legs_equal 3
+dmsetup remove m3
+if rmmod dm_bb_mirror; then :; else fail "rmmod"; fi
+dmesg | grep bb-mirror
+echo "bbm-smoke ok"
