@@ -94,8 +94,12 @@ fio_round() { # fio_round ROUND TARGET...
 resync_round() { # resync_round ROUND
 	r=$1
 	# bb-mirror: 1 % dirty after fail_leg 1, then readd_leg 1.
+	# (nosync writes an all-clean log; readd_leg needs a mirror created
+	# without nosync, which keeps it.)
 	fresh_log
 	dmsetup create bench --table "$(table bb-mirror nosync)"
+	dmsetup remove bench
+	dmsetup create bench --table "$(table bb-mirror)"
 	dmsetup message bench 0 fail_leg 1
 	dirty_writes /dev/mapper/bench
 	set -- $(dmsetup status bench)

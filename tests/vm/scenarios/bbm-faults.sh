@@ -52,7 +52,11 @@ teardown() {
 
 echo "== 1. handle_errors: leg 1 fails writes, is failed, an event is raised; re-added, only the regions written are copied"
 devices o
-mirror m bb-mirror o "2 /dev/mapper/lgo $RS nosync" "1 handle_errors"
+# An all-clean log without an initial resync (nosync), kept by a mirror
+# created again without nosync, which readd_leg needs.
+mirror m bb-mirror o "3 /dev/mapper/lgo $RS nosync" "1 handle_errors"
+dmsetup remove m
+mirror m bb-mirror o "2 /dev/mapper/lgo $RS" "1 handle_errors"
 ev=$(events m)
 swap l1o "$(bad_writes "$DISK_ob")"
 write /dev/mapper/m 1 4 0x5a
@@ -76,8 +80,8 @@ teardown
 echo "== 2. no handle_errors, side by side with the in-tree mirror: write errors on leg 1"
 devices i
 devices o
-mirror intree mirror i "2 /dev/mapper/lgi $RS nosync" ""
-mirror ours bb-mirror o "2 /dev/mapper/lgo $RS nosync" ""
+mirror intree mirror i "3 /dev/mapper/lgi $RS nosync" ""
+mirror ours bb-mirror o "3 /dev/mapper/lgo $RS nosync" ""
 for t in i o; do swap "l1$t" "$(bad_writes "$(eval echo "\$DISK_${t}b")")"; done
 write /dev/mapper/intree 1 4 0x6a
 write /dev/mapper/ours 1 4 0x6a
@@ -100,8 +104,8 @@ teardown
 echo "== 3. a read error on leg 0 is served by leg 1"
 devices i
 devices o
-mirror intree mirror i "2 /dev/mapper/lgi $RS nosync" "1 handle_errors"
-mirror ours bb-mirror o "2 /dev/mapper/lgo $RS nosync" "1 handle_errors"
+mirror intree mirror i "3 /dev/mapper/lgi $RS nosync" "1 handle_errors"
+mirror ours bb-mirror o "3 /dev/mapper/lgo $RS nosync" "1 handle_errors"
 dd if=/dev/urandom of=/tmp/data bs=1M count=16 2>/dev/null
 for t in intree ours; do
 	dd if=/tmp/data of=/dev/mapper/$t bs=1M oflag=direct 2>/dev/null
