@@ -70,7 +70,16 @@ dmsetup message m 0 fail_leg 1
 fio --name=busy --filename=/dev/mapper/m --rw=randrw --bs=16k --iodepth=8 --ioengine=libaio \
 	--direct=1 --time_based --runtime=12 --output="$RESULTS/fio.txt" &
 fio_pid=$!
-sleep 2
+# Until fio has the device open and its writes left regions out of sync
+# (fio takes a while to start under TCG).
+i=0
+while :; do
+	bbm_parse m
+	[ "$(dmsetup info -c --noheadings -o open m)" -gt 0 ] && [ "$BBM_INSYNC" -lt "$BBM_TOTAL" ] && break
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "fio did not start writing within 30 s"
+	sleep 0.3
+done
 dmsetup message m 0 readd_leg 1
 dmsetup message m 0 resync_rate 512
 if dmsetup remove m >/tmp/out 2>&1; then fail "removed while open under I/O"; fi
