@@ -29,7 +29,8 @@ writers() {
 	) &
 	(
 		while :; do
-			dd if=/dev/urandom of=/mnt/m/bulk bs=64k count=32 2>/dev/null || exit 0
+			# In place: the same blocks, unsynced, again and again.
+			dd if=/dev/urandom of=/mnt/m/bulk bs=64k count=16 conv=notrunc 2>/dev/null || exit 0
 		done
 	) &
 }
@@ -77,7 +78,7 @@ recover() {
 	[ -n "$insync" ] || fail "no sync_count in $(cat "$RESULTS/log-before.json")"
 	d=$((N - insync))
 	echo "the disk log after the power-off: $d of $N regions out of sync"
-	[ "$d" -gt 0 ] && [ "$d" -lt $((N / 2)) ] || fail "$d regions out of sync"
+	[ "$d" -gt 0 ] && [ "$d" -lt "$N" ] || fail "$d regions out of sync: want some, not all"
 	before=$(sum "$dcurrent")
 	[ "$before" != "$(sum "$dstale")" ] || fail "the legs are identical already: nothing was written while leg $stale was failed"
 
