@@ -8,7 +8,7 @@
 # same writes. ROUNDS rounds (default 3), targets in an order that rotates
 # every round. Leaves fio JSON and times.txt in $RESULTS;
 # bench/bb-mirror/run prints medians and ratios.
-# disks: a:256M b:256M log:4M
+# disks: a:128M b:128M log:4M
 # modules: dm-mod dm-mirror dm-log dm-region-hash raid1
 # ours: dm-bb-mirror
 # timeout: 3000
@@ -52,7 +52,7 @@ fresh_log() { dd if=/dev/zero of="$DISK_log" bs=1M count=4 oflag=direct 2>/dev/n
 fio_job() { # fio_job JOB DEV JSON
 	case $1 in
 	randwrite) set -- "$2" "$3" --rw=randwrite --bs=4k --iodepth=16 --size=64m --randseed=7 ;;
-	seqwrite) set -- "$2" "$3" --rw=write --bs=1m --iodepth=1 --size=256m ;;
+	seqwrite) set -- "$2" "$3" --rw=write --bs=1m --iodepth=1 --size=128m ;;
 	esac
 	dev=$1 json=$2
 	shift 2
