@@ -113,7 +113,7 @@ v() { # v TARGET ARGS... — the verify job on /dev/mapper/TARGET
 	t=$1
 	shift
 	fio --name=v --filename=/dev/mapper/$t --rw=randwrite --bs=64k --size=16M --ioengine=libaio \
-		--iodepth=8 --direct=1 --verify=crc32c --randseed=5 "$@"
+		--iodepth=8 --direct=1 --verify=crc32c --randseed=5 --eta=never "$@"
 }
 for t in intree ours; do
 	v $t --do_verify=0 --output="$RESULTS/verify-$t-write.txt" || fail "$t: writing the blocks"
