@@ -42,7 +42,7 @@ bad_table() {
 		problem "$why: table accepted: $*"
 		return
 	fi
-	grep -q 'Invalid argument\|No such device\|Device or resource busy' /tmp/out ||
+	grep -q 'Invalid argument\|No such device\|No such file or directory\|Device or resource busy' /tmp/out ||
 		problem "$why: dmsetup said: $(cat /tmp/out)"
 	lines=$(kernel_lines)
 	[ -n "$lines" ] || problem "$why: no kernel line"

@@ -56,7 +56,7 @@ must_refuse() {
 	_dev=$1
 	shift
 	_st=$(dmsetup status "$_dev") _tb=$(dmsetup table "$_dev")
-	if dmsetup message "$_dev" 0 "$@" >/tmp/refuse.out 2>&1; then fail "message '$*' was accepted"; fi
+	if dmsetup message -- "$_dev" 0 "$@" >/tmp/refuse.out 2>&1; then fail "message '$*' was accepted"; fi
 	grep -q 'Invalid argument\|Device or resource busy' /tmp/refuse.out ||
 		fail "message '$*': no EINVAL/EBUSY: $(cat /tmp/refuse.out)"
 	[ "$(dmsetup status "$_dev")" = "$_st" ] || fail "message '$*' changed the status: $(dmsetup status "$_dev")"
