@@ -176,7 +176,7 @@ struct bbm_set {
 	struct delayed_work kick;
 	wait_queue_head_t recovery_wait;
 
-	spinlock_t lock;
+	spinlock_t lock;		/* lists, leg states, resync counters */
 	struct bio_list reads;
 	struct bio_list writes;
 	struct bio_list failures;
@@ -186,7 +186,7 @@ struct bbm_set {
 	u32 region_size;
 	bool handle_errors;
 	bool keep_log;
-	bool rewind_ok;		/* the log's resume only rewinds its cursor */
+	bool log_nosync;	/* a disk log with "nosync": no bitmap across resumes */
 	unsigned int parallel;
 	unsigned int rate;	/* KiB/s, 0 = unlimited */
 	bool paused;
@@ -197,8 +197,8 @@ struct bbm_set {
 	unsigned long pending_fail;	/* legs a copy failed, for the worker */
 	atomic_t read_rr;
 
-	struct mutex msg_mutex;
-	struct mutex state_mutex;
+	struct mutex msg_mutex;		/* messages vs suspend/resume */
+	struct mutex state_mutex;	/* leg state changes and their block */
 	struct dm_dev *state_dev;	/* the disk log's device, or NULL */
 	sector_t state_sector;
 	u64 state_generation;
@@ -214,9 +214,9 @@ struct bbm_set {
 	struct bbm_leg legs[];
 };
 
-/*-----------------------------------------------------------------
+/*
  * Legs
- *---------------------------------------------------------------*/
+ */
 static enum bbm_leg_state bbm_leg_state(struct bbm_set *ms, unsigned int i)
 {
 	return READ_ONCE(ms->legs[i].state);
@@ -309,9 +309,9 @@ static void bbm_leg_list(unsigned long mask, char *buf, size_t len)
 		strscpy(buf, "none", len);
 }
 
-/*-----------------------------------------------------------------
+/*
  * The leg state block
- *---------------------------------------------------------------*/
+ */
 static u32 bbm_state_crc(struct bbm_state_disk *sd)
 {
 	return crc32_le(~0, (void *)sd, offsetof(struct bbm_state_disk, crc));
@@ -356,11 +356,8 @@ static int bbm_write_state(struct bbm_set *ms, u32 stale_mask)
 	sd->region_size = cpu_to_le32(ms->region_size);
 	sd->crc = cpu_to_le32(bbm_state_crc(sd));
 	r = bbm_state_io(ms, REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA);
-	if (r) {
-		DMERR_LIMIT("%s: cannot write the leg state block on %s (error %d)",
-			    ms->name, ms->state_dev->name, r);
+	if (r)
 		return r;
-	}
 	ms->state_generation++;
 	ms->stale_mask = stale_mask;
 	return 0;
@@ -373,6 +370,7 @@ static int bbm_write_state(struct bbm_set *ms, u32 stale_mask)
 static void bbm_read_state(struct bbm_set *ms)
 {
 	struct bbm_state_disk *sd = ms->state_buf;
+	unsigned long newly = 0;
 	char list[32];
 	u32 mask;
 	unsigned int i;
@@ -383,7 +381,7 @@ static void bbm_read_state(struct bbm_set *ms)
 	mutex_lock(&ms->state_mutex);
 	r = bbm_state_io(ms, REQ_OP_READ);
 	if (r) {
-		DMERR("%s: cannot read the leg state block on %s (error %d); keeping the legs' states",
+		DMERR("%s: cannot read the leg state block on %s (error %d); legs unchanged",
 		      ms->name, ms->state_dev->name, r);
 		goto out;
 	}
@@ -391,7 +389,7 @@ static void bbm_read_state(struct bbm_set *ms)
 		goto out;	/* never written: every leg is current */
 	if (le32_to_cpu(sd->version) != BBM_STATE_VERSION ||
 	    le32_to_cpu(sd->crc) != bbm_state_crc(sd)) {
-		DMWARN("%s: leg state block on %s is damaged (version %u, bad checksum or both); ignored",
+		DMWARN("%s: leg state block on %s: bad version %u or checksum; ignored",
 		       ms->name, ms->state_dev->name, le32_to_cpu(sd->version));
 		goto out;
 	}
@@ -399,7 +397,7 @@ static void bbm_read_state(struct bbm_set *ms)
 	if (le32_to_cpu(sd->nr_legs) != ms->nr_legs ||
 	    le64_to_cpu(sd->nr_regions) != ms->nr_regions ||
 	    le32_to_cpu(sd->region_size) != ms->region_size) {
-		DMWARN("%s: leg state block on %s describes another mirror (%u legs, %llu regions of %u sectors); ignored",
+		DMWARN("%s: leg state block on %s is for %u legs, %llu regions of %u; ignored",
 		       ms->name, ms->state_dev->name, le32_to_cpu(sd->nr_legs),
 		       le64_to_cpu(sd->nr_regions), le32_to_cpu(sd->region_size));
 		goto out;
@@ -412,18 +410,31 @@ static void bbm_read_state(struct bbm_set *ms)
 		goto out;
 	}
 	ms->stale_mask = mask;
-	if (!mask)
-		goto out;
 	spin_lock_irq(&ms->lock);
-	for (i = 0; i < ms->nr_legs; i++)
-		if ((mask & BIT(i)) && ms->legs[i].state == BBM_LEG_CURRENT)
+	for (i = 0; i < ms->nr_legs; i++) {
+		if ((mask & BIT(i)) && ms->legs[i].state == BBM_LEG_CURRENT) {
 			ms->legs[i].state = BBM_LEG_STALE;
+			newly |= BIT(i);
+		}
+	}
 	spin_unlock_irq(&ms->lock);
-	bbm_leg_list(mask, list, sizeof(list));
+	if (!newly)
+		goto out;
+	bbm_leg_list(newly, list, sizeof(list));
 	snprintf(ms->rs.why_buf, sizeof(ms->rs.why_buf), "leg(s) %s stale at construction", list);
 	ms->rs.why = ms->rs.why_buf;
-	DMINFO("%s: leg state block (generation %llu): leg(s) %s stale; they get the regions out of sync",
+	DMINFO("%s: leg state block (generation %llu): leg(s) %s stale",
 	       ms->name, ms->state_generation, list);
+	if (ms->log_nosync) {
+		/* dm-log threw the bitmap away: only a full resync is safe. */
+		struct dm_dirty_log *log = dm_rh_dirty_log(ms->rh);
+		region_t r;
+
+		DMWARN("%s: the nosync log forgot which regions leg(s) %s missed: resyncing all",
+		       ms->name, list);
+		for (r = 0; r < ms->nr_regions; r++)
+			log->type->set_region_sync(log, r, 0);
+	}
 out:
 	mutex_unlock(&ms->state_mutex);
 }
@@ -449,6 +460,9 @@ static int bbm_fail_leg(struct bbm_set *ms, unsigned int i, enum bbm_error type,
 		mutex_unlock(&ms->state_mutex);
 		return r;
 	}
+	if (r)
+		DMERR_LIMIT("%s: cannot write the leg state block on %s (error %d)",
+			    ms->name, ms->state_dev->name, r);
 	spin_lock_irq(&ms->lock);
 	leg->state = BBM_LEG_FAILED;
 	ms->in_sync = false;
@@ -456,15 +470,15 @@ static int bbm_fail_leg(struct bbm_set *ms, unsigned int i, enum bbm_error type,
 	bbm_count_error(leg, type);
 	mutex_unlock(&ms->state_mutex);
 	if (bbm_source_leg(ms) < 0)
-		DMERR_LIMIT("%s: leg %u failed and no current leg is left: reads of regions out of sync fail",
+		DMERR_LIMIT("%s: leg %u failed; no current leg left: reads out of sync fail",
 			    ms->name, i);
 	dm_table_event(ms->ti->table);
 	return 0;
 }
 
-/*-----------------------------------------------------------------
+/*
  * Reads
- *---------------------------------------------------------------*/
+ */
 
 /*
  * A leg for a read of a region in sync, not in @tried: the leg whose last
@@ -530,9 +544,8 @@ static void bbm_do_reads(struct bbm_set *ms, struct bio_list *reads)
 		}
 		if (i < 0) {
 			if (pb->tried)
-				DMERR_LIMIT("%s: read of sector %llu failed on every leg that may serve region %llu",
-					    ms->name, (unsigned long long)pb->iter.bi_sector,
-					    (unsigned long long)pb->region);
+				DMERR_LIMIT("%s: read of sector %llu failed on every usable leg",
+					    ms->name, (unsigned long long)pb->iter.bi_sector);
 			pb->final = true;
 			bio->bi_status = BLK_STS_IOERR;
 			bio_endio(bio);
@@ -543,9 +556,9 @@ static void bbm_do_reads(struct bbm_set *ms, struct bio_list *reads)
 	}
 }
 
-/*-----------------------------------------------------------------
+/*
  * Writes
- *---------------------------------------------------------------*/
+ */
 static void bbm_queue(struct bbm_set *ms, struct bio_list *list, struct bio *bio)
 {
 	unsigned long flags;
@@ -782,9 +795,236 @@ static int bbm_flush_legs(struct dm_target *ti)
 	return -EIO;
 }
 
-/*-----------------------------------------------------------------
+/*
+ * The resync cursor. dm-log hands out resync work from a cursor that only
+ * moves forward until the log is resumed, so a region recorded out of sync
+ * behind it (a write while a leg was failed, after an earlier resync) would
+ * wait for the next reload; and resuming a disk log with "nosync" would
+ * declare every region in sync. So the region hash gets a thin wrapper of
+ * the log ("bb-mirror-cursor", registered only so that dm_dirty_log_destroy()
+ * can release it; it refuses to be constructed from a table) that passes
+ * every call through, except that for the core and disk logs it hands out
+ * resync work itself, from its own cursor over the log's in_sync(), which
+ * the target can rewind at any time. A userspace log keeps its daemon's
+ * cursor; it is rewound by the daemon's RESUME.
+ */
+struct bbm_cursor {
+	struct dm_dirty_log *log;	/* the real one */
+	bool own;			/* core or disk: our cursor */
+	region_t next;
+	region_t nr_regions;
+	unsigned long *recovering;
+};
+
+static struct dm_dirty_log *bbm_inner(struct dm_dirty_log *log)
+{
+	return ((struct bbm_cursor *)log->context)->log;
+}
+
+static int bbm_cur_ctr(struct dm_dirty_log *log, struct dm_target *ti,
+		       unsigned int argc, char **argv)
+{
+	return -EINVAL;
+}
+
+static void bbm_cur_dtr(struct dm_dirty_log *log)
+{
+	struct bbm_cursor *cur = log->context;
+
+	dm_dirty_log_destroy(cur->log);
+	kvfree(cur->recovering);
+	kfree(cur);
+}
+
+static int bbm_cur_presuspend(struct dm_dirty_log *log)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->presuspend ? in->type->presuspend(in) : 0;
+}
+
+static int bbm_cur_postsuspend(struct dm_dirty_log *log)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->postsuspend ? in->type->postsuspend(in) : 0;
+}
+
+static int bbm_cur_resume(struct dm_dirty_log *log)
+{
+	struct bbm_cursor *cur = log->context;
+
+	cur->next = 0;
+	return cur->log->type->resume ? cur->log->type->resume(cur->log) : 0;
+}
+
+static u32 bbm_cur_region_size(struct dm_dirty_log *log)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->get_region_size(in);
+}
+
+static int bbm_cur_is_clean(struct dm_dirty_log *log, region_t region)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->is_clean(in, region);
+}
+
+static int bbm_cur_in_sync(struct dm_dirty_log *log, region_t region, int can_block)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->in_sync(in, region, can_block);
+}
+
+static int bbm_cur_flush(struct dm_dirty_log *log)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->flush(in);
+}
+
+static void bbm_cur_mark(struct dm_dirty_log *log, region_t region)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	in->type->mark_region(in, region);
+}
+
+static void bbm_cur_clear(struct dm_dirty_log *log, region_t region)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	in->type->clear_region(in, region);
+}
+
+static int bbm_cur_get_resync_work(struct dm_dirty_log *log, region_t *region)
+{
+	struct bbm_cursor *cur = log->context;
+	struct dm_dirty_log *in = cur->log;
+
+	if (!cur->own)
+		return in->type->get_resync_work(in, region);
+	while (cur->next < cur->nr_regions) {
+		region_t r = cur->next++;
+
+		if (test_bit(r, cur->recovering) || in->type->in_sync(in, r, 0) == 1)
+			continue;
+		set_bit(r, cur->recovering);
+		*region = r;
+		return 1;
+	}
+	return 0;
+}
+
+static void bbm_cur_set_region_sync(struct dm_dirty_log *log, region_t region, int in_sync)
+{
+	struct bbm_cursor *cur = log->context;
+
+	if (cur->own)
+		clear_bit(region, cur->recovering);
+	cur->log->type->set_region_sync(cur->log, region, in_sync);
+}
+
+static region_t bbm_cur_sync_count(struct dm_dirty_log *log)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->get_sync_count(in);
+}
+
+static int bbm_cur_status(struct dm_dirty_log *log, status_type_t type,
+			  char *result, unsigned int maxlen)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->status(in, type, result, maxlen);
+}
+
+static int bbm_cur_remote_recovering(struct dm_dirty_log *log, region_t region)
+{
+	struct dm_dirty_log *in = bbm_inner(log);
+
+	return in->type->is_remote_recovering ? in->type->is_remote_recovering(in, region) : 0;
+}
+
+static struct dm_dirty_log_type bbm_cursor_type = {
+	.name = "bb-mirror-cursor",
+	.module = THIS_MODULE,
+	.ctr = bbm_cur_ctr,
+	.dtr = bbm_cur_dtr,
+	.presuspend = bbm_cur_presuspend,
+	.postsuspend = bbm_cur_postsuspend,
+	.resume = bbm_cur_resume,
+	.get_region_size = bbm_cur_region_size,
+	.is_clean = bbm_cur_is_clean,
+	.in_sync = bbm_cur_in_sync,
+	.flush = bbm_cur_flush,
+	.mark_region = bbm_cur_mark,
+	.clear_region = bbm_cur_clear,
+	.get_resync_work = bbm_cur_get_resync_work,
+	.set_region_sync = bbm_cur_set_region_sync,
+	.get_sync_count = bbm_cur_sync_count,
+	.status = bbm_cur_status,
+	.is_remote_recovering = bbm_cur_remote_recovering,
+};
+
+/*
+ * Wrap @in; on success the wrapper owns it. The module reference taken here
+ * is the one dm_dirty_log_destroy() drops for a registered type.
+ */
+static struct dm_dirty_log *bbm_cursor_create(struct dm_dirty_log *in, const char *type,
+					      region_t nr_regions)
+{
+	struct dm_dirty_log *log;
+	struct bbm_cursor *cur;
+
+	log = kzalloc(sizeof(*log), GFP_KERNEL);
+	cur = kzalloc(sizeof(*cur), GFP_KERNEL);
+	if (!log || !cur)
+		goto fail;
+	cur->log = in;
+	cur->nr_regions = nr_regions;
+	cur->own = !strcmp(type, "core") || !strcmp(type, "disk");
+	if (cur->own) {
+		cur->recovering = kvcalloc(BITS_TO_LONGS(nr_regions), sizeof(long), GFP_KERNEL);
+		if (!cur->recovering)
+			goto fail;
+	}
+	if (!try_module_get(THIS_MODULE))
+		goto fail;
+	log->type = &bbm_cursor_type;
+	log->flush_callback_fn = in->flush_callback_fn;
+	log->context = cur;
+	return log;
+fail:
+	if (cur)
+		kvfree(cur->recovering);
+	kfree(cur);
+	kfree(log);
+	return NULL;
+}
+
+/* Rewind the resync cursor to region 0. In the worker. */
+static void bbm_rewind(struct bbm_set *ms)
+{
+	struct dm_dirty_log *log = dm_rh_dirty_log(ms->rh);
+	struct bbm_cursor *cur = log->context;
+
+	ms->rs.rewound = true;
+	if (cur->own)
+		cur->next = 0;
+	else if (log->type->resume(log))
+		DMERR_LIMIT("%s: the dirty log failed to resume when rewinding its resync cursor",
+			    ms->name);
+	bbm_wake(ms);
+}
+
+/*
  * Resync
- *---------------------------------------------------------------*/
+ */
 static u64 bbm_region_kib(struct bbm_set *ms)
 {
 	return ms->region_size >> 1;
@@ -985,9 +1225,9 @@ static void bbm_resync_start(struct bbm_set *ms, int source)
 	ms->rs.copied_bits = kvcalloc(BITS_TO_LONGS(ms->nr_regions), sizeof(long), GFP_KERNEL);
 	memalloc_noio_restore(noio);
 	bbm_leg_list(ms->rs.targets, targets, sizeof(targets));
-	DMINFO("%s: resync started (%s): %llu of %llu regions (%llu KiB) to copy from leg %d to leg(s) %s, %u at once%s",
+	DMINFO("%s: resync started (%s): %llu of %llu regions (%llu KiB) from leg %d to %s%s",
 	       ms->name, ms->rs.why, todo, (unsigned long long)ms->nr_regions,
-	       todo * bbm_region_kib(ms), source, targets, ms->parallel,
+	       todo * bbm_region_kib(ms), source, targets,
 	       READ_ONCE(ms->paused) ? " (paused)" : "");
 	bbm_wake(ms);
 }
@@ -995,6 +1235,7 @@ static void bbm_resync_start(struct bbm_set *ms, int source)
 static void bbm_resync_end(struct bbm_set *ms, const char *stopped)
 {
 	unsigned long now = jiffies, total, paused, active;
+	char head[64];
 	u64 rate;
 
 	spin_lock_irq(&ms->lock);
@@ -1009,30 +1250,12 @@ static void bbm_resync_end(struct bbm_set *ms, const char *stopped)
 	rate = div_u64(ms->rs.copied_kib * HZ, active);
 	bbm_print_ranges(ms);
 	if (stopped)
-		DMINFO("%s: resync stopped (%s) after %llu of %llu regions (total %lu sec; paused %lu sec; %llu K/sec)",
-		       ms->name, stopped, ms->rs.copied, ms->rs.to_copy,
-		       total / HZ, paused / HZ, rate);
+		snprintf(head, sizeof(head), "stopped (%s)", stopped);
 	else
-		DMINFO("%s: resync done: %llu regions (%llu KiB) copied (total %lu sec; paused %lu sec; %llu K/sec)",
-		       ms->name, ms->rs.copied, ms->rs.copied_kib, total / HZ, paused / HZ, rate);
+		strscpy(head, "done", sizeof(head));
+	DMINFO("%s: resync %s: %llu regions, %llu KiB (total %lu sec; paused %lu sec; %llu K/sec)",
+	       ms->name, head, ms->rs.copied, ms->rs.copied_kib, total / HZ, paused / HZ, rate);
 	ms->rs.why = "regions out of sync in the dirty log";
-}
-
-/*
- * dm-log hands out resync work from a cursor that only moves forward until
- * the log is resumed; a region recorded out of sync behind it (a write while
- * a leg was failed) is found after a rewind: resume, which for core resets
- * the cursor and for disk re-reads the just-flushed bitmap.
- */
-static void bbm_rewind(struct bbm_set *ms)
-{
-	struct dm_dirty_log *log = dm_rh_dirty_log(ms->rh);
-
-	ms->rs.rewound = true;
-	if (log->type->resume && log->type->resume(log))
-		DMERR_LIMIT("%s: the dirty log failed to resume when rewinding its resync cursor",
-			    ms->name);
-	bbm_wake(ms);
 }
 
 /* All in sync with no failed leg: stale legs are current again. */
@@ -1041,8 +1264,9 @@ static void bbm_back_in_sync(struct bbm_set *ms)
 	unsigned int i;
 
 	mutex_lock(&ms->state_mutex);
-	if (!bbm_any_failed(ms) && ms->stale_mask)
-		bbm_write_state(ms, 0);
+	if (!bbm_any_failed(ms) && ms->stale_mask && bbm_write_state(ms, 0))
+		DMERR_LIMIT("%s: cannot write the leg state block on %s",
+			    ms->name, ms->state_dev->name);
 	spin_lock_irq(&ms->lock);
 	for (i = 0; i < ms->nr_legs; i++) {
 		if (ms->legs[i].state == BBM_LEG_STALE)
@@ -1091,7 +1315,7 @@ static void bbm_do_recovery(struct bbm_set *ms)
 		bbm_back_in_sync(ms);
 	} else if (!possible) {
 		bbm_resync_end(ms, READ_ONCE(ms->suspended) ? "suspended" : "a leg failed");
-	} else if (prepared && !ms->rs.rewound && ms->rewind_ok) {
+	} else if (prepared && !ms->rs.rewound) {
 		bbm_rewind(ms);
 	} else if (prepared) {
 		ms->rs.stuck = true;
@@ -1167,9 +1391,9 @@ static void bbm_wakeup_recovery_waiters(void *context)
 	wake_up_all(&ms->recovery_wait);
 }
 
-/*-----------------------------------------------------------------
+/*
  * Target methods
- *---------------------------------------------------------------*/
+ */
 static int bbm_map(struct dm_target *ti, struct bio *bio)
 {
 	struct bbm_set *ms = ti->private;
@@ -1298,9 +1522,9 @@ static void bbm_resume(struct dm_target *ti)
 	mutex_unlock(&ms->msg_mutex);
 }
 
-/*-----------------------------------------------------------------
+/*
  * Messages
- *---------------------------------------------------------------*/
+ */
 static int bbm_parse_leg(struct bbm_set *ms, const char *cmd, const char *arg,
 			 unsigned int *leg)
 {
@@ -1341,11 +1565,11 @@ static int bbm_msg_fail_leg(struct bbm_set *ms, const char *arg)
 		dm_rh_start_recovery(ms->rh);
 	WRITE_ONCE(ms->leg_change, false);
 	if (r) {
-		DMERR_LIMIT("%s: fail_leg %u: the leg state block could not be written (error %d); leg %u not failed",
-			    ms->name, leg, r, leg);
+		DMERR_LIMIT("%s: fail_leg %u: leg state block write failed (error %d); not failed",
+			    ms->name, leg, r);
 		return r;
 	}
-	DMINFO("%s: leg %u failed by message: it gets no I/O; regions written meanwhile are recorded out of sync",
+	DMINFO("%s: leg %u failed by message: no I/O to it; writes are recorded out of sync",
 	       ms->name, leg);
 	bbm_wake(ms);
 	return 0;
@@ -1363,11 +1587,6 @@ static int bbm_msg_readd_leg(struct bbm_set *ms, const char *arg)
 		DMWARN_LIMIT("%s: readd_leg %u: leg %u is not failed", ms->name, leg, leg);
 		return -EINVAL;
 	}
-	if (!ms->rewind_ok) {
-		DMWARN_LIMIT("%s: readd_leg %u: a disk log with nosync forgets which regions are out of sync; reload without nosync",
-			     ms->name, leg);
-		return -EINVAL;
-	}
 	mutex_lock(&ms->state_mutex);
 	spin_lock_irq(&ms->lock);
 	ms->legs[leg].state = BBM_LEG_STALE;
@@ -1377,7 +1596,8 @@ static int bbm_msg_readd_leg(struct bbm_set *ms, const char *arg)
 	ms->rs.why = ms->rs.why_buf;
 	spin_unlock_irq(&ms->lock);
 	mutex_unlock(&ms->state_mutex);
-	DMINFO("%s: leg %u re-added: it takes writes and gets the regions out of sync", ms->name, leg);
+	DMINFO("%s: leg %u re-added: it takes writes and gets the regions out of sync",
+	       ms->name, leg);
 	bbm_wake(ms);
 	return 0;
 }
@@ -1387,7 +1607,8 @@ static int bbm_msg_resync(struct bbm_set *ms, const char *arg)
 	bool pause = !strcasecmp(arg, "pause");
 
 	if (!pause && strcasecmp(arg, "resume")) {
-		DMWARN_LIMIT("%s: resync %s: expected resync pause or resync resume", ms->name, arg);
+		DMWARN_LIMIT("%s: resync %s: expected resync pause or resync resume",
+			     ms->name, arg);
 		return -EINVAL;
 	}
 	spin_lock_irq(&ms->lock);
@@ -1427,7 +1648,7 @@ static int bbm_message(struct dm_target *ti, unsigned int argc, char **argv,
 	int r;
 
 	if (argc != 2) {
-		DMWARN_LIMIT("%s: message \"%s\" with %u words: expected fail_leg <N>, readd_leg <N>, resync_rate <KiB/s>, resync pause or resync resume",
+		DMWARN_LIMIT("%s: message \"%s\" has %u words: every message has 2",
 			     ms->name, argc ? argv[0] : "", argc);
 		return -EINVAL;
 	}
@@ -1441,7 +1662,7 @@ static int bbm_message(struct dm_target *ti, unsigned int argc, char **argv,
 	} else if (!strcasecmp(argv[0], "resync_rate")) {
 		r = bbm_msg_rate(ms, argv[1]);
 	} else {
-		DMWARN_LIMIT("%s: unknown message \"%s\": expected fail_leg, readd_leg, resync_rate or resync",
+		DMWARN_LIMIT("%s: unknown message \"%s\": expected fail_leg, readd_leg, resync*",
 			     ms->name, argv[0]);
 		r = -EINVAL;
 	}
@@ -1449,9 +1670,9 @@ static int bbm_message(struct dm_target *ti, unsigned int argc, char **argv,
 	return r;
 }
 
-/*-----------------------------------------------------------------
+/*
  * Status
- *---------------------------------------------------------------*/
+ */
 static void bbm_status_ours(struct bbm_set *ms, char *result, unsigned int maxlen,
 			    unsigned int *szp)
 {
@@ -1483,7 +1704,8 @@ static void bbm_status_ours(struct bbm_set *ms, char *result, unsigned int maxle
 		if (span > 2 * BBM_RATE_WINDOW)
 			rate = ms->rs.win_kib * HZ / span;
 		else if (!rate && now != ms->rs.start)
-			rate = ms->rs.copied_kib * HZ / max(1UL, now - ms->rs.start - ms->rs.paused);
+			rate = ms->rs.copied_kib * HZ /
+			       max(1UL, now - ms->rs.start - ms->rs.paused);
 	}
 	spin_unlock_irq(&ms->lock);
 	if (rate)
@@ -1513,17 +1735,24 @@ static void bbm_status(struct dm_target *ti, status_type_t type,
 		DMEMIT("%llu/%llu 1 %s ",
 		       (unsigned long long)log->type->get_sync_count(log),
 		       (unsigned long long)ms->nr_regions, health);
-		sz += log->type->status(log, type, result + sz, maxlen - sz);
+		/*
+		 * A userspace log's length counts the daemon's NUL: measure the
+		 * text, or our fields would land after it, unseen.
+		 */
+		log->type->status(log, type, result + sz, maxlen - sz);
+		sz += strnlen(result + sz, maxlen - sz);
 		bbm_status_ours(ms, result, maxlen, &sz);
 		break;
 	case STATUSTYPE_TABLE:
-		sz = log->type->status(log, type, result, maxlen);
+		log->type->status(log, type, result, maxlen);
+		sz = strnlen(result, maxlen);
 		DMEMIT("%u", ms->nr_legs);
 		for (i = 0; i < ms->nr_legs; i++)
 			DMEMIT(" %s %llu", ms->legs[i].dev->name,
 			       (unsigned long long)ms->legs[i].offset);
 		nr_features = ms->handle_errors + ms->keep_log +
-			      2 * (ms->parallel != BBM_DEFAULT_PARALLEL) + 2 * !!READ_ONCE(ms->rate);
+			      2 * (ms->parallel != BBM_DEFAULT_PARALLEL) +
+			      2 * !!READ_ONCE(ms->rate);
 		if (nr_features)
 			DMEMIT(" %u", nr_features);
 		if (ms->handle_errors)
@@ -1553,9 +1782,9 @@ static int bbm_iterate_devices(struct dm_target *ti, iterate_devices_callout_fn 
 	return r;
 }
 
-/*-----------------------------------------------------------------
+/*
  * Construction
- *---------------------------------------------------------------*/
+ */
 static int bbm_parse_features(struct dm_target *ti, struct bbm_set *ms,
 			      struct dm_arg_set *as)
 {
@@ -1581,7 +1810,7 @@ static int bbm_parse_features(struct dm_target *ti, struct bbm_set *ms,
 		} else if (!strcasecmp(arg, "resync_parallel")) {
 			if (!argc-- || kstrtouint(dm_shift_arg(as), 10, &ms->parallel) ||
 			    !ms->parallel || ms->parallel > BBM_MAX_PARALLEL) {
-				ti->error = "resync_parallel needs a number of regions from 1 to 64";
+				ti->error = "resync_parallel needs a number from 1 to 64";
 				return -EINVAL;
 			}
 		} else if (!strcasecmp(arg, "resync_rate")) {
@@ -1590,7 +1819,7 @@ static int bbm_parse_features(struct dm_target *ti, struct bbm_set *ms,
 				return -EINVAL;
 			}
 		} else {
-			ti->error = "Unknown feature: expected handle_errors, keep_log, resync_parallel <N> or resync_rate <KiB/s>";
+			ti->error = "Unknown feature: expected handle_errors, keep_log, resync_*";
 			return -EINVAL;
 		}
 	}
@@ -1626,7 +1855,12 @@ static int bbm_get_legs(struct dm_target *ti, struct bbm_set *ms, struct dm_arg_
 			ti->error = "Cannot open a leg device";
 			return r;
 		}
+		if (offset + ti->len > bdev_nr_sectors(ms->legs[i].dev->bdev)) {
+			ti->error = "A leg is too small: its offset plus the length pass its end";
+			return -EINVAL;
+		}
 		ms->legs[i].offset = offset;
+		ms->legs[i].next_read = (sector_t)-1;	/* no stream yet */
 		ms->legs[i].state = BBM_LEG_CURRENT;
 		atomic_set(&ms->legs[i].error_count, 0);
 		atomic_set(&ms->legs[i].reads_in_flight, 0);
@@ -1661,7 +1895,7 @@ static int bbm_setup_state(struct dm_target *ti, struct bbm_set *ms,
 	if (size < BBM_STATE_SECTORS ||
 	    (u64)round_down(size - BBM_STATE_SECTORS, BBM_STATE_SECTORS) << SECTOR_SHIFT < buffer ||
 	    bdev_logical_block_size(bdev) > BBM_STATE_SIZE) {
-		DMWARN("%s: no room for the leg state block on %s (dm-log uses %llu of %llu bytes, 4096 more needed): which legs are stale will not survive a crash",
+		DMWARN("%s: no room for the leg state block on %s (%llu of %llu bytes used)",
 		       ms->name, ms->state_dev->name, buffer, (u64)size << SECTOR_SHIFT);
 		dm_put_device(ti, ms->state_dev);
 		ms->state_dev = NULL;
@@ -1707,15 +1941,15 @@ static void bbm_free(struct dm_target *ti, struct bbm_set *ms)
 static int bbm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
-	unsigned int log_argc, nr_legs, i;
-	struct dm_dirty_log *log;
+	unsigned int log_argc, nr_legs;
+	struct dm_dirty_log *log, *wrapped;
 	struct bbm_set *ms;
 	const char *log_type;
 	char **log_argv;
 	int r;
 
 	if (argc < 2 || kstrtouint(argv[1], 10, &log_argc) || log_argc > argc - 2) {
-		ti->error = "Expected: <log_type> <#log_params> <log_params>... <#legs> <dev> <offset>... [<#features> <feature>...]";
+		ti->error = "Expected <log_type> <#log_params> <params> <#legs> <dev> <offset>";
 		return -EINVAL;
 	}
 	log_type = argv[0];
@@ -1764,12 +1998,20 @@ static int bbm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 
 	log = dm_dirty_log_create(log_type, ti, bbm_flush_legs, log_argc, log_argv);
 	if (!log) {
-		ti->error = "Cannot create the dirty log: unknown log type or bad log parameters (the kernel log says which)";
+		ti->error = "Cannot create the dirty log: unknown type or bad log parameters";
 		r = -EINVAL;
 		goto err;
 	}
 	ms->region_size = log->type->get_region_size(log);
 	ms->nr_regions = dm_sector_div_up(ti->len, ms->region_size);
+	wrapped = bbm_cursor_create(log, log_type, ms->nr_regions);
+	if (!wrapped) {
+		dm_dirty_log_destroy(log);
+		ti->error = "Cannot allocate the resync cursor";
+		r = -ENOMEM;
+		goto err;
+	}
+	log = wrapped;
 	ms->rh = dm_region_hash_create(ms, bbm_dispatch_bios, bbm_wakeup_workers,
 				       bbm_wakeup_recovery_waiters, ti->begin, ms->parallel,
 				       log, ms->region_size, ms->nr_regions);
@@ -1780,11 +2022,6 @@ static int bbm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Cannot create the region hash";
 		goto err;
 	}
-	ms->rewind_ok = true;
-	if (!strcmp(log_type, "disk"))
-		for (i = 1; i < log_argc; i++)
-			if (!strcasecmp(log_argv[i], "nosync"))
-				ms->rewind_ok = false;
 	r = dm_set_target_max_io_len(ti, ms->region_size);
 	if (r) {
 		ti->error = "Cannot limit I/O to one region";
@@ -1818,6 +2055,9 @@ static int bbm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Cannot create the worker";
 		goto err;
 	}
+	for (r = 1; r < log_argc; r++)
+		if (!strcmp(log_type, "disk") && !strcasecmp(log_argv[r], "nosync"))
+			ms->log_nosync = true;
 	r = bbm_setup_state(ti, ms, log_type, log_argc, log_argv);
 	if (r)
 		goto err;
@@ -1863,20 +2103,28 @@ static struct target_type bbm_target = {
 
 static int __init bbm_init(void)
 {
-	int r = dm_register_target(&bbm_target);
+	int r = dm_dirty_log_type_register(&bbm_cursor_type);
 
-	if (r < 0)
+	if (r < 0) {
+		DMERR("cannot register the resync cursor log type: error %d", r);
+		return r;
+	}
+	r = dm_register_target(&bbm_target);
+	if (r < 0) {
 		DMERR("cannot register the target: error %d", r);
+		dm_dirty_log_type_unregister(&bbm_cursor_type);
+	}
 	return r;
 }
 
 static void __exit bbm_exit(void)
 {
 	dm_unregister_target(&bbm_target);
+	dm_dirty_log_type_unregister(&bbm_cursor_type);
 }
 
 module_init(bbm_init);
 module_exit(bbm_exit);
 
-MODULE_DESCRIPTION(DM_NAME " bb-mirror target: a mirror whose legs can be failed and re-added at runtime");
+MODULE_DESCRIPTION(DM_NAME " bb-mirror target: a mirror whose legs fail and return at runtime");
 MODULE_LICENSE("GPL");

@@ -13,6 +13,7 @@ N=$(( (SZ + RS - 1) / RS ))
 
 # dmsetup status: <start> <len> bb-mirror <#legs> ...; our fields follow the
 # log status. $2 = legs, $3 = words of the log status.
+devnum_of() { printf '%d:%d' "0x$(stat -c %t "$1")" "0x$(stat -c %T "$1")"; }
 devnum() { dmsetup info -c --noheadings -o major,minor "$1" | tr -d ' '; }
 ours() { # ours DEV LEGS LOGWORDS K -> our field K (1 = resync state)
 	dmsetup status "$1" | awk -v n="$2" -v l="$3" -v k="$4" '{print $(n + 8 + l + k)}'
@@ -117,7 +118,7 @@ wait_sync m3 3 60
 sleep 1
 dmsetup status m3
 [ "$(ours m3 3 4 6)" = AAA ] || fail "leg states: $(dmsetup status m3)"
-dmesg | grep -q "$(devnum m3): resync started (leg(s) 0 stale at construction): [0-9]* of .* from leg 1 to leg(s) 0,2" ||
+dmesg | grep -q "$(devnum m3): resync started (leg(s) 0 stale at construction): [0-9]* of .* from leg 1 to 0,2" ||
 	fail "no start line with the right direction"
 legs_equal 3
 echo 3 >/proc/sys/vm/drop_caches
@@ -129,7 +130,65 @@ dmsetup message m3 0 readd_leg 2
 xfs_io -d -c "pwrite -q -S 0x98 40m 1m" /dev/mapper/m3
 wait_sync m3 3 60
 legs_equal 3
+echo "== write-zeroes and discard across regions"
+cat /sys/block/dm-*/queue/write_zeroes_max_bytes /sys/block/dm-*/queue/discard_max_bytes
+xfs_io -c "fzero $((5 * RS * 512 + 4096)) $((3 * RS * 512))" /dev/mapper/m3
+/usr/sbin/blkdiscard -o $((90 * RS * 512)) -l $((4 * RS * 512)) /dev/mapper/m3 || echo "discard not supported"
+xfs_io -c "pread -q -v $((5 * RS * 512 + 4096)) 512" /dev/mapper/m3 | head -1 | grep -q ' 00 00 00 00' ||
+	fail "write-zeroes not zero"
+wait_sync m3 3 60
+legs_equal 3
+echo "== a nosync disk log: fail_leg/readd_leg copy only what was written"
 dmsetup remove m3
+dd if=/dev/zero of="$DISK_log" bs=1M count=4 2>/dev/null
+TN="0 $SZ bb-mirror disk 3 $DISK_log $RS nosync 2 $DISK_a 0 $DISK_b 0"
+dmsetup create mn --table "$TN"
+[ "$(dmsetup table mn)" = "0 $SZ bb-mirror disk 3 $(devnum_of "$DISK_log") $RS nosync 2 $(devnum_of "$DISK_a") 0 $(devnum_of "$DISK_b") 0" ] ||
+	fail "table: $(dmsetup table mn)"
+for round in 1 2; do
+	dmsetup message mn 0 fail_leg 1
+	xfs_io -d -c "pwrite -q -S 0x4$round $((round * 10 * RS * 512)) 1m" /dev/mapper/mn
+	dmsetup message mn 0 readd_leg 1
+	wait_sync mn 2 60
+	sleep 1
+	[ "$(ours mn 2 4 2)" = 2 ] || fail "round $round copied $(ours mn 2 4 2) regions, expected 2"
+	legs_equal 2
+done
+dmsetup remove mn
+dd if=/dev/zero of="$DISK_log" bs=1M count=4 2>/dev/null
+dmsetup create m3 --table "$T3"
+wait_sync m3 3 60
+echo "== suspend/resume, remove and rmmod under I/O"
+(while xfs_io -d -c "pwrite -q -b 64k 0 4m" /dev/mapper/m3 2>/dev/null; do :; done) &
+writer=$!
+sleep 1
+for n in 1 2 3; do
+	dmsetup suspend m3
+	dmsetup resume m3
+done
+dmsetup message m3 0 fail_leg 1
+sleep 1
+dmsetup message m3 0 readd_leg 1
+if rmmod dm_bb_mirror 2>/dev/null; then fail "module unloaded while in use"; fi
+dmsetup remove --retry m3
+wait $writer || true
+echo "== read errors on leg 0 are retried on leg 1"
+dmsetup create l0 --table "0 $SZ linear $DISK_a 0"
+dmsetup create l1 --table "0 $SZ linear $DISK_b 0"
+dmsetup create mr --table "0 $SZ bb-mirror core 2 $RS nosync 2 /dev/mapper/l0 0 /dev/mapper/l1 0"
+xfs_io -d -c "pwrite -q -S 0x6b 0 8m" /dev/mapper/mr
+dmsetup suspend l0
+dmsetup load l0 --table "0 $SZ error"
+dmsetup resume l0
+for off in 0 1m 2m 3m 4m 5m 6m 7m; do
+	xfs_io -d -c "pread -q -v $off 4096" /dev/mapper/mr | head -1 | grep -q '6b 6b 6b' ||
+		fail "read at $off did not return the data"
+done
+dmsetup status mr
+dmsetup status mr | grep -q " 1 RA 1 core " || fail "health after read errors: $(dmsetup status mr)"
+dmesg | grep -q "$(devnum mr): read error on leg 0 at sector" || fail "no read error line"
+dmsetup remove mr
+dmsetup remove l0 l1
 if rmmod dm_bb_mirror; then :; else fail "rmmod"; fi
 dmesg | grep bb-mirror
 echo "bbm-smoke ok"
