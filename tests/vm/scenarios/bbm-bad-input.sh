@@ -3,7 +3,7 @@
 # disks: a:16M b:16M c:8M log:1M
 # modules: dm-mod dm-log dm-region-hash
 # ours: dm-bb-mirror
-# timeout: 180
+# timeout: 400
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -e
 . "$BB_LIB/bbm.sh"

@@ -3,7 +3,7 @@
 # disks: c0:32M c1:32M clog:1M man:1M
 # modules: dm-mod dm-log dm-region-hash
 # ours: dm-bb-mirror
-# timeout: 240
+# timeout: 480
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -e
 . "$BB_LIB/bbm-crash.sh"

@@ -4,7 +4,7 @@
 # modules: dm-mod dm-log dm-region-hash
 # ours: dm-bb-mirror
 # then: bbm-crash-2
-# timeout: 240
+# timeout: 480
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -e
 . "$BB_LIB/bbm-crash.sh"

@@ -3,7 +3,7 @@
 # disks: a1:32M b1:32M a2:32M b2:32M loga:1M logb:1M
 # modules: dm-mod dm-mirror dm-log dm-region-hash
 # ours: dm-bb-mirror
-# timeout: 300
+# timeout: 600
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -e
 . "$BB_LIB/bbm.sh"

@@ -3,7 +3,7 @@
 # disks: l0:32M l1:32M log:1M rec1:64M recm:64M
 # modules: dm-mod dm-log dm-region-hash dm-log-writes
 # ours: dm-bb-mirror
-# timeout: 300
+# timeout: 450
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Leg 1 is a log-writes device over the real disk (log on rec1): every

@@ -3,7 +3,7 @@
 # disks: ia:16M ib:16M oa:16M ob:16M ilog:1M olog:1M
 # modules: dm-mod dm-log dm-region-hash dm-mirror dm-flakey
 # ours: dm-bb-mirror
-# timeout: 300
+# timeout: 600
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Every leg and log sits on a dm device of its own ("lin" over the disk),

@@ -4,7 +4,7 @@
 # modules: dm-mod dm-log dm-region-hash
 # ours: dm-bb-mirror
 # boot: own
-# timeout: 400
+# timeout: 900
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -e
 . "$BB_LIB/bbm.sh"

@@ -3,7 +3,7 @@
 # disks: ua:32M ub:32M ulog:1M
 # modules: dm-mod dm-log dm-log-userspace dm-region-hash
 # ours: dm-bb-mirror
-# timeout: 360
+# timeout: 600
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -e
 . "$BB_LIB/bbm.sh"
