@@ -3,7 +3,7 @@
 # disks: a:64M b:64M c:64M log:4M
 # modules: dm-mod dm-log dm-region-hash
 # ours: dm-bb-mirror
-# timeout: 400
+# timeout: 900
 set -e
 export DM_DISABLE_UDEV=1
 fail() { echo "FAIL: $*"; dmesg | grep bb-mirror | tail -30; exit 1; }
