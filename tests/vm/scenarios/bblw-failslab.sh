@@ -125,7 +125,7 @@ inject() {
 	disk)
 		d=$dbg/fail_make_request
 		echo N >$d/task-filter
-		echo 1 >$d/verbose
+		echo 2 >$d/verbose
 		echo "$n" >$d/interval
 		echo 100 >$d/probability
 		echo 1 >$d/times
