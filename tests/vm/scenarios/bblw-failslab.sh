@@ -25,20 +25,24 @@ new_dmesg() { dmesg | tail -n +$((base + 1)); }
 zero_data() { dd if=/dev/zero of="$DISK_data" bs=1M count=16 conv=fsync 2>/dev/null; }
 forced() { new_dmesg | grep -c 'FAULT_INJECTION: forcing a failure' || true; }
 
+# The kernel's symbols, sorted by address (read once: it is long).
+sort /proc/kallsyms >/tmp/kallsyms
+# after ADDR — the address of the first symbol past ADDR.
+after() { awk -v l="$1" '$1 > l { print $1; exit }' /tmp/kallsyms; }
 # The text of our module, [start, end): its lowest text symbol up to the
-# first symbol of anything after its highest one (/proc/kallsyms).
-syms=$(awk '$4 == "[dm_bb_log_writes]" && ($2 == "t" || $2 == "T") { print $1 }' /proc/kallsyms | sort)
+# first symbol of anything after its highest one.
+syms=$(awk '$4 == "[dm_bb_log_writes]" && ($2 == "t" || $2 == "T") { print $1 }' /tmp/kallsyms)
 start=$(echo "$syms" | head -n1)
-last=$(echo "$syms" | tail -n1)
 [ -n "$start" ] || fail "no text symbols of dm_bb_log_writes in /proc/kallsyms"
-end=$(awk -v l="$last" '$1 > l { print $1 }' /proc/kallsyms | sort | head -n1)
+end=$(after "$(echo "$syms" | tail -n1)")
 # range NAME... — "start end" from the lowest to past the highest of the
 # functions NAME that kallsyms knows (some may be inlined): all from one
 # object file, so the range holds that file's code only.
 range() {
-	a=$(for f; do awk -v f="$f" '$3 == f && ($2 == "t" || $2 == "T") { print $1 }' /proc/kallsyms; done | sort)
-	[ -n "$a" ] || fail "none of $* in /proc/kallsyms"
-	echo "$(echo "$a" | head -n1) $(awk -v l="$(echo "$a" | tail -n1)" '$1 > l { print $1 }' /proc/kallsyms | sort | head -n1)"
+	a=$(awk -v names=" $* " '($2 == "t" || $2 == "T") && index(names, " " $3 " ") { print $1 }' /tmp/kallsyms)
+	# (in a command substitution: say why on stderr, set -e stops the script)
+	[ -n "$a" ] || { echo "FAIL: none of $* in /proc/kallsyms" >&2; exit 1; }
+	echo "$(echo "$a" | head -n1) $(after "$(echo "$a" | tail -n1)")"
 }
 # Allocations that are not ours, though our code is on the stack: the
 # slab allocator's pages for a new slab under our kzalloc (rejected for
