@@ -2,9 +2,10 @@
 # Our dm-bb-log-writes module loads, registers its target, maps I/O and unloads.
 # disks: data:64M log:64M
 # modules: dm-mod
+# ours: dm-bb-log-writes
 # timeout: 60
 set -e
-# An earlier scenario in the same guest may have loaded it through "# ours:".
+# Loaded through "# ours:" (so the ours-only tiers run this too): unload it first.
 if grep -q '^dm_bb_log_writes ' /proc/modules; then rmmod dm_bb_log_writes; fi
 if dmsetup targets | grep -q '^bb-log-writes '; then echo "bb-log-writes registered before insmod"; exit 1; fi
 insmod "$BB_MODDIR/dm-bb-log-writes.ko"
