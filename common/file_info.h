@@ -11,12 +11,12 @@
 namespace bb::common {
 
 struct FileInfo {
-  uint64_t size = 0;            // bytes: st_size, or BLKGETSIZE64 for a block device
+  uint64_t size = 0;  // bytes: st_size, or BLKGETSIZE64 for a block device
   bool block_device = false;
   bool regular_file = false;
-  dev_t device = 0;             // st_dev: the filesystem the file lives on
+  dev_t device = 0;  // st_dev: the filesystem the file lives on
   ino_t inode = 0;
-  dev_t device_number = 0;      // st_rdev: a block device's major:minor
+  dev_t device_number = 0;  // st_rdev: a block device's major:minor
 };
 
 // fstat(2) of an open file or block device, sized. `path` names it in

@@ -94,7 +94,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::array<char, 8192> buf{};
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       kill(pid, SIGKILL);
       result.timed_out = true;

@@ -12,9 +12,9 @@
 namespace bb::common {
 
 struct ProcessResult {
-  int exit_status = -1;   // exit code, or 128+signal like a shell
+  int exit_status = -1;  // exit code, or 128+signal like a shell
   bool timed_out = false;
-  std::string output;     // stdout and stderr interleaved, the last kMaxOutput bytes
+  std::string output;  // stdout and stderr interleaved, the last kMaxOutput bytes
 };
 
 inline constexpr size_t kMaxOutput = size_t{64} * 1024;
@@ -24,8 +24,9 @@ inline constexpr size_t kMaxOutput = size_t{64} * 1024;
 // child gets SIGINT, SIGTERM, SIGHUP and SIGPIPE with their default action
 // and no signal blocked, whatever the caller blocks. Throws SystemError
 // only if the process cannot be started.
-[[nodiscard]] ProcessResult run_process(const std::vector<std::string>& argv,
-                                        std::chrono::milliseconds timeout = std::chrono::minutes(10));
+[[nodiscard]] ProcessResult run_process(
+    const std::vector<std::string>& argv,
+    std::chrono::milliseconds timeout = std::chrono::minutes(10));
 
 // A program that exited non-zero or timed out, under run_or_throw.
 class ProcessError : public std::runtime_error {

@@ -9,8 +9,8 @@
 #include <optional>
 #include <thread>
 
-#include "crashcheck/job_queue.h"
 #include "crashcheck/fs_superblock.h"
+#include "crashcheck/job_queue.h"
 #include "crashcheck/loop_device.h"
 #include "crashcheck/result_board.h"
 
@@ -21,21 +21,30 @@ namespace lw = bb::logwrites;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 struct StopReplay {};
 
 class CheckPipeline {
  public:
-  CheckPipeline(const CheckerOptions& o, const replay::LogSession& session, ViewFactory& factory, std::string workdir)
-      : o_(o), session_(session), index_(session.index()), factory_(factory), workdir_(std::move(workdir)),
-        queue_(std::max<size_t>(4, size_t{2} * o.jobs)), board_(o.stop_at_first_failure, o),
+  CheckPipeline(const CheckerOptions& o, const replay::LogSession& session, ViewFactory& factory,
+                std::string workdir)
+      : o_(o),
+        session_(session),
+        index_(session.index()),
+        factory_(factory),
+        workdir_(std::move(workdir)),
+        queue_(std::max<size_t>(4, size_t{2} * o.jobs)),
+        board_(o.stop_at_first_failure, o),
         hasher_(session.source(), session.index()) {}
 
   void execute(const std::vector<CrashPoint>& points, RunSummary& summary) {
     plan(points);
     std::vector<std::thread> workers;
-    for (unsigned w = 0; w < std::max(1U, o_.jobs); ++w) workers.emplace_back([this, w] { work(w); });
+    for (unsigned w = 0; w < std::max(1U, o_.jobs); ++w)
+      workers.emplace_back([this, w] { work(w); });
     auto t0 = Clock::now();
     try {
       replay(points);
@@ -55,7 +64,8 @@ class CheckPipeline {
     // An interrupt also stops the replay and cancels states, but it is not
     // --stop-at-first-failure's early stop.
     summary.interrupted = o_.interrupt.stop_requested();
-    summary.stopped_early = !summary.interrupted && (summary.stopped_early || board_.cancelled_any());
+    summary.stopped_early =
+        !summary.interrupted && (summary.stopped_early || board_.cancelled_any());
   }
 
   std::vector<StateResult> results() const { return board_.results(); }

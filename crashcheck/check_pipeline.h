@@ -20,8 +20,8 @@ namespace bb::crashcheck {
 // Checks the states of `points` (ascending) of `session`'s log with views
 // from `factory`; workers mount under `workdir`. Fills the run's counts in
 // `summary` and returns the checked states' results in log order.
-[[nodiscard]] std::vector<StateResult> check_states(const CheckerOptions& o, const replay::LogSession& session,
-                                                    ViewFactory& factory, const std::string& workdir,
-                                                    const std::vector<CrashPoint>& points, RunSummary& summary);
+[[nodiscard]] std::vector<StateResult> check_states(
+    const CheckerOptions& o, const replay::LogSession& session, ViewFactory& factory,
+    const std::string& workdir, const std::vector<CrashPoint>& points, RunSummary& summary);
 
 }  // namespace bb::crashcheck

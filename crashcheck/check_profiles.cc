@@ -10,8 +10,8 @@
 #include <fmt/format.h>
 
 #include "common/file_info.h"
-#include "crashcheck/error.h"
 #include "common/process.h"
+#include "crashcheck/error.h"
 
 namespace bb::crashcheck {
 
@@ -20,9 +20,9 @@ namespace {
 // One step of a profile: a mount, an unmount or a program run on {dev}.
 struct Step {
   enum Kind { kMount, kUmount, kRun } kind;
-  std::string fstype;              // kMount
-  std::string options;             // kMount
-  std::vector<std::string> argv;   // kRun; "{dev}" is replaced
+  std::string fstype;             // kMount
+  std::string options;            // kMount
+  std::vector<std::string> argv;  // kRun; "{dev}" is replaced
 
   std::string text() const { return text(argv); }
 
@@ -30,7 +30,8 @@ struct Step {
   std::string text(const std::vector<std::string>& args) const {
     switch (kind) {
       case kMount:
-        return fmt::format("mount -t {}{} {{dev}} {{mnt}}", fstype, options.empty() ? "" : " -o " + options);
+        return fmt::format("mount -t {}{} {{dev}} {{mnt}}", fstype,
+                           options.empty() ? "" : " -o " + options);
       case kUmount:
         return "umount {mnt}";
       case kRun:
@@ -47,7 +48,9 @@ struct Step {
 
 std::vector<Step> steps_for(std::string_view fs) {
   if (fs == "ext4") {
-    return {{Step::kMount, "ext4", "", {}}, {Step::kUmount, "", "", {}}, {Step::kRun, "", "", {"e2fsck", "-fn", "{dev}"}}};
+    return {{Step::kMount, "ext4", "", {}},
+            {Step::kUmount, "", "", {}},
+            {Step::kRun, "", "", {"e2fsck", "-fn", "{dev}"}}};
   }
   if (fs == "xfs") {
     return {{Step::kMount, "xfs", "nouuid", {}},
@@ -60,7 +63,10 @@ std::vector<Step> steps_for(std::string_view fs) {
             // default scan the AG headers and btrees, and starting them
             // costs more than a crash-test image's scan; the checks run
             // side by side already (--jobs). The checks are the same.
-            {Step::kRun, "", "", {"xfs_repair", "-n", "-P", "-o", "bhash={bhash}", "-o", "phase2_threads=1", "{dev}"}}};
+            {Step::kRun,
+             "",
+             "",
+             {"xfs_repair", "-n", "-P", "-o", "bhash={bhash}", "-o", "phase2_threads=1", "{dev}"}}};
   }
   if (fs == "btrfs") {
     return {{Step::kRun, "", "", {"btrfs", "check", "--readonly", "{dev}"}},
@@ -86,7 +92,8 @@ uint64_t xfs_bhash_for(uint64_t device_bytes) {
 
 class ProfileCheck final : public Check {
  public:
-  ProfileCheck(std::string fs, std::chrono::seconds timeout) : fs_(std::move(fs)), steps_(steps_for(fs_)), timeout_(timeout) {}
+  ProfileCheck(std::string fs, std::chrono::seconds timeout)
+      : fs_(std::move(fs)), steps_(steps_for(fs_)), timeout_(timeout) {}
 
   std::string name() const override { return fs_; }
   bool needs_block_device() const override { return true; }
@@ -100,7 +107,8 @@ class ProfileCheck final : public Check {
       auto t0 = std::chrono::steady_clock::now();
       bool ok = run_step(step, argv, target, mounted, out.output);
       out.output += fmt::format("({} ms)\n", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                   std::chrono::steady_clock::now() - t0).count());
+                                                 std::chrono::steady_clock::now() - t0)
+                                                 .count());
       if (!ok) {
         if (mounted) umount2(target.scratch.c_str(), MNT_DETACH);
         return out;
@@ -116,16 +124,18 @@ class ProfileCheck final : public Check {
     std::vector<std::string> argv = step.argv;
     for (std::string& a : argv) {
       if (a == "{dev}") a = target.device;
-      if (a == "bhash={bhash}") a = fmt::format("bhash={}", xfs_bhash_for(bb::common::file_size(target.device)));
+      if (a == "bhash={bhash}")
+        a = fmt::format("bhash={}", xfs_bhash_for(bb::common::file_size(target.device)));
     }
     return argv;
   }
 
-  bool run_step(const Step& step, const std::vector<std::string>& argv, const CheckTarget& target, bool& mounted,
-                std::string& log) const {
+  bool run_step(const Step& step, const std::vector<std::string>& argv, const CheckTarget& target,
+                bool& mounted, std::string& log) const {
     switch (step.kind) {
       case Step::kMount:
-        if (mount(target.device.c_str(), target.scratch.c_str(), step.fstype.c_str(), 0, step.options.c_str()) != 0) {
+        if (mount(target.device.c_str(), target.scratch.c_str(), step.fstype.c_str(), 0,
+                  step.options.c_str()) != 0) {
           log += fmt::format("mount failed: {}\n", std::strerror(errno));
           return false;
         }
@@ -162,14 +172,17 @@ std::string replace_all(std::string s, std::string_view from, const std::string&
 
 class CommandCheck final : public Check {
  public:
-  CommandCheck(std::string command, std::chrono::seconds timeout) : command_(std::move(command)), timeout_(timeout) {}
+  CommandCheck(std::string command, std::chrono::seconds timeout)
+      : command_(std::move(command)), timeout_(timeout) {}
 
   std::string name() const override { return "command"; }
   bool needs_block_device() const override { return command_.find("{dev}") != std::string::npos; }
 
   CheckOutcome run(const CheckTarget& target) const override {
-    std::string cmd = replace_all(replace_all(command_, "{dev}", target.device), "{image}", target.image);
-    cmd = replace_all(replace_all(cmd, "{mnt}", target.scratch), "{entry}", std::to_string(target.entry));
+    std::string cmd =
+        replace_all(replace_all(command_, "{dev}", target.device), "{image}", target.image);
+    cmd = replace_all(replace_all(cmd, "{mnt}", target.scratch), "{entry}",
+                      std::to_string(target.entry));
     bb::common::ProcessResult r = bb::common::run_process({"/bin/sh", "-c", cmd}, timeout_);
     CheckOutcome out{r.exit_status == 0 && !r.timed_out, "$ " + cmd + "\n" + r.output};
     if (r.timed_out) out.output += fmt::format("timed out after {} s\n", timeout_.count());

@@ -28,10 +28,10 @@
 namespace bb::crashcheck {
 
 struct CheckTarget {
-  std::string device;  // block device of the view ("" if the check needs none)
-  std::string image;   // the view's path (file or device)
-  std::string scratch; // a private empty directory (mount point)
-  uint64_t entry = 0;  // the crash point
+  std::string device;   // block device of the view ("" if the check needs none)
+  std::string image;    // the view's path (file or device)
+  std::string scratch;  // a private empty directory (mount point)
+  uint64_t entry = 0;   // the crash point
 };
 
 struct CheckOutcome {
@@ -54,9 +54,11 @@ class Check {
 };
 
 // "ext4", "xfs" or "btrfs". Throws CheckerError for anything else.
-[[nodiscard]] std::unique_ptr<Check> make_profile_check(std::string_view fs, std::chrono::seconds step_timeout);
+[[nodiscard]] std::unique_ptr<Check> make_profile_check(std::string_view fs,
+                                                        std::chrono::seconds step_timeout);
 // A shell command; needs a block device only if it contains {dev}.
-[[nodiscard]] std::unique_ptr<Check> make_command_check(std::string command, std::chrono::seconds timeout);
+[[nodiscard]] std::unique_ptr<Check> make_command_check(std::string command,
+                                                        std::chrono::seconds timeout);
 
 // The profile's steps as shell-like text, one per line (for --help, docs,
 // and the xfstests-style loop, which must run the same steps).

@@ -50,17 +50,21 @@ const char* view_kind_name(ViewKind kind) {
 
 namespace {
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 // End of the highest range the log writes, rounded up to 1 MiB: the size a
 // new replay image needs when the caller does not say.
 uint64_t highest_write_end(const lw::LogIndex& index) {
   uint64_t end = 0;
-  for (const lw::IndexedEntry& e : index.entries()) end = std::max(end, (e.sector + e.nr_sectors) * index.sectorsize());
+  for (const lw::IndexedEntry& e : index.entries())
+    end = std::max(end, (e.sector + e.nr_sectors) * index.sectorsize());
   return (end + (1U << 20) - 1) & ~uint64_t((1U << 20) - 1);
 }
 
-uint64_t resolve_start(const CheckerOptions& o, const replay::LogSession& s, std::vector<std::string>& notes) {
+uint64_t resolve_start(const CheckerOptions& o, const replay::LogSession& s,
+                       std::vector<std::string>& notes) {
   if (o.start_entry) return *o.start_entry;
   std::string mark = o.start_mark.value_or("mkfs");
   if (auto e = s.find_mark(mark)) return *e;
@@ -105,8 +109,9 @@ void build_prefix_image(const replay::LogSession& s, const std::string& path, ui
 
 // Keeps the crash images (before any recovery) of the first failing state
 // and of the last good prefix point before it, and diffs them.
-FirstFailure keep_evidence(const CheckerOptions& o, const replay::LogSession& s, const std::vector<StateResult>& results,
-                           const StateResult& fail, uint64_t image_size, uint64_t start) {
+FirstFailure keep_evidence(const CheckerOptions& o, const replay::LogSession& s,
+                           const std::vector<StateResult>& results, const StateResult& fail,
+                           uint64_t image_size, uint64_t start) {
   FirstFailure ff;
   ff.failing = fail;
   for (const StateResult& r : results) {
@@ -114,17 +119,21 @@ FirstFailure keep_evidence(const CheckerOptions& o, const replay::LogSession& s,
     if (r.variant.is_prefix() && r.verdict == Verdict::kPass) ff.good_entry = r.point.entry;
   }
   if (ff.good_entry) {
-    auto it = std::find_if(results.begin(), results.end(),
-                           [&](const StateResult& r) { return r.point.entry == *ff.good_entry && r.variant.is_prefix(); });
+    auto it = std::find_if(results.begin(), results.end(), [&](const StateResult& r) {
+      return r.point.entry == *ff.good_entry && r.variant.is_prefix();
+    });
     ff.good_label = fmt::format("entry {} ({})", *ff.good_entry, it->point.kind());
   } else {
     ff.good_entry = start > 0 ? std::optional<uint64_t>(start - 1) : std::nullopt;
-    ff.good_label = ff.good_entry ? fmt::format("the start (entry {})", *ff.good_entry) : "the empty disk";
+    ff.good_label =
+        ff.good_entry ? fmt::format("the start (entry {})", *ff.good_entry) : "the empty disk";
   }
   if (o.keep_dir.empty()) return ff;
   fs::create_directories(o.keep_dir);
-  ff.good_image = fmt::format("{}/good-{}.img", o.keep_dir, ff.good_entry ? fmt::format("{}", *ff.good_entry) : "empty");
-  ff.fail_image = fmt::format("{}/fail-{}{}.img", o.keep_dir, fail.point.entry, fail.variant.is_prefix() ? "" : fmt::format("-state{}", fail.seq));
+  ff.good_image = fmt::format("{}/good-{}.img", o.keep_dir,
+                              ff.good_entry ? fmt::format("{}", *ff.good_entry) : "empty");
+  ff.fail_image = fmt::format("{}/fail-{}{}.img", o.keep_dir, fail.point.entry,
+                              fail.variant.is_prefix() ? "" : fmt::format("-state{}", fail.seq));
   build_prefix_image(s, ff.good_image, image_size, ff.good_entry);
   Epoch epoch = epoch_of(s.index(), fail.point.entry);
   if (fail.variant.is_prefix()) {
@@ -151,21 +160,28 @@ RunResult run_checks(const CheckerOptions& o) {
   replay::LogSession session(o.log);
   const lw::LogIndex& index = session.index();
   if (index.tail_error()) {
-    result.notes.push_back(fmt::format("the log has a bad entry: checking the {} entries before it ({})", index.size(),
-                                       index.tail_error()->error().what()));
+    result.notes.push_back(
+        fmt::format("the log has a bad entry: checking the {} entries before it ({})", index.size(),
+                    index.tail_error()->error().what()));
   }
   uint64_t start = resolve_start(o, session, result.notes);
   uint64_t end = resolve_end(o, session);
   if (index.size() > 0 && start >= index.size()) {
-    throw CheckerError(fmt::format("the first point, entry {}, is past the log's last entry, {}", start, index.size() - 1));
+    throw CheckerError(fmt::format("the first point, entry {}, is past the log's last entry, {}",
+                                   start, index.size() - 1));
   }
   if (start > end) {
     bool from_mkfs = !o.start_entry && !o.start_mark && start > 0;
-    throw CheckerError(fmt::format("the first point, entry {}, is after the last, entry {}{}", start, end,
-                                   from_mkfs ? " (checking starts at the 'mkfs' mark unless --start-entry or --start-mark says)" : ""));
+    throw CheckerError(fmt::format(
+        "the first point, entry {}, is after the last, entry {}{}", start, end,
+        from_mkfs
+            ? " (checking starts at the 'mkfs' mark unless --start-entry or --start-mark says)"
+            : ""));
   }
   std::vector<CrashPoint> points = select_points(index, start, end, o.points);
-  if (points.empty()) result.notes.push_back(fmt::format("no crash point of the kinds asked for in entries {}..{}", start, end));
+  if (points.empty())
+    result.notes.push_back(
+        fmt::format("no crash point of the kinds asked for in entries {}..{}", start, end));
   if (o.target) check_target(*o.target);
   uint64_t image_size = o.image_size.value_or(highest_write_end(index));
   if (o.target && bb::common::is_block_device(*o.target)) image_size = 0;

@@ -45,8 +45,9 @@ struct StateResult {
 
 struct FirstFailure {
   StateResult failing;
-  std::optional<uint64_t> good_entry;  // last good prefix point; nullopt: the state before the first point
-  std::string good_label;              // "entry 130 (FUA)" or "start (entry 12)"
+  std::optional<uint64_t>
+      good_entry;          // last good prefix point; nullopt: the state before the first point
+  std::string good_label;  // "entry 130 (FUA)" or "start (entry 12)"
   std::string good_image, fail_image;  // kept images ("" when not kept)
   ImageDiff diff;
 };
@@ -58,7 +59,7 @@ struct RunSummary {
   uint64_t states = 0;  // checked (prefix and variants)
   uint64_t passed = 0, failed = 0, errors = 0;
   uint64_t duplicates_skipped = 0;  // states identical to an earlier one, not checked again
-  uint64_t capped_points = 0;  // points with more variants than --max-states-per-point
+  uint64_t capped_points = 0;       // points with more variants than --max-states-per-point
   bool stopped_early = false;
   bool interrupted = false;   // CheckerOptions::interrupt was requested
   double replay_seconds = 0;  // time spent in the replay thread, views included
@@ -77,20 +78,21 @@ struct RunResult {
 
 struct CheckerOptions {
   std::string log;
-  std::optional<std::string> target;     // image file or block device; default: a new image
-  std::optional<uint64_t> image_size;    // for the new image; default: the end of the highest write
-  std::optional<std::string> start_mark; // first checked entry: this mark (default "mkfs" if present, else 0)
+  std::optional<std::string> target;   // image file or block device; default: a new image
+  std::optional<uint64_t> image_size;  // for the new image; default: the end of the highest write
+  std::optional<std::string>
+      start_mark;  // first checked entry: this mark (default "mkfs" if present, else 0)
   std::optional<uint64_t> start_entry;
-  std::optional<std::string> end_mark;   // last checked entry (default: the end of the log)
+  std::optional<std::string> end_mark;  // last checked entry (default: the end of the log)
   std::optional<uint64_t> end_entry;
   PointSelection points;
-  std::optional<ViewKind> view;          // default: reflink if possible, else copy
-  std::string workdir;                   // parent of the work directory; default /dev/shm or /var/tmp
+  std::optional<ViewKind> view;  // default: reflink if possible, else copy
+  std::string workdir;           // parent of the work directory; default /dev/shm or /var/tmp
   unsigned jobs = 1;
   bool stop_at_first_failure = false;
-  bool skip_duplicates = true;           // prefix states identical to an earlier state take its verdict
+  bool skip_duplicates = true;  // prefix states identical to an earlier state take its verdict
   BeyondOptions beyond;
-  std::string keep_dir;                  // where the first failure's images go; "" = keep none
+  std::string keep_dir;  // where the first failure's images go; "" = keep none
   const Check* check = nullptr;
   bool verbose = false;
   std::function<void(const StateResult&)> on_result;  // log order, from any thread, serialised

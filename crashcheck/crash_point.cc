@@ -70,7 +70,8 @@ std::vector<CrashPoint> select_points(const lw::LogIndex& index, uint64_t first,
     i = *next;
   }
   if (selection.every != 0) {
-    for (uint64_t i = first + selection.every - 1; i <= last; i += selection.every) chosen.insert(i);
+    for (uint64_t i = first + selection.every - 1; i <= last; i += selection.every)
+      chosen.insert(i);
   }
   for (uint64_t e : selection.entries) {
     if (e >= first && e <= last) chosen.insert(e);

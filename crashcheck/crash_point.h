@@ -44,7 +44,8 @@ struct CrashPoint {
 
 // The points of `selection` in [first, last] of the index, in log order,
 // each at most once.
-[[nodiscard]] std::vector<CrashPoint> select_points(const bb::logwrites::LogIndex& index, uint64_t first, uint64_t last,
-                                      const PointSelection& selection);
+[[nodiscard]] std::vector<CrashPoint> select_points(const bb::logwrites::LogIndex& index,
+                                                    uint64_t first, uint64_t last,
+                                                    const PointSelection& selection);
 
 }  // namespace bb::crashcheck

@@ -21,7 +21,9 @@ bool is_data_write(const lw::IndexedEntry& e) {
   return e.nr_sectors > 0 && (e.flags & (lw::kFlagDiscard | lw::kFlagMark)) == 0;
 }
 
-bool is_discard(const lw::IndexedEntry& e) { return (e.flags & lw::kFlagDiscard) != 0 && e.nr_sectors > 0; }
+bool is_discard(const lw::IndexedEntry& e) {
+  return (e.flags & lw::kFlagDiscard) != 0 && e.nr_sectors > 0;
+}
 
 // Sector counts at which a write of `n` sectors is torn: all of 1..n-1, or
 // seven evenly spaced ones for long writes.
@@ -59,7 +61,8 @@ std::string StateVariant::describe() const {
   std::string s;
   if (!dropped.empty()) s = "dropped " + fmt::format("{}", fmt::join(dropped, ", "));
   if (torn) {
-    s += fmt::format("{}torn {} after {} sectors", s.empty() ? "" : "; ", torn->entry, torn->sectors_landed);
+    s += fmt::format("{}torn {} after {} sectors", s.empty() ? "" : "; ", torn->entry,
+                     torn->sectors_landed);
   }
   return s.empty() ? "prefix" : s;
 }
@@ -119,7 +122,8 @@ std::vector<StateVariant> enumerate_variants(const Epoch& epoch, const lw::LogIn
     for (uint64_t e : epoch.entries) {
       const lw::IndexedEntry& ie = index.at(e);
       bool volatile_write = std::find(u.begin(), u.end(), e) != u.end();
-      if (!is_data_write(ie) || ie.nr_sectors < 2 || (!volatile_write && e != epoch.point)) continue;
+      if (!is_data_write(ie) || ie.nr_sectors < 2 || (!volatile_write && e != epoch.point))
+        continue;
       for (uint64_t k : tear_points(ie.nr_sectors)) {
         if (!add(StateVariant{{}, TornWrite{e, k}})) return out;
       }
@@ -138,7 +142,9 @@ uint64_t splitmix64(uint64_t x) {
 }
 
 // One sector's part of a state hash; the parts are added up.
-uint64_t sector_term(uint64_t sector, uint64_t content) { return splitmix64(content ^ splitmix64(sector)); }
+uint64_t sector_term(uint64_t sector, uint64_t content) {
+  return splitmix64(content ^ splitmix64(sector));
+}
 
 uint64_t base_term(uint64_t base_key) { return splitmix64(base_key ^ 0x5bd1e9955bd1e995ULL); }
 
@@ -148,13 +154,15 @@ uint64_t zero_sector_hash(uint32_t sectorsize) {
 }
 
 // The content hash of each sector of data entry `entry`.
-std::vector<uint64_t> read_sector_hashes(const lw::LogSource& log, const lw::LogIndex& index, uint64_t entry) {
+std::vector<uint64_t> read_sector_hashes(const lw::LogSource& log, const lw::LogIndex& index,
+                                         uint64_t entry) {
   const lw::IndexedEntry& e = index.at(entry);
   uint32_t ss = index.sectorsize();
   std::vector<uint8_t> data(e.nr_sectors * ss);
   log.read_exact(e.offset + ss, data);
   std::vector<uint64_t> hashes(e.nr_sectors);
-  for (uint64_t s = 0; s < e.nr_sectors; ++s) hashes[s] = lw::lane_hash64(std::span<const uint8_t>(data).subspan(s * ss, ss));
+  for (uint64_t s = 0; s < e.nr_sectors; ++s)
+    hashes[s] = lw::lane_hash64(std::span<const uint8_t>(data).subspan(s * ss, ss));
   return hashes;
 }
 
@@ -170,7 +178,6 @@ const std::vector<uint64_t>& StateHasher::sector_hashes(uint64_t entry) {
   return cache_.emplace(entry, read_sector_hashes(log_, index_, entry)).first->second;
 }
 
-
 std::optional<uint64_t> StateHasher::hash(const Epoch& epoch, const StateVariant& variant) {
   uint64_t written = 0;
   for (uint64_t e : epoch.entries) written += index_.at(e).nr_sectors;
@@ -183,7 +190,8 @@ std::optional<uint64_t> StateHasher::hash(const Epoch& epoch, const StateVariant
     if (is_discard(ie)) {
       for (uint64_t s = 0; s < ie.nr_sectors; ++s) final_content[ie.sector + s] = zero;
     } else if (is_data_write(ie)) {
-      uint64_t n = variant.torn && variant.torn->entry == e ? variant.torn->sectors_landed : ie.nr_sectors;
+      uint64_t n =
+          variant.torn && variant.torn->entry == e ? variant.torn->sectors_landed : ie.nr_sectors;
       const std::vector<uint64_t>& h = sector_hashes(e);
       for (uint64_t s = 0; s < n; ++s) final_content[ie.sector + s] = h[s];
     }
@@ -210,7 +218,8 @@ void StateHasher::advance_prefix(uint64_t entry) {
     return;
   }
   // Each entry is read once here: no cache.
-  std::vector<uint64_t> data_hashes = discard ? std::vector<uint64_t>{} : read_sector_hashes(log_, index_, entry);
+  std::vector<uint64_t> data_hashes =
+      discard ? std::vector<uint64_t>{} : read_sector_hashes(log_, index_, entry);
   uint64_t zero = discard ? zero_sector_hash(index_.sectorsize()) : 0;
   for (uint64_t s = 0; s < ie.nr_sectors; ++s) {
     uint64_t sector = ie.sector + s;
@@ -225,7 +234,8 @@ void StateHasher::advance_prefix(uint64_t entry) {
 }
 
 std::optional<uint64_t> StateHasher::prefix_hash(uint64_t point) {
-  if (point + 1 < prefix_.next) throw CheckerError("prefix_hash: points must come in ascending order");
+  if (point + 1 < prefix_.next)
+    throw CheckerError("prefix_hash: points must come in ascending order");
   // Entries before the last FLUSH ahead of the point do not count for it
   // (nor for later points): start the epoch there.
   for (uint64_t i = point; i > prefix_.next; --i) {
@@ -241,8 +251,8 @@ std::optional<uint64_t> StateHasher::prefix_hash(uint64_t point) {
   return base_term(prefix_.base_key) + prefix_.sum;
 }
 
-void apply_variant(const std::string& path, const lw::LogSource& log, const lw::LogIndex& index, const Epoch& epoch,
-                   const StateVariant& variant) {
+void apply_variant(const std::string& path, const lw::LogSource& log, const lw::LogIndex& index,
+                   const Epoch& epoch, const StateVariant& variant) {
   bb::replay::ReplayTarget target(path);
   uint32_t ss = index.sectorsize();
   std::vector<uint8_t> data;
@@ -251,7 +261,8 @@ void apply_variant(const std::string& path, const lw::LogSource& log, const lw::
     const lw::IndexedEntry& ie = index.at(e);
     data.clear();
     if (is_data_write(ie)) {
-      uint64_t n = variant.torn && variant.torn->entry == e ? variant.torn->sectors_landed : ie.nr_sectors;
+      uint64_t n =
+          variant.torn && variant.torn->entry == e ? variant.torn->sectors_landed : ie.nr_sectors;
       data.resize(n * ss);
       log.read_exact(ie.offset + ss, data);
     } else if (!is_discard(ie)) {

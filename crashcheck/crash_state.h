@@ -47,17 +47,17 @@ struct StateVariant {
 };
 
 struct Epoch {
-  std::optional<uint64_t> base;   // last FLUSH entry before the point; none: the empty disk
+  std::optional<uint64_t> base;  // last FLUSH entry before the point; none: the empty disk
   uint64_t point = 0;
-  std::vector<uint64_t> entries;  // (base, point], log order
+  std::vector<uint64_t> entries;    // (base, point], log order
   std::vector<uint64_t> unflushed;  // U(point), log order
 };
 
 [[nodiscard]] Epoch epoch_of(const bb::logwrites::LogIndex& index, uint64_t point);
 
 struct BeyondOptions {
-  unsigned drop_up_to = 0;       // every subset with 1..k dropped writes
-  unsigned random_subsets = 0;   // N random subsets (each write kept with p=1/2)
+  unsigned drop_up_to = 0;      // every subset with 1..k dropped writes
+  unsigned random_subsets = 0;  // N random subsets (each write kept with p=1/2)
   uint64_t seed = 1;
   bool torn = false;
   unsigned max_states_per_point = 256;
@@ -67,8 +67,10 @@ struct BeyondOptions {
 
 // The variants of one point (not including the prefix state), at most
 // max_states_per_point; `capped` says whether more existed.
-[[nodiscard]] std::vector<StateVariant> enumerate_variants(const Epoch& epoch, const bb::logwrites::LogIndex& index,
-                                             const BeyondOptions& options, bool* capped);
+[[nodiscard]] std::vector<StateVariant> enumerate_variants(const Epoch& epoch,
+                                                           const bb::logwrites::LogIndex& index,
+                                                           const BeyondOptions& options,
+                                                           bool* capped);
 
 // Content hashes of states built from an epoch base, so that states that
 // leave the same bytes on the disk are recognised. A state's hash covers
@@ -79,7 +81,8 @@ struct BeyondOptions {
 // from the log.
 class StateHasher {
  public:
-  StateHasher(const bb::logwrites::LogSource& log, const bb::logwrites::LogIndex& index) : log_(log), index_(index) {}
+  StateHasher(const bb::logwrites::LogSource& log, const bb::logwrites::LogIndex& index)
+      : log_(log), index_(index) {}
 
   // A variant's hash (entry data cached per entry). nullopt when the state
   // is too big to hash (more than kMaxHashedSectors sectors written in the
@@ -105,9 +108,9 @@ class StateHasher {
   // The prefix state as far as prefix_hash() has come: the sectors the
   // current epoch wrote and what they hold, and the sum over them.
   struct Prefix {
-    uint64_t next = 0;       // first entry not yet applied
-    uint64_t base_key = 0;   // epoch base + 1; 0: no FLUSH yet
-    bool flush_seen = false; // the last applied entry was a FLUSH: a new epoch starts
+    uint64_t next = 0;        // first entry not yet applied
+    uint64_t base_key = 0;    // epoch base + 1; 0: no FLUSH yet
+    bool flush_seen = false;  // the last applied entry was a FLUSH: a new epoch starts
     bool too_big = false;
     uint64_t sum = 0;
     std::unordered_map<uint64_t, uint64_t> content;  // sector -> content hash
@@ -121,6 +124,7 @@ class StateHasher {
 // Reads the log only through pread, so views are built on many threads at
 // once. Throws ReplayError or LogError.
 void apply_variant(const std::string& path, const bb::logwrites::LogSource& log,
-                   const bb::logwrites::LogIndex& index, const Epoch& epoch, const StateVariant& variant);
+                   const bb::logwrites::LogIndex& index, const Epoch& epoch,
+                   const StateVariant& variant);
 
 }  // namespace bb::crashcheck

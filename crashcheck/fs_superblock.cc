@@ -21,8 +21,8 @@ constexpr off_t kExtMagic = kExtSuper + 56;         // le16 0xEF53
 constexpr off_t kXfsMagic = 0;                      // "XFSB"
 constexpr off_t kXfsSectSize = 102;                 // be16
 constexpr off_t kBtrfsSuper = 0x10000;
-constexpr off_t kBtrfsMagic = kBtrfsSuper + 0x40;        // "_BHRfS_M"
-constexpr off_t kBtrfsSectorSize = kBtrfsSuper + 0x90;   // le32
+constexpr off_t kBtrfsMagic = kBtrfsSuper + 0x40;       // "_BHRfS_M"
+constexpr off_t kBtrfsSectorSize = kBtrfsSuper + 0x90;  // le32
 
 template <size_t N>
 bool read_at(int fd, off_t offset, std::array<uint8_t, N>& out) {

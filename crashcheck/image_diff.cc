@@ -23,7 +23,8 @@ class Image {
     std::fill(out.begin(), out.end(), 0);
     size_t done = 0;
     while (done < out.size()) {
-      ssize_t n = pread(fd_.get(), out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+      ssize_t n =
+          pread(fd_.get(), out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
       if (n < 0) bb::common::throw_errno("cannot read image");
       if (n == 0) break;
       done += static_cast<size_t>(n);
@@ -35,7 +36,8 @@ class Image {
 };
 
 // Merges [start, end) sector intervals.
-std::vector<std::pair<uint64_t, uint64_t>> merged_ranges(const lw::LogIndex& index, const std::vector<uint64_t>& cand) {
+std::vector<std::pair<uint64_t, uint64_t>> merged_ranges(const lw::LogIndex& index,
+                                                         const std::vector<uint64_t>& cand) {
   std::vector<std::pair<uint64_t, uint64_t>> r;
   for (uint64_t e : cand) {
     const lw::IndexedEntry& ie = index.at(e);
@@ -90,7 +92,8 @@ ImageDiff diff_images(const std::string& a, const std::string& b, const lw::LogI
     DiffRange r{start, end - start, {}};
     for (uint64_t e : candidates) {
       const lw::IndexedEntry& ie = index.at(e);
-      if (ie.nr_sectors != 0 && ie.sector < end && ie.sector + ie.nr_sectors > start) r.writers.push_back(e);
+      if (ie.nr_sectors != 0 && ie.sector < end && ie.sector + ie.nr_sectors > start)
+        r.writers.push_back(e);
     }
     diff.ranges.push_back(std::move(r));
   }

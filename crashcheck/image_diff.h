@@ -13,7 +13,7 @@
 namespace bb::crashcheck {
 
 struct DiffRange {
-  uint64_t sector = 0;      // first differing log sector of the run
+  uint64_t sector = 0;  // first differing log sector of the run
   uint64_t nr_sectors = 0;
   std::vector<uint64_t> writers;  // candidate entries whose range overlaps the run
 };
@@ -27,7 +27,8 @@ struct ImageDiff {
 
 // Compares `a` and `b` over the sector ranges of `candidates` (entries of
 // `index`; flushes and marks are ignored). Throws bb::common::SystemError.
-[[nodiscard]] ImageDiff diff_images(const std::string& a, const std::string& b, const bb::logwrites::LogIndex& index,
-                      const std::vector<uint64_t>& candidates);
+[[nodiscard]] ImageDiff diff_images(const std::string& a, const std::string& b,
+                                    const bb::logwrites::LogIndex& index,
+                                    const std::vector<uint64_t>& candidates);
 
 }  // namespace bb::crashcheck

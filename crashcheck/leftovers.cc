@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -82,7 +82,8 @@ bool alive(const Owner& o) { return start_time(o.pid) == o.started; }
 std::string unescape_mount_path(const std::string& s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])) != 0) {
+    if (s[i] == '\\' && i + 3 < s.size() &&
+        std::isdigit(static_cast<unsigned char>(s[i + 1])) != 0) {
       out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
       i += 3;
     } else {
@@ -93,7 +94,8 @@ std::string unescape_mount_path(const std::string& s) {
 }
 
 bool is_under(const std::string& path, const std::string& dir) {
-  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+         path[dir.size()] == '/';
 }
 
 std::vector<std::string> mounts_under(const std::string& dir) {
@@ -108,7 +110,8 @@ std::vector<std::string> mounts_under(const std::string& dir) {
     if (is_under(mount_point, dir)) found.push_back(mount_point);
   }
   // Deepest first.
-  std::sort(found.begin(), found.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  std::sort(found.begin(), found.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   return found;
 }
 
@@ -147,7 +150,8 @@ std::string clean(const fs::path& dir, const Owner& owner) {
   // of views and of the scratch filesystem, then device-mapper views (and
   // with them their COW stores' loops), then loops on files elsewhere: a
   // --target image, the scratch's own.
-  int loops = detach_loops([&](const std::string&, const std::string& b) { return is_under(b, d); }, problems);
+  int loops = detach_loops([&](const std::string&, const std::string& b) { return is_under(b, d); },
+                           problems);
   int mounts = 0;
   for (const std::string& m : mounts_under(d)) {
     if (umount2(m.c_str(), 0) == 0 || umount2(m.c_str(), MNT_DETACH) == 0) {
@@ -162,23 +166,28 @@ std::string clean(const fs::path& dir, const Owner& owner) {
   if (access(fmt::format("/proc/{}", owner.pid).c_str(), F_OK) != 0) {
     dm_devices = remove_dm_views(owner.pid, problems);
   } else {
-    for (const std::string& name : dm_views_of(owner.pid)) problems.push_back(name + " (its pid is in use)");
+    for (const std::string& name : dm_views_of(owner.pid))
+      problems.push_back(name + " (its pid is in use)");
   }
   for (const std::pair<std::string, std::string>& loop : owner.loops) {
-    loops += detach_loops([&](const std::string& dev, const std::string& b) { return dev == loop.first && b == loop.second; },
-                          problems);
+    loops +=
+        detach_loops([&](const std::string& dev,
+                         const std::string& b) { return dev == loop.first && b == loop.second; },
+                     problems);
   }
   for (const std::string& image : owner.scratch_images) {
-    loops += detach_loops([&](const std::string&, const std::string& b) { return b == image; }, problems);
-    if (unlink(image.c_str()) != 0 && errno != ENOENT) problems.push_back(fmt::format("{} ({})", image, std::strerror(errno)));
+    loops += detach_loops([&](const std::string&, const std::string& b) { return b == image; },
+                          problems);
+    if (unlink(image.c_str()) != 0 && errno != ENOENT)
+      problems.push_back(fmt::format("{} ({})", image, std::strerror(errno)));
   }
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (ec) problems.push_back(fmt::format("{} ({})", d, ec.message()));
-  std::string line = fmt::format("removed what a run that died (pid {}) left in {}: {} mounts, {} loop devices{}{}", owner.pid,
-                                 d, mounts, loops,
-                                 dm_devices > 0 ? fmt::format(", {} device-mapper devices", dm_devices) : "",
-                                 owner.scratch_images.empty() ? "" : ", its scratch image");
+  std::string line = fmt::format(
+      "removed what a run that died (pid {}) left in {}: {} mounts, {} loop devices{}{}", owner.pid,
+      d, mounts, loops, dm_devices > 0 ? fmt::format(", {} device-mapper devices", dm_devices) : "",
+      owner.scratch_images.empty() ? "" : ", its scratch image");
   if (!problems.empty()) {
     line += "; could not remove:";
     for (const std::string& p : problems) line += " " + p;

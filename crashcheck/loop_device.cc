@@ -47,14 +47,16 @@ struct Attached {
 
 // Finds a free loop device and attaches it to `file_fd`.
 Attached attach_free(int file_fd, uint32_t flags, uint32_t block_size, const std::string& file) {
-  bb::common::FileDescriptor control = bb::common::open_file("/dev/loop-control", O_RDWR, 0, "(is the loop module loaded?)");
+  bb::common::FileDescriptor control =
+      bb::common::open_file("/dev/loop-control", O_RDWR, 0, "(is the loop module loaded?)");
   for (int attempt = 0; attempt < kAttachAttempts; ++attempt) {
     int n = ioctl(control.get(), LOOP_CTL_GET_FREE);
     if (n < 0) break;
     std::string path = "/dev/loop" + std::to_string(n);
     bb::common::FileDescriptor loop(open(path.c_str(), O_RDWR | O_CLOEXEC));
     if (!loop) continue;
-    if (configure(loop.get(), file_fd, flags, block_size) == 0) return {std::move(loop), std::move(path)};
+    if (configure(loop.get(), file_fd, flags, block_size) == 0)
+      return {std::move(loop), std::move(path)};
     // EBUSY: another process took it first; anything else is an error.
     if (errno != EBUSY) bb::common::throw_errno(fmt::format("cannot attach {} to {}", path, file));
   }
@@ -75,7 +77,8 @@ bool uses_direct_io(const std::string& device) {
 }
 
 void set_write_cache(const std::string& device, bool cached) {
-  bb::common::FileDescriptor fd(open(sysfs_path(device, "queue/write_cache").c_str(), O_WRONLY | O_CLOEXEC));
+  bb::common::FileDescriptor fd(
+      open(sysfs_path(device, "queue/write_cache").c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd) return;
   std::string_view mode = cached ? "write back" : "write through";
   [[maybe_unused]] ssize_t n = write(fd.get(), mode.data(), mode.size());
@@ -101,7 +104,8 @@ const std::string& LoopSlot::attach(const std::string& file, uint32_t block_size
   if (!path_.empty()) {
     bb::common::FileDescriptor again(open(path_.c_str(), O_RDWR | O_CLOEXEC));
     // Unless another process took the device while it was free.
-    if (again && configure(again.get(), backing.get(), flags, block_size) == 0) fd_ = std::move(again);
+    if (again && configure(again.get(), backing.get(), flags, block_size) == 0)
+      fd_ = std::move(again);
   }
   if (!fd_) {
     Attached a = attach_free(backing.get(), flags, block_size, file);

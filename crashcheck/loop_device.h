@@ -72,9 +72,9 @@ class LoopSlot {
   void detach();
 
  private:
-  std::string path_;  // the device last used
+  std::string path_;               // the device last used
   bb::common::FileDescriptor fd_;  // open while attached
-  bool write_through_ = false;  // set by attach(): undo before detaching
+  bool write_through_ = false;     // set by attach(): undo before detaching
 };
 
 }  // namespace bb::crashcheck

@@ -26,15 +26,19 @@ std::string json_result(const StateResult& r) {
     if (!dropped.empty()) dropped += ',';
     dropped += std::to_string(e);
   }
-  std::string torn = r.variant.torn ? fmt::format("{{\"entry\":{},\"sectors_landed\":{}}}", r.variant.torn->entry,
-                                                  r.variant.torn->sectors_landed)
-                                    : "null";
+  std::string torn = r.variant.torn
+                         ? fmt::format("{{\"entry\":{},\"sectors_landed\":{}}}",
+                                       r.variant.torn->entry, r.variant.torn->sectors_landed)
+                         : "null";
   return fmt::format(
-      "{{\"entry\":{},\"kind\":\"{}\",\"state\":\"{}\",\"dropped\":[{}],\"torn\":{},\"verdict\":\"{}\","
+      "{{\"entry\":{},\"kind\":\"{}\",\"state\":\"{}\",\"dropped\":[{}],\"torn\":{},\"verdict\":\"{"
+      "}\","
       "\"seconds\":{:.4f},\"output\":\"{}\",\"same_as\":{}}}",
       r.point.entry, json_escape(r.point.kind()), json_escape(r.variant.describe()), dropped, torn,
-      r.verdict == Verdict::kPass ? "pass" : r.verdict == Verdict::kFail ? "fail" : "error", r.seconds,
-      json_escape(r.output), r.same_as ? std::to_string(*r.same_as) : "null");
+      r.verdict == Verdict::kPass   ? "pass"
+      : r.verdict == Verdict::kFail ? "fail"
+                                    : "error",
+      r.seconds, json_escape(r.output), r.same_as ? std::to_string(*r.same_as) : "null");
 }
 
 }  // namespace
@@ -43,11 +47,21 @@ std::string json_escape(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20) {
           out += fmt::format("\\u{:04x}", c);
@@ -63,10 +77,18 @@ std::string xml_escape(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
       default:
         // XML 1.0 forbids most control characters even escaped.
         if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') {
@@ -95,25 +117,31 @@ std::string format_summary(const RunResult& run) {
   for (const std::string& n : run.notes) out += "note: " + n + "\n";
   out += fmt::format(
       "summary: {} points, {} states checked: {} passed, {} failed, {} errors{}{}\n"
-      "         entries {}..{}, check {}, {} views, {} jobs; replay+views {:.2f} s, wall {:.2f} s\n",
+      "         entries {}..{}, check {}, {} views, {} jobs; replay+views {:.2f} s, wall {:.2f} "
+      "s\n",
       s.points, s.states, s.passed, s.failed, s.errors,
-      s.duplicates_skipped != 0 ? fmt::format(", {} duplicate states skipped", s.duplicates_skipped) : "",
-      s.stopped_early ? " (stopped at the first failure)" : (s.interrupted ? " (interrupted)" : ""), s.start_entry, s.end_entry, s.check, s.view, s.jobs,
-      s.replay_seconds, s.wall_seconds);
+      s.duplicates_skipped != 0 ? fmt::format(", {} duplicate states skipped", s.duplicates_skipped)
+                                : "",
+      s.stopped_early ? " (stopped at the first failure)" : (s.interrupted ? " (interrupted)" : ""),
+      s.start_entry, s.end_entry, s.check, s.view, s.jobs, s.replay_seconds, s.wall_seconds);
   if (s.capped_points != 0) {
-    out += fmt::format("         {} points had more states than --max-states-per-point\n", s.capped_points);
+    out += fmt::format("         {} points had more states than --max-states-per-point\n",
+                       s.capped_points);
   }
   if (!run.first_failure) return out;
   const FirstFailure& f = *run.first_failure;
-  out += fmt::format("first failure: entry {} ({}){}; last good: {}\n", f.failing.point.entry, f.failing.point.kind(),
-                     f.failing.variant.is_prefix() ? "" : ", " + f.failing.variant.describe(), f.good_label);
+  out += fmt::format("first failure: entry {} ({}){}; last good: {}\n", f.failing.point.entry,
+                     f.failing.point.kind(),
+                     f.failing.variant.is_prefix() ? "" : ", " + f.failing.variant.describe(),
+                     f.good_label);
   if (f.fail_image.empty()) return out;
-  out += fmt::format("kept crash images (before recovery): {} and {}\n", f.fail_image, f.good_image);
-  out += fmt::format("{} sectors differ in {} runs{}:\n", f.diff.differing_sectors, f.diff.ranges.size(),
-                     f.diff.truncated ? " (list truncated)" : "");
+  out +=
+      fmt::format("kept crash images (before recovery): {} and {}\n", f.fail_image, f.good_image);
+  out += fmt::format("{} sectors differ in {} runs{}:\n", f.diff.differing_sectors,
+                     f.diff.ranges.size(), f.diff.truncated ? " (list truncated)" : "");
   for (const DiffRange& r : f.diff.ranges) {
-    out += fmt::format("  sectors {}..{} written by entries {}\n", r.sector, r.sector + r.nr_sectors - 1,
-                       fmt::join(r.writers, ", "));
+    out += fmt::format("  sectors {}..{} written by entries {}\n", r.sector,
+                       r.sector + r.nr_sectors - 1, fmt::join(r.writers, ", "));
   }
   return out;
 }
@@ -126,27 +154,32 @@ std::string format_json(const RunResult& run) {
     out += json_result(run.results[i]);
   }
   out += fmt::format(
-      "],\"summary\":{{\"start_entry\":{},\"end_entry\":{},\"points\":{},\"states\":{},\"passed\":{},\"failed\":{},"
-      "\"errors\":{},\"duplicates_skipped\":{},\"capped_points\":{},\"stopped_early\":{},\"interrupted\":{},"
+      "],\"summary\":{{\"start_entry\":{},\"end_entry\":{},\"points\":{},\"states\":{},\"passed\":{"
+      "},\"failed\":{},"
+      "\"errors\":{},\"duplicates_skipped\":{},\"capped_points\":{},\"stopped_early\":{},"
+      "\"interrupted\":{},"
       "\"replay_seconds\":{:.4f},"
       "\"wall_seconds\":{:.4f},\"view\":\"{}\",\"check\":\"{}\",\"jobs\":{}}}",
-      s.start_entry, s.end_entry, s.points, s.states, s.passed, s.failed, s.errors, s.duplicates_skipped,
-      s.capped_points, s.stopped_early, s.interrupted, s.replay_seconds, s.wall_seconds, s.view, json_escape(s.check),
-      s.jobs);
+      s.start_entry, s.end_entry, s.points, s.states, s.passed, s.failed, s.errors,
+      s.duplicates_skipped, s.capped_points, s.stopped_early, s.interrupted, s.replay_seconds,
+      s.wall_seconds, s.view, json_escape(s.check), s.jobs);
   out += ",\"notes\":[";
-  for (size_t i = 0; i < run.notes.size(); ++i) out += fmt::format("{}\"{}\"", i != 0 ? "," : "", json_escape(run.notes[i]));
+  for (size_t i = 0; i < run.notes.size(); ++i)
+    out += fmt::format("{}\"{}\"", i != 0 ? "," : "", json_escape(run.notes[i]));
   out += "],\"first_failure\":";
   if (!run.first_failure) return out + "null}\n";
   const FirstFailure& f = *run.first_failure;
-  out += fmt::format("{{\"result\":{},\"good_entry\":{},\"good\":\"{}\",\"good_image\":\"{}\",\"fail_image\":\"{}\","
-                     "\"differing_sectors\":{},\"truncated\":{},\"ranges\":[",
-                     json_result(f.failing), f.good_entry ? std::to_string(*f.good_entry) : "null",
-                     json_escape(f.good_label), json_escape(f.good_image), json_escape(f.fail_image),
-                     f.diff.differing_sectors, f.diff.truncated);
+  out += fmt::format(
+      "{{\"result\":{},\"good_entry\":{},\"good\":\"{}\",\"good_image\":\"{}\",\"fail_image\":\"{}"
+      "\","
+      "\"differing_sectors\":{},\"truncated\":{},\"ranges\":[",
+      json_result(f.failing), f.good_entry ? std::to_string(*f.good_entry) : "null",
+      json_escape(f.good_label), json_escape(f.good_image), json_escape(f.fail_image),
+      f.diff.differing_sectors, f.diff.truncated);
   for (size_t i = 0; i < f.diff.ranges.size(); ++i) {
     const DiffRange& r = f.diff.ranges[i];
-    out += fmt::format("{}{{\"sector\":{},\"nr_sectors\":{},\"writers\":[{}]}}", i != 0 ? "," : "", r.sector, r.nr_sectors,
-                       fmt::join(r.writers, ","));
+    out += fmt::format("{}{{\"sector\":{},\"nr_sectors\":{},\"writers\":[{}]}}", i != 0 ? "," : "",
+                       r.sector, r.nr_sectors, fmt::join(r.writers, ","));
   }
   return out + "]}}\n";
 }
@@ -154,21 +187,24 @@ std::string format_json(const RunResult& run) {
 std::string format_junit(const RunResult& run, const std::string& log_name) {
   const RunSummary& s = run.summary;
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out += fmt::format("<testsuite name=\"bb-crashcheck {}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3f}\">\n",
-                     xml_escape(log_name), s.states, s.failed, s.errors, s.wall_seconds);
+  out += fmt::format(
+      "<testsuite name=\"bb-crashcheck {}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" "
+      "time=\"{:.3f}\">\n",
+      xml_escape(log_name), s.states, s.failed, s.errors, s.wall_seconds);
   for (const StateResult& r : run.results) {
     if (r.same_as) continue;  // not checked: no test case of its own
     std::string name = fmt::format("entry {} {}", r.point.entry, r.point.kind());
-    if (!r.variant.is_prefix()) fmt::format_to(std::back_inserter(name), " {}", r.variant.describe());
-    out += fmt::format("  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"", xml_escape(s.check), xml_escape(name),
-                       r.seconds);
+    if (!r.variant.is_prefix())
+      fmt::format_to(std::back_inserter(name), " {}", r.variant.describe());
+    out += fmt::format("  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"",
+                       xml_escape(s.check), xml_escape(name), r.seconds);
     if (r.verdict == Verdict::kPass) {
       out += "/>\n";
       continue;
     }
     const char* tag = r.verdict == Verdict::kFail ? "failure" : "error";
-    out += fmt::format(">\n    <{} message=\"{} check failed\">{}</{}>\n  </testcase>\n", tag, xml_escape(s.check),
-                       xml_escape(r.output), tag);
+    out += fmt::format(">\n    <{} message=\"{} check failed\">{}</{}>\n  </testcase>\n", tag,
+                       xml_escape(s.check), xml_escape(r.output), tag);
   }
   return out + "</testsuite>\n";
 }

@@ -22,7 +22,8 @@ namespace bb::crashcheck {
 // (those before it still run: one of them may fail too).
 class ResultBoard {
  public:
-  ResultBoard(bool stop_at_first_failure, const CheckerOptions& o) : stop_(stop_at_first_failure), o_(o) {}
+  ResultBoard(bool stop_at_first_failure, const CheckerOptions& o)
+      : stop_(stop_at_first_failure), o_(o) {}
 
   [[nodiscard]] uint64_t reserve(const CrashPoint& point, const StateVariant& variant) {
     std::lock_guard lock(mu_);
@@ -87,7 +88,8 @@ class ResultBoard {
     std::lock_guard lock(mu_);
     std::vector<StateResult> out;
     for (const Slot& s : slots_) {
-      if (s.checked && !(stop_ && first_fail_ && s.result.seq > *first_fail_)) out.push_back(s.result);
+      if (s.checked && !(stop_ && first_fail_ && s.result.seq > *first_fail_))
+        out.push_back(s.result);
     }
     return out;
   }
@@ -138,7 +140,8 @@ class ResultBoard {
   uint64_t emitted_ = 0;
   std::optional<uint64_t> first_fail_;
   bool cancelled_any_ = false;
-  std::map<uint64_t, std::vector<uint64_t>> followers_;  // seq -> duplicates waiting for its verdict
+  std::map<uint64_t, std::vector<uint64_t>>
+      followers_;  // seq -> duplicates waiting for its verdict
 };
 
 }  // namespace bb::crashcheck

@@ -45,7 +45,8 @@ void copy_sparse(const std::string& from, const std::string& to) {
   bb::common::FileDescriptor out = bb::common::open_file(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   bb::common::FileInfo info = bb::common::file_info(in.get(), from);
   const uint64_t size = info.size;
-  if (ftruncate(out.get(), static_cast<off_t>(size)) != 0) bb::common::throw_errno("cannot size " + to);
+  if (ftruncate(out.get(), static_cast<off_t>(size)) != 0)
+    bb::common::throw_errno("cannot size " + to);
   if (info.block_device) {
     copy_range(in.get(), out.get(), 0, size, to);
     return;
@@ -59,7 +60,8 @@ void copy_sparse(const std::string& from, const std::string& to) {
     }
     off_t hole = lseek(in.get(), data, SEEK_HOLE);
     if (hole < 0) bb::common::throw_errno("cannot seek in " + from);
-    copy_range(in.get(), out.get(), static_cast<uint64_t>(data), static_cast<uint64_t>(hole - data), to);
+    copy_range(in.get(), out.get(), static_cast<uint64_t>(data), static_cast<uint64_t>(hole - data),
+               to);
     pos = hole;
   }
 }

@@ -24,7 +24,8 @@ namespace bb::crashcheck {
 namespace {
 
 // A device of one target line covering all `sectors`.
-void dm_create(const std::string& name, uint64_t sectors, const std::string& type, const std::string& params) {
+void dm_create(const std::string& name, uint64_t sectors, const std::string& type,
+               const std::string& params) {
   bb::devmapper::create(name, {{0, sectors, type, params}});
 }
 
@@ -44,13 +45,17 @@ std::string try_dm_remove(const std::string& name) {
 // because it leaves a device behind.
 void dm_remove(const std::string& name) {
   std::string error = try_dm_remove(name);
-  if (!error.empty()) std::fprintf(stderr, "bb-crashcheck: cannot remove %s: %s\n", name.c_str(), error.c_str());
+  if (!error.empty())
+    std::fprintf(stderr, "bb-crashcheck: cannot remove %s: %s\n", name.c_str(), error.c_str());
 }
 
 class DmSnapshotView final : public View {
  public:
   DmSnapshotView(std::string name, std::string cow_file, LoopDevice cow)
-      : name_(std::move(name)), path_("/dev/mapper/" + name_), cow_file_(std::move(cow_file)), cow_(std::move(cow)) {}
+      : name_(std::move(name)),
+        path_("/dev/mapper/" + name_),
+        cow_file_(std::move(cow_file)),
+        cow_(std::move(cow)) {}
   ~DmSnapshotView() override {
     dm_remove(name_);
     cow_.reset();
@@ -114,16 +119,20 @@ int remove_dm_views(pid_t pid, std::vector<std::string>& problems) {
       progress = true;
     }
   }
-  for (const auto& [name, path] : left) problems.push_back(fmt::format("{} (held by another device)", name));
+  for (const auto& [name, path] : left)
+    problems.push_back(fmt::format("{} (held by another device)", name));
   return removed;
 }
 
-DmSnapshotViewFactory::DmSnapshotViewFactory(const std::string& base, uint64_t size, std::string dir)
+DmSnapshotViewFactory::DmSnapshotViewFactory(const std::string& base, uint64_t size,
+                                             std::string dir)
     : dir_(std::move(dir)), prefix_(dm_view_prefix(getpid())) {
   // Say so plainly when the kernel has no device-mapper (libdevmapper creates
   // a missing control node itself, so only a node without a driver counts).
-  if (bb::common::FileDescriptor control(open("/dev/mapper/control", O_RDWR | O_CLOEXEC)); !control && errno != ENOENT) {
-    bb::common::throw_errno("--view dm-snapshot needs device-mapper in the kernel: cannot open /dev/mapper/control");
+  if (bb::common::FileDescriptor control(open("/dev/mapper/control", O_RDWR | O_CLOEXEC));
+      !control && errno != ENOENT) {
+    bb::common::throw_errno(
+        "--view dm-snapshot needs device-mapper in the kernel: cannot open /dev/mapper/control");
   }
   if (bb::common::is_block_device(base)) {
     base_device_ = base;
@@ -158,6 +167,8 @@ std::unique_ptr<View> DmSnapshotViewFactory::snapshot_of(const std::string& devi
 
 std::unique_ptr<View> DmSnapshotViewFactory::take() { return snapshot_of(base_device_); }
 
-std::unique_ptr<View> DmSnapshotViewFactory::clone(const View& from) { return snapshot_of(from.path()); }
+std::unique_ptr<View> DmSnapshotViewFactory::clone(const View& from) {
+  return snapshot_of(from.path());
+}
 
 }  // namespace bb::crashcheck

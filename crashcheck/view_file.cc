@@ -16,7 +16,8 @@ std::string ViewNames::next() { return dir_ + "/view-" + std::to_string(counter_
 void create_image(const std::string& path, uint64_t size) {
   bb::common::FileDescriptor fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!fd) bb::common::throw_errno("cannot create image " + path);
-  if (ftruncate(fd.get(), static_cast<off_t>(size)) != 0) bb::common::throw_errno("cannot size image " + path);
+  if (ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
+    bb::common::throw_errno("cannot size image " + path);
 }
 
 }  // namespace bb::crashcheck

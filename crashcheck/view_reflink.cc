@@ -12,9 +12,9 @@
 #include <utility>
 
 #include "common/file_descriptor.h"
+#include "common/process.h"
 #include "common/system_error.h"
 #include "crashcheck/error.h"
-#include "common/process.h"
 
 namespace bb::crashcheck {
 
@@ -59,12 +59,14 @@ void reflink_file(const std::string& from, const std::string& to) {
 }
 
 ReflinkScratch::ReflinkScratch(const std::string& backing_dir, std::string mount_dir, uint64_t size)
-    : backing_(backing_dir + "/bb-crashcheck-scratch-" + std::to_string(getpid()) + ".xfs"), mount_dir_(std::move(mount_dir)) {
+    : backing_(backing_dir + "/bb-crashcheck-scratch-" + std::to_string(getpid()) + ".xfs"),
+      mount_dir_(std::move(mount_dir)) {
   create_image(backing_, size);
   try {
     // -K: no discard of the (sparse) backing file; small log: the scratch
     // holds a handful of big files.
-    bb::common::run_or_throw({"mkfs.xfs", "-q", "-f", "-K", "-m", "reflink=1", "-l", "size=64m", backing_});
+    bb::common::run_or_throw(
+        {"mkfs.xfs", "-q", "-f", "-K", "-m", "reflink=1", "-l", "size=64m", backing_});
     loop_.emplace(backing_);
     std::filesystem::create_directories(mount_dir_);
     if (mount(loop_->path().c_str(), mount_dir_.c_str(), "xfs", 0, "") != 0) {
@@ -88,7 +90,8 @@ ReflinkScratch::~ReflinkScratch() {
 ReflinkViewFactory::ReflinkViewFactory(std::string image, uint64_t size, const std::string& dir)
     : image_(std::move(image)), names_(dir) {
   if (access(image_.c_str(), F_OK) != 0) create_image(image_, size);
-  if (!supports_reflink(dir)) throw CheckerError("no reflink (FICLONE) in " + dir + "; use --view copy");
+  if (!supports_reflink(dir))
+    throw CheckerError("no reflink (FICLONE) in " + dir + "; use --view copy");
 }
 
 std::unique_ptr<View> ReflinkViewFactory::take() {

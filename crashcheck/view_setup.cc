@@ -24,8 +24,8 @@ namespace {
 // where a view-N.img of theirs would be overwritten), one that a later run
 // removes if this one is killed. Returns null if that filesystem has no
 // reflink or the directory cannot be made.
-std::unique_ptr<WorkDir> reflink_dir_beside(const std::string& target, std::vector<std::string>& notes,
-                                            std::string& why_not) {
+std::unique_ptr<WorkDir> reflink_dir_beside(const std::string& target,
+                                            std::vector<std::string>& notes, std::string& why_not) {
   std::string dir = fs::path(target).parent_path().string();
   if (dir.empty()) dir = ".";
   for (std::string& line : remove_leftovers(dir)) notes.push_back(std::move(line));
@@ -41,15 +41,18 @@ std::unique_ptr<WorkDir> reflink_dir_beside(const std::string& target, std::vect
 
 }  // namespace
 
-ViewSetup make_views(const CheckerOptions& o, uint64_t image_size, std::vector<std::string>& notes) {
+ViewSetup make_views(const CheckerOptions& o, uint64_t image_size,
+                     std::vector<std::string>& notes) {
   ViewSetup s;
   std::string parent = o.workdir.empty() ? default_workdir_parent() : o.workdir;
   for (std::string& line : remove_leftovers(parent)) notes.push_back(std::move(line));
   s.work = std::make_unique<WorkDir>(parent);
   const std::string& work = s.work->path();
   if (o.view == ViewKind::kDmSnapshot) {
-    auto dm = std::make_unique<DmSnapshotViewFactory>(o.target.value_or(work + "/replay.img"), image_size, work);
-    if (o.target && dm->base_loop() != nullptr) record_loop(work, dm->base_loop()->path(), *o.target);
+    auto dm = std::make_unique<DmSnapshotViewFactory>(o.target.value_or(work + "/replay.img"),
+                                                      image_size, work);
+    if (o.target && dm->base_loop() != nullptr)
+      record_loop(work, dm->base_loop()->path(), *o.target);
     s.factory = std::move(dm);
     return s;
   }
@@ -58,9 +61,11 @@ ViewSetup make_views(const CheckerOptions& o, uint64_t image_size, std::vector<s
     if (!bb::common::is_block_device(*o.target) && o.view != ViewKind::kCopy) {
       s.beside_target = reflink_dir_beside(*o.target, notes, why_not);
     }
-    if (o.view == ViewKind::kReflink && !s.beside_target) throw CheckerError("--view reflink: " + why_not);
+    if (o.view == ViewKind::kReflink && !s.beside_target)
+      throw CheckerError("--view reflink: " + why_not);
     if (s.beside_target) {
-      s.factory = std::make_unique<ReflinkViewFactory>(*o.target, image_size, s.beside_target->path());
+      s.factory =
+          std::make_unique<ReflinkViewFactory>(*o.target, image_size, s.beside_target->path());
     } else {
       s.factory = std::make_unique<CopyViewFactory>(*o.target, image_size, work);
     }
@@ -69,13 +74,18 @@ ViewSetup make_views(const CheckerOptions& o, uint64_t image_size, std::vector<s
   std::string dir = work;
   if (o.view != ViewKind::kCopy && !supports_reflink(dir)) {
     try {
-      std::string backing = free_bytes("/dev/shm") > 4 * image_size && access("/dev/shm", W_OK) == 0 ? "/dev/shm" : work;
-      s.scratch = std::make_unique<ReflinkScratch>(backing, work + "/scratch", std::max<uint64_t>(16ULL << 30, 4 * image_size + (4ULL << 30)));
+      std::string backing = free_bytes("/dev/shm") > 4 * image_size && access("/dev/shm", W_OK) == 0
+                                ? "/dev/shm"
+                                : work;
+      s.scratch = std::make_unique<ReflinkScratch>(
+          backing, work + "/scratch",
+          std::max<uint64_t>(16ULL << 30, 4 * image_size + (4ULL << 30)));
       record_scratch_image(work, s.scratch->image());
       dir = s.scratch->dir();
     } catch (const std::exception& err) {  // a failed system call or program (mkfs, mount)
       if (o.view == ViewKind::kReflink) throw;
-      notes.push_back(std::string("no reflink scratch filesystem (") + err.what() + "): using copy views");
+      notes.push_back(std::string("no reflink scratch filesystem (") + err.what() +
+                      "): using copy views");
     }
   }
   if (o.view != ViewKind::kCopy && (s.scratch || supports_reflink(dir))) {

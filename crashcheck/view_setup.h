@@ -36,6 +36,7 @@ struct ViewSetup {
 // Makes the views' home for options `o` and images of `image_size` bytes;
 // what it chose instead of what was asked, and leftovers it removed, go to
 // `notes`. Throws CheckerError, bb::common::SystemError or ProcessError.
-[[nodiscard]] ViewSetup make_views(const CheckerOptions& o, uint64_t image_size, std::vector<std::string>& notes);
+[[nodiscard]] ViewSetup make_views(const CheckerOptions& o, uint64_t image_size,
+                                   std::vector<std::string>& notes);
 
 }  // namespace bb::crashcheck

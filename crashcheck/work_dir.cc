@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 
 WorkDir::WorkDir(const std::string& parent) {
   std::string tmpl = parent + "/bb-crashcheck.XXXXXX";
-  if (mkdtemp(tmpl.data()) == nullptr) bb::common::throw_errno("cannot make a work directory in " + parent);
+  if (mkdtemp(tmpl.data()) == nullptr)
+    bb::common::throw_errno("cannot make a work directory in " + parent);
   path_ = tmpl;
   try {
     record_owner(path_);

@@ -19,8 +19,8 @@ bool allowed(char c) {
 std::optional<std::string> text_problem(std::string_view what, std::string_view text, size_t max) {
   if (text.empty()) return std::string(what) + " is empty";
   if (text.size() > max) {
-    return std::string(what) + " is " + std::to_string(text.size()) + " characters long, more than " +
-           std::to_string(max);
+    return std::string(what) + " is " + std::to_string(text.size()) +
+           " characters long, more than " + std::to_string(max);
   }
   for (char c : text) {
     if (!allowed(c)) {
@@ -54,11 +54,13 @@ std::optional<std::string> uuid_problem(std::string_view uuid) {
 }
 
 void check_name(const std::string& operation, const std::string& name) {
-  if (std::optional<std::string> problem = name_problem(name)) throw DmError(operation, name, EINVAL, *problem);
+  if (std::optional<std::string> problem = name_problem(name))
+    throw DmError(operation, name, EINVAL, *problem);
 }
 
 void check_uuid(const std::string& operation, const std::string& name, const std::string& uuid) {
-  if (std::optional<std::string> problem = uuid_problem(uuid)) throw DmError(operation, name, EINVAL, *problem);
+  if (std::optional<std::string> problem = uuid_problem(uuid))
+    throw DmError(operation, name, EINVAL, *problem);
 }
 
 std::string device_path(const std::string& name) { return "/dev/mapper/" + name; }

@@ -20,13 +20,15 @@ namespace {
 // "table: <line>; <line>", for the error of a refused table.
 std::string table_detail(const std::vector<TargetLine>& table) {
   std::string text = "table: ";
-  for (size_t i = 0; i < table.size(); ++i) text += (i > 0 ? "; " : "") + format_target_line(table[i]);
+  for (size_t i = 0; i < table.size(); ++i)
+    text += (i > 0 ? "; " : "") + format_target_line(table[i]);
   return text;
 }
 
 void add_targets(const Task& task, const std::vector<TargetLine>& table) {
   for (const TargetLine& line : table) {
-    task.check(dm_task_add_target(task.get(), line.start, line.length, line.type.c_str(), line.params.c_str()),
+    task.check(dm_task_add_target(task.get(), line.start, line.length, line.type.c_str(),
+                                  line.params.c_str()),
                "dm_task_add_target");
   }
 }
@@ -75,7 +77,8 @@ int try_remove(const std::string& name) {
 
 }  // namespace
 
-void create(const std::string& name, const std::vector<TargetLine>& table, const std::string& uuid) {
+void create(const std::string& name, const std::vector<TargetLine>& table,
+            const std::string& uuid) {
   check_name("create", name);
   if (!uuid.empty()) check_uuid("create", name, uuid);
   LibdmLock lock;
@@ -146,8 +149,9 @@ void remove(const std::string& name, std::chrono::milliseconds retry_busy_for) {
   }
   DeviceInfo i = info(name);
   throw DmError("remove", name, EBUSY,
-                "still open " + std::to_string(i.open_count) + " time(s) after " + std::to_string(attempts) +
-                    " attempt(s) in " + std::to_string(retry_busy_for.count()) + " ms");
+                "still open " + std::to_string(i.open_count) + " time(s) after " +
+                    std::to_string(attempts) + " attempt(s) in " +
+                    std::to_string(retry_busy_for.count()) + " ms");
 }
 
 std::string message(const std::string& name, uint64_t sector, const std::string& text) {
@@ -161,9 +165,13 @@ std::string message(const std::string& name, uint64_t sector, const std::string&
   return reply != nullptr ? reply : "";
 }
 
-std::vector<TargetLine> status(const std::string& name) { return query_lines(DM_DEVICE_STATUS, "status", name); }
+std::vector<TargetLine> status(const std::string& name) {
+  return query_lines(DM_DEVICE_STATUS, "status", name);
+}
 
-std::vector<TargetLine> table(const std::string& name) { return query_lines(DM_DEVICE_TABLE, "table", name); }
+std::vector<TargetLine> table(const std::string& name) {
+  return query_lines(DM_DEVICE_TABLE, "table", name);
+}
 
 std::vector<ListedDevice> list_devices(const std::string& target_type) {
   std::vector<ListedDevice> all;

@@ -66,7 +66,8 @@ enum class Flush : uint8_t {
 // refuses the table, the half-made device is removed again and the error
 // (the load's errno) names the table. An empty table makes a device with no
 // table (its node appears with the first resume()).
-void create(const std::string& name, const std::vector<TargetLine>& table, const std::string& uuid = "");
+void create(const std::string& name, const std::vector<TargetLine>& table,
+            const std::string& uuid = "");
 
 // Loads `table` into the device's inactive slot; it goes live at the next
 // resume().
@@ -85,7 +86,8 @@ void remove(const std::string& name,
 
 // Sends `text` to the target at `sector` (DM_DEVICE_TARGET_MSG) and returns
 // the target's reply ("" if it gives none).
-[[nodiscard]] std::string message(const std::string& name, uint64_t sector, const std::string& text);
+[[nodiscard]] std::string message(const std::string& name, uint64_t sector,
+                                  const std::string& text);
 
 // The live table's status lines (params = the target's status fields).
 [[nodiscard]] std::vector<TargetLine> status(const std::string& name);

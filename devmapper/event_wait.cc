@@ -53,8 +53,9 @@ void arm(const bb::common::FileDescriptor& control, const std::string& name) {
   if (ioctl(control.get(), DM_DEV_ARM_POLL, &io) != 0) {
     int err = errno;
     throw DmError("wait", name, err,
-                  err == ENOTTY || err == EINVAL ? "DM_DEV_ARM_POLL failed: the kernel needs Linux 4.13 or later"
-                                                 : "DM_DEV_ARM_POLL failed");
+                  err == ENOTTY || err == EINVAL
+                      ? "DM_DEV_ARM_POLL failed: the kernel needs Linux 4.13 or later"
+                      : "DM_DEV_ARM_POLL failed");
   }
 }
 
@@ -69,13 +70,15 @@ uint32_t wait_event_ioctl(const std::string& name, uint32_t event_nr) {
 
 uint32_t current_event_nr(const std::string& name, bool waiting) {
   DeviceInfo i = info(name);
-  if (!i.exists) throw DmError("wait", name, ENXIO, waiting ? "the device was removed" : "no such device");
+  if (!i.exists)
+    throw DmError("wait", name, ENXIO, waiting ? "the device was removed" : "no such device");
   return i.event_nr;
 }
 
 }  // namespace
 
-std::optional<uint32_t> wait_event(const std::string& name, uint32_t event_nr, std::chrono::milliseconds timeout) {
+std::optional<uint32_t> wait_event(const std::string& name, uint32_t event_nr,
+                                   std::chrono::milliseconds timeout) {
   check_name("wait", name);
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + timeout;
@@ -89,7 +92,8 @@ std::optional<uint32_t> wait_event(const std::string& name, uint32_t event_nr, s
     if (left.count() <= 0) return std::nullopt;
     pollfd p{control.get(), POLLIN, 0};
     int n = poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), INT32_MAX)));
-    if (n < 0 && errno != EINTR) throw DmError("wait", name, errno, std::string("poll on ") + kControl);
+    if (n < 0 && errno != EINTR)
+      throw DmError("wait", name, errno, std::string("poll on ") + kControl);
     // Woken, interrupted or timed out: arm and look again (a last look
     // after the timeout catches an event raised just before it).
   }

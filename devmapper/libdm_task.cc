@@ -31,7 +31,8 @@ struct Capture {
   size_t used = 0;
   std::array<char, 2048> text{};
 };
-Capture capture;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables): guarded by libdm_mutex()
+Capture capture;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables): guarded by
+                  // libdm_mutex()
 
 void append(const char* s, size_t n) {
   size_t room = capture.text.size() - 1 - capture.used;
@@ -51,8 +52,8 @@ void install_once() {
 
 }  // namespace
 
-void capture_libdm_log(int level, const char* /*file*/, int /*line*/, int dm_errno_or_class, const char* format,
-                       ...) {
+void capture_libdm_log(int level, const char* /*file*/, int /*line*/, int dm_errno_or_class,
+                       const char* format, ...) {
   if (!capture.active || (level & kLevelMask) > kLevelWarn) return;
   std::array<char, 512> message{};
   va_list args;
@@ -84,7 +85,10 @@ std::string LibdmLock::take_log() {
 int LibdmLock::logged_errno() const { return capture.last_errno; }
 
 Task::Task(LibdmLock& lock, int type, std::string operation, std::string device)
-    : lock_(lock), task_(dm_task_create(type)), operation_(std::move(operation)), device_(std::move(device)) {
+    : lock_(lock),
+      task_(dm_task_create(type)),
+      operation_(std::move(operation)),
+      device_(std::move(device)) {
   if (!task_) throw DmError(operation_, device_, ENOMEM, "dm_task_create failed");
   if (!device_.empty()) check(dm_task_set_name(task_.get(), device_.c_str()), "dm_task_set_name");
 }
@@ -93,7 +97,8 @@ void Task::check(int ok, const char* what) const {
   if (ok != 0) return;
   int err = lock_.logged_errno() != 0 ? lock_.logged_errno() : EINVAL;
   std::string log = lock_.take_log();
-  throw DmError(operation_, device_, err, std::string(what) + " failed" + (log.empty() ? "" : ": " + log));
+  throw DmError(operation_, device_, err,
+                std::string(what) + " failed" + (log.empty() ? "" : ": " + log));
 }
 
 void Task::run(const std::string& detail) {
@@ -105,7 +110,8 @@ void Task::run(const std::string& detail) {
   if (err == 0) err = lock_.logged_errno();
   if (err == 0) err = EIO;
   std::string text = detail;
-  if (std::string log = lock_.take_log(); !log.empty()) text += (text.empty() ? "" : "; ") + ("libdevmapper: " + log);
+  if (std::string log = lock_.take_log(); !log.empty())
+    text += (text.empty() ? "" : "; ") + ("libdevmapper: " + log);
   throw DmError(operation_, device_, err, text);
 }
 
@@ -115,7 +121,9 @@ dm_info Task::info() const {
   return i;
 }
 
-UdevCookie::UdevCookie(const Task& task) { task.check(dm_task_set_cookie(task.get(), &cookie_, 0), "dm_task_set_cookie"); }
+UdevCookie::UdevCookie(const Task& task) {
+  task.check(dm_task_set_cookie(task.get(), &cookie_, 0), "dm_task_set_cookie");
+}
 
 UdevCookie::~UdevCookie() { (void)dm_udev_wait(cookie_); }
 

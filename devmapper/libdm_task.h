@@ -42,8 +42,8 @@ class LibdmLock {
 // The log function installed into libdevmapper (dm_log_with_errno_init).
 // Outside a LibdmLock (e.g. libdevmapper's destructor at exit) it drops
 // the message. Declared here for the unit test.
-void capture_libdm_log(int level, const char* file, int line, int dm_errno_or_class, const char* format, ...)
-    __attribute__((format(printf, 5, 6)));
+void capture_libdm_log(int level, const char* file, int line, int dm_errno_or_class,
+                       const char* format, ...) __attribute__((format(printf, 5, 6)));
 
 // One dm_task, owned: destroyed on every path out, also on a throw.
 class Task {

@@ -29,9 +29,10 @@ uint64_t parse_sectors(std::string_view field, std::string_view word, std::strin
   uint64_t value = 0;
   auto [end, err] = std::from_chars(word.data(), word.data() + word.size(), value);
   if (word.empty() || err != std::errc() || end != word.data() + word.size()) {
-    std::string why = err == std::errc::result_out_of_range ? "does not fit 64 bits" : "is not a number of sectors";
-    throw std::invalid_argument("target line \"" + std::string(line) + "\": " + std::string(field) + " \"" +
-                                std::string(word) + "\" " + why);
+    std::string why = err == std::errc::result_out_of_range ? "does not fit 64 bits"
+                                                            : "is not a number of sectors";
+    throw std::invalid_argument("target line \"" + std::string(line) + "\": " + std::string(field) +
+                                " \"" + std::string(word) + "\" " + why);
   }
   return value;
 }
@@ -41,12 +42,16 @@ uint64_t parse_sectors(std::string_view field, std::string_view word, std::strin
 TargetLine parse_target_line(std::string_view text) {
   std::string_view line = trim(text);
   std::string_view rest = line;
-  if (line.empty()) throw std::invalid_argument("empty target line: \"<start> <length> <type> [<params>]\" expected");
+  if (line.empty())
+    throw std::invalid_argument(
+        "empty target line: \"<start> <length> <type> [<params>]\" expected");
   TargetLine t;
   t.start = parse_sectors("start", next_word(rest), line);
-  if (rest.empty()) throw std::invalid_argument("target line \"" + std::string(line) + "\": no length");
+  if (rest.empty())
+    throw std::invalid_argument("target line \"" + std::string(line) + "\": no length");
   t.length = parse_sectors("length", next_word(rest), line);
-  if (rest.empty()) throw std::invalid_argument("target line \"" + std::string(line) + "\": no target type");
+  if (rest.empty())
+    throw std::invalid_argument("target line \"" + std::string(line) + "\": no target type");
   t.type = next_word(rest);
   t.params = rest;
   return t;
@@ -71,7 +76,8 @@ std::vector<TargetLine> parse_table(std::string_view text) {
 }
 
 std::string format_target_line(const TargetLine& line) {
-  std::string text = std::to_string(line.start) + " " + std::to_string(line.length) + " " + line.type;
+  std::string text =
+      std::to_string(line.start) + " " + std::to_string(line.length) + " " + line.type;
   if (!line.params.empty()) text += " " + line.params;
   return text;
 }

@@ -96,6 +96,6 @@ class DirtyLog {
 // create_log("disk", target, {"/dev/vdc", "1024", "nosync"}).
 // The userspace log needs a transport: see userspace/userspace_log.h.
 [[nodiscard]] std::unique_ptr<DirtyLog> create_log(std::string_view type, const LogTarget& target,
-                                     std::span<const std::string> params);
+                                                   std::span<const std::string> params);
 
 }  // namespace bb::dirtylog

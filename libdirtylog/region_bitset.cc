@@ -23,7 +23,9 @@ bool RegionBitset::test(uint64_t bit) const {
   return ((words_.at(bit / kWordBits) >> (bit % kWordBits)) & 1U) != 0;
 }
 
-void RegionBitset::set(uint64_t bit) { words_.at(bit / kWordBits) |= uint64_t{1} << (bit % kWordBits); }
+void RegionBitset::set(uint64_t bit) {
+  words_.at(bit / kWordBits) |= uint64_t{1} << (bit % kWordBits);
+}
 
 void RegionBitset::reset(uint64_t bit) {
   words_.at(bit / kWordBits) &= ~(uint64_t{1} << (bit % kWordBits));

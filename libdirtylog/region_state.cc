@@ -13,7 +13,8 @@ RegionState::RegionState(region_t count, SyncMode mode)
 
 void RegionState::check(region_t region) const {
   if (region >= count()) {
-    throw Error(EINVAL, fmt::format("region {} out of range (the log has {} regions)", region, count()));
+    throw Error(EINVAL,
+                fmt::format("region {} out of range (the log has {} regions)", region, count()));
   }
 }
 

@@ -20,14 +20,18 @@ std::optional<uint64_t> parse_unsigned(std::string_view text) {
 uint32_t parse_region_size(std::string_view text, uint64_t length_sectors) {
   const auto value = parse_unsigned(text);
   if (!value || *value > std::numeric_limits<uint32_t>::max()) {
-    throw Error(EINVAL, fmt::format("invalid region size '{}': expected a number of 512-byte sectors", text));
+    throw Error(
+        EINVAL,
+        fmt::format("invalid region size '{}': expected a number of 512-byte sectors", text));
   }
   if ((*value & (*value - 1)) != 0 || *value < 2) {
-    throw Error(EINVAL, fmt::format("invalid region size {}: must be a power of two and at least 2 sectors", *value));
+    throw Error(EINVAL,
+                fmt::format("invalid region size {}: must be a power of two and at least 2 sectors",
+                            *value));
   }
   if (*value > length_sectors) {
-    throw Error(EINVAL,
-                fmt::format("invalid region size {}: larger than the device ({} sectors)", *value, length_sectors));
+    throw Error(EINVAL, fmt::format("invalid region size {}: larger than the device ({} sectors)",
+                                    *value, length_sectors));
   }
   return static_cast<uint32_t>(*value);
 }
@@ -35,8 +39,10 @@ uint32_t parse_region_size(std::string_view text, uint64_t length_sectors) {
 SyncMode parse_sync_mode(std::string_view text) {
   if (text == "sync") return SyncMode::kForceSync;
   if (text == "nosync") return SyncMode::kNoSync;
-  throw Error(EINVAL, fmt::format("unrecognised sync argument to dirty region log: '{}' (expected sync or nosync)",
-                                  text));
+  throw Error(
+      EINVAL,
+      fmt::format("unrecognised sync argument to dirty region log: '{}' (expected sync or nosync)",
+                  text));
 }
 
 uint64_t region_count_for(uint64_t length_sectors, uint32_t region_size) {

@@ -66,7 +66,8 @@ TEST(FileDescriptor, OpenFailureNamesPathAndKeepsErrno) {
     FAIL() << "open_file did not throw";
   } catch (const SystemError& e) {
     EXPECT_EQ(e.errno_value(), ENOENT);
-    EXPECT_EQ(std::string(e.what()).rfind("cannot open " + missing + " (the log): ", 0), 0U) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind("cannot open " + missing + " (the log): ", 0), 0U)
+        << e.what();
   }
 }
 

@@ -74,7 +74,8 @@ TEST(FileInfo, BlockDeviceSize) {
     if (n < 0) GTEST_SKIP() << "no free loop device";
     device = "/dev/loop" + std::to_string(n);
     FileDescriptor candidate(::open(device.c_str(), O_RDWR | O_CLOEXEC));
-    if (candidate && ::ioctl(candidate.get(), LOOP_SET_FD, file.get()) == 0) loop = std::move(candidate);
+    if (candidate && ::ioctl(candidate.get(), LOOP_SET_FD, file.get()) == 0)
+      loop = std::move(candidate);
   }
   if (!loop) GTEST_SKIP() << "cannot attach a loop device";
   EXPECT_TRUE(is_block_device(device));

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/process.h"
 
-#include <csignal>
 #include <cerrno>
+#include <csignal>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -50,7 +50,8 @@ TEST(Process, MissingProgramThrowsWithErrno) {
     FAIL() << "started a missing program";
   } catch (const SystemError& e) {
     EXPECT_EQ(e.errno_value(), ENOENT);
-    EXPECT_NE(std::string(e.what()).find("cannot run /nonexistent/bb-no-such-program"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("cannot run /nonexistent/bb-no-such-program"),
+              std::string::npos);
   }
 }
 

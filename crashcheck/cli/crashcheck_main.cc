@@ -11,8 +11,8 @@
 #include <mutex>
 #include <thread>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 
 #include "common/system_error.h"
 #include "crashcheck/check_profiles.h"
@@ -28,7 +28,8 @@ using namespace bb::crashcheck;
 
 namespace {
 
-constexpr const char* kUsage = R"(Usage: bb-crashcheck --log LOG (--fs ext4|xfs|btrfs | --check-cmd CMD) [options]
+constexpr const char* kUsage =
+    R"(Usage: bb-crashcheck --log LOG (--fs ext4|xfs|btrfs | --check-cmd CMD) [options]
 
 Replays a dm-log-writes log once, from entry 0, and at every crash point
 (by default every FUA after the 'mkfs' mark) checks the filesystem on a
@@ -77,11 +78,24 @@ uint64_t parse_size(std::string text) {
   uint64_t mult = 1;
   if (!text.empty()) {
     switch (text.back()) {
-      case 'K': case 'k': mult = 1ULL << 10; break;
-      case 'M': case 'm': mult = 1ULL << 20; break;
-      case 'G': case 'g': mult = 1ULL << 30; break;
-      case 'T': case 't': mult = 1ULL << 40; break;
-      default: break;
+      case 'K':
+      case 'k':
+        mult = 1ULL << 10;
+        break;
+      case 'M':
+      case 'm':
+        mult = 1ULL << 20;
+        break;
+      case 'G':
+      case 'g':
+        mult = 1ULL << 30;
+        break;
+      case 'T':
+      case 't':
+        mult = 1ULL << 40;
+        break;
+      default:
+        break;
     }
     if (mult != 1) text.pop_back();
   }
@@ -106,39 +120,53 @@ struct Cli {
 
 po::options_description describe() {
   po::options_description d("Options");
-  d.add_options()
-      ("log", po::value<std::string>()->value_name("LOG"), "log file or device (required)")
-      ("fs", po::value<std::string>()->value_name("FS"), "built-in check profile: ext4, xfs or btrfs")
-      ("check-cmd", po::value<std::string>()->value_name("CMD"), "check with a shell command ({dev}, {image}, {mnt}, {entry})")
-      ("points", po::value<std::string>()->value_name("LIST")->default_value("fua"),
-       "crash points: comma list of fua, flush, mark, every=N, entry numbers")
-      ("start-mark", po::value<std::string>()->value_name("MARK"), "first crash point at or after this mark (default: mkfs, if present)")
-      ("start-entry", po::value<std::string>()->value_name("N"), "first crash point at or after entry N")
-      ("end-mark", po::value<std::string>()->value_name("MARK"), "last crash point at or before this mark")
-      ("end-entry", po::value<std::string>()->value_name("N"), "last crash point at or before entry N")
-      ("target", po::value<std::string>()->value_name("PATH"), "replay onto this image file (a sparse one is made if missing) or block device (must read as zeroes)")
-      ("size", po::value<std::string>()->value_name("BYTES"), "size of the replay image (default: end of the highest write; K/M/G suffixes)")
-      ("view", po::value<std::string>()->value_name("KIND")->default_value("auto"), "auto, reflink, copy or dm-snapshot")
-      ("workdir", po::value<std::string>()->value_name("DIR"), "where the work directory goes (default /dev/shm, else /var/tmp)")
-      ("jobs,j", po::value<unsigned>()->value_name("N"), "checks run side by side (default: 6 per core)")
-      ("stop-at-first-failure", "stop replaying and checking after the first failing state")
-      ("keep-dir", po::value<std::string>()->value_name("DIR")->default_value("crashcheck-failure"),
-       "where the first failure's and the last good point's images go ('' keeps none)")
-      ("drop", po::value<unsigned>()->value_name("K"), "beyond prefixes: also every state with 1..K unflushed writes dropped")
-      ("random-subsets", po::value<unsigned>()->value_name("N"), "beyond prefixes: also N random subsets of the unflushed writes")
-      ("seed", po::value<uint64_t>()->value_name("S")->default_value(1), "seed for --random-subsets")
-      ("torn", "beyond prefixes: also torn multi-sector writes (a sector-aligned prefix lands)")
-      ("max-states-per-point", po::value<unsigned>()->value_name("N")->default_value(256), "bound on extra states per point")
-      ("skip-duplicates", "give prefix states identical to an earlier state its verdict without checking them (default)")
-      ("check-duplicates", "check every prefix state, also those identical to an earlier one")
-      ("timeout", po::value<unsigned>()->value_name("SEC")->default_value(600), "time limit per check step")
-      ("json", "print the report as JSON")
-      ("junit", po::value<std::string>()->value_name("FILE"), "also write a JUnit XML report")
-      ("verbose,v", "print every check's output, not only failures'")
-      ("quiet,q", "print only failures and the summary")
-      ("no-progress", "never show a progress bar")
-      ("print-profile", po::value<std::string>()->value_name("FS"), "print a profile's steps and exit")
-      ("help,h", "show this help");
+  d.add_options()("log", po::value<std::string>()->value_name("LOG"),
+                  "log file or device (required)")("fs", po::value<std::string>()->value_name("FS"),
+                                                   "built-in check profile: ext4, xfs or btrfs")(
+      "check-cmd", po::value<std::string>()->value_name("CMD"),
+      "check with a shell command ({dev}, {image}, {mnt}, {entry})")(
+      "points", po::value<std::string>()->value_name("LIST")->default_value("fua"),
+      "crash points: comma list of fua, flush, mark, every=N, entry numbers")(
+      "start-mark", po::value<std::string>()->value_name("MARK"),
+      "first crash point at or after this mark (default: mkfs, if present)")(
+      "start-entry", po::value<std::string>()->value_name("N"),
+      "first crash point at or after entry N")("end-mark",
+                                               po::value<std::string>()->value_name("MARK"),
+                                               "last crash point at or before this mark")(
+      "end-entry", po::value<std::string>()->value_name("N"),
+      "last crash point at or before entry N")(
+      "target", po::value<std::string>()->value_name("PATH"),
+      "replay onto this image file (a sparse one is made if missing) or block device (must read as "
+      "zeroes)")("size", po::value<std::string>()->value_name("BYTES"),
+                 "size of the replay image (default: end of the highest write; K/M/G suffixes)")(
+      "view", po::value<std::string>()->value_name("KIND")->default_value("auto"),
+      "auto, reflink, copy or dm-snapshot")(
+      "workdir", po::value<std::string>()->value_name("DIR"),
+      "where the work directory goes (default /dev/shm, else /var/tmp)")(
+      "jobs,j", po::value<unsigned>()->value_name("N"),
+      "checks run side by side (default: 6 per core)")(
+      "stop-at-first-failure", "stop replaying and checking after the first failing state")(
+      "keep-dir", po::value<std::string>()->value_name("DIR")->default_value("crashcheck-failure"),
+      "where the first failure's and the last good point's images go ('' keeps none)")(
+      "drop", po::value<unsigned>()->value_name("K"),
+      "beyond prefixes: also every state with 1..K unflushed writes dropped")(
+      "random-subsets", po::value<unsigned>()->value_name("N"),
+      "beyond prefixes: also N random subsets of the unflushed writes")(
+      "seed", po::value<uint64_t>()->value_name("S")->default_value(1),
+      "seed for --random-subsets")(
+      "torn", "beyond prefixes: also torn multi-sector writes (a sector-aligned prefix lands)")(
+      "max-states-per-point", po::value<unsigned>()->value_name("N")->default_value(256),
+      "bound on extra states per point")("skip-duplicates",
+                                         "give prefix states identical to an earlier state its "
+                                         "verdict without checking them (default)")(
+      "check-duplicates", "check every prefix state, also those identical to an earlier one")(
+      "timeout", po::value<unsigned>()->value_name("SEC")->default_value(600),
+      "time limit per check step")("json", "print the report as JSON")(
+      "junit", po::value<std::string>()->value_name("FILE"), "also write a JUnit XML report")(
+      "verbose,v", "print every check's output, not only failures'")(
+      "quiet,q", "print only failures and the summary")("no-progress", "never show a progress bar")(
+      "print-profile", po::value<std::string>()->value_name("FS"),
+      "print a profile's steps and exit")("help,h", "show this help");
   return d;
 }
 
@@ -158,7 +186,8 @@ Cli parse(int argc, char** argv, bool& exit_now) {
     return {};
   }
   if (vm.count("print-profile") != 0) {
-    for (const std::string& s : profile_steps(vm["print-profile"].as<std::string>())) std::cout << s << "\n";
+    for (const std::string& s : profile_steps(vm["print-profile"].as<std::string>()))
+      std::cout << s << "\n";
     exit_now = true;
     return {};
   }
@@ -168,15 +197,19 @@ Cli parse(int argc, char** argv, bool& exit_now) {
     return vm[k].as<std::string>();
   };
   if (!str("log")) throw UsageError("--log is required");
-  if (str("fs").has_value() == str("check-cmd").has_value()) throw UsageError("give exactly one of --fs and --check-cmd");
+  if (str("fs").has_value() == str("check-cmd").has_value())
+    throw UsageError("give exactly one of --fs and --check-cmd");
   std::chrono::seconds timeout(vm["timeout"].as<unsigned>());
-  c.check = str("fs") ? make_profile_check(*str("fs"), timeout) : make_command_check(*str("check-cmd"), timeout);
+  c.check = str("fs") ? make_profile_check(*str("fs"), timeout)
+                      : make_command_check(*str("check-cmd"), timeout);
   CheckerOptions& o = c.options;
   o.log = *str("log");
   o.check = c.check.get();
   o.points = PointSelection::parse(vm["points"].as<std::string>());
-  if (str("start-mark") && str("start-entry")) throw UsageError("give --start-mark or --start-entry, not both");
-  if (str("end-mark") && str("end-entry")) throw UsageError("give --end-mark or --end-entry, not both");
+  if (str("start-mark") && str("start-entry"))
+    throw UsageError("give --start-mark or --start-entry, not both");
+  if (str("end-mark") && str("end-entry"))
+    throw UsageError("give --end-mark or --end-entry, not both");
   o.start_mark = str("start-mark");
   if (auto v = str("start-entry")) o.start_entry = parse_u64(*v, "start-entry");
   o.end_mark = str("end-mark");
@@ -190,12 +223,14 @@ Cli parse(int argc, char** argv, bool& exit_now) {
   // write-through loop device) for much of its time, so fewer leave the
   // cores idle; xfs waits most (measured in bench/crashcheck/run: 6 jobs
   // 3.8-4.1 s, 12 jobs 3.1-3.2 s on two cores; ext4 and btrfs level).
-  o.jobs = vm.count("jobs") != 0 ? vm["jobs"].as<unsigned>() : 6 * std::max(1U, std::thread::hardware_concurrency());
+  o.jobs = vm.count("jobs") != 0 ? vm["jobs"].as<unsigned>()
+                                 : 6 * std::max(1U, std::thread::hardware_concurrency());
   if (o.jobs == 0) throw UsageError("--jobs must be at least 1");
   o.stop_at_first_failure = vm.count("stop-at-first-failure") != 0;
   o.keep_dir = vm["keep-dir"].as<std::string>();
   if (vm.count("drop") != 0) o.beyond.drop_up_to = vm["drop"].as<unsigned>();
-  if (vm.count("random-subsets") != 0) o.beyond.random_subsets = vm["random-subsets"].as<unsigned>();
+  if (vm.count("random-subsets") != 0)
+    o.beyond.random_subsets = vm["random-subsets"].as<unsigned>();
   o.beyond.seed = vm["seed"].as<uint64_t>();
   o.beyond.torn = vm.count("torn") != 0;
   o.beyond.max_states_per_point = vm["max-states-per-point"].as<unsigned>();
@@ -245,7 +280,8 @@ class SignalWatcher {
       if (signal_.load() == 0) {
         signal_.store(sig);
         std::fprintf(stderr,
-                     "\nbb-crashcheck: SIG%s: finishing the running checks and cleaning up (again to quit at once, "
+                     "\nbb-crashcheck: SIG%s: finishing the running checks and cleaning up (again "
+                     "to quit at once, "
                      "leaving mounts and loop devices behind)\n",
                      sigabbrev_np(sig) != nullptr ? sigabbrev_np(sig) : "signal");
         source_.request_stop();
@@ -278,7 +314,8 @@ int run(Cli& c) {
   std::once_flag header_once;
   auto header = [&] {
     std::call_once(header_once, [&] {
-      if (!c.quiet) std::cout << fmt::format("{:>8}  {:<18} {:<6} {:>9}\n", "entry", "kind", "result", "time");
+      if (!c.quiet)
+        std::cout << fmt::format("{:>8}  {:<18} {:<6} {:>9}\n", "entry", "kind", "result", "time");
     });
   };
   // An unwritable --junit file fails now, not after the run.

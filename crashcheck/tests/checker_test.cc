@@ -64,7 +64,8 @@ class Checker : public ::testing::Test {
 // view holds exactly the point's state. Sleeps vary so checks finish out of
 // order.
 constexpr const char* kPointInTime =
-    "sleep 0.0$(({entry} % 7)); [ \"$(od -An -tu1 -N1 {image} | tr -d ' ')\" = $(({entry} % 256)) ]";
+    "sleep 0.0$(({entry} % 7)); [ \"$(od -An -tu1 -N1 {image} | tr -d ' ')\" = $(({entry} % 256)) "
+    "]";
 
 TEST_F(Checker, EveryViewHoldsItsPointsStateAndResultsComeInLogOrder) {
   std::vector<uint64_t> streamed;
@@ -170,7 +171,8 @@ std::string make_log_with_a_repeated_state(const std::string& dir) {
 TEST_F(Checker, APrefixStateIdenticalToAnEarlierOneTakesItsVerdictUnchecked) {
   o.log = make_log_with_a_repeated_state(dir.path());
   std::string calls = dir.path() + "/calls";
-  RunResult r = run("echo {entry} >>" + calls + "; [ \"$(od -An -tu1 -N1 {image} | tr -d ' ')\" != 1 ]");
+  RunResult r =
+      run("echo {entry} >>" + calls + "; [ \"$(od -An -tu1 -N1 {image} | tr -d ' ')\" != 1 ]");
   ASSERT_EQ(r.results.size(), 4u);
   EXPECT_EQ(r.results[0].verdict, Verdict::kFail);  // entry 3
   EXPECT_EQ(r.results[1].verdict, Verdict::kPass);  // entry 4
@@ -188,7 +190,8 @@ TEST_F(Checker, APrefixStateIdenticalToAnEarlierOneTakesItsVerdictUnchecked) {
   EXPECT_NE(format_json(r).find("\"same_as\":3"), std::string::npos);
   // Entry 5 was never checked.
   std::ifstream in(calls);
-  std::vector<uint64_t> checked{std::istream_iterator<uint64_t>(in), std::istream_iterator<uint64_t>()};
+  std::vector<uint64_t> checked{std::istream_iterator<uint64_t>(in),
+                                std::istream_iterator<uint64_t>()};
   std::sort(checked.begin(), checked.end());
   EXPECT_EQ(checked, (std::vector<uint64_t>{3, 4, 6}));
 }

@@ -36,13 +36,13 @@ TEST(PointSelection, RejectsBadItems) {
 class SelectPoints : public ::testing::Test {
  protected:
   void SetUp() override {
-    log.writer.write(0, block(1));                   // 0
-    log.writer.flush();                              // 1
-    log.writer.mark("mkfs");                         // 2
-    log.writer.write(8, block(2));                   // 3
-    log.writer.write(16, block(3), lw::kFlagFua);    // 4
-    log.writer.write(24, block(4));                  // 5
-    log.writer.flush();                              // 6
+    log.writer.write(0, block(1));                                     // 0
+    log.writer.flush();                                                // 1
+    log.writer.mark("mkfs");                                           // 2
+    log.writer.write(8, block(2));                                     // 3
+    log.writer.write(16, block(3), lw::kFlagFua);                      // 4
+    log.writer.write(24, block(4));                                    // 5
+    log.writer.flush();                                                // 6
     log.writer.write(32, block(5), lw::kFlagFua | lw::kFlagMetadata);  // 7
     index = log.index();
   }
@@ -51,15 +51,21 @@ class SelectPoints : public ::testing::Test {
 };
 
 TEST_F(SelectPoints, FuaFlushAndMarksInLogOrder) {
-  EXPECT_EQ(entries(select_points(index, 2, 7, PointSelection::parse("fua"))), (std::vector<uint64_t>{4, 7}));
-  EXPECT_EQ(entries(select_points(index, 0, 7, PointSelection::parse("flush,mark"))), (std::vector<uint64_t>{1, 2, 6}));
-  EXPECT_EQ(entries(select_points(index, 2, 7, PointSelection::parse("fua,flush"))), (std::vector<uint64_t>{4, 6, 7}));
+  EXPECT_EQ(entries(select_points(index, 2, 7, PointSelection::parse("fua"))),
+            (std::vector<uint64_t>{4, 7}));
+  EXPECT_EQ(entries(select_points(index, 0, 7, PointSelection::parse("flush,mark"))),
+            (std::vector<uint64_t>{1, 2, 6}));
+  EXPECT_EQ(entries(select_points(index, 2, 7, PointSelection::parse("fua,flush"))),
+            (std::vector<uint64_t>{4, 6, 7}));
 }
 
 TEST_F(SelectPoints, EveryNCountsFromTheStartAndEntryListsStayInRange) {
-  EXPECT_EQ(entries(select_points(index, 2, 7, PointSelection::parse("every=2"))), (std::vector<uint64_t>{3, 5, 7}));
-  EXPECT_EQ(entries(select_points(index, 2, 5, PointSelection::parse("1,3,5,7"))), (std::vector<uint64_t>{3, 5}));
-  EXPECT_EQ(entries(select_points(index, 0, 7, PointSelection::parse("fua,4"))), (std::vector<uint64_t>{4, 7}));
+  EXPECT_EQ(entries(select_points(index, 2, 7, PointSelection::parse("every=2"))),
+            (std::vector<uint64_t>{3, 5, 7}));
+  EXPECT_EQ(entries(select_points(index, 2, 5, PointSelection::parse("1,3,5,7"))),
+            (std::vector<uint64_t>{3, 5}));
+  EXPECT_EQ(entries(select_points(index, 0, 7, PointSelection::parse("fua,4"))),
+            (std::vector<uint64_t>{4, 7}));
 }
 
 TEST_F(SelectPoints, KindNamesTheDurabilityFlagsOrTheMark) {
@@ -74,7 +80,8 @@ TEST_F(SelectPoints, KindNamesTheDurabilityFlagsOrTheMark) {
 
 TEST_F(SelectPoints, EmptyRangeGivesNoPoints) {
   EXPECT_TRUE(select_points(index, 5, 4, PointSelection::parse("fua")).empty());
-  EXPECT_EQ(entries(select_points(index, 5, 100, PointSelection::parse("fua"))), (std::vector<uint64_t>{7}));
+  EXPECT_EQ(entries(select_points(index, 5, 100, PointSelection::parse("fua"))),
+            (std::vector<uint64_t>{7}));
 }
 
 }  // namespace

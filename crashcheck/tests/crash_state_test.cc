@@ -93,11 +93,11 @@ TEST_F(Epochs, TornWritesLandASectorAlignedPrefix) {
 
 TEST(StateHash, DroppingAnOverwrittenWriteLeavesTheSameState) {
   MemoryLog log;
-  log.writer.flush();               // 0
-  log.writer.write(8, block(7));    // 1
-  log.writer.write(8, block(9));    // 2 overwrites 1
-  log.writer.write(16, block(7));   // 3
-  log.writer.flush();               // 4
+  log.writer.flush();              // 0
+  log.writer.write(8, block(7));   // 1
+  log.writer.write(8, block(9));   // 2 overwrites 1
+  log.writer.write(16, block(7));  // 3
+  log.writer.flush();              // 4
   lw::LogIndex index = log.index();
   StateHasher h(*log.source, index);
   Epoch e = epoch_of(index, 4);
@@ -112,7 +112,8 @@ TEST_F(Epochs, PrefixHashesAgreeWithVariantHashesAtEveryEntry) {
   StateHasher walked(*log.source, index);
   for (uint64_t point = 0; point < index.size(); ++point) {
     StateHasher fresh(*log.source, index);
-    EXPECT_EQ(walked.prefix_hash(point), fresh.hash(epoch_of(index, point), {})) << "entry " << point;
+    EXPECT_EQ(walked.prefix_hash(point), fresh.hash(epoch_of(index, point), {}))
+        << "entry " << point;
   }
   // Also when points skip whole epochs (the hasher starts at the last FLUSH).
   StateHasher skipping(*log.source, index);
@@ -122,13 +123,13 @@ TEST_F(Epochs, PrefixHashesAgreeWithVariantHashesAtEveryEntry) {
 
 TEST(StateHash, APrefixRewritingWhatTheDiskHeldMatchesTheEarlierPrefix) {
   MemoryLog log;
-  log.writer.flush();                             // 0
-  log.writer.write(0, block(1), lw::kFlagFua);    // 1
-  log.writer.write(0, block(2), lw::kFlagFua);    // 2
-  log.writer.write(0, block(1), lw::kFlagFua);    // 3: as after 1
-  log.writer.write(8, block(1), lw::kFlagFua);    // 4
-  log.writer.flush();                             // 5
-  log.writer.write(0, block(1), lw::kFlagFua);    // 6: same bytes as 4, but another epoch
+  log.writer.flush();                           // 0
+  log.writer.write(0, block(1), lw::kFlagFua);  // 1
+  log.writer.write(0, block(2), lw::kFlagFua);  // 2
+  log.writer.write(0, block(1), lw::kFlagFua);  // 3: as after 1
+  log.writer.write(8, block(1), lw::kFlagFua);  // 4
+  log.writer.flush();                           // 5
+  log.writer.write(0, block(1), lw::kFlagFua);  // 6: same bytes as 4, but another epoch
   lw::LogIndex index = log.index();
   StateHasher h(*log.source, index);
   std::vector<std::optional<uint64_t>> at;
@@ -156,8 +157,8 @@ TEST(ApplyVariant, BuildsTheStateOnTheEpochBase) {
   ASSERT_EQ(pread(fd, got.data(), got.size(), 0), static_cast<ssize_t>(got.size()));
   close(fd);
   EXPECT_EQ(got[0], 1);
-  EXPECT_EQ(got[4096], 0);          // dropped
-  EXPECT_EQ(got[8192], 3);          // torn: the first two sectors landed
+  EXPECT_EQ(got[4096], 0);  // dropped
+  EXPECT_EQ(got[8192], 3);  // torn: the first two sectors landed
   EXPECT_EQ(got[8192 + 1023], 3);
   EXPECT_EQ(got[8192 + 1024], 0);
 }

@@ -53,24 +53,28 @@ TEST(Report, LinesShowEntryKindVerdictTimeAndFailingOutput) {
 TEST(Report, SummaryNamesTheFirstFailureTheKeptImagesAndTheWriters) {
   std::string s = format_summary(sample());
   EXPECT_NE(s.find("1 passed, 1 failed"), std::string::npos);
-  EXPECT_NE(s.find("first failure: entry 130 (mark work), dropped 125, 127; last good: entry 120 (FUA)"),
-            std::string::npos);
+  EXPECT_NE(
+      s.find("first failure: entry 130 (mark work), dropped 125, 127; last good: entry 120 (FUA)"),
+      std::string::npos);
   EXPECT_NE(s.find("keep/fail-130.img"), std::string::npos);
   EXPECT_NE(s.find("sectors 2048..2055 written by entries 125, 128"), std::string::npos);
 }
 
 TEST(Report, JsonEscapesOutputAndCarriesTheFirstFailure) {
   std::string j = format_json(sample());
-  EXPECT_NE(j.find(R"("entry":130,"kind":"mark work","state":"dropped 125, 127","dropped":[125,127])"),
-            std::string::npos);
+  EXPECT_NE(
+      j.find(R"("entry":130,"kind":"mark work","state":"dropped 125, 127","dropped":[125,127])"),
+      std::string::npos);
   EXPECT_NE(j.find(R"(e2fsck: \"bad\" <inode>\n\u0001)"), std::string::npos);
-  EXPECT_NE(j.find(R"("ranges":[{"sector":2048,"nr_sectors":8,"writers":[125,128]}])"), std::string::npos);
+  EXPECT_NE(j.find(R"("ranges":[{"sector":2048,"nr_sectors":8,"writers":[125,128]}])"),
+            std::string::npos);
   EXPECT_NE(j.find(R"("good_entry":120)"), std::string::npos);
 }
 
 TEST(Report, JunitHasOneTestcasePerStateAndEscapesXml) {
   std::string x = format_junit(sample(), "log&.img");
-  EXPECT_NE(x.find(R"(<testsuite name="bb-crashcheck log&amp;.img" tests="2" failures="1")"), std::string::npos);
+  EXPECT_NE(x.find(R"(<testsuite name="bb-crashcheck log&amp;.img" tests="2" failures="1")"),
+            std::string::npos);
   EXPECT_NE(x.find(R"(<testcase classname="ext4" name="entry 120 FUA")"), std::string::npos);
   EXPECT_NE(x.find("&quot;bad&quot; &lt;inode&gt;"), std::string::npos);
   EXPECT_EQ(x.find('\x01'), std::string::npos);

@@ -23,12 +23,16 @@ TEST(DeviceName, SaysWhatIsWrong) {
   EXPECT_EQ(name_problem(""), "the device name is empty");
   EXPECT_EQ(name_problem("."), "a device name cannot be '.'");
   EXPECT_EQ(name_problem(".."), "a device name cannot be '..'");
-  EXPECT_EQ(name_problem("a/b"), "the device name holds '/': only A-Z a-z 0-9 and # + - . : = @ _ are allowed");
-  EXPECT_EQ(name_problem("a b"), "the device name holds byte 32: only A-Z a-z 0-9 and # + - . : = @ _ are allowed");
+  EXPECT_EQ(name_problem("a/b"),
+            "the device name holds '/': only A-Z a-z 0-9 and # + - . : = @ _ are allowed");
+  EXPECT_EQ(name_problem("a b"),
+            "the device name holds byte 32: only A-Z a-z 0-9 and # + - . : = @ _ are allowed");
   EXPECT_EQ(name_problem(std::string(kMaxNameLength + 1, 'n')),
             "the device name is 128 characters long, more than 127");
-  EXPECT_EQ(uuid_problem(std::string(kMaxUuidLength + 1, 'u')), "the uuid is 129 characters long, more than 128");
-  EXPECT_EQ(uuid_problem("x\ny"), "the uuid holds byte 10: only A-Z a-z 0-9 and # + - . : = @ _ are allowed");
+  EXPECT_EQ(uuid_problem(std::string(kMaxUuidLength + 1, 'u')),
+            "the uuid is 129 characters long, more than 128");
+  EXPECT_EQ(uuid_problem("x\ny"),
+            "the uuid holds byte 10: only A-Z a-z 0-9 and # + - . : = @ _ are allowed");
 }
 
 TEST(DeviceName, CheckThrowsEinvalNamingOperationAndDevice) {
@@ -40,7 +44,8 @@ TEST(DeviceName, CheckThrowsEinvalNamingOperationAndDevice) {
     EXPECT_EQ(e.operation(), "create");
     EXPECT_EQ(e.device(), "snap/0");
     EXPECT_STREQ(e.what(),
-                 "dm create snap/0: Invalid argument (the device name holds '/': only A-Z a-z 0-9 and # + - . : = @ _ "
+                 "dm create snap/0: Invalid argument (the device name holds '/': only A-Z a-z 0-9 "
+                 "and # + - . : = @ _ "
                  "are allowed)");
   }
   EXPECT_THROW(check_uuid("create", "ok", ""), DmError);

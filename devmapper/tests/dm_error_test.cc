@@ -41,8 +41,8 @@ TEST(LibdmLog, CapturedUnderTheLockNotPrinted) {
   int err = 0;
   {
     detail::LibdmLock lock;
-    detail::capture_libdm_log(3, "libdm-iface.c", 1, EINVAL, "reload ioctl on %s failed: %s", "snap0",
-                              "Invalid argument");
+    detail::capture_libdm_log(3, "libdm-iface.c", 1, EINVAL, "reload ioctl on %s failed: %s",
+                              "snap0", "Invalid argument");
     detail::capture_libdm_log(7, "libdm-iface.c", 2, 0, "dm %s debug chatter", "table");
     detail::capture_libdm_log(4 | 128, "libdm-common.c", 3, 0, "Udev %s", "warning");
     err = lock.logged_errno();

@@ -47,10 +47,13 @@ TEST(TargetLine, NamesTheWrongField) {
   EXPECT_EQ(parse_error([] { (void)parse_target_line("0 8k zero"); }),
             "target line \"0 8k zero\": length \"8k\" is not a number of sectors");
   EXPECT_EQ(parse_error([] { (void)parse_target_line("0 18446744073709551616 zero"); }),
-            "target line \"0 18446744073709551616 zero\": length \"18446744073709551616\" does not fit 64 bits");
-  EXPECT_EQ(parse_error([] { (void)parse_target_line("0 8"); }), "target line \"0 8\": no target type");
+            "target line \"0 18446744073709551616 zero\": length \"18446744073709551616\" does not "
+            "fit 64 bits");
+  EXPECT_EQ(parse_error([] { (void)parse_target_line("0 8"); }),
+            "target line \"0 8\": no target type");
   EXPECT_EQ(parse_error([] { (void)parse_target_line("0"); }), "target line \"0\": no length");
-  EXPECT_NE(parse_error([] { (void)parse_target_line(" \t"); }).find("empty target line"), std::string::npos);
+  EXPECT_NE(parse_error([] { (void)parse_target_line(" \t"); }).find("empty target line"),
+            std::string::npos);
 }
 
 TEST(TargetLine, FormatsAsTheKernelPrints) {
@@ -68,7 +71,8 @@ TEST(Table, ParsesLinesSkippingBlankOnes) {
 }
 
 TEST(Table, RoundTripsThroughText) {
-  std::vector<TargetLine> t = {{0, 100, "linear", "254:1 0"}, {100, 50, "zero", ""}, {150, 1, "log-writes", "8:1 8:2"}};
+  std::vector<TargetLine> t = {
+      {0, 100, "linear", "254:1 0"}, {100, 50, "zero", ""}, {150, 1, "log-writes", "8:1 8:2"}};
   EXPECT_EQ(format_table(t), "0 100 linear 254:1 0\n100 50 zero\n150 1 log-writes 8:1 8:2");
   EXPECT_EQ(parse_table(format_table(t)), t);
 }

@@ -34,7 +34,8 @@ using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
 std::string env(const char* name) {
-  const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read before any thread starts
+  const char* value =
+      std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read before any thread starts
   return value != nullptr ? value : "";
 }
 
@@ -92,7 +93,8 @@ TEST_F(Client, CreateGivesANodeAndTheTableReadsBack) {
   {
     int fd = open(disk_.c_str(), O_WRONLY | O_CLOEXEC);
     ASSERT_GE(fd, 0);
-    ASSERT_EQ(pwrite(fd, pattern.data(), pattern.size(), off_t{4096} * 512), static_cast<ssize_t>(pattern.size()));
+    ASSERT_EQ(pwrite(fd, pattern.data(), pattern.size(), off_t{4096} * 512),
+              static_cast<ssize_t>(pattern.size()));
     ASSERT_EQ(fsync(fd), 0);
     close(fd);
   }
@@ -104,11 +106,14 @@ TEST_F(Client, CreateGivesANodeAndTheTableReadsBack) {
   EXPECT_FALSE(i.suspended);
   EXPECT_EQ(i.open_count, 0);
   EXPECT_EQ(i.target_count, 2);
-  EXPECT_EQ(devno(device_path("bbdmt-lin")), std::to_string(i.major) + ":" + std::to_string(i.minor));
+  EXPECT_EQ(devno(device_path("bbdmt-lin")),
+            std::to_string(i.major) + ":" + std::to_string(i.minor));
 
-  std::vector<TargetLine> expected = {{0, 2048, "linear", disk_devno_ + " 4096"}, {2048, 1024, "zero", ""}};
+  std::vector<TargetLine> expected = {{0, 2048, "linear", disk_devno_ + " 4096"},
+                                      {2048, 1024, "zero", ""}};
   EXPECT_EQ(table("bbdmt-lin"), expected);
-  EXPECT_EQ(format_table(table("bbdmt-lin")), "0 2048 linear " + disk_devno_ + " 4096\n2048 1024 zero");
+  EXPECT_EQ(format_table(table("bbdmt-lin")),
+            "0 2048 linear " + disk_devno_ + " 4096\n2048 1024 zero");
   std::vector<TargetLine> st = status("bbdmt-lin");
   ASSERT_EQ(st.size(), 2U);
   EXPECT_EQ(st[0], (TargetLine{0, 2048, "linear", ""}));
@@ -118,7 +123,8 @@ TEST_F(Client, CreateGivesANodeAndTheTableReadsBack) {
   ASSERT_GE(fd, 0);
   EXPECT_EQ(info("bbdmt-lin").open_count, 1);
   std::string read_back(pattern.size(), '\0');
-  EXPECT_EQ(pread(fd, read_back.data(), read_back.size(), 0), static_cast<ssize_t>(read_back.size()));
+  EXPECT_EQ(pread(fd, read_back.data(), read_back.size(), 0),
+            static_cast<ssize_t>(read_back.size()));
   EXPECT_EQ(read_back, pattern);
   std::string zeros(512, 'x');
   EXPECT_EQ(pread(fd, zeros.data(), zeros.size(), off_t{2048} * 512), 512);
@@ -172,7 +178,8 @@ TEST_F(Client, MessageTheTargetRefusesNamesTheDevice) {
   create("bbdmt-nomsg", {{0, 8, "zero", ""}});
   DmError e = thrown([] { (void)message("bbdmt-nomsg", 0, "hello"); });
   EXPECT_EQ(e.error_number(), EINVAL);
-  EXPECT_NE(std::string(e.what()).find("dm message bbdmt-nomsg: Invalid argument (message at sector 0: hello"),
+  EXPECT_NE(std::string(e.what()).find(
+                "dm message bbdmt-nomsg: Invalid argument (message at sector 0: hello"),
             std::string::npos)
       << e.what();
 }
@@ -184,7 +191,8 @@ TEST_F(Client, ListFiltersByTargetType) {
   auto ours = [](const std::vector<ListedDevice>& all) {
     std::vector<std::string> names;
     for (const ListedDevice& d : all) {
-      if (d.name.starts_with("bbdmt-") && d.name != env("BB_DM_SHELL_DEVICE")) names.push_back(d.name);
+      if (d.name.starts_with("bbdmt-") && d.name != env("BB_DM_SHELL_DEVICE"))
+        names.push_back(d.name);
     }
     std::sort(names.begin(), names.end());
     return names;
@@ -205,7 +213,8 @@ TEST_F(Client, ListFiltersByTargetType) {
 // "fail_path" and "reinstate_path" messages do that.
 TEST_F(Client, EventWaitIsWokenByAMessage) {
   // Bio-based (no request queue stacking needed): one priority group, one path.
-  create("bbdmt-mp", {{0, 2048, "multipath", "2 queue_mode bio 0 1 1 round-robin 0 1 1 " + disk_ + " 1"}});
+  create("bbdmt-mp",
+         {{0, 2048, "multipath", "2 queue_mode bio 0 1 1 round-robin 0 1 1 " + disk_ + " 1"}});
   uint32_t seen = info("bbdmt-mp").event_nr;
   auto t0 = Clock::now();
   std::jthread sender([] {
@@ -239,8 +248,8 @@ TEST_F(Client, EventWaitIsWokenByAMessage) {
 TEST_F(Client, EventWaitIsWokenByAStatusChange) {
   create("bbdmt-sorig", {{0, 2048, "linear", disk_ + " 0"}});
   create("bbdmt-scow", {{0, 32, "linear", disk_ + " 8192"}});  // room for 4 chunks of 4 KiB
-  create("bbdmt-snap",
-         {{0, 2048, "snapshot", device_path("bbdmt-sorig") + " " + device_path("bbdmt-scow") + " N 8"}});
+  create("bbdmt-snap", {{0, 2048, "snapshot",
+                         device_path("bbdmt-sorig") + " " + device_path("bbdmt-scow") + " N 8"}});
   EXPECT_EQ(status("bbdmt-snap").at(0).params.find("Invalid"), std::string::npos);
   uint32_t seen = info("bbdmt-snap").event_nr;
   auto t0 = Clock::now();
@@ -249,7 +258,8 @@ TEST_F(Client, EventWaitIsWokenByAStatusChange) {
     int fd = open(device_path("bbdmt-snap").c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) return;
     const std::string chunk(4096, 'w');
-    for (int i = 0; i < 16; ++i) (void)pwrite(fd, chunk.data(), chunk.size(), static_cast<off_t>(i) * 65536);
+    for (int i = 0; i < 16; ++i)
+      (void)pwrite(fd, chunk.data(), chunk.size(), static_cast<off_t>(i) * 65536);
     (void)fsync(fd);  // fails: the snapshot is invalid by then
     close(fd);
   });
@@ -303,7 +313,8 @@ TEST_F(Client, BadTableNamesTheDeviceAndTheErrno) {
   EXPECT_EQ(e.device(), "bbdmt-bad");
   std::string what = e.what();
   std::cout << "a refused table: " << what << "\n";
-  EXPECT_TRUE(what.starts_with("dm create bbdmt-bad: Invalid argument (table: 0 8 linear " + disk_)) << what;
+  EXPECT_TRUE(what.starts_with("dm create bbdmt-bad: Invalid argument (table: 0 8 linear " + disk_))
+      << what;
   EXPECT_NE(what.find("libdevmapper: "), std::string::npos) << what;
   EXPECT_EQ(err, "") << "libdevmapper wrote to stderr";
   EXPECT_FALSE(info("bbdmt-bad").exists) << "the half-made device was left";
@@ -311,7 +322,8 @@ TEST_F(Client, BadTableNamesTheDeviceAndTheErrno) {
   EXPECT_EQ(e.error_number(), EINVAL);
   e = thrown([] { reload("bbdmt-never", {{0, 8, "zero", ""}}); });
   EXPECT_EQ(e.error_number(), ENXIO) << e.what();
-  EXPECT_TRUE(std::string(e.what()).starts_with("dm reload bbdmt-never: No such device or address")) << e.what();
+  EXPECT_TRUE(std::string(e.what()).starts_with("dm reload bbdmt-never: No such device or address"))
+      << e.what();
   e = thrown([] { (void)status("bbdmt-never"); });
   EXPECT_STREQ(e.what(), "dm status bbdmt-never: No such device or address (no such device)");
 }
@@ -324,7 +336,8 @@ TEST_F(Client, RemoveRetriesABusyDeviceThenSaysSo) {
   DmError e = thrown([] { remove("bbdmt-busy", milliseconds(300)); });
   EXPECT_GE(ms_since(t0), 300);
   EXPECT_EQ(e.error_number(), EBUSY);
-  EXPECT_NE(std::string(e.what()).find("dm remove bbdmt-busy: Device or resource busy (still open 1 time(s) after "),
+  EXPECT_NE(std::string(e.what()).find(
+                "dm remove bbdmt-busy: Device or resource busy (still open 1 time(s) after "),
             std::string::npos)
       << e.what();
   std::jthread closer([fd] {

@@ -37,7 +37,8 @@ std::string json_string(std::string_view text) {
 }
 
 std::string run_range(const RegionRun& run) {
-  return run.first == run.last ? fmt::format("{}", run.first) : fmt::format("{}-{}", run.first, run.last);
+  return run.first == run.last ? fmt::format("{}", run.first)
+                               : fmt::format("{}-{}", run.first, run.last);
 }
 
 // Finds what is wrong with a header, or "" when it describes a log of
@@ -46,26 +47,29 @@ std::string header_problem(const LogReport& report, const ReportOptions& options
   const auto& header = report.header;
   if (report.blank) return "no dirty log here (the header is all zero)";
   if (header.magic != disk::kMagic) {
-    return fmt::format("not a disk dirty log: magic {}, expected {}", disk::describe_magic(header.magic),
-                       disk::describe_magic(disk::kMagic));
+    return fmt::format("not a disk dirty log: magic {}, expected {}",
+                       disk::describe_magic(header.magic), disk::describe_magic(disk::kMagic));
   }
   if (header.version != disk::kVersion && header.version != disk::kHostEndianVersion) {
-    return fmt::format("incompatible disk log version {} (expected {})", header.version, disk::kVersion);
+    return fmt::format("incompatible disk log version {} (expected {})", header.version,
+                       disk::kVersion);
   }
   // Checked before sizing anything by nr_regions, which may be garbage.
   if (header.nr_regions > report.device_bytes * 8) {
-    return fmt::format("header claims {} regions, more than a {}-byte device can hold", header.nr_regions,
-                       report.device_bytes);
+    return fmt::format("header claims {} regions, more than a {}-byte device can hold",
+                       header.nr_regions, report.device_bytes);
   }
   if (disk::buffer_size(header.nr_regions, report.logical_block_size) > report.device_bytes) {
-    return fmt::format("log device too small for {} regions: need {} bytes, it has {}", header.nr_regions,
-                       disk::buffer_size(header.nr_regions, report.logical_block_size), report.device_bytes);
+    return fmt::format(
+        "log device too small for {} regions: need {} bytes, it has {}", header.nr_regions,
+        disk::buffer_size(header.nr_regions, report.logical_block_size), report.device_bytes);
   }
   if (options.device_sectors && options.region_size) {
     const auto expected = region_count_for(*options.device_sectors, *options.region_size);
     if (expected != header.nr_regions) {
-      return fmt::format("log records {} regions but a {}-sector device with {}-sector regions has {}",
-                         header.nr_regions, *options.device_sectors, *options.region_size, expected);
+      return fmt::format(
+          "log records {} regions but a {}-sector device with {}-sector regions has {}",
+          header.nr_regions, *options.device_sectors, *options.region_size, expected);
     }
   }
   return "";
@@ -90,8 +94,8 @@ std::string format_runs(const std::vector<RegionRun>& runs) {
   std::vector<std::string> parts;
   parts.reserve(runs.size());
   for (const auto& run : runs) {
-    parts.push_back(fmt::format("{}{} {}", run.clean ? "clean" : "dirty", parts.empty() ? " regions" : "",
-                                run_range(run)));
+    parts.push_back(fmt::format("{}{} {}", run.clean ? "clean" : "dirty",
+                                parts.empty() ? " regions" : "", run_range(run)));
   }
   return parts.empty() ? "no regions" : fmt::format("{}", fmt::join(parts, ", "));
 }
@@ -103,7 +107,8 @@ LogReport read_report(disk::LogStore& store, const ReportOptions& options) {
   report.logical_block_size = store.logical_block_size();
   report.region_size = options.region_size;
   if (report.device_bytes < disk::buffer_size(0, report.logical_block_size)) {
-    report.problem = fmt::format("device of {} bytes is too small to hold a disk log", report.device_bytes);
+    report.problem =
+        fmt::format("device of {} bytes is too small to hold a disk log", report.device_bytes);
     return report;
   }
   std::vector<std::byte> head(disk::buffer_size(0, report.logical_block_size));
@@ -124,17 +129,18 @@ LogReport read_report(disk::LogStore& store, const ReportOptions& options) {
 
 std::string report_text(const LogReport& report) {
   std::ostringstream out;
-  out << fmt::format("device:       {} ({} bytes, logical block {})\n", report.device, report.device_bytes,
-                     report.logical_block_size);
+  out << fmt::format("device:       {} ({} bytes, logical block {})\n", report.device,
+                     report.device_bytes, report.logical_block_size);
   if (!report.valid()) {
     out << fmt::format("problem:      {}\n", report.problem);
     return out.str();
   }
   out << fmt::format("header:       magic {}, version {}, {} regions, buffer {} bytes\n",
-                     disk::describe_magic(report.header.magic), report.header.version, report.header.nr_regions,
-                     report.buffer_bytes);
+                     disk::describe_magic(report.header.magic), report.header.version,
+                     report.header.nr_regions, report.buffer_bytes);
   if (report.region_size) {
-    out << fmt::format("region size:  {} sectors ({} KiB)\n", *report.region_size, *report.region_size / 2);
+    out << fmt::format("region size:  {} sectors ({} KiB)\n", *report.region_size,
+                       *report.region_size / 2);
   } else {
     out << "region size:  not stored in the log (pass --region-size)\n";
   }
@@ -162,8 +168,8 @@ std::string report_json(const LogReport& report) {
   std::vector<std::string> runs;
   std::vector<std::string> dirty;
   for (const auto& run : report.runs) {
-    runs.push_back(fmt::format(R"({{"state":"{}","first":{},"last":{}}})", run.clean ? "clean" : "dirty", run.first,
-                               run.last));
+    runs.push_back(fmt::format(R"({{"state":"{}","first":{},"last":{}}})",
+                               run.clean ? "clean" : "dirty", run.first, run.last));
     if (!run.clean) dirty.push_back(fmt::format("[{},{}]", run.first, run.last));
   }
   const auto optional_number = [](const auto& value) {
@@ -174,8 +180,9 @@ std::string report_json(const LogReport& report) {
       R"("regions":{},"buffer_bytes":{},"region_size":{},"sync_count":{},"dirty_count":{},"dirty":[{}],"runs":[{}]}})"
       "\n",
       json_string(report.device), report.device_bytes, report.logical_block_size, report.valid(),
-      report.valid() ? "null" : json_string(report.problem), report.header.magic, report.header.version,
-      report.header.nr_regions, report.buffer_bytes, optional_number(report.region_size), report.sync_count(),
+      report.valid() ? "null" : json_string(report.problem), report.header.magic,
+      report.header.version, report.header.nr_regions, report.buffer_bytes,
+      optional_number(report.region_size), report.sync_count(),
       report.valid() ? report.header.nr_regions - report.sync_count() : 0, fmt::join(dirty, ","),
       fmt::join(runs, ","));
 }
@@ -188,7 +195,8 @@ std::vector<std::pair<uint64_t, uint64_t>> parse_region_list(const std::string& 
     const auto first = parse_unsigned(item.substr(0, dash));
     const auto last = dash == std::string::npos ? first : parse_unsigned(item.substr(dash + 1));
     if (!first || !last || *last < *first) {
-      throw Error(EINVAL, fmt::format("bad region range '{}' in '{}' (expected e.g. 1-3,7)", item, text));
+      throw Error(EINVAL,
+                  fmt::format("bad region range '{}' in '{}' (expected e.g. 1-3,7)", item, text));
     }
     ranges.emplace_back(*first, *last);
   }
@@ -199,20 +207,23 @@ void create_log(disk::LogStore& store, const CreateOptions& options) {
   const auto size = disk::buffer_size(options.regions, store.logical_block_size());
   if (options.regions == 0) throw Error(EINVAL, "a log needs at least one region");
   if (size > store.size_bytes()) {
-    throw Error(EINVAL, fmt::format("log device {} too small: {} regions need {} bytes, it has {}", store.name(),
-                                    options.regions, size, store.size_bytes()));
+    throw Error(EINVAL, fmt::format("log device {} too small: {} regions need {} bytes, it has {}",
+                                    store.name(), options.regions, size, store.size_bytes()));
   }
   std::vector<std::byte> buffer(size);
   store.read(buffer);
   if (!disk::header_is_blank(buffer) && !options.force) {
     const auto header = disk::decode_header(buffer);
-    throw Error(EEXIST, fmt::format("{} already holds data (magic {}); refusing to overwrite it without --force",
-                                    store.name(), disk::describe_magic(header.magic)));
+    throw Error(
+        EEXIST,
+        fmt::format("{} already holds data (magic {}); refusing to overwrite it without --force",
+                    store.name(), disk::describe_magic(header.magic)));
   }
   RegionBitset clean(options.regions, true);
   for (const auto& [first, last] : options.dirty) {
     if (last >= options.regions) {
-      throw Error(EINVAL, fmt::format("region {} out of range (the log has {} regions)", last, options.regions));
+      throw Error(EINVAL, fmt::format("region {} out of range (the log has {} regions)", last,
+                                      options.regions));
     }
     for (auto region = first; region <= last; ++region) clean.reset(region);
   }

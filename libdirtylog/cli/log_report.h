@@ -23,7 +23,7 @@ struct RegionRun {
 };
 
 struct ReportOptions {
-  std::optional<uint32_t> region_size;    // sectors; not stored on disk
+  std::optional<uint32_t> region_size;     // sectors; not stored on disk
   std::optional<uint64_t> device_sectors;  // the mirror's length
 };
 

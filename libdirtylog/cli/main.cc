@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/program_options.hpp>
 #include <fmt/core.h>
+#include <boost/program_options.hpp>
 
 #include "cli/log_report.h"
 #include "error.h"
@@ -60,12 +60,15 @@ po::options_description common_options() {
 Command create_command() {
   Command command{"create", common_options(), {}};
   command.options.add_options()("regions", po::value<uint64_t>(), "number of regions")(
-      "device-sectors", po::value<uint64_t>(), "mirror length in 512-byte sectors (with --region-size)")(
+      "device-sectors", po::value<uint64_t>(),
+      "mirror length in 512-byte sectors (with --region-size)")(
       "region-size", po::value<std::string>(), "region size in sectors, a power of two")(
-      "dirty", po::value<std::string>()->default_value(""), "regions to mark dirty (out of sync), e.g. 1-3,7")(
+      "dirty", po::value<std::string>()->default_value(""),
+      "regions to mark dirty (out of sync), e.g. 1-3,7")(
       "force", "overwrite a device that already holds data");
-  command.examples = {"dirtylog create /dev/vdc --device-sectors 131072 --region-size 1024 --dirty 2,5",
-                      "dirtylog create log.img --regions 100 --dirty 0-9 --force"};
+  command.examples = {
+      "dirtylog create /dev/vdc --device-sectors 131072 --region-size 1024 --dirty 2,5",
+      "dirtylog create log.img --regions 100 --dirty 0-9 --force"};
   return command;
 }
 
@@ -81,7 +84,8 @@ Command inspect_command(const std::string& name) {
 }
 
 void print_help(const Command& command) {
-  std::cout << fmt::format("Usage: dirtylog {} [options] <log>\n\n", command.name) << command.options << "\nExamples:\n";
+  std::cout << fmt::format("Usage: dirtylog {} [options] <log>\n\n", command.name)
+            << command.options << "\nExamples:\n";
   for (const auto& example : command.examples) std::cout << "  " << example << "\n";
 }
 
@@ -106,12 +110,11 @@ int run_create(const po::variables_map& vm, const std::string& path) {
   open.create_size = disk::buffer_size(options.regions, open.file_block_size);
   auto store = disk::open_log_device(path, open);
   cli::create_log(*store, options);
-  std::cout << fmt::format("created {}: {} regions, {} dirty\n", path, options.regions,
-                           [&] {
-                             uint64_t dirty = 0;
-                             for (const auto& [first, last] : options.dirty) dirty += last - first + 1;
-                             return dirty;
-                           }());
+  std::cout << fmt::format("created {}: {} regions, {} dirty\n", path, options.regions, [&] {
+    uint64_t dirty = 0;
+    for (const auto& [first, last] : options.dirty) dirty += last - first + 1;
+    return dirty;
+  }());
   return 0;
 }
 

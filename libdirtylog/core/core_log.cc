@@ -8,8 +8,10 @@ namespace {
 
 uint32_t region_size_param(const LogTarget& target, std::span<const std::string> params) {
   if (params.empty() || params.size() > 2) {
-    throw Error(EINVAL, fmt::format("core log takes 1 or 2 parameters (<region_size> [sync|nosync]), got {}",
-                                    params.size()));
+    throw Error(
+        EINVAL,
+        fmt::format("core log takes 1 or 2 parameters (<region_size> [sync|nosync]), got {}",
+                    params.size()));
   }
   return parse_region_size(params[0], target.length_sectors);
 }

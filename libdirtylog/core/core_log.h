@@ -26,7 +26,9 @@ class CoreLog final : public DirtyLog {
   void mark_region(region_t region) override { state_.mark(region); }
   void clear_region(region_t region) override { state_.clear(region); }
   void flush() override {}
-  [[nodiscard]] std::optional<region_t> get_resync_work() override { return state_.next_resync_work(); }
+  [[nodiscard]] std::optional<region_t> get_resync_work() override {
+    return state_.next_resync_work();
+  }
   void set_region_sync(region_t region, bool in_sync) override { state_.set_sync(region, in_sync); }
   [[nodiscard]] region_t get_sync_count() override { return state_.sync_count(); }
   std::string status(StatusType type) override;

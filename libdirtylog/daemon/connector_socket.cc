@@ -34,7 +34,8 @@ constexpr size_t kReceiveBuffer = CONNECTOR_MAX_MSG_SIZE + 64;
 
 }  // namespace
 
-ConnectorSocket::ConnectorSocket() : fd_(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR)) {
+ConnectorSocket::ConnectorSocket()
+    : fd_(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR)) {
   if (!fd_) bb::common::throw_errno("cannot open a NETLINK_CONNECTOR socket");
   sockaddr_nl address{};
   address.nl_family = AF_NETLINK;
@@ -54,8 +55,8 @@ std::vector<ConnectorSocket::Message> ConnectorSocket::receive() const {
   sockaddr_nl sender{};
   socklen_t sender_size = sizeof(sender);
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
-  const ssize_t n = ::recvfrom(fd_.get(), buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&sender),
-                               &sender_size);
+  const ssize_t n = ::recvfrom(fd_.get(), buffer.data(), buffer.size(), 0,
+                               reinterpret_cast<sockaddr*>(&sender), &sender_size);
   if (n < 0) {
     if (errno == EINTR || errno == ENOBUFS) return {};
     bb::common::throw_errno("receive from the connector socket");
@@ -73,7 +74,8 @@ std::vector<ConnectorSocket::Message> ConnectorSocket::receive() const {
     if (header.nlmsg_type == NLMSG_DONE && body_size >= sizeof(CnHeader)) {
       CnHeader cn{};
       std::memcpy(&cn, buffer.data() + body, sizeof(cn));
-      if (cn.idx == kConnectorIdx && cn.val == kConnectorVal && sizeof(CnHeader) + cn.len <= body_size) {
+      if (cn.idx == kConnectorIdx && cn.val == kConnectorVal &&
+          sizeof(CnHeader) + cn.len <= body_size) {
         const auto* payload = buffer.data() + body + sizeof(CnHeader);
         messages.push_back({cn.seq, std::vector<std::byte>(payload, payload + cn.len)});
       }
@@ -84,7 +86,8 @@ std::vector<ConnectorSocket::Message> ConnectorSocket::receive() const {
 }
 
 void ConnectorSocket::send(uint32_t seq, uint32_t ack, std::span<const std::byte> payload) const {
-  if (payload.size() > CONNECTOR_MAX_MSG_SIZE) throw Error(EMSGSIZE, "reply larger than a connector message");
+  if (payload.size() > CONNECTOR_MAX_MSG_SIZE)
+    throw Error(EMSGSIZE, "reply larger than a connector message");
   const size_t total = NLMSG_SPACE(sizeof(CnHeader) + payload.size());
   std::vector<std::byte> buffer(total);
   nlmsghdr header{};

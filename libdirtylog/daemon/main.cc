@@ -9,8 +9,8 @@
 #include <fstream>
 #include <iostream>
 
-#include <boost/program_options.hpp>
 #include <fmt/core.h>
+#include <boost/program_options.hpp>
 
 #include "daemon/connector_socket.h"
 #include "daemon/request_handler.h"
@@ -84,8 +84,9 @@ void serve(ConnectorSocket& socket, RequestHandler& handler, bool verbose) {
 
 int main(int argc, char** argv) {
   po::options_description options(kUsage);
-  options.add_options()("help,h", "show this help")("verbose,v", "log every request and its result")(
-      "pidfile", po::value<std::string>(), "write the process id to this file");
+  options.add_options()("help,h", "show this help")(
+      "verbose,v", "log every request and its result")("pidfile", po::value<std::string>(),
+                                                       "write the process id to this file");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, options), vm);
@@ -100,11 +101,12 @@ int main(int argc, char** argv) {
   }
   try {
     ConnectorSocket socket;
-    if (vm.count("pidfile") != 0) std::ofstream(vm["pidfile"].as<std::string>()) << ::getpid() << "\n";
+    if (vm.count("pidfile") != 0)
+      std::ofstream(vm["pidfile"].as<std::string>()) << ::getpid() << "\n";
     install_signal_handlers();
     RequestHandler handler(say);
-    say(fmt::format("listening on the kernel connector (idx {}, val {}), pid {}", kConnectorIdx, kConnectorVal,
-                    ::getpid()));
+    say(fmt::format("listening on the kernel connector (idx {}, val {}), pid {}", kConnectorIdx,
+                    kConnectorVal, ::getpid()));
     serve(socket, handler, vm.count("verbose") != 0);
     handler.flush_all();
     say(fmt::format("exiting; {} logs were open", handler.log_count()));

@@ -15,12 +15,14 @@ using ulog::RequestType;
 
 void expect_size(const ulog::Request& request, size_t size) {
   if (request.data.size() != size) {
-    throw Error(EINVAL, fmt::format("{} carries {} payload bytes, expected {}", ulog::type_name(request.type()),
-                                    request.data.size(), size));
+    throw Error(EINVAL, fmt::format("{} carries {} payload bytes, expected {}",
+                                    ulog::type_name(request.type()), request.data.size(), size));
   }
 }
 
-std::vector<uint64_t> regions_of(const ulog::Request& request) { return ulog::unpack_u64(request.data); }
+std::vector<uint64_t> regions_of(const ulog::Request& request) {
+  return ulog::unpack_u64(request.data);
+}
 
 uint64_t single_region(const ulog::Request& request) {
   expect_size(request, sizeof(uint64_t));
@@ -62,8 +64,13 @@ std::vector<std::byte> RequestHandler::handle(std::span<const std::byte> message
     ulog::WireRequest wire{};
     std::memcpy(&wire, message.data(), ulog::kHeaderSize);
     wire.uuid.back() = '\0';
-    reply = ulog::Request{wire.luid, std::string(wire.uuid.data()), wire.version, -EINVAL,
-                          wire.seq,  wire.request_type,            {}};
+    reply = ulog::Request{wire.luid,
+                          std::string(wire.uuid.data()),
+                          wire.version,
+                          -EINVAL,
+                          wire.seq,
+                          wire.request_type,
+                          {}};
     say(fmt::format("malformed request rejected: {}", e.what()));
     return ulog::encode(reply);
   }
@@ -80,8 +87,8 @@ std::vector<std::byte> RequestHandler::handle(std::span<const std::byte> message
     // IN_SYNC sends a write to the primary leg only, unrecorded). So an
     // ESRCH answer is zero-filled to the size the request's answer has.
     if (e.errno_value() == ESRCH) reply.data.resize(ulog::fixed_reply_size(reply.request_type));
-    say(fmt::format("{} {} failed: {}", log_label(reply.uuid, reply.luid), ulog::type_name(reply.request_type),
-                    e.what()));
+    say(fmt::format("{} {} failed: {}", log_label(reply.uuid, reply.luid),
+                    ulog::type_name(reply.request_type), e.what()));
   }
   return ulog::encode(reply);
 }
@@ -108,8 +115,10 @@ std::vector<std::byte> RequestHandler::dispatch(const ulog::Request& request) {
     return {};
   }
   if (found == logs_.end()) {
-    throw Error(ESRCH, fmt::format("no log {} here (daemon restarted?); the kernel will resend its constructor",
-                                   log_label(request.uuid, request.luid)));
+    throw Error(
+        ESRCH,
+        fmt::format("no log {} here (daemon restarted?); the kernel will resend its constructor",
+                    log_label(request.uuid, request.luid)));
   }
   auto data = operate(found->second, request);
   note_sync_progress(key, found->second);
@@ -124,17 +133,20 @@ void RequestHandler::construct(const ulog::Request& request) {
   const auto text = ulog::unpack_string(request.data);
   auto words = split_words(text);
   if (words.size() < 2) {
-    throw Error(EINVAL, fmt::format("constructor '{}' too short: expected <length> <core|disk> <params...>", text));
+    throw Error(
+        EINVAL,
+        fmt::format("constructor '{}' too short: expected <length> <core|disk> <params...>", text));
   }
   const auto length = parse_unsigned(words[0]);
-  if (!length || *length == 0) throw Error(EINVAL, fmt::format("constructor '{}': bad device length", text));
+  if (!length || *length == 0)
+    throw Error(EINVAL, fmt::format("constructor '{}': bad device length", text));
   const std::vector<std::string> params(words.begin() + 2, words.end());
   auto log = create_log(words[1], LogTarget{*length, {}}, params);
   const Key key{request.uuid, request.luid};
   const bool replaced = logs_.erase(key) != 0;
-  say(fmt::format("{} {} {} log: {} regions of {} sectors ({})", log_label(request.uuid, request.luid),
-                  replaced ? "re-created" : "created", log->type_name(), log->region_count(), log->region_size(),
-                  text));
+  say(fmt::format("{} {} {} log: {} regions of {} sectors ({})",
+                  log_label(request.uuid, request.luid), replaced ? "re-created" : "created",
+                  log->type_name(), log->region_count(), log->region_size(), text));
   logs_.emplace(key, Served{std::move(log), false});
 }
 
@@ -199,7 +211,8 @@ std::vector<std::byte> RequestHandler::operate(Served& served, const ulog::Reque
       // the hint stays below the count: region_count - 1 when all are in
       // sync (as cmirrord answers), else 0.
       const auto region = single_region(request);
-      if (region >= log.region_count()) throw Error(EINVAL, fmt::format("region {} out of range", region));
+      if (region >= log.region_count())
+        throw Error(EINVAL, fmt::format("region {} out of range", region));
       const auto hint = log.get_sync_count() == log.region_count() ? log.region_count() - 1 : 0;
       return answer({0U, hint});
     }
@@ -213,8 +226,8 @@ std::vector<std::byte> RequestHandler::operate(Served& served, const ulog::Reque
 void RequestHandler::note_sync_progress(const Key& key, Served& served) {
   const bool in_sync = served.log->get_sync_count() == served.log->region_count();
   if (in_sync && !served.reported_in_sync) {
-    say(fmt::format("{} in sync: {}/{} regions", log_label(key.first, key.second), served.log->get_sync_count(),
-                    served.log->region_count()));
+    say(fmt::format("{} in sync: {}/{} regions", log_label(key.first, key.second),
+                    served.log->get_sync_count(), served.log->region_count()));
   }
   served.reported_in_sync = in_sync;
 }

@@ -13,7 +13,8 @@ namespace {
 
 uint64_t load_le(std::span<const std::byte> bytes) {
   uint64_t value = 0;
-  for (size_t i = bytes.size(); i-- > 0;) value = (value << 8) | std::to_integer<uint64_t>(bytes[i]);
+  for (size_t i = bytes.size(); i-- > 0;)
+    value = (value << 8) | std::to_integer<uint64_t>(bytes[i]);
   return value;
 }
 
@@ -29,7 +30,8 @@ void store_le(uint64_t value, std::span<std::byte> bytes) {
 Header decode_header(std::span<const std::byte> buffer) {
   if (buffer.size() < kHeaderSize) throw Error(EINVAL, "disk log buffer shorter than its header");
   return Header{static_cast<uint32_t>(load_le(buffer.subspan(0, 4))),
-                static_cast<uint32_t>(load_le(buffer.subspan(4, 4))), load_le(buffer.subspan(8, 8))};
+                static_cast<uint32_t>(load_le(buffer.subspan(4, 4))),
+                load_le(buffer.subspan(8, 8))};
 }
 
 void encode_header(const Header& header, std::span<std::byte> buffer) {

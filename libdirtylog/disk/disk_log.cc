@@ -10,9 +10,11 @@ namespace {
 
 void check_param_count(std::span<const std::string> params) {
   if (params.size() < 2 || params.size() > 3) {
-    throw Error(EINVAL,
-                fmt::format("disk log takes 2 or 3 parameters (<log_dev> <region_size> [sync|nosync]), got {}",
-                            params.size()));
+    throw Error(
+        EINVAL,
+        fmt::format(
+            "disk log takes 2 or 3 parameters (<log_dev> <region_size> [sync|nosync]), got {}",
+            params.size()));
   }
 }
 
@@ -29,14 +31,16 @@ DiskLog::DiskLog(const LogTarget& target, std::span<const std::string> params)
 DiskLog::DiskLog(const LogTarget& target, std::span<const std::string> params,
                  std::unique_ptr<disk::LogStore> store)
     : target_(target),
-      region_size_((check_param_count(params), parse_region_size(params[1], target.length_sectors))),
+      region_size_(
+          (check_param_count(params), parse_region_size(params[1], target.length_sectors))),
       mode_(params.size() == 3 ? parse_sync_mode(params[2]) : SyncMode::kDefaultSync),
       state_(region_count_for(target.length_sectors, region_size_), mode_),
       store_(std::move(store)),
       buffer_(disk::buffer_size(state_.count(), store_->logical_block_size())) {
   if (buffer_.size() > store_->size_bytes()) {
-    throw Error(EINVAL, fmt::format("log device {} too small: need {} bytes for {} regions, it has {}",
-                                    store_->name(), buffer_.size(), state_.count(), store_->size_bytes()));
+    throw Error(EINVAL,
+                fmt::format("log device {} too small: need {} bytes for {} regions, it has {}",
+                            store_->name(), buffer_.size(), state_.count(), store_->size_bytes()));
   }
 }
 
@@ -85,19 +89,24 @@ void DiskLog::load_persisted_bits() {
   const bool fresh = mode_ != SyncMode::kDefaultSync || disk::header_is_blank(buffer_);
   if (!fresh) {
     if (header.magic != disk::kMagic) {
-      throw Error(EINVAL, fmt::format("log device {} holds no disk dirty log (magic {}, expected {}); refusing to "
-                                      "overwrite it: use 'sync' or 'nosync' to start a new log",
-                                      store_->name(), disk::describe_magic(header.magic),
-                                      disk::describe_magic(disk::kMagic)));
+      throw Error(
+          EINVAL,
+          fmt::format("log device {} holds no disk dirty log (magic {}, expected {}); refusing to "
+                      "overwrite it: use 'sync' or 'nosync' to start a new log",
+                      store_->name(), disk::describe_magic(header.magic),
+                      disk::describe_magic(disk::kMagic)));
     }
     if (header.version != disk::kVersion && header.version != disk::kHostEndianVersion) {
-      throw Error(EINVAL, fmt::format("log device {}: incompatible disk log version {} (expected {})",
-                                      store_->name(), header.version, disk::kVersion));
+      throw Error(EINVAL,
+                  fmt::format("log device {}: incompatible disk log version {} (expected {})",
+                              store_->name(), header.version, disk::kVersion));
     }
     if (header.nr_regions != state_.count()) {
-      throw Error(EINVAL, fmt::format("log device {} records {} regions but the mirror has {}: wrong region size "
-                                      "or device size? use 'sync' to start a new log",
-                                      store_->name(), header.nr_regions, state_.count()));
+      throw Error(
+          EINVAL,
+          fmt::format("log device {} records {} regions but the mirror has {}: wrong region size "
+                      "or device size? use 'sync' to start a new log",
+                      store_->name(), header.nr_regions, state_.count()));
     }
     clean.load(bits);
   }
@@ -116,7 +125,8 @@ void DiskLog::write_buffer() {
 
 void DiskLog::flush() {
   if (!state_.touched_cleaned() && !state_.touched_dirtied()) return;
-  if (device_failed_) throw Error(EIO, fmt::format("log device {} has failed; not writing", store_->name()));
+  if (device_failed_)
+    throw Error(EIO, fmt::format("log device {} has failed; not writing", store_->name()));
   if (state_.touched_cleaned() && target_.flush_legs) {
     try {
       target_.flush_legs();
@@ -146,8 +156,8 @@ std::string DiskLog::status(StatusType type) {
     const char health = device_flush_failed_ ? 'F' : device_failed_ ? 'D' : 'A';
     return fmt::format("3 disk {} {}", store_->name(), health);
   }
-  return fmt::format("disk {} {} {} {}", mode_ == SyncMode::kDefaultSync ? 2 : 3, store_->name(), region_size_,
-                     sync_mode_status(mode_));
+  return fmt::format("disk {} {} {} {}", mode_ == SyncMode::kDefaultSync ? 2 : 3, store_->name(),
+                     region_size_, sync_mode_status(mode_));
 }
 
 }  // namespace bb::dirtylog

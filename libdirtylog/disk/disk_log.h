@@ -35,7 +35,8 @@ class DiskLog final : public DirtyLog {
   // Opens params[0] as the log device.
   DiskLog(const LogTarget& target, std::span<const std::string> params);
   // Uses `store` as the log device; params[0] is ignored.
-  DiskLog(const LogTarget& target, std::span<const std::string> params, std::unique_ptr<disk::LogStore> store);
+  DiskLog(const LogTarget& target, std::span<const std::string> params,
+          std::unique_ptr<disk::LogStore> store);
 
   [[nodiscard]] std::string_view type_name() const override { return "disk"; }
   [[nodiscard]] uint32_t region_size() const override { return region_size_; }
@@ -49,7 +50,9 @@ class DiskLog final : public DirtyLog {
   void mark_region(region_t region) override { state_.mark(region); }
   void clear_region(region_t region) override { state_.clear(region); }
   void flush() override;
-  [[nodiscard]] std::optional<region_t> get_resync_work() override { return state_.next_resync_work(); }
+  [[nodiscard]] std::optional<region_t> get_resync_work() override {
+    return state_.next_resync_work();
+  }
   void set_region_sync(region_t region, bool in_sync) override { state_.set_sync(region, in_sync); }
   [[nodiscard]] region_t get_sync_count() override { return state_.sync_count(); }
   std::string status(StatusType type) override;

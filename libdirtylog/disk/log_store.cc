@@ -65,7 +65,8 @@ class LogDevice final : public LogStore {
 
   // fdatasync on a block device sends a cache flush to the disk.
   void flush() override {
-    if (::fdatasync(fd_.get()) != 0) bb::common::throw_errno(fmt::format("flush of log device {}", name_));
+    if (::fdatasync(fd_.get()) != 0)
+      bb::common::throw_errno(fmt::format("flush of log device {}", name_));
   }
 
  private:
@@ -88,8 +89,11 @@ class LogDevice final : public LogStore {
       const ssize_t n = writing ? ::pwrite(fd_.get(), data + done, size - done, offset)
                                 : ::pread(fd_.get(), data + done, size - done, offset);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) bb::common::throw_errno(fmt::format("{} log device {}", writing ? "write to" : "read from", name_));
-      if (n == 0) throw Error(EIO, fmt::format("log device {}: short {}", name_, writing ? "write" : "read"));
+      if (n < 0)
+        bb::common::throw_errno(
+            fmt::format("{} log device {}", writing ? "write to" : "read from", name_));
+      if (n == 0)
+        throw Error(EIO, fmt::format("log device {}: short {}", name_, writing ? "write" : "read"));
       done += static_cast<size_t>(n);
     }
   }
@@ -102,11 +106,13 @@ class LogDevice final : public LogStore {
 
 }  // namespace
 
-std::unique_ptr<LogStore> open_log_device(const std::string& path_or_dev, const OpenOptions& options) {
+std::unique_ptr<LogStore> open_log_device(const std::string& path_or_dev,
+                                          const OpenOptions& options) {
   const std::string path = resolve_major_minor(path_or_dev);
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT || options.create_size == 0) bb::common::throw_errno(fmt::format("log device {}", path));
+    if (errno != ENOENT || options.create_size == 0)
+      bb::common::throw_errno(fmt::format("log device {}", path));
   } else if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)) {
     throw Error(EINVAL, fmt::format("log device {}: not a block device or regular file", path));
   }

@@ -49,6 +49,7 @@ struct OpenOptions {
 
 // Opens a path, or "major:minor" (resolved through /sys/dev/block).
 // Throws Error(ENOENT, ...) for a missing device.
-[[nodiscard]] std::unique_ptr<LogStore> open_log_device(const std::string& path, const OpenOptions& options = {});
+[[nodiscard]] std::unique_ptr<LogStore> open_log_device(const std::string& path,
+                                                        const OpenOptions& options = {});
 
 }  // namespace bb::dirtylog::disk

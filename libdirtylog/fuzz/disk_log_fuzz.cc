@@ -45,8 +45,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bb::dirtylog::DiskLog log(bb::dirtylog::LogTarget{64 * 100, {}}, params, std::move(store));
   const bool blank = bb::dirtylog::disk::header_is_blank(bytes);
   const auto header = bb::dirtylog::disk::decode_header(bytes);
-  const bool understood = blank || (header.magic == bb::dirtylog::disk::kMagic &&
-                                    (header.version == 1 || header.version == 2) && header.nr_regions == 100);
+  const bool understood =
+      blank || (header.magic == bb::dirtylog::disk::kMagic &&
+                (header.version == 1 || header.version == 2) && header.nr_regions == 100);
   try {
     log.resume();
   } catch (const bb::dirtylog::Error&) {

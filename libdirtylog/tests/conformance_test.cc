@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "dirty_log.h"
+#include "tests/errno_of.h"
 #include "tests/loopback_transport.h"
 #include "tests/temp_file.h"
-#include "tests/errno_of.h"
 
 namespace bb::dirtylog {
 namespace {
@@ -223,8 +223,14 @@ TEST_P(Conformance, SuspendResumeCycle) {
 }
 
 TEST_P(Conformance, BadParametersAreEinval) {
-  for (const std::vector<std::string>& params : std::vector<std::vector<std::string>>{
-           {"3"}, {"1000"}, {"0"}, {"abc"}, {"64", "fastsync"}, {"2048"}, {"64", "nosync", "extra"}}) {
+  for (const std::vector<std::string>& params :
+       std::vector<std::vector<std::string>>{{"3"},
+                                             {"1000"},
+                                             {"0"},
+                                             {"abc"},
+                                             {"64", "fastsync"},
+                                             {"2048"},
+                                             {"64", "nosync", "extra"}}) {
     EXPECT_EQ(errno_of([&] { kind_->make(1024, params); }), EINVAL) << params[0];
   }
 }
@@ -234,12 +240,18 @@ INSTANTIATE_TEST_SUITE_P(AllLogs, Conformance,
                          [](const auto& info) { return info.param; });
 
 TEST(DiskLogParams, MissingDeviceIsEnoent) {
-  EXPECT_EQ(errno_of([] { (void)create_log("disk", LogTarget{1024, {}}, std::vector<std::string>{"/nonexistent/log", "64"}); }),
+  EXPECT_EQ(errno_of([] {
+              (void)create_log("disk", LogTarget{1024, {}},
+                               std::vector<std::string>{"/nonexistent/log", "64"});
+            }),
             ENOENT);
 }
 
 TEST(LogFactory, UnknownTypeIsEinval) {
-  EXPECT_EQ(errno_of([] { (void)create_log("mirrored", LogTarget{1024, {}}, std::vector<std::string>{"64"}); }), EINVAL);
+  EXPECT_EQ(errno_of([] {
+              (void)create_log("mirrored", LogTarget{1024, {}}, std::vector<std::string>{"64"});
+            }),
+            EINVAL);
 }
 
 TEST(UserspaceLogParams, MissingDeviceComesBackFromTheDaemon) {
@@ -252,7 +264,9 @@ TEST(UserspaceLogParams, MissingDeviceComesBackFromTheDaemon) {
 
 TEST(UserspaceLogParams, TooFewParametersOrLongUuid) {
   auto transport = std::make_shared<LoopbackTransport>(std::make_shared<RequestHandler>());
-  EXPECT_EQ(errno_of([&] { UserspaceLog(LogTarget{1024, {}}, std::vector<std::string>{"u", "core"}, transport); }),
+  EXPECT_EQ(errno_of([&] {
+              UserspaceLog(LogTarget{1024, {}}, std::vector<std::string>{"u", "core"}, transport);
+            }),
             EINVAL);
   const std::vector<std::string> params{std::string(129, 'u'), "core", "64"};
   EXPECT_EQ(errno_of([&] { UserspaceLog(LogTarget{1024, {}}, params, transport); }), EINVAL);
@@ -269,7 +283,8 @@ TEST(UserspaceLog, WouldBlockWhenItMayNot) {
 
 TEST(UserspaceLog, BatchesMarksAndClearsUntilFlush) {
   auto transport = std::make_shared<LoopbackTransport>(std::make_shared<RequestHandler>());
-  UserspaceLog log(LogTarget{1 << 20, {}}, std::vector<std::string>{"u", "core", "64", "nosync"}, transport);
+  UserspaceLog log(LogTarget{1 << 20, {}}, std::vector<std::string>{"u", "core", "64", "nosync"},
+                   transport);
   const int before = transport->exchanges;
   for (region_t r = 0; r < 40; ++r) log.mark_region(r);
   EXPECT_EQ(transport->exchanges, before);
@@ -281,8 +296,8 @@ TEST(UserspaceLog, BatchesMarksAndClearsUntilFlush) {
 
 TEST(UserspaceLog, IntegratedFlushCarriesTheMarks) {
   auto transport = std::make_shared<LoopbackTransport>(std::make_shared<RequestHandler>());
-  UserspaceLog log(LogTarget{1 << 20, {}}, std::vector<std::string>{"u", "integrated_flush", "core", "64"},
-                   transport);
+  UserspaceLog log(LogTarget{1 << 20, {}},
+                   std::vector<std::string>{"u", "integrated_flush", "core", "64"}, transport);
   const int before = transport->exchanges;
   log.mark_region(5);
   log.mark_region(6);

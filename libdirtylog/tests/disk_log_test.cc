@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "disk/disk_format.h"
-#include "tests/temp_file.h"
 #include "tests/errno_of.h"
+#include "tests/temp_file.h"
 
 namespace bb::dirtylog {
 namespace {
@@ -49,7 +49,8 @@ class RecordingStore final : public disk::LogStore {
 
 uint32_t u32_at(const std::vector<std::byte>& bytes, size_t offset) {
   uint32_t value = 0;
-  for (size_t i = 4; i-- > 0;) value = (value << 8) | std::to_integer<uint32_t>(bytes.at(offset + i));
+  for (size_t i = 4; i-- > 0;)
+    value = (value << 8) | std::to_integer<uint32_t>(bytes.at(offset + i));
   return value;
 }
 
@@ -65,7 +66,8 @@ const std::vector<std::string> kDefault{"dev", "64"};
 TEST(DiskLog, ByteLayoutMatchesTheKernel) {
   TempFile file(4096);
   {
-    DiskLog log(LogTarget{kHundredRegions, {}}, std::vector<std::string>{file.path(), "64", "nosync"});
+    DiskLog log(LogTarget{kHundredRegions, {}},
+                std::vector<std::string>{file.path(), "64", "nosync"});
     log.resume();
     log.mark_region(1);
     log.mark_region(66);
@@ -99,13 +101,17 @@ TEST(DiskLog, BufferRoundedToLogicalBlockSize) {
 TEST(DiskLog, TooSmallDeviceIsRefused) {
   std::vector<std::string> events;
   auto store = std::make_unique<RecordingStore>(events, 512, 1024);
-  EXPECT_EQ(errno_of([&] { DiskLog(LogTarget{kHundredRegions, {}}, kNoSync, std::move(store)); }), EINVAL);
+  EXPECT_EQ(errno_of([&] {
+              DiskLog(LogTarget{kHundredRegions, {}}, kNoSync, std::move(store));
+            }),
+            EINVAL);
 }
 
 TEST(DiskLog, FlushOrderFollowsTheKernel) {
   std::vector<std::string> events;
   auto store = std::make_unique<RecordingStore>(events, 512, 4096);
-  DiskLog log(LogTarget{kSixteenRegions, [&] { events.emplace_back("flush legs"); }}, kNoSync, std::move(store));
+  DiskLog log(LogTarget{kSixteenRegions, [&] { events.emplace_back("flush legs"); }}, kNoSync,
+              std::move(store));
   log.resume();
   events.clear();
 
@@ -132,7 +138,8 @@ TEST(DiskLog, FailedLegFlushRecordsEverythingDirty) {
   std::vector<std::string> events;
   auto store = std::make_unique<RecordingStore>(events, 512, 4096);
   auto* raw = store.get();
-  DiskLog log(LogTarget{kSixteenRegions, [] { throw Error(EIO, "leg flush failed"); }}, kNoSync, std::move(store));
+  DiskLog log(LogTarget{kSixteenRegions, [] { throw Error(EIO, "leg flush failed"); }}, kNoSync,
+              std::move(store));
   log.resume();
   log.mark_region(1);
   log.flush();
@@ -147,7 +154,8 @@ TEST(DiskLog, FailedLegFlushRecordsEverythingDirty) {
 TEST(DiskLog, ResumeReadsPersistedDirtyBits) {
   TempFile file(4096);
   {
-    DiskLog log(LogTarget{kSixteenRegions, {}}, std::vector<std::string>{file.path(), "64", "nosync"});
+    DiskLog log(LogTarget{kSixteenRegions, {}},
+                std::vector<std::string>{file.path(), "64", "nosync"});
     log.resume();
     log.mark_region(4);
     log.mark_region(5);
@@ -209,13 +217,13 @@ TEST_P(DiskLogRefuses, WithoutRewritingTheLog) {
   EXPECT_EQ(log.status(StatusType::kInfo), "3 disk " + file.path() + " D");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    BadLogs, DiskLogRefuses,
-    ::testing::Values(Corruption{"BadMagic", {0x64697274, 2, 16}}, Corruption{"BadVersion", {disk::kMagic, 3, 16}},
-                      Corruption{"VersionZero", {disk::kMagic, 0, 16}},
-                      Corruption{"RegionCountMismatch", {disk::kMagic, 2, 17}},
-                      Corruption{"MagicOnly", {disk::kMagic, 2, 0}}),
-    [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(BadLogs, DiskLogRefuses,
+                         ::testing::Values(Corruption{"BadMagic", {0x64697274, 2, 16}},
+                                           Corruption{"BadVersion", {disk::kMagic, 3, 16}},
+                                           Corruption{"VersionZero", {disk::kMagic, 0, 16}},
+                                           Corruption{"RegionCountMismatch", {disk::kMagic, 2, 17}},
+                                           Corruption{"MagicOnly", {disk::kMagic, 2, 0}}),
+                         [](const auto& info) { return info.param.name; });
 
 TEST(DiskLog, ReadErrorMeansAllOutOfSync) {
   std::vector<std::string> events;
@@ -240,11 +248,13 @@ TEST(DiskLog, ExplicitSyncModesStartFresh) {
 
 TEST(DiskLog, StatusStrings) {
   std::vector<std::string> events;
-  DiskLog log(LogTarget{kSixteenRegions, {}}, kNoSync, std::make_unique<RecordingStore>(events, 512, 4096));
+  DiskLog log(LogTarget{kSixteenRegions, {}}, kNoSync,
+              std::make_unique<RecordingStore>(events, 512, 4096));
   log.resume();
   EXPECT_EQ(log.status(StatusType::kInfo), "3 disk 254:7 A");
   EXPECT_EQ(log.status(StatusType::kTable), "disk 3 254:7 64 nosync ");
-  DiskLog plain(LogTarget{kSixteenRegions, {}}, kDefault, std::make_unique<RecordingStore>(events, 512, 4096));
+  DiskLog plain(LogTarget{kSixteenRegions, {}}, kDefault,
+                std::make_unique<RecordingStore>(events, 512, 4096));
   EXPECT_EQ(plain.status(StatusType::kTable), "disk 2 254:7 64 ");
 }
 

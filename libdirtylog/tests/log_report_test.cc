@@ -11,7 +11,9 @@ namespace {
 
 using testing::TempFile;
 
-std::unique_ptr<disk::LogStore> open_file(const TempFile& file) { return disk::open_log_device(file.path()); }
+std::unique_ptr<disk::LogStore> open_file(const TempFile& file) {
+  return disk::open_log_device(file.path());
+}
 
 TEST(LogReport, RunsInTheEnbdStyle) {
   RegionBitset clean(6, true);
@@ -24,9 +26,11 @@ TEST(LogReport, RunsInTheEnbdStyle) {
 }
 
 TEST(LogReport, RegionLists) {
-  EXPECT_EQ(parse_region_list("1-3,7"), (std::vector<std::pair<uint64_t, uint64_t>>{{1, 3}, {7, 7}}));
+  EXPECT_EQ(parse_region_list("1-3,7"),
+            (std::vector<std::pair<uint64_t, uint64_t>>{{1, 3}, {7, 7}}));
   EXPECT_TRUE(parse_region_list("").empty());
-  for (const char* bad : {"3-1", "a", "1-", "-2", "1,,2x"}) EXPECT_THROW(parse_region_list(bad), Error) << bad;
+  for (const char* bad : {"3-1", "a", "1-", "-2", "1,,2x"})
+    EXPECT_THROW(parse_region_list(bad), Error) << bad;
 }
 
 TEST(LogReport, CreateThenReport) {
@@ -37,9 +41,12 @@ TEST(LogReport, CreateThenReport) {
   ASSERT_TRUE(report.valid()) << report.problem;
   EXPECT_EQ(report.header.nr_regions, 100U);
   EXPECT_EQ(report.sync_count(), 96U);
-  EXPECT_EQ(format_runs(report.runs), "clean regions 0, dirty 1-3, clean 4-63, dirty 64, clean 65-99");
-  EXPECT_NE(report_text(report).find("sync count:   96/100 regions in sync, 4 dirty"), std::string::npos);
-  EXPECT_NE(dump_text(report).find("dirty regions 1-3 (sectors 64-255)"), std::string::npos) << dump_text(report);
+  EXPECT_EQ(format_runs(report.runs),
+            "clean regions 0, dirty 1-3, clean 4-63, dirty 64, clean 65-99");
+  EXPECT_NE(report_text(report).find("sync count:   96/100 regions in sync, 4 dirty"),
+            std::string::npos);
+  EXPECT_NE(dump_text(report).find("dirty regions 1-3 (sectors 64-255)"), std::string::npos)
+      << dump_text(report);
   const auto json = report_json(report);
   EXPECT_NE(json.find(R"("dirty":[[1,3],[64,64]])"), std::string::npos) << json;
   EXPECT_NE(json.find(R"("sync_count":96)"), std::string::npos) << json;

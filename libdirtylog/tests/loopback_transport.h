@@ -11,7 +11,8 @@ namespace bb::dirtylog::testing {
 
 class LoopbackTransport final : public RequestTransport {
  public:
-  explicit LoopbackTransport(std::shared_ptr<RequestHandler> handler) : handler_(std::move(handler)) {}
+  explicit LoopbackTransport(std::shared_ptr<RequestHandler> handler)
+      : handler_(std::move(handler)) {}
   std::vector<std::byte> exchange(std::span<const std::byte> request) override {
     ++exchanges;
     return handler_->handle(request);

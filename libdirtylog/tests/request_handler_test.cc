@@ -45,8 +45,8 @@ class RequestHandlerTest : public ::testing::Test {
   // A crash: the old handler goes away without flushing anything.
   void restart() { handler_ = std::make_unique<RequestHandler>(); }
 
-  std::unique_ptr<RequestHandler> handler_ =
-      std::make_unique<RequestHandler>([this](std::string_view line) { lines_.emplace_back(line); });
+  std::unique_ptr<RequestHandler> handler_ = std::make_unique<RequestHandler>(
+      [this](std::string_view line) { lines_.emplace_back(line); });
   uint32_t seq_ = 0;
 };
 
@@ -62,7 +62,8 @@ TEST_F(RequestHandlerTest, ServesACoreLog) {
   EXPECT_EQ(call(ulog::RequestType::kClearRegion, u64s({3})).error, 0);
   EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kIsClean, u64s({3})).data)[0], 1U);
   EXPECT_EQ(call(ulog::RequestType::kSetRegionSync, u64s({5, 0})).error, 0);
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetResyncWork).data), (std::vector<uint64_t>{1, 5}));
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetResyncWork).data),
+            (std::vector<uint64_t>{1, 5}));
   EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kIsRemoteRecovering, u64s({5})).data),
             (std::vector<uint64_t>{0, 0}));
   EXPECT_EQ(call(ulog::RequestType::kSetRegionSync, u64s({5, 1})).error, 0);
@@ -82,7 +83,8 @@ TEST_F(RequestHandlerTest, LogLinesTellTheStory) {
   for (uint64_t r = 0; r < 16; ++r) call(ulog::RequestType::kSetRegionSync, u64s({r, 1}));
   call(ulog::RequestType::kDtr);
   ASSERT_EQ(lines_.size(), 4U);
-  EXPECT_NE(lines_[0].find("created core log: 16 regions of 64 sectors"), std::string::npos) << lines_[0];
+  EXPECT_NE(lines_[0].find("created core log: 16 regions of 64 sectors"), std::string::npos)
+      << lines_[0];
   EXPECT_NE(lines_[1].find("resumed: 0/16 regions in sync"), std::string::npos) << lines_[1];
   EXPECT_NE(lines_[2].find("in sync: 16/16 regions"), std::string::npos) << lines_[2];
   EXPECT_NE(lines_[3].find("destroyed"), std::string::npos) << lines_[3];
@@ -139,7 +141,8 @@ TEST_F(RequestHandlerTest, BadConstructorsAreEinval) {
     EXPECT_EQ(call(ulog::RequestType::kCtr, ulog::pack_string(ctr)).error, -EINVAL) << ctr;
   }
   EXPECT_EQ(call(ulog::RequestType::kCtr, {}).error, -EINVAL);
-  EXPECT_EQ(call(ulog::RequestType::kCtr, ulog::pack_string("1024 disk /nonexistent 64")).error, -ENOENT);
+  EXPECT_EQ(call(ulog::RequestType::kCtr, ulog::pack_string("1024 disk /nonexistent 64")).error,
+            -ENOENT);
   EXPECT_EQ(handler_->log_count(), 0U);
 }
 
@@ -179,7 +182,8 @@ TEST_F(RequestHandlerTest, RestartedDaemonKeepsDiskDirtyBits) {
   construct(ctr);
   call(ulog::RequestType::kResume);
   for (uint64_t r = 0; r < 16; ++r) call(ulog::RequestType::kSetRegionSync, u64s({r, 1}));
-  call(ulog::RequestType::kClearRegion, u64s({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}));
+  call(ulog::RequestType::kClearRegion,
+       u64s({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}));
   call(ulog::RequestType::kMarkRegion, u64s({6, 11}));
   call(ulog::RequestType::kFlush);
 
@@ -195,8 +199,10 @@ TEST_F(RequestHandlerTest, RestartedDaemonKeepsDiskDirtyBits) {
   call(ulog::RequestType::kPostsuspend);
   call(ulog::RequestType::kResume);
   EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetSyncCount).data)[0], 14U);
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetResyncWork).data), (std::vector<uint64_t>{1, 6}));
-  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetResyncWork).data), (std::vector<uint64_t>{1, 11}));
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetResyncWork).data),
+            (std::vector<uint64_t>{1, 6}));
+  EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetResyncWork).data),
+            (std::vector<uint64_t>{1, 11}));
 }
 
 }  // namespace

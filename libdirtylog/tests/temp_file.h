@@ -14,7 +14,8 @@ namespace bb::dirtylog::testing {
 class TempFile {
  public:
   explicit TempFile(size_t size = 0) {
-    const char* dir = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe): tests are single-threaded
+    const char* dir =
+        std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe): tests are single-threaded
     std::string pattern = std::string(dir != nullptr ? dir : "/tmp") + "/dirtylog-test-XXXXXX";
     const int fd = ::mkstemp(pattern.data());
     if (fd < 0) throw std::runtime_error("mkstemp failed");
@@ -43,7 +44,8 @@ class TempFile {
 
   void write(const std::vector<std::byte>& bytes) const {
     std::ofstream out(path_, std::ios::binary | std::ios::in | std::ios::out);
-    out.write(reinterpret_cast<const char*>(bytes.data()),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+    out.write(reinterpret_cast<const char*>(
+                  bytes.data()),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
               static_cast<std::streamsize>(bytes.size()));
   }
 

@@ -63,7 +63,8 @@ size_t fixed_reply_size(uint32_t raw_type) {
 
 std::vector<std::byte> encode(const Request& request) {
   if (request.uuid.size() >= kUuidLength) {
-    throw Error(EINVAL, fmt::format("UUID of {} bytes is too long (at most {})", request.uuid.size(), kUuidLength - 1));
+    throw Error(EINVAL, fmt::format("UUID of {} bytes is too long (at most {})",
+                                    request.uuid.size(), kUuidLength - 1));
   }
   WireRequest wire{};
   wire.luid = request.luid;
@@ -81,14 +82,14 @@ std::vector<std::byte> encode(const Request& request) {
 
 Request decode(std::span<const std::byte> message) {
   if (message.size() < kHeaderSize) {
-    throw Error(EINVAL, fmt::format("request of {} bytes is shorter than its {}-byte header", message.size(),
-                                    kHeaderSize));
+    throw Error(EINVAL, fmt::format("request of {} bytes is shorter than its {}-byte header",
+                                    message.size(), kHeaderSize));
   }
   WireRequest wire{};
   std::memcpy(&wire, message.data(), kHeaderSize);
   if (wire.data_size != message.size() - kHeaderSize) {
-    throw Error(EINVAL, fmt::format("request data_size {} but {} bytes follow the header", wire.data_size,
-                                    message.size() - kHeaderSize));
+    throw Error(EINVAL, fmt::format("request data_size {} but {} bytes follow the header",
+                                    wire.data_size, message.size() - kHeaderSize));
   }
   const auto* const nul = std::find(wire.uuid.cbegin(), wire.uuid.cend(), '\0');
   if (nul == wire.uuid.cend()) throw Error(EINVAL, "request UUID is not NUL-terminated");
@@ -112,7 +113,8 @@ std::vector<std::byte> pack_u64(std::span<const uint64_t> values) {
 
 std::vector<uint64_t> unpack_u64(std::span<const std::byte> data) {
   if (data.size() % sizeof(uint64_t) != 0) {
-    throw Error(EINVAL, fmt::format("payload of {} bytes is not a whole number of 64-bit values", data.size()));
+    throw Error(EINVAL, fmt::format("payload of {} bytes is not a whole number of 64-bit values",
+                                    data.size()));
   }
   std::vector<uint64_t> values(data.size() / sizeof(uint64_t));
   if (!values.empty()) std::memcpy(values.data(), data.data(), data.size());
@@ -121,7 +123,9 @@ std::vector<uint64_t> unpack_u64(std::span<const std::byte> data) {
 
 std::vector<std::byte> pack_string(std::string_view text) {
   std::vector<std::byte> out(text.size() + 1);
-  std::copy(text.begin(), text.end(), reinterpret_cast<char*>(out.data()));  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+  std::copy(
+      text.begin(), text.end(),
+      reinterpret_cast<char*>(out.data()));  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
   return out;
 }
 

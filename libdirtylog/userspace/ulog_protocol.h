@@ -3,10 +3,11 @@
 // netlink connector and waits for the same struct back, matched by seq.
 // Layout (include/uapi/linux/dm-log-userspace.h), host byte order:
 //
-//   0        8                               137   140      144    148    152            156         160
+//   0        8                               137   140      144    148    152            156 160
 //   +--------+-------------------------------+-----+--------+------+------+--------------+-----------+------...
-//   | luid   | uuid (DM_UUID_LEN = 129,      | pad | version| error| seq  | request_type | data_size | data
-//   | u64    |  NUL-terminated)              |     | u32    | s32  | u32  | u32 (& 0xFF) | u32       |
+//   | luid   | uuid (DM_UUID_LEN = 129,      | pad | version| error| seq  | request_type |
+//   data_size | data | u64    |  NUL-terminated)              |     | u32    | s32  | u32  | u32 (&
+//   0xFF) | u32       |
 //   +--------+-------------------------------+-----+--------+------+------+--------------+-----------+------...
 //
 // The version is 3 in current kernels (2: CTR may answer a device name;

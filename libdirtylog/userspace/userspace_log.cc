@@ -26,14 +26,16 @@ UserspaceLog::UserspaceLog(const LogTarget& target, std::span<const std::string>
                            std::shared_ptr<RequestTransport> transport)
     : transport_(std::move(transport)), luid_(next_luid()) {
   if (params.size() < 3) {
-    throw Error(EINVAL, fmt::format("userspace log takes at least 3 parameters (<uuid> [integrated_flush] <daemon "
-                                    "args...>), got {}",
-                                    params.size()));
+    throw Error(
+        EINVAL,
+        fmt::format("userspace log takes at least 3 parameters (<uuid> [integrated_flush] <daemon "
+                    "args...>), got {}",
+                    params.size()));
   }
   uuid_ = params[0];
   if (uuid_.size() >= ulog::kUuidLength) {
-    throw Error(EINVAL, fmt::format("userspace log UUID too long ({} bytes, at most {})", uuid_.size(),
-                                    ulog::kUuidLength - 1));
+    throw Error(EINVAL, fmt::format("userspace log UUID too long ({} bytes, at most {})",
+                                    uuid_.size(), ulog::kUuidLength - 1));
   }
   auto rest = params.subspan(1);
   if (rest.front() == "integrated_flush") {
@@ -42,7 +44,8 @@ UserspaceLog::UserspaceLog(const LogTarget& target, std::span<const std::string>
   }
   daemon_args_.assign(rest.begin(), rest.end());
   const auto ctr = fmt::format("{} {}", target.length_sectors, fmt::join(daemon_args_, " "));
-  if (ctr.size() + 1 > ulog::kMaxKernelPayload) throw Error(EINVAL, "userspace log constructor string too long");
+  if (ctr.size() + 1 > ulog::kMaxKernelPayload)
+    throw Error(EINVAL, "userspace log constructor string too long");
   // Like the kernel's first CTR: the string's bytes without its NUL.
   auto payload = ulog::pack_string(ctr);
   payload.pop_back();
@@ -83,8 +86,9 @@ std::vector<std::byte> UserspaceLog::send(ulog::RequestType type, std::span<cons
 
 uint64_t UserspaceLog::send_for_u64(ulog::RequestType type, std::span<const std::byte> data) {
   const auto values = ulog::unpack_u64(send(type, data));
-  if (values.size() != 1) throw Error(EPROTO, fmt::format("{}: expected one 64-bit answer", ulog::type_name(
-                                                                                               static_cast<uint32_t>(type))));
+  if (values.size() != 1)
+    throw Error(EPROTO, fmt::format("{}: expected one 64-bit answer",
+                                    ulog::type_name(static_cast<uint32_t>(type))));
   return values[0];
 }
 
@@ -103,7 +107,8 @@ bool UserspaceLog::is_clean(region_t region) {
 InSync UserspaceLog::in_sync(region_t region, bool can_block) {
   if (!can_block) return InSync::kWouldBlock;
   const std::array<uint64_t, 1> payload{region};
-  return send_for_u64(ulog::RequestType::kInSync, ulog::pack_u64(payload)) != 0 ? InSync::kYes : InSync::kNo;
+  return send_for_u64(ulog::RequestType::kInSync, ulog::pack_u64(payload)) != 0 ? InSync::kYes
+                                                                                : InSync::kNo;
 }
 
 void UserspaceLog::send_grouped(ulog::RequestType type, std::span<const region_t> regions) {
@@ -129,7 +134,8 @@ void UserspaceLog::flush() {
 
 std::optional<region_t> UserspaceLog::get_resync_work() {
   const auto values = ulog::unpack_u64(send(ulog::RequestType::kGetResyncWork));
-  if (values.size() != 2) throw Error(EPROTO, "DM_ULOG_GET_RESYNC_WORK: expected two 64-bit answers");
+  if (values.size() != 2)
+    throw Error(EPROTO, "DM_ULOG_GET_RESYNC_WORK: expected two 64-bit answers");
   if (values[0] == 0) return std::nullopt;
   return values[1];
 }
@@ -143,15 +149,18 @@ region_t UserspaceLog::get_sync_count() { return send_for_u64(ulog::RequestType:
 
 bool UserspaceLog::is_remote_recovering(region_t region) {
   const std::array<uint64_t, 1> payload{region};
-  const auto values = ulog::unpack_u64(send(ulog::RequestType::kIsRemoteRecovering, ulog::pack_u64(payload)));
-  if (values.size() != 2) throw Error(EPROTO, "DM_ULOG_IS_REMOTE_RECOVERING: expected two 64-bit answers");
+  const auto values =
+      ulog::unpack_u64(send(ulog::RequestType::kIsRemoteRecovering, ulog::pack_u64(payload)));
+  if (values.size() != 2)
+    throw Error(EPROTO, "DM_ULOG_IS_REMOTE_RECOVERING: expected two 64-bit answers");
   return values[0] != 0;
 }
 
 std::string UserspaceLog::status(StatusType type) {
   if (type == StatusType::kTable) {
-    return fmt::format("userspace {} {} {}{} ", daemon_args_.size() + (integrated_flush_ ? 2 : 1), uuid_,
-                       integrated_flush_ ? "integrated_flush " : "", fmt::join(daemon_args_, " "));
+    return fmt::format("userspace {} {} {}{} ", daemon_args_.size() + (integrated_flush_ ? 2 : 1),
+                       uuid_, integrated_flush_ ? "integrated_flush " : "",
+                       fmt::join(daemon_args_, " "));
   }
   try {
     return ulog::unpack_string(send(ulog::RequestType::kStatusInfo));

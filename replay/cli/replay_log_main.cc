@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 
 #include "engine/log_stats.h"
 #include "engine/progress.h"
@@ -84,32 +84,39 @@ struct Args {
 
 po::options_description visible_options() {
   po::options_description d("Options");
-  d.add_options()
-      ("log", po::value<std::string>()->value_name("FILE"), "log file or device to read (required)")
-      ("replay", po::value<std::string>()->value_name("DEV"), "replay onto this existing file or block device")
-      ("limit", po::value<std::string>()->value_name("N"), "stop after N entries counted from the start point")
-      ("next-flush", "stop after (or --find) the next FLUSH entry")
-      ("next-fua", "stop after (or --find) the next FUA entry")
-      ("start-entry", po::value<std::string>()->value_name("N"), "start at entry N (0-based); --start also works")
-      ("start-mark", po::value<std::string>()->value_name("MARK"), "start just after the mark MARK")
-      ("end-mark", po::value<std::string>()->value_name("MARK"), "stop after (or --find) the mark MARK; missing mark is an error")
-      ("find", "print the stop entry as ENTRY@POS instead of replaying")
-      ("num-entries", "print the superblock's entry count")
-      ("no-discard", "do not apply DISCARD entries")
-      ("fsck", po::value<std::string>()->value_name("CMD"), "run CMD (via sh -c) at each --check point; failure stops with exit 1")
-      ("check", po::value<std::string>()->value_name("N|flush|fua|discard"), "when to run --fsck: every N entries or after each FLUSH/FUA/DISCARD")
-      ("start-sector", po::value<std::string>()->value_name("S"), "replay only entries overlapping sectors [S, end-sector]")
-      ("end-sector", po::value<std::string>()->value_name("E"), "see --start-sector")
-      ("verbose,v", "print replayed entries; -vv also skipped entries and seeks")
-      ("dump", "decode every entry, one line each (stable format)")
-      ("stats", "print statistics of the log")
-      ("json", "with --dump or --stats: print JSON")
-      ("scan-past-end", "read past the superblock's entry count up to the first implausible header (stale superblock)")
-      ("index", po::value<std::string>()->value_name("FILE"), "index file to use instead of <log>.bbidx / the cache folder")
-      ("no-index", "do not read or write an index file (scan the log every time)")
-      ("verify-index", "check every header against a cached index, not a sample")
-      ("no-progress", "never show a progress bar")
-      ("help,h", "show this help");
+  d.add_options()("log", po::value<std::string>()->value_name("FILE"),
+                  "log file or device to read (required)")(
+      "replay", po::value<std::string>()->value_name("DEV"),
+      "replay onto this existing file or block device")(
+      "limit", po::value<std::string>()->value_name("N"),
+      "stop after N entries counted from the start point")(
+      "next-flush", "stop after (or --find) the next FLUSH entry")(
+      "next-fua", "stop after (or --find) the next FUA entry")(
+      "start-entry", po::value<std::string>()->value_name("N"),
+      "start at entry N (0-based); --start also works")(
+      "start-mark", po::value<std::string>()->value_name("MARK"), "start just after the mark MARK")(
+      "end-mark", po::value<std::string>()->value_name("MARK"),
+      "stop after (or --find) the mark MARK; missing mark is an error")(
+      "find", "print the stop entry as ENTRY@POS instead of replaying")(
+      "num-entries", "print the superblock's entry count")("no-discard",
+                                                           "do not apply DISCARD entries")(
+      "fsck", po::value<std::string>()->value_name("CMD"),
+      "run CMD (via sh -c) at each --check point; failure stops with exit 1")(
+      "check", po::value<std::string>()->value_name("N|flush|fua|discard"),
+      "when to run --fsck: every N entries or after each FLUSH/FUA/DISCARD")(
+      "start-sector", po::value<std::string>()->value_name("S"),
+      "replay only entries overlapping sectors [S, end-sector]")(
+      "end-sector", po::value<std::string>()->value_name("E"), "see --start-sector")(
+      "verbose,v", "print replayed entries; -vv also skipped entries and seeks")(
+      "dump", "decode every entry, one line each (stable format)")(
+      "stats", "print statistics of the log")("json", "with --dump or --stats: print JSON")(
+      "scan-past-end",
+      "read past the superblock's entry count up to the first implausible header (stale "
+      "superblock)")("index", po::value<std::string>()->value_name("FILE"),
+                     "index file to use instead of <log>.bbidx / the cache folder")(
+      "no-index", "do not read or write an index file (scan the log every time)")(
+      "verify-index", "check every header against a cached index, not a sample")(
+      "no-progress", "never show a progress bar")("help,h", "show this help");
   return d;
 }
 
@@ -174,7 +181,8 @@ Args parse_args(int argc, char** argv) {
   if (auto v = str("limit")) a.limit = number_or_fail(*v, "Invalid entry number");
   if (vm.count("next-flush") != 0) a.stop_flags |= kFlagFlush;
   if (vm.count("next-fua") != 0) a.stop_flags |= kFlagFua;
-  if (vm.count("start-entry") != 0 && vm.count("start") != 0) usage("--start and --start-entry given together");
+  if (vm.count("start-entry") != 0 && vm.count("start") != 0)
+    usage("--start and --start-entry given together");
   if (auto v = str("start-entry") ? str("start-entry") : str("start")) {
     a.start_entry = number_or_fail(*v, "Invalid entry number");
   }
@@ -215,7 +223,8 @@ Args parse_args(int argc, char** argv) {
 void note_scan_stop(const std::optional<ScanStop>& stop, uint64_t superblock_entries) {
   if (!stop) return;
   fmt::print(stderr,
-             "replay-log: read past the superblock's count of {} entries: {} entries in all, stopped at log offset "
+             "replay-log: read past the superblock's count of {} entries: {} entries in all, "
+             "stopped at log offset "
              "{}: {}\n",
              superblock_entries, stop->entry, stop->offset, stop->reason);
 }
@@ -293,7 +302,8 @@ uint64_t find_start(const Args& a, const LogSession& log) {
   }
   if (a.start_entry >= index.size() && !(a.start_entry == 0 && index.size() == 0)) {
     if (index.tail_error() && a.start_entry >= index.size()) throw index.tail_error()->error();
-    throw Failure(fmt::format("Invalid entry number: {} (log has {} entries)", a.start_entry, index.size()));
+    throw Failure(
+        fmt::format("Invalid entry number: {} (log has {} entries)", a.start_entry, index.size()));
   }
   if (a.verbose > 1 && a.start_entry > 0) fmt::print("seek entry {} via index\n", a.start_entry);
   return a.start_entry;
@@ -315,7 +325,8 @@ int run(const Args& a) {
   LogSession log(a.log, so);
   index_bar.reset();
   const LogIndex& index = log.index();
-  if (a.verbose > 0 && !log.cached_index().note.empty()) fmt::print(stderr, "replay-log: {}\n", log.cached_index().note);
+  if (a.verbose > 0 && !log.cached_index().note.empty())
+    fmt::print(stderr, "replay-log: {}\n", log.cached_index().note);
   note_scan_stop(index.scan_stop(), index.superblock_entries());
 
   if (a.stats) {

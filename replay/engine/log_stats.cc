@@ -49,13 +49,17 @@ LogStats compute_stats(const LogIndex& index) {
 void print_stats(const LogStats& s, std::FILE* out, bool json) {
   if (json) {
     fmt::print(out,
-               "{{\"sectorsize\":{},\"superblock_entries\":{},\"entries\":{},\"log_bytes\":{},\"writes\":{},"
-               "\"flushes\":{},\"fuas\":{},\"discards\":{},\"marks\":{},\"metadata\":{},\"unknown_flags\":{},"
+               "{{\"sectorsize\":{},\"superblock_entries\":{},\"entries\":{},\"log_bytes\":{},"
+               "\"writes\":{},"
+               "\"flushes\":{},\"fuas\":{},\"discards\":{},\"marks\":{},\"metadata\":{},\"unknown_"
+               "flags\":{},"
                "\"data_bytes\":{},\"discard_bytes\":{}",
-               s.sectorsize, s.superblock_entries, s.entries, s.log_bytes, s.writes, s.flushes, s.fuas, s.discards,
-               s.marks, s.metadata, s.unknown_flags, s.data_bytes, s.discard_bytes);
+               s.sectorsize, s.superblock_entries, s.entries, s.log_bytes, s.writes, s.flushes,
+               s.fuas, s.discards, s.marks, s.metadata, s.unknown_flags, s.data_bytes,
+               s.discard_bytes);
     if (s.sector_range) {
-      fmt::print(out, ",\"sector_range\":{{\"first\":{},\"end\":{}}}", s.sector_range->first, s.sector_range->second);
+      fmt::print(out, ",\"sector_range\":{{\"first\":{},\"end\":{}}}", s.sector_range->first,
+                 s.sector_range->second);
     }
     fmt::print(out, ",\"mark_list\":[");
     for (size_t i = 0; i < s.mark_list.size(); ++i) {
@@ -67,19 +71,21 @@ void print_stats(const LogStats& s, std::FILE* out, bool json) {
     fmt::print(out, "}}\n");
     return;
   }
-  fmt::print(out, "sectorsize: {}\nentries: {} (superblock says {})\nlog bytes: {}\n", s.sectorsize, s.entries,
-             s.superblock_entries, s.log_bytes);
-  fmt::print(out, "writes: {} ({} bytes)\ndiscards: {} ({} bytes)\n", s.writes, s.data_bytes, s.discards,
-             s.discard_bytes);
-  fmt::print(out, "flush: {}\nfua: {}\nmetadata: {}\nmarks: {}\nunknown flags: {}\n", s.flushes, s.fuas, s.metadata,
-             s.marks, s.unknown_flags);
+  fmt::print(out, "sectorsize: {}\nentries: {} (superblock says {})\nlog bytes: {}\n", s.sectorsize,
+             s.entries, s.superblock_entries, s.log_bytes);
+  fmt::print(out, "writes: {} ({} bytes)\ndiscards: {} ({} bytes)\n", s.writes, s.data_bytes,
+             s.discards, s.discard_bytes);
+  fmt::print(out, "flush: {}\nfua: {}\nmetadata: {}\nmarks: {}\nunknown flags: {}\n", s.flushes,
+             s.fuas, s.metadata, s.marks, s.unknown_flags);
   if (s.sector_range) {
-    fmt::print(out, "sectors touched: {}-{} (bytes {}-{})\n", s.sector_range->first, s.sector_range->second,
-               s.sector_range->first * s.sectorsize, s.sector_range->second * s.sectorsize);
+    fmt::print(out, "sectors touched: {}-{} (bytes {}-{})\n", s.sector_range->first,
+               s.sector_range->second, s.sector_range->first * s.sectorsize,
+               s.sector_range->second * s.sectorsize);
   } else {
     fmt::print(out, "sectors touched: none\n");
   }
-  for (const auto& [entry, text] : s.mark_list) fmt::print(out, "mark {} {}\n", entry, quote_mark(text));
+  for (const auto& [entry, text] : s.mark_list)
+    fmt::print(out, "mark {} {}\n", entry, quote_mark(text));
   if (s.tail_error) fmt::print(out, "error: {}\n", *s.tail_error);
 }
 

@@ -19,7 +19,7 @@ struct LogStats {
   uint64_t superblock_entries = 0;
   uint64_t entries = 0;
   uint64_t log_bytes = 0;
-  uint64_t writes = 0;       // entries with data
+  uint64_t writes = 0;  // entries with data
   uint64_t flushes = 0;
   uint64_t fuas = 0;
   uint64_t discards = 0;

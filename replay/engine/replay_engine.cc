@@ -23,9 +23,13 @@ using bb::logwrites::LogErrorKind;
 // target is written with one pwritev.
 class EntryApplier {
  public:
-  EntryApplier(const bb::logwrites::LogReader& reader, const bb::logwrites::LogIndex& index, ReplayTarget& target,
-               const ReplayOptions& options)
-      : reader_(reader), index_(index), target_(target), options_(options), ss_(reader.sectorsize()) {
+  EntryApplier(const bb::logwrites::LogReader& reader, const bb::logwrites::LogIndex& index,
+               ReplayTarget& target, const ReplayOptions& options)
+      : reader_(reader),
+        index_(index),
+        target_(target),
+        options_(options),
+        ss_(reader.sectorsize()) {
     window_.resize(std::max<size_t>(options.buffer_bytes, ss_));
   }
 
@@ -33,7 +37,8 @@ class EntryApplier {
     const IndexedEntry& indexed = index_.at(i);
     Entry e = load_entry(i, indexed.offset);
     if (IndexedEntry{e.offset, e.header.sector, e.header.nr_sectors, e.header.flags} != indexed) {
-      throw LogError(LogErrorKind::kBadIndex, "log changed since it was indexed", i, indexed.offset);
+      throw LogError(LogErrorKind::kBadIndex, "log changed since it was indexed", i,
+                     indexed.offset);
     }
     ++stats_.entries;
     const bool outside = e.header.nr_sectors != 0 &&
@@ -79,7 +84,8 @@ class EntryApplier {
     if (offset < window_start_ || offset + ss_ > window_start_ + window_len_) {
       issue_pending();
       window_start_ = offset;
-      window_len_ = static_cast<size_t>(std::min<uint64_t>(window_.size(), offset < log_size ? log_size - offset : 0));
+      window_len_ = static_cast<size_t>(
+          std::min<uint64_t>(window_.size(), offset < log_size ? log_size - offset : 0));
       if (window_len_ < ss_) {
         throw LogError(LogErrorKind::kTruncated, "log ends inside the entry header", i, offset);
       }
@@ -93,7 +99,8 @@ class EntryApplier {
     if (options_.verbose < 1 || (skip && options_.verbose < 2)) return;
     fmt::print(options_.verbose_out, "{} {}@{}: sector {}, size {}, flags 0x{:x}({})\n",
                skip ? "skipping" : "replaying", e.index, e.data_offset / ss_, e.header.sector,
-               e.header.nr_sectors * ss_, e.header.flags, bb::logwrites::flags_to_string(e.header.flags));
+               e.header.nr_sectors * ss_, e.header.flags,
+               bb::logwrites::flags_to_string(e.header.flags));
   }
 
   void discard(const Entry& e) {
@@ -120,10 +127,12 @@ class EntryApplier {
       // Refill at the data (validated to lie inside the log).
       issue_pending();
       window_start_ = e.data_offset;
-      window_len_ = static_cast<size_t>(std::min<uint64_t>(window_.size(), reader_.source().size() - e.data_offset));
+      window_len_ = static_cast<size_t>(
+          std::min<uint64_t>(window_.size(), reader_.source().size() - e.data_offset));
       reader_.source().read_exact(e.data_offset, std::span(window_).first(window_len_));
     }
-    if (!pending_.empty() && (pending_target_ + pending_bytes_ != target_offset || pending_.size() >= IOV_MAX)) {
+    if (!pending_.empty() &&
+        (pending_target_ + pending_bytes_ != target_offset || pending_.size() >= IOV_MAX)) {
       issue_pending();
     }
     if (pending_.empty()) {
@@ -131,7 +140,8 @@ class EntryApplier {
       pending_entry_ = e.index;
       pending_log_offset_ = e.offset;
     }
-    pending_.push_back(iovec{window_.data() + (e.data_offset - window_start_), static_cast<size_t>(e.data_bytes)});
+    pending_.push_back(
+        iovec{window_.data() + (e.data_offset - window_start_), static_cast<size_t>(e.data_bytes)});
     pending_bytes_ += e.data_bytes;
   }
 
@@ -170,8 +180,9 @@ class EntryApplier {
 
 }  // namespace
 
-ReplayStats replay_entries(const bb::logwrites::LogReader& reader, const bb::logwrites::LogIndex& index,
-                           ReplayTarget& target, uint64_t first, uint64_t last, const ReplayOptions& options) {
+ReplayStats replay_entries(const bb::logwrites::LogReader& reader,
+                           const bb::logwrites::LogIndex& index, ReplayTarget& target,
+                           uint64_t first, uint64_t last, const ReplayOptions& options) {
   EntryApplier applier(reader, index, target, options);
   uint64_t end = std::min<uint64_t>(last, index.size() == 0 ? 0 : index.size() - 1);
   try {
@@ -191,8 +202,9 @@ ReplayStats replay_entries(const bb::logwrites::LogReader& reader, const bb::log
   if (last >= index.size()) {
     if (index.tail_error()) throw index.tail_error()->error();
     if (last != std::numeric_limits<uint64_t>::max()) {
-      throw LogError(LogErrorKind::kUsage, fmt::format("entry {} is beyond the end of the log ({} entries)", last,
-                                                       index.size()));
+      throw LogError(
+          LogErrorKind::kUsage,
+          fmt::format("entry {} is beyond the end of the log ({} entries)", last, index.size()));
     }
   }
   return applier.stats();
@@ -204,7 +216,9 @@ LogSession::LogSession(const std::string& log_path, const SessionOptions& option
   cached_ = bb::logwrites::load_or_build_index(*source_, *reader_, options.index);
 }
 
-bb::logwrites::Entry LogSession::entry(uint64_t i) const { return reader_->read_entry(i, index().at(i).offset); }
+bb::logwrites::Entry LogSession::entry(uint64_t i) const {
+  return reader_->read_entry(i, index().at(i).offset);
+}
 
 ReplayStats LogSession::replay(ReplayTarget& target, uint64_t first, uint64_t last,
                                const ReplayOptions& options) const {

@@ -51,12 +51,12 @@ struct ReplayOptions {
 };
 
 struct ReplayStats {
-  uint64_t entries = 0;        // entries walked
-  uint64_t writes = 0;         // data entries applied
+  uint64_t entries = 0;  // entries walked
+  uint64_t writes = 0;   // data entries applied
   uint64_t bytes_written = 0;
-  uint64_t discards = 0;       // discard entries applied (zeroed)
+  uint64_t discards = 0;  // discard entries applied (zeroed)
   uint64_t bytes_zeroed = 0;
-  uint64_t skipped = 0;        // outside the sector range, or discards with --no-discard
+  uint64_t skipped = 0;  // outside the sector range, or discards with --no-discard
   std::optional<ZeroMethod> zero_method;
 };
 
@@ -65,8 +65,9 @@ struct ReplayStats {
 // any of it is written; on an error the writes of earlier entries have been
 // issued and nothing of the bad entry or later ones has. Throws LogError
 // (log problems) or ReplayError (target problems), naming the entry.
-ReplayStats replay_entries(const bb::logwrites::LogReader& reader, const bb::logwrites::LogIndex& index,
-                           ReplayTarget& target, uint64_t first, uint64_t last, const ReplayOptions& options);
+ReplayStats replay_entries(const bb::logwrites::LogReader& reader,
+                           const bb::logwrites::LogIndex& index, ReplayTarget& target,
+                           uint64_t first, uint64_t last, const ReplayOptions& options);
 
 struct SessionOptions {
   bb::logwrites::ReaderOptions reader;
@@ -99,7 +100,8 @@ class LogSession {
 
   // Replays [first, last]; last >= entry_count() throws the tail error
   // (or LogError kUsage) after replaying what exists.
-  ReplayStats replay(ReplayTarget& target, uint64_t first, uint64_t last, const ReplayOptions& options) const;
+  ReplayStats replay(ReplayTarget& target, uint64_t first, uint64_t last,
+                     const ReplayOptions& options) const;
 
  private:
   std::unique_ptr<bb::logwrites::FileLogSource> source_;

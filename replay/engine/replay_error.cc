@@ -5,7 +5,8 @@
 namespace bb::replay {
 namespace {
 
-std::string compose(const std::string& detail, std::optional<uint64_t> entry, std::optional<uint64_t> offset) {
+std::string compose(const std::string& detail, std::optional<uint64_t> entry,
+                    std::optional<uint64_t> offset) {
   if (entry && offset) return fmt::format("entry {} at log offset {}: {}", *entry, *offset, detail);
   if (entry) return fmt::format("entry {}: {}", *entry, detail);
   return detail;
@@ -13,7 +14,11 @@ std::string compose(const std::string& detail, std::optional<uint64_t> entry, st
 
 }  // namespace
 
-ReplayError::ReplayError(const std::string& detail, std::optional<uint64_t> entry, std::optional<uint64_t> offset)
-    : std::runtime_error(compose(detail, entry, offset)), detail_(detail), entry_(entry), offset_(offset) {}
+ReplayError::ReplayError(const std::string& detail, std::optional<uint64_t> entry,
+                         std::optional<uint64_t> offset)
+    : std::runtime_error(compose(detail, entry, offset)),
+      detail_(detail),
+      entry_(entry),
+      offset_(offset) {}
 
 }  // namespace bb::replay

@@ -25,16 +25,22 @@ namespace {
 
 constexpr size_t kZeroChunk = 1 << 20;
 
-bool unsupported(int err) { return err == EOPNOTSUPP || err == ENOTTY || err == ENOSYS || err == EINVAL; }
+bool unsupported(int err) {
+  return err == EOPNOTSUPP || err == ENOTTY || err == ENOSYS || err == EINVAL;
+}
 
 }  // namespace
 
 const char* zero_method_name(ZeroMethod m) {
   switch (m) {
-    case ZeroMethod::kBlkZeroout: return "BLKZEROOUT";
-    case ZeroMethod::kPunchHole: return "fallocate(PUNCH_HOLE)";
-    case ZeroMethod::kZeroRange: return "fallocate(ZERO_RANGE)";
-    case ZeroMethod::kWrite: return "zero writes";
+    case ZeroMethod::kBlkZeroout:
+      return "BLKZEROOUT";
+    case ZeroMethod::kPunchHole:
+      return "fallocate(PUNCH_HOLE)";
+    case ZeroMethod::kZeroRange:
+      return "fallocate(ZERO_RANGE)";
+    case ZeroMethod::kWrite:
+      return "zero writes";
   }
   return "?";
 }
@@ -60,9 +66,12 @@ void ReplayTarget::writev(uint64_t offset, std::vector<iovec> iov) {
     ssize_t n = ::pwritev(fd_.get(), &iov[first], count, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      throw ReplayError(fmt::format("write to {} at byte {} failed: {}", path_, offset, std::strerror(errno)));
+      throw ReplayError(
+          fmt::format("write to {} at byte {} failed: {}", path_, offset, std::strerror(errno)));
     }
-    if (n == 0) throw ReplayError(fmt::format("write to {} at byte {} made no progress (device full?)", path_, offset));
+    if (n == 0)
+      throw ReplayError(
+          fmt::format("write to {} at byte {} made no progress (device full?)", path_, offset));
     offset += static_cast<uint64_t>(n);
     auto left = static_cast<size_t>(n);
     while (left > 0 && first < iov.size()) {
@@ -79,8 +88,8 @@ bool ReplayTarget::try_fallocate(int mode, uint64_t offset, uint64_t len) {
   while (::fallocate(fd_.get(), mode, static_cast<off_t>(offset), static_cast<off_t>(len)) != 0) {
     if (errno == EINTR) continue;
     if (errno == EOPNOTSUPP || errno == ENOSYS) return false;
-    throw ReplayError(fmt::format("fallocate on {} at byte {} length {} failed: {}", path_, offset, len,
-                                  std::strerror(errno)));
+    throw ReplayError(fmt::format("fallocate on {} at byte {} length {} failed: {}", path_, offset,
+                                  len, std::strerror(errno)));
   }
   return true;
 }
@@ -109,8 +118,8 @@ ZeroMethod ReplayTarget::zero(uint64_t offset, uint64_t len) {
     std::array<uint64_t, 2> range{offset, len};
     if (::ioctl(fd_.get(), BLKZEROOUT, range.data()) == 0) return method_;
     if (!unsupported(errno)) {
-      throw ReplayError(fmt::format("BLKZEROOUT on {} at byte {} length {} failed: {}", path_, offset, len,
-                                    std::strerror(errno)));
+      throw ReplayError(fmt::format("BLKZEROOUT on {} at byte {} length {} failed: {}", path_,
+                                    offset, len, std::strerror(errno)));
     }
     method_ = ZeroMethod::kWrite;
   }
@@ -137,8 +146,8 @@ void ReplayTarget::apply(uint64_t entry, const bb::logwrites::IndexedEntry& e, u
     }
     if ((e.flags & bb::logwrites::kFlagMark) != 0 || e.nr_sectors == 0) return;
     if (data.size() > bytes || data.size() % sectorsize != 0) {
-      throw ReplayError(fmt::format("{} bytes of data for a write of {} sectors of {} bytes", data.size(),
-                                    e.nr_sectors, sectorsize));
+      throw ReplayError(fmt::format("{} bytes of data for a write of {} sectors of {} bytes",
+                                    data.size(), e.nr_sectors, sectorsize));
     }
     if (!data.empty()) write(offset, data);
   } catch (const ReplayError& err) {

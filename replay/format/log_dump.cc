@@ -34,22 +34,32 @@ void print_error(const LogError& err, std::FILE* out, DumpFormat format, bool fi
   fmt::print(out, "{}\"error\":{{", first_json_field ? "" : ",");
   if (err.entry()) fmt::print(out, "\"entry\":{},", *err.entry());
   if (err.offset()) fmt::print(out, "\"offset\":{},", *err.offset());
-  fmt::print(out, "\"kind\":\"{}\",\"message\":{}}}", error_kind_name(err.kind()), quote_json(err.detail()));
+  fmt::print(out, "\"kind\":\"{}\",\"message\":{}}}", error_kind_name(err.kind()),
+             quote_json(err.detail()));
 }
 
 }  // namespace
 
 std::string_view error_kind_name(LogErrorKind kind) {
   switch (kind) {
-    case LogErrorKind::kIo: return "io";
-    case LogErrorKind::kTruncated: return "truncated";
-    case LogErrorKind::kBadMagic: return "bad-magic";
-    case LogErrorKind::kBadVersion: return "bad-version";
-    case LogErrorKind::kBadSectorSize: return "bad-sectorsize";
-    case LogErrorKind::kMalformedEntry: return "malformed-entry";
-    case LogErrorKind::kOverflow: return "overflow";
-    case LogErrorKind::kBadIndex: return "bad-index";
-    case LogErrorKind::kUsage: return "usage";
+    case LogErrorKind::kIo:
+      return "io";
+    case LogErrorKind::kTruncated:
+      return "truncated";
+    case LogErrorKind::kBadMagic:
+      return "bad-magic";
+    case LogErrorKind::kBadVersion:
+      return "bad-version";
+    case LogErrorKind::kBadSectorSize:
+      return "bad-sectorsize";
+    case LogErrorKind::kMalformedEntry:
+      return "malformed-entry";
+    case LogErrorKind::kOverflow:
+      return "overflow";
+    case LogErrorKind::kBadIndex:
+      return "bad-index";
+    case LogErrorKind::kUsage:
+      return "usage";
   }
   return "unknown";
 }
@@ -88,11 +98,12 @@ std::optional<LogError> dump_log(LogReader& reader, std::FILE* out, DumpFormat f
   const Superblock& sb = reader.superblock();
   const bool json = format == DumpFormat::kJson;
   if (json) {
-    fmt::print(out, "{{\"version\":{},\"sectorsize\":{},\"nr_entries\":{},\"log_bytes\":{},\"entries\":[", sb.version,
-               sb.sectorsize, sb.nr_entries, reader.source().size());
+    fmt::print(
+        out, "{{\"version\":{},\"sectorsize\":{},\"nr_entries\":{},\"log_bytes\":{},\"entries\":[",
+        sb.version, sb.sectorsize, sb.nr_entries, reader.source().size());
   } else {
-    fmt::print(out, "log version={} sectorsize={} nr_entries={} log_bytes={}\n", sb.version, sb.sectorsize,
-               sb.nr_entries, reader.source().size());
+    fmt::print(out, "log version={} sectorsize={} nr_entries={} log_bytes={}\n", sb.version,
+               sb.sectorsize, sb.nr_entries, reader.source().size());
   }
   reader.seek(0, sb.sectorsize);
   std::vector<uint8_t> buf;
@@ -104,16 +115,19 @@ std::optional<LogError> dump_log(LogReader& reader, std::FILE* out, DumpFormat f
       const EntryHeader& h = e->header;
       if (json) {
         fmt::print(out,
-                   "{}{{\"entry\":{},\"offset\":{},\"sector\":{},\"nr_sectors\":{},\"flags\":{},\"flag_names\":\"{}\","
+                   "{}{{\"entry\":{},\"offset\":{},\"sector\":{},\"nr_sectors\":{},\"flags\":{},"
+                   "\"flag_names\":\"{}\","
                    "\"data_bytes\":{},\"data_crc32c\":\"0x{:08x}\"",
                    count == 0 ? "" : ",", e->index, e->offset, h.sector, h.nr_sectors, h.flags,
                    flags_to_string(h.flags), e->data_bytes, crc);
         if (e->has(kFlagMark)) fmt::print(out, ",\"mark\":{}", quote_json(e->mark));
         fmt::print(out, "}}");
       } else {
-        fmt::print(out, "entry={} offset={} sector={} nr_sectors={} flags=0x{:x}({}) data_bytes={} data_crc32c=0x{:08x}",
-                   e->index, e->offset, h.sector, h.nr_sectors, h.flags, flags_to_string(h.flags), e->data_bytes,
-                   crc);
+        fmt::print(out,
+                   "entry={} offset={} sector={} nr_sectors={} flags=0x{:x}({}) data_bytes={} "
+                   "data_crc32c=0x{:08x}",
+                   e->index, e->offset, h.sector, h.nr_sectors, h.flags, flags_to_string(h.flags),
+                   e->data_bytes, crc);
         if (e->has(kFlagMark)) fmt::print(out, " mark={}", quote_mark(e->mark));
         fmt::print(out, "\n");
       }
@@ -125,10 +139,11 @@ std::optional<LogError> dump_log(LogReader& reader, std::FILE* out, DumpFormat f
   if (json) fmt::print(out, "]");
   if (const auto& stop = reader.scan_stop()) {
     if (json) {
-      fmt::print(out, ",\"scan_stop\":{{\"entry\":{},\"offset\":{},\"reason\":{}}}", stop->entry, stop->offset,
-                 quote_json(stop->reason));
+      fmt::print(out, ",\"scan_stop\":{{\"entry\":{},\"offset\":{},\"reason\":{}}}", stop->entry,
+                 stop->offset, quote_json(stop->reason));
     } else {
-      fmt::print(out, "scan-stop entry={} offset={} reason={}\n", stop->entry, stop->offset, quote_mark(stop->reason));
+      fmt::print(out, "scan-stop entry={} offset={} reason={}\n", stop->entry, stop->offset,
+                 quote_mark(stop->reason));
     }
   }
   if (error) {

@@ -4,9 +4,9 @@
 //
 //   log version=1 sectorsize=512 nr_entries=4 log_bytes=6656
 //   entry=0 offset=512 sector=0 nr_sectors=8 flags=0x0(NONE) data_bytes=4096 data_crc32c=0x9b2e3f4c
-//   entry=3 offset=6144 sector=0 nr_sectors=0 flags=0x8(MARK) data_bytes=0 data_crc32c=0x00000000 mark="mkfs"
-//   scan-stop entry=4 offset=6656 reason="end of the log"      (only with scan_past_end)
-//   end entries=4 next_offset=6656
+//   entry=3 offset=6144 sector=0 nr_sectors=0 flags=0x8(MARK) data_bytes=0 data_crc32c=0x00000000
+//   mark="mkfs" scan-stop entry=4 offset=6656 reason="end of the log"      (only with
+//   scan_past_end) end entries=4 next_offset=6656
 // or, instead of the end line, when the log is bad:
 //   error entry=2 offset=5632 kind=malformed-entry: garbage in header padding at byte 40 (0x41)
 //

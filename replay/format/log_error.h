@@ -13,8 +13,8 @@ namespace bb::logwrites {
 // The index file (.bbidx) stores a tail error's kind as this number:
 // values are fixed, never renumbered; a new kind takes the next one.
 enum class LogErrorKind : uint32_t {
-  kIo = 0,              // open/read/stat failed
-  kTruncated = 1,       // log ends inside the superblock, a header or data
+  kIo = 0,         // open/read/stat failed
+  kTruncated = 1,  // log ends inside the superblock, a header or data
   kBadMagic = 2,
   kBadVersion = 3,
   kBadSectorSize = 4,

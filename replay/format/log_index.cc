@@ -92,7 +92,8 @@ LogIndex LogIndex::build(LogReader& reader, const IndexProgress& progress) {
   Fnv64 sum;
   try {
     while (auto e = reader.next()) {
-      tables->entries.push_back(IndexedEntry{e->offset, e->header.sector, e->header.nr_sectors, e->header.flags});
+      tables->entries.push_back(
+          IndexedEntry{e->offset, e->header.sector, e->header.nr_sectors, e->header.flags});
       for (size_t bit = 0; bit < kFlagTables; ++bit) {
         if (e->has(uint64_t{1} << bit)) tables->by_flag[bit].push_back(e->index);
       }
@@ -101,8 +102,9 @@ LogIndex LogIndex::build(LogReader& reader, const IndexProgress& progress) {
       if (progress && (e->index & 0xfff) == 0) progress(e->index, e->offset);
     }
   } catch (const LogError& err) {
-    idx.tail_error_ = IndexTailError{err.entry().value_or(reader.next_index()),
-                                     err.offset().value_or(reader.next_offset()), err.kind(), err.detail()};
+    idx.tail_error_ =
+        IndexTailError{err.entry().value_or(reader.next_index()),
+                       err.offset().value_or(reader.next_offset()), err.kind(), err.detail()};
   }
   idx.scan_stop_ = reader.scan_stop();
   idx.header_checksum_ = sum.value();
@@ -123,7 +125,8 @@ void LogIndex::index_marks() {
 }
 
 const IndexedEntry& LogIndex::at(uint64_t i) const {
-  if (i >= entries_.size()) throw std::out_of_range(fmt::format("entry {} is past the index ({})", i, size()));
+  if (i >= entries_.size())
+    throw std::out_of_range(fmt::format("entry {} is past the index ({})", i, size()));
   return entries_[i];
 }
 
@@ -132,7 +135,9 @@ uint64_t LogIndex::data_bytes(uint64_t i) const {
   return (e.flags & kFlagDiscard) != 0 ? 0 : e.nr_sectors * sectorsize_;
 }
 
-uint64_t LogIndex::end_offset(uint64_t i) const { return at(i).offset + sectorsize_ + data_bytes(i); }
+uint64_t LogIndex::end_offset(uint64_t i) const {
+  return at(i).offset + sectorsize_ + data_bytes(i);
+}
 
 std::optional<uint64_t> LogIndex::next_with_flags(uint64_t mask, uint64_t from) const {
   std::optional<uint64_t> best;
@@ -211,13 +216,16 @@ LogIndex LogIndex::load(std::shared_ptr<const bb::common::FileMapping> file) {
   return parse(bytes, std::move(file));
 }
 
-LogIndex LogIndex::parse(std::span<const uint8_t> bytes, std::shared_ptr<const bb::common::FileMapping> file) {
+LogIndex LogIndex::parse(std::span<const uint8_t> bytes,
+                         std::shared_ptr<const bb::common::FileMapping> file) {
   if (bytes.size() < kChecksumBytes) throw bad_index("index file is truncated");
   std::span<const uint8_t> body = bytes.first(bytes.size() - kChecksumBytes);
-  if (lane_hash64(body) != load_le64(bytes, body.size())) throw bad_index("index file checksum mismatch");
+  if (lane_hash64(body) != load_le64(bytes, body.size()))
+    throw bad_index("index file checksum mismatch");
   IndexCursor c(body);
   auto magic = c.take(kIndexMagic.size());
-  if (!std::equal(magic.begin(), magic.end(), kIndexMagic.begin())) throw bad_index("not a blackbox index file");
+  if (!std::equal(magic.begin(), magic.end(), kIndexMagic.begin()))
+    throw bad_index("not a blackbox index file");
   if (c.u32() != kIndexFormat) throw bad_index("unsupported index format");
   LogIndex idx;
   idx.sectorsize_ = c.u32();
@@ -228,7 +236,8 @@ LogIndex LogIndex::parse(std::span<const uint8_t> bytes, std::shared_ptr<const b
   idx.scanned_past_end_ = (c.u32() & kScannedPastEnd) != 0;
   c.u32();
   uint64_t count = c.u64();
-  if (count > c.remaining() / sizeof(IndexedEntry)) throw bad_index("index entry count exceeds the file");
+  if (count > c.remaining() / sizeof(IndexedEntry))
+    throw bad_index("index entry count exceeds the file");
   std::span<const uint8_t> entry_words = c.words(count * 4);
   std::array<std::span<const uint8_t>, kFlagTables> flag_words;
   for (auto& t : flag_words) t = c.words(c.u64());
@@ -244,15 +253,16 @@ LogIndex LogIndex::parse(std::span<const uint8_t> bytes, std::shared_ptr<const b
     idx.tables_ = tables;
     idx.entries_ = std::span(reinterpret_cast<const IndexedEntry*>(entry_words.data()), count);
     for (size_t bit = 0; bit < kFlagTables; ++bit) {
-      idx.by_flag_[bit] =
-          std::span(reinterpret_cast<const uint64_t*>(flag_words[bit].data()), flag_words[bit].size() / 8);
+      idx.by_flag_[bit] = std::span(reinterpret_cast<const uint64_t*>(flag_words[bit].data()),
+                                    flag_words[bit].size() / 8);
     }
   } else {
     tables->entries.resize(count);
     for (uint64_t i = 0; i < count; ++i) {
       size_t at = i * sizeof(IndexedEntry);
-      tables->entries[i] = IndexedEntry{load_le64(entry_words, at), load_le64(entry_words, at + 8),
-                                        load_le64(entry_words, at + 16), load_le64(entry_words, at + 24)};
+      tables->entries[i] =
+          IndexedEntry{load_le64(entry_words, at), load_le64(entry_words, at + 8),
+                       load_le64(entry_words, at + 16), load_le64(entry_words, at + 24)};
     }
     for (size_t bit = 0; bit < kFlagTables; ++bit) {
       for (size_t at = 0; at < flag_words[bit].size(); at += 8) {
@@ -270,7 +280,8 @@ LogIndex LogIndex::parse(std::span<const uint8_t> bytes, std::shared_ptr<const b
   uint64_t prev = 0;
   for (uint64_t m = 0; m < nmarks; ++m) {
     uint64_t entry = c.u64();
-    if (entry >= count || (m > 0 && entry <= prev) || (idx.entries_[entry].flags & kFlagMark) == 0) {
+    if (entry >= count || (m > 0 && entry <= prev) ||
+        (idx.entries_[entry].flags & kFlagMark) == 0) {
       throw bad_index("index mark table does not match its entries");
     }
     prev = entry;
@@ -281,7 +292,8 @@ LogIndex LogIndex::parse(std::span<const uint8_t> bytes, std::shared_ptr<const b
     t.entry = c.u64();
     t.offset = c.u64();
     uint32_t kind = c.u32();
-    if (kind > static_cast<uint32_t>(LogErrorKind::kUsage)) throw bad_index("index has an unknown error kind");
+    if (kind > static_cast<uint32_t>(LogErrorKind::kUsage))
+      throw bad_index("index has an unknown error kind");
     t.kind = static_cast<LogErrorKind>(kind);
     t.detail = c.text(4096);
     idx.tail_error_ = t;
@@ -305,7 +317,8 @@ void LogIndex::check_tables() const {
   uint64_t min_offset = sectorsize_;
   std::array<uint64_t, kFlagTables> having{};
   for (const IndexedEntry& e : entries_) {
-    if (e.offset < min_offset || e.offset > log_size_) throw bad_index("index entry offsets out of order");
+    if (e.offset < min_offset || e.offset > log_size_)
+      throw bad_index("index entry offsets out of order");
     min_offset = e.offset + sectorsize_;
     // Most entries are plain writes: skip the per-bit count for them.
     if ((e.flags & ((uint64_t{1} << kFlagTables) - 1)) == 0) continue;
@@ -331,7 +344,8 @@ void LogIndex::validate(const LogReader& reader, bool full) const {
   if (sb.sectorsize != sectorsize_ || sb.nr_entries != nr_entries_) {
     throw bad_index("log superblock changed");
   }
-  if (reader.options().scan_past_end != scanned_past_end_) throw bad_index("index was built in another scan mode");
+  if (reader.options().scan_past_end != scanned_past_end_)
+    throw bad_index("index was built in another scan mode");
   auto check = [&](uint64_t i) -> Entry {
     Entry e = reader.read_entry(i, entries_[i].offset);
     IndexedEntry seen{e.offset, e.header.sector, e.header.nr_sectors, e.header.flags};

@@ -86,7 +86,9 @@ class LogIndex {
   [[nodiscard]] std::optional<uint64_t> find_mark(std::string_view text, uint64_t from = 0) const;
   const std::string* mark_text(uint64_t entry) const;
   // (entry, text) in entry order.
-  [[nodiscard]] const std::vector<std::pair<uint64_t, std::string>>& marks() const { return marks_; }
+  [[nodiscard]] const std::vector<std::pair<uint64_t, std::string>>& marks() const {
+    return marks_;
+  }
 
   [[nodiscard]] const std::optional<IndexTailError>& tail_error() const { return tail_error_; }
   const std::optional<ScanStop>& scan_stop() const { return scan_stop_; }
@@ -121,7 +123,8 @@ class LogIndex {
     std::shared_ptr<const bb::common::FileMapping> file;
   };
 
-  [[nodiscard]] static LogIndex parse(std::span<const uint8_t> bytes, std::shared_ptr<const bb::common::FileMapping> file);
+  [[nodiscard]] static LogIndex parse(std::span<const uint8_t> bytes,
+                                      std::shared_ptr<const bb::common::FileMapping> file);
   void adopt(std::shared_ptr<const Tables> tables);
   void check_tables() const;
   void index_marks();

@@ -53,7 +53,8 @@ std::shared_ptr<const bb::common::FileMapping> map_index(const std::string& path
 void save_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
   if (auto dir = fs::path(path).parent_path(); !dir.empty()) fs::create_directories(dir);
   std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  bb::common::FileDescriptor fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  bb::common::FileDescriptor fd(
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd) throw std::runtime_error(fmt::format("cannot create {}: {}", tmp, std::strerror(errno)));
   size_t done = 0;
   while (done < bytes.size()) {
@@ -84,7 +85,8 @@ std::string default_index_path(const FileLogSource& log) {
   return fmt::format("{}/{}-{:016x}.bbidx", cache_dir(), path.filename().string(), sum.value());
 }
 
-CachedIndex load_or_build_index(const FileLogSource& log, LogReader& reader, const IndexCacheOptions& options) {
+CachedIndex load_or_build_index(const FileLogSource& log, LogReader& reader,
+                                const IndexCacheOptions& options) {
   CachedIndex result;
   if (!options.use_cache) {
     result.index = LogIndex::build(reader, options.progress);

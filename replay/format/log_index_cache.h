@@ -37,6 +37,7 @@ struct CachedIndex {
 // The cache file path the rules above choose for `log`.
 [[nodiscard]] std::string default_index_path(const FileLogSource& log);
 
-[[nodiscard]] CachedIndex load_or_build_index(const FileLogSource& log, LogReader& reader, const IndexCacheOptions& options);
+[[nodiscard]] CachedIndex load_or_build_index(const FileLogSource& log, LogReader& reader,
+                                              const IndexCacheOptions& options);
 
 }  // namespace bb::logwrites

@@ -30,34 +30,37 @@ std::string mark_text(std::span<const uint8_t> sector, uint64_t data_len) {
 Superblock parse_superblock(std::span<const uint8_t> bytes) {
   if (bytes.size() < kSuperblockBytes) {
     throw LogError(LogErrorKind::kTruncated,
-                   fmt::format("log is {} bytes, too short for a superblock ({} bytes)", bytes.size(),
-                               kSuperblockBytes),
+                   fmt::format("log is {} bytes, too short for a superblock ({} bytes)",
+                               bytes.size(), kSuperblockBytes),
                    std::nullopt, 0);
   }
   Superblock sb = decode_superblock(bytes);
   if (sb.magic != kMagic) {
-    throw LogError(LogErrorKind::kBadMagic,
-                   fmt::format("bad magic 0x{:x}, expected 0x{:x} (not a log-writes log)", sb.magic, kMagic),
-                   std::nullopt, 0);
+    throw LogError(
+        LogErrorKind::kBadMagic,
+        fmt::format("bad magic 0x{:x}, expected 0x{:x} (not a log-writes log)", sb.magic, kMagic),
+        std::nullopt, 0);
   }
   if (sb.version != kVersion) {
     throw LogError(LogErrorKind::kBadVersion,
-                   fmt::format("version mismatch, wanted {}, have {}", kVersion, sb.version), std::nullopt, 8);
+                   fmt::format("version mismatch, wanted {}, have {}", kVersion, sb.version),
+                   std::nullopt, 8);
   }
   if (!is_valid_sectorsize(sb.sectorsize)) {
     throw LogError(LogErrorKind::kBadSectorSize,
-                   fmt::format("bad sectorsize {}: must be a power of two from {} to {}", sb.sectorsize,
-                               kMinSectorSize, kMaxSectorSize),
+                   fmt::format("bad sectorsize {}: must be a power of two from {} to {}",
+                               sb.sectorsize, kMinSectorSize, kMaxSectorSize),
                    std::nullopt, 24);
   }
   return sb;
 }
 
-Entry parse_entry(uint64_t index, uint64_t offset, std::span<const uint8_t> sector, uint32_t sectorsize,
-                  uint64_t log_size) {
+Entry parse_entry(uint64_t index, uint64_t offset, std::span<const uint8_t> sector,
+                  uint32_t sectorsize, uint64_t log_size) {
   if (offset > log_size || log_size - offset < sectorsize) {
     throw LogError(LogErrorKind::kTruncated,
-                   fmt::format("log ends inside the entry header (log is {} bytes)", log_size), index, offset);
+                   fmt::format("log ends inside the entry header (log is {} bytes)", log_size),
+                   index, offset);
   }
   Entry e;
   e.index = index;
@@ -70,34 +73,39 @@ Entry parse_entry(uint64_t index, uint64_t offset, std::span<const uint8_t> sect
   size_t padding_start = kMarkTextOffset;
   if ((h.flags & kFlagMark) != 0) {
     if (h.data_len > sectorsize - kMarkTextOffset) {
-      throw malformed(fmt::format("mark text length {} does not fit in a {}-byte header", h.data_len, sectorsize),
+      throw malformed(fmt::format("mark text length {} does not fit in a {}-byte header",
+                                  h.data_len, sectorsize),
                       index, offset);
     }
     padding_start += h.data_len;
     e.mark = mark_text(sector, h.data_len);
   } else if (h.data_len != 0) {
-    throw malformed(fmt::format("data_len {} on a non-mark entry (inline data is not supported)", h.data_len),
-                    index, offset);
+    throw malformed(
+        fmt::format("data_len {} on a non-mark entry (inline data is not supported)", h.data_len),
+        index, offset);
   }
   auto padding = sector.subspan(padding_start, sectorsize - padding_start);
   auto garbage = std::find_if(padding.begin(), padding.end(), [](uint8_t b) { return b != 0; });
   if (garbage != padding.end()) {
-    throw malformed(fmt::format("garbage in header padding at byte {} (0x{:02x})",
-                                padding_start + static_cast<size_t>(garbage - padding.begin()), *garbage),
-                    index, offset);
+    throw malformed(
+        fmt::format("garbage in header padding at byte {} (0x{:02x})",
+                    padding_start + static_cast<size_t>(garbage - padding.begin()), *garbage),
+        index, offset);
   }
   if (h.nr_sectors > kU64Max / sectorsize || h.sector > kU64Max / sectorsize - h.nr_sectors) {
-    throw LogError(LogErrorKind::kOverflow,
-                   fmt::format("sector range {}+{} overflows 64-bit byte offsets", h.sector, h.nr_sectors), index,
-                   offset);
+    throw LogError(
+        LogErrorKind::kOverflow,
+        fmt::format("sector range {}+{} overflows 64-bit byte offsets", h.sector, h.nr_sectors),
+        index, offset);
   }
   e.data_offset = offset + sectorsize;
   e.data_bytes = logged_data_bytes(h, sectorsize);
   if (log_size - e.data_offset < e.data_bytes) {
-    throw LogError(LogErrorKind::kTruncated,
-                   fmt::format("entry data ({} bytes) runs past the end of the log (log is {} bytes)",
-                               e.data_bytes, log_size),
-                   index, offset);
+    throw LogError(
+        LogErrorKind::kTruncated,
+        fmt::format("entry data ({} bytes) runs past the end of the log (log is {} bytes)",
+                    e.data_bytes, log_size),
+        index, offset);
   }
   return e;
 }
@@ -114,9 +122,10 @@ LogReader::LogReader(const LogSource& source, ReaderOptions options)
 
 Entry LogReader::read_entry(uint64_t index, uint64_t offset) const {
   if (offset > source_.size() || source_.size() - offset < sb_.sectorsize) {
-    throw LogError(LogErrorKind::kTruncated,
-                   fmt::format("log ends inside the entry header (log is {} bytes)", source_.size()), index,
-                   offset);
+    throw LogError(
+        LogErrorKind::kTruncated,
+        fmt::format("log ends inside the entry header (log is {} bytes)", source_.size()), index,
+        offset);
   }
   source_.read_exact(offset, header_);
   return parse_entry(index, offset, header_, sb_.sectorsize, source_.size());

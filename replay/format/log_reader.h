@@ -17,8 +17,8 @@
 namespace bb::logwrites {
 
 struct Entry {
-  uint64_t index = 0;        // 0-based entry number
-  uint64_t offset = 0;       // log byte offset of the header sector
+  uint64_t index = 0;   // 0-based entry number
+  uint64_t offset = 0;  // log byte offset of the header sector
   EntryHeader header;
   std::string mark;          // text of a MARK entry (up to data_len or the first NUL)
   uint64_t data_offset = 0;  // log byte offset of the data (offset + sectorsize)
@@ -43,8 +43,8 @@ struct ScanStop {
 
 // Validates one header sector `sector` (exactly sectorsize bytes) of entry
 // `index` found at `offset` in a log of `log_size` bytes. Throws LogError.
-[[nodiscard]] Entry parse_entry(uint64_t index, uint64_t offset, std::span<const uint8_t> sector, uint32_t sectorsize,
-                  uint64_t log_size);
+[[nodiscard]] Entry parse_entry(uint64_t index, uint64_t offset, std::span<const uint8_t> sector,
+                                uint32_t sectorsize, uint64_t log_size);
 
 // Validates a superblock read from the first kSuperblockStructBytes (or
 // fewer, down to kSuperblockBytes) of a log. Throws LogError.

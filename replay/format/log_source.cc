@@ -31,18 +31,19 @@ FileLogSource::FileLogSource(const std::string& path) : path_(path) {
 void FileLogSource::read_exact(uint64_t offset, std::span<uint8_t> out) const {
   size_t done = 0;
   while (done < out.size()) {
-    ssize_t n = ::pread(fd_.get(), out.data() + done, out.size() - done,
-                        static_cast<off_t>(offset + done));
+    ssize_t n =
+        ::pread(fd_.get(), out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       throw LogError(LogErrorKind::kIo,
-                     fmt::format("read of {} bytes from {} failed: {}", out.size(), path_, std::strerror(errno)),
+                     fmt::format("read of {} bytes from {} failed: {}", out.size(), path_,
+                                 std::strerror(errno)),
                      std::nullopt, offset);
     }
     if (n == 0) {
       throw LogError(LogErrorKind::kTruncated,
-                     fmt::format("log {} ends after {} of {} bytes", path_, done, out.size()), std::nullopt,
-                     offset);
+                     fmt::format("log {} ends after {} of {} bytes", path_, done, out.size()),
+                     std::nullopt, offset);
     }
     done += static_cast<size_t>(n);
   }

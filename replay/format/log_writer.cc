@@ -24,18 +24,21 @@ FileLogSink::FileLogSink(const std::string& path) : path_(path) {
   int flags = O_WRONLY | O_CLOEXEC | (block ? 0 : O_CREAT | O_TRUNC);
   fd_ = bb::common::FileDescriptor(::open(path.c_str(), flags, 0644));
   if (!fd_) {
-    throw LogError(LogErrorKind::kIo, fmt::format("cannot create log {}: {}", path, std::strerror(errno)));
+    throw LogError(LogErrorKind::kIo,
+                   fmt::format("cannot create log {}: {}", path, std::strerror(errno)));
   }
 }
 
 void FileLogSink::write_at(uint64_t offset, std::span<const uint8_t> bytes) {
   size_t done = 0;
   while (done < bytes.size()) {
-    ssize_t n = ::pwrite(fd_.get(), bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+    ssize_t n = ::pwrite(fd_.get(), bytes.data() + done, bytes.size() - done,
+                         static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       throw LogError(LogErrorKind::kIo,
-                     fmt::format("write to log {} failed: {}", path_, n < 0 ? std::strerror(errno) : "no space"),
+                     fmt::format("write to log {} failed: {}", path_,
+                                 n < 0 ? std::strerror(errno) : "no space"),
                      std::nullopt, offset + done);
     }
     done += static_cast<size_t>(n);
@@ -76,8 +79,8 @@ uint64_t LogWriter::append(const EntryHeader& h, std::span<const uint8_t> header
 uint64_t LogWriter::write(uint64_t sector, std::span<const uint8_t> data, uint64_t flags) {
   if (data.empty() || data.size() % options_.sectorsize != 0) {
     throw LogError(LogErrorKind::kUsage,
-                   fmt::format("write of {} bytes is not a whole number of {}-byte sectors", data.size(),
-                               options_.sectorsize));
+                   fmt::format("write of {} bytes is not a whole number of {}-byte sectors",
+                               data.size(), options_.sectorsize));
   }
   if ((flags & (kFlagDiscard | kFlagMark)) != 0) {
     throw LogError(LogErrorKind::kUsage, "write() cannot carry DISCARD or MARK");
@@ -99,7 +102,8 @@ uint64_t LogWriter::mark(std::string_view text) {
                    fmt::format("mark of {} bytes is longer than {}", text.size(),
                                options_.sectorsize - kMarkTextOffset - 1));
   }
-  if (text.find('\0') != std::string_view::npos) throw LogError(LogErrorKind::kUsage, "mark contains NUL");
+  if (text.find('\0') != std::string_view::npos)
+    throw LogError(LogErrorKind::kUsage, "mark contains NUL");
   auto bytes = std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size());
   return append(EntryHeader{0, 0, kFlagMark, text.size()}, bytes, {});
 }

@@ -81,7 +81,8 @@ class LogWriter {
 
  private:
   void write_superblock(uint64_t nr_entries);
-  uint64_t append(const EntryHeader& h, std::span<const uint8_t> header_tail, std::span<const uint8_t> data);
+  uint64_t append(const EntryHeader& h, std::span<const uint8_t> header_tail,
+                  std::span<const uint8_t> data);
 
   LogSink& sink_;
   WriterOptions options_;

@@ -8,7 +8,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace bb::logwrites;
-  static std::FILE* sink = std::fopen("/dev/null", "w");  // NOLINT(cppcoreguidelines-owning-memory): lives for the process
+  static std::FILE* sink = std::fopen(
+      "/dev/null", "w");  // NOLINT(cppcoreguidelines-owning-memory): lives for the process
   MemoryLogSource source(std::span(data, size));
   for (bool scan : {false, true}) {
     try {

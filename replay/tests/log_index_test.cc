@@ -45,8 +45,9 @@ struct TempDir {
 };
 
 void write_file(const std::filesystem::path& p, const std::vector<uint8_t>& bytes) {
-  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                           static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(p, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
 }
 
 TEST(LogIndex, SeeksMatchALinearScan) {
@@ -112,7 +113,8 @@ TEST(LogIndex, MappedFileIsUsedInPlace) {
   EXPECT_EQ(back.marks(), idx.marks());
   for (uint64_t from : {0ULL, 10ULL, 11ULL, 499ULL, 999ULL}) {
     EXPECT_EQ(back.next_with_flags(kFlagFua, from), idx.next_with_flags(kFlagFua, from)) << from;
-    EXPECT_EQ(back.next_with_flags(kFlagFlush | kFlagMark, from), idx.next_with_flags(kFlagFlush | kFlagMark, from))
+    EXPECT_EQ(back.next_with_flags(kFlagFlush | kFlagMark, from),
+              idx.next_with_flags(kFlagFlush | kFlagMark, from))
         << from;
   }
   // Copies share the mapping and outlive the caller's handle.
@@ -244,7 +246,8 @@ TEST(LogIndexCache, ReadOnlyDirectoryUsesTheCacheFolder) {
   auto path = dir.path / "ro.log";
   write_file(path, big_log());
   ::setenv("XDG_CACHE_HOME", cache.path.c_str(), 1);
-  std::filesystem::permissions(dir.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  std::filesystem::permissions(
+      dir.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
   bool root_ignores_modes = ::access(dir.path.c_str(), W_OK) == 0;
   FileLogSource src(path.string());
   std::string p = default_index_path(src);
@@ -256,21 +259,23 @@ TEST(LogIndexCache, ReadOnlyDirectoryUsesTheCacheFolder) {
   }
   // Root ignores directory modes, so ask as an unprivileged user, in a
   // child that drops to nobody (the directory stays readable to it).
-  std::filesystem::permissions(dir.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec |
-                                             std::filesystem::perms::others_read |
-                                             std::filesystem::perms::others_exec);
+  std::filesystem::permissions(
+      dir.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec |
+                    std::filesystem::perms::others_read | std::filesystem::perms::others_exec);
   std::string want = cache.path.string() + "/blackbox/index/ro.log-";
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     ::setenv("XDG_CACHE_HOME", cache.path.c_str(), 1);
-    bool ok = ::setgid(65534) == 0 && ::setuid(65534) == 0 && default_index_path(src).starts_with(want);
+    bool ok =
+        ::setgid(65534) == 0 && ::setuid(65534) == 0 && default_index_path(src).starts_with(want);
     ::_exit(ok ? 0 : 1);
   }
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   std::filesystem::permissions(dir.path, std::filesystem::perms::owner_all);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "as nobody, the index path is not in the cache folder";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "as nobody, the index path is not in the cache folder";
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ std::vector<uint8_t> sample_log(uint32_t ss, uint32_t padding = 0) {
   return sink.bytes();
 }
 
-LogErrorKind error_kind_of(const std::vector<uint8_t>& log, uint64_t* entry = nullptr, uint64_t* offset = nullptr) {
+LogErrorKind error_kind_of(const std::vector<uint8_t>& log, uint64_t* entry = nullptr,
+                           uint64_t* offset = nullptr) {
   MemoryLogSource src(log);
   try {
     LogReader r(src);

@@ -34,7 +34,8 @@ std::vector<uint8_t> read_file(const std::filesystem::path& p) {
 
 void make_file(const std::filesystem::path& p, size_t size, uint8_t fill) {
   std::vector<char> bytes(size, static_cast<char>(fill));
-  std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(p, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 SessionOptions no_cache() {
@@ -44,7 +45,8 @@ SessionOptions no_cache() {
 }
 
 // Model of what the target must hold after replaying entries [0, last].
-std::vector<uint8_t> model(const std::vector<uint8_t>& log, size_t target_size, uint64_t last, uint8_t fill) {
+std::vector<uint8_t> model(const std::vector<uint8_t>& log, size_t target_size, uint64_t last,
+                           uint8_t fill) {
   std::vector<uint8_t> t(target_size, fill);
   MemoryLogSource src(log);
   LogReader r(src);
@@ -71,14 +73,16 @@ TEST_P(ReplayFile, ReplaysEveryPrefixExactly) {
   MemoryLogSink sink;
   LogWriter w(sink, WriterOptions{ss, 0});
   w.discard(0, 64);
-  for (uint64_t i = 0; i < 40; ++i) w.write(i % 7 * 3, pattern_data(i, 1 + i % 3, ss, static_cast<uint8_t>(i)));
+  for (uint64_t i = 0; i < 40; ++i)
+    w.write(i % 7 * 3, pattern_data(i, 1 + i % 3, ss, static_cast<uint8_t>(i)));
   w.discard(4, 5);
   w.mark("mid");
   w.write(10, pattern_data(10, 4, ss, 9), kFlagFua);
   w.finish();
   auto log_path = dir.path / "l.log";
   std::ofstream(log_path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(sink.bytes().data()), static_cast<std::streamsize>(sink.bytes().size()));
+      .write(reinterpret_cast<const char*>(sink.bytes().data()),
+             static_cast<std::streamsize>(sink.bytes().size()));
   LogSession log(log_path.string(), no_cache());
   const size_t target_size = size_t{64} * ss;
   for (uint64_t last : {0ULL, 5ULL, 41ULL, 42ULL, 43ULL}) {
@@ -103,7 +107,8 @@ TEST(ReplayEngine, DiscardZeroesFilesWithoutCapAndNoDiscardSkips) {
   w.finish();
   auto log_path = dir.path / "d.log";
   std::ofstream(log_path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(sink.bytes().data()), static_cast<std::streamsize>(sink.bytes().size()));
+      .write(reinterpret_cast<const char*>(sink.bytes().data()),
+             static_cast<std::streamsize>(sink.bytes().size()));
   auto target_path = dir.path / "t.img";
   LogSession log(log_path.string(), no_cache());
   {
@@ -120,7 +125,8 @@ TEST(ReplayEngine, DiscardZeroesFilesWithoutCapAndNoDiscardSkips) {
     auto stats = log.replay(target, 0, 0, {});
     EXPECT_EQ(stats.discards, 1U);
     EXPECT_EQ(stats.bytes_zeroed, 300ULL << 20);
-    EXPECT_EQ(read_file(target_path), std::vector<uint8_t>(1 << 20, 0));  // file not grown (KEEP_SIZE)
+    EXPECT_EQ(read_file(target_path),
+              std::vector<uint8_t>(1 << 20, 0));  // file not grown (KEEP_SIZE)
   }
 }
 
@@ -130,7 +136,8 @@ TEST(ReplayEngine, NothingOfOrAfterABadEntryIsWritten) {
   for (const auto& v : make_test_vectors()) {
     if (v.name != "garbage-padding") continue;
     std::ofstream(log_path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(v.log.data()), static_cast<std::streamsize>(v.log.size()));
+        .write(reinterpret_cast<const char*>(v.log.data()),
+               static_cast<std::streamsize>(v.log.size()));
   }
   auto target_path = dir.path / "t.img";
   make_file(target_path, 8192, 0xee);
@@ -146,19 +153,22 @@ TEST(ReplayEngine, NothingOfOrAfterABadEntryIsWritten) {
   }
   auto got = read_file(target_path);
   auto first = pattern_data(0, 1, 512, 13);
-  EXPECT_TRUE(std::equal(first.begin(), first.end(), got.begin()));            // entry 0 replayed
-  EXPECT_EQ(std::vector<uint8_t>(got.begin() + 4096, got.end()), std::vector<uint8_t>(4096, 0xee));  // entry 2 not
+  EXPECT_TRUE(std::equal(first.begin(), first.end(), got.begin()));  // entry 0 replayed
+  EXPECT_EQ(std::vector<uint8_t>(got.begin() + 4096, got.end()),
+            std::vector<uint8_t>(4096, 0xee));  // entry 2 not
 }
 
 TEST(ReplayEngine, CheckpointsSeeSyncedTarget) {
   TempDir dir;
   MemoryLogSink sink;
   LogWriter w(sink, WriterOptions{512, 0});
-  for (uint64_t i = 0; i < 10; ++i) w.write(i, pattern_data(i, 1, 512, 1), i % 3 == 2 ? kFlagFua : 0);
+  for (uint64_t i = 0; i < 10; ++i)
+    w.write(i, pattern_data(i, 1, 512, 1), i % 3 == 2 ? kFlagFua : 0);
   w.finish();
   auto log_path = dir.path / "c.log";
   std::ofstream(log_path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(sink.bytes().data()), static_cast<std::streamsize>(sink.bytes().size()));
+      .write(reinterpret_cast<const char*>(sink.bytes().data()),
+             static_cast<std::streamsize>(sink.bytes().size()));
   auto target_path = dir.path / "t.img";
   make_file(target_path, 8192, 0);
   LogSession log(log_path.string(), no_cache());
@@ -171,7 +181,8 @@ TEST(ReplayEngine, CheckpointsSeeSyncedTarget) {
     // Everything up to i is on the target already.
     auto got = read_file(target_path);
     auto want = pattern_data(i, 1, 512, 1);
-    EXPECT_TRUE(std::equal(want.begin(), want.end(), got.begin() + static_cast<std::ptrdiff_t>(i * 512)));
+    EXPECT_TRUE(
+        std::equal(want.begin(), want.end(), got.begin() + static_cast<std::ptrdiff_t>(i * 512)));
   };
   log.replay(target, 0, 9, opts);
   EXPECT_EQ(seen, (std::vector<uint64_t>{2, 5, 8}));
@@ -186,9 +197,10 @@ TEST(ReplayTarget, ApplyOneEntry) {
   make_file(target_path, 8 * 512, 0xaa);
   ReplayTarget target(target_path.string());
   std::vector<uint8_t> data(2 * 512, 0x11);
-  target.apply(0, IndexedEntry{1024, 1, 2, 0}, 512, data);                          // sectors 1-2
-  target.apply(1, IndexedEntry{2048, 4, 3, kFlagFua}, 512, std::span(data).first(512));  // torn: sector 4 only
-  target.apply(2, IndexedEntry{4096, 6, 2, kFlagDiscard}, 512, {});                  // sectors 6-7 zeroed
+  target.apply(0, IndexedEntry{1024, 1, 2, 0}, 512, data);  // sectors 1-2
+  target.apply(1, IndexedEntry{2048, 4, 3, kFlagFua}, 512,
+               std::span(data).first(512));                          // torn: sector 4 only
+  target.apply(2, IndexedEntry{4096, 6, 2, kFlagDiscard}, 512, {});  // sectors 6-7 zeroed
   target.apply(3, IndexedEntry{5120, 0, 0, kFlagFlush}, 512, {});
   target.apply(4, IndexedEntry{5632, 0, 1, kFlagMark}, 512, std::span(data).first(512));
   target.sync();

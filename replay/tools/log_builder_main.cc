@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 
 #include "format/log_error.h"
 #include "format/log_writer.h"
@@ -30,7 +30,8 @@ using namespace bb::logwrites;
 
 namespace {
 
-constexpr const char* kHelp = R"(Usage: bb-log-builder --out LOG [--sectorsize N] [--super-padding X] [SCRIPT]
+constexpr const char* kHelp =
+    R"(Usage: bb-log-builder --out LOG [--sectorsize N] [--super-padding X] [SCRIPT]
 Reads the script from SCRIPT or stdin. Commands:
   write SECTOR NR_SECTORS BYTE|seq [fua] [meta] [flush]
   write-file SECTOR FILE [fua] [meta]
@@ -61,7 +62,8 @@ uint64_t flag_words(std::istringstream& in) {
 std::vector<uint8_t> fill(uint64_t sector, uint64_t n, uint32_t ss, const std::string& how) {
   std::vector<uint8_t> data(n * ss);
   if (how == "seq") {
-    for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(sector * 13 + i * 7 + (i >> 9));
+    for (size_t i = 0; i < data.size(); ++i)
+      data[i] = static_cast<uint8_t>(sector * 13 + i * 7 + (i >> 9));
   } else {
     std::fill(data.begin(), data.end(), static_cast<uint8_t>(std::stoul(how, nullptr, 0)));
   }
@@ -72,16 +74,19 @@ void write_image(LogWriter& w, const std::string& path, uint64_t chunk) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open " + path);
   uint32_t ss = w.sectorsize();
-  if (chunk == 0 || chunk % ss != 0) throw std::runtime_error("chunk must be a multiple of the sectorsize");
+  if (chunk == 0 || chunk % ss != 0)
+    throw std::runtime_error("chunk must be a multiple of the sectorsize");
   std::vector<uint8_t> buf(chunk);
   for (uint64_t off = 0;; off += chunk) {
     in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(chunk));
     auto got = static_cast<size_t>(in.gcount());
     if (got == 0) break;
     size_t padded = (got + ss - 1) / ss * ss;
-    std::fill(buf.begin() + static_cast<std::ptrdiff_t>(got), buf.begin() + static_cast<std::ptrdiff_t>(padded), 0);
+    std::fill(buf.begin() + static_cast<std::ptrdiff_t>(got),
+              buf.begin() + static_cast<std::ptrdiff_t>(padded), 0);
     auto data = std::span(buf).first(padded);
-    if (std::any_of(data.begin(), data.end(), [](uint8_t b) { return b != 0; })) w.write(off / ss, data);
+    if (std::any_of(data.begin(), data.end(), [](uint8_t b) { return b != 0; }))
+      w.write(off / ss, data);
     if (got < chunk) break;
   }
 }
@@ -98,21 +103,25 @@ void run_line(LogWriter& w, const std::string& line, std::optional<uint64_t>& co
     uint64_t nr = 0;
     std::string how;
     in >> n >> sub >> sector >> nr >> how;
-    if (!in || sub != "write") throw std::runtime_error("usage: repeat N write SECTOR NR BYTE|seq [flags]");
+    if (!in || sub != "write")
+      throw std::runtime_error("usage: repeat N write SECTOR NR BYTE|seq [flags]");
     uint64_t flags = flag_words(in);
-    for (uint64_t i = 0; i < n; ++i) w.write(sector + i * nr, fill(sector + i * nr, nr, ss, how), flags);
+    for (uint64_t i = 0; i < n; ++i)
+      w.write(sector + i * nr, fill(sector + i * nr, nr, ss, how), flags);
   } else if (cmd == "write") {
     uint64_t sector = 0;
     uint64_t nr = 0;
     std::string how;
-    if (!(in >> sector >> nr >> how)) throw std::runtime_error("usage: write SECTOR NR BYTE|seq [flags]");
+    if (!(in >> sector >> nr >> how))
+      throw std::runtime_error("usage: write SECTOR NR BYTE|seq [flags]");
     w.write(sector, fill(sector, nr, ss, how), flag_words(in));
   } else if (cmd == "write-file") {
     uint64_t sector = 0;
     std::string path;
     if (!(in >> sector >> path)) throw std::runtime_error("usage: write-file SECTOR FILE [flags]");
     std::ifstream f(path, std::ios::binary);
-    std::vector<uint8_t> data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::vector<uint8_t> data((std::istreambuf_iterator<char>(f)),
+                              std::istreambuf_iterator<char>());
     data.resize((data.size() + ss - 1) / ss * ss);
     w.write(sector, data, flag_words(in));
   } else if (cmd == "image") {
@@ -147,8 +156,9 @@ int main(int argc, char** argv) {
   po::options_description d("Options");
   d.add_options()("out", po::value<std::string>(), "log file to create")(
       "sectorsize", po::value<uint32_t>()->default_value(512), "log sector size")(
-      "super-padding", po::value<std::string>()->default_value("0"), "value of superblock bytes 28-31")(
-      "script", po::value<std::string>(), "script file (default stdin)")("help,h", "show help");
+      "super-padding", po::value<std::string>()->default_value("0"),
+      "value of superblock bytes 28-31")("script", po::value<std::string>(),
+                                         "script file (default stdin)")("help,h", "show help");
   po::positional_options_description pos;
   pos.add("script", 1);
   po::variables_map vm;
@@ -171,7 +181,8 @@ int main(int argc, char** argv) {
     FileLogSink sink(vm["out"].as<std::string>());
     WriterOptions wo;
     wo.sectorsize = vm["sectorsize"].as<uint32_t>();
-    wo.superblock_padding = static_cast<uint32_t>(std::stoul(vm["super-padding"].as<std::string>(), nullptr, 0));
+    wo.superblock_padding =
+        static_cast<uint32_t>(std::stoul(vm["super-padding"].as<std::string>(), nullptr, 0));
     LogWriter writer(sink, wo);
     std::ifstream file;
     if (vm.count("script") != 0) {

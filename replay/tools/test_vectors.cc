@@ -64,8 +64,8 @@ std::vector<uint8_t> all_flags_512() {
   b.write(8, 1, 6, kFlagFlush | kFlagFua);
   b.write(9, 2, 7, kFlagMetadata);
   b.writer.raw_entry(EntryHeader{0, 0, kFlagFlush | kFlagFua, 0}, {}, {});
-  b.writer.discard(0, 1ULL << 21);  // 1 GiB: far past any zeroing cap
-  b.write(4, 1, 8, 0x20);           // a flag bit the kernel never writes
+  b.writer.discard(0, 1ULL << 21);                    // 1 GiB: far past any zeroing cap
+  b.write(4, 1, 8, 0x20);                             // a flag bit the kernel never writes
   b.writer.mark(std::string(size_t{512} - 33, 'm'));  // longest mark a 512-byte log holds
   b.writer.mark("odd \"mark\"\\");
   return b.done();
@@ -94,12 +94,13 @@ std::vector<uint8_t> stale_super_512() {
 std::vector<uint8_t> kernel_workload_512() {
   Builder b(512);
   b.writer.write(0, std::vector<uint8_t>(4096, 0xaa), 0);  // pwrite -S 0xaa 0 4096
-  b.writer.flush();                                         // fsync
+  b.writer.flush();                                        // fsync
   b.writer.mark("one");
-  b.writer.write(2048, std::vector<uint8_t>(8192, 0xbb), kFlagFua);  // pwrite -V 1 -D -b 8k -S 0xbb 1m 8k
+  b.writer.write(2048, std::vector<uint8_t>(8192, 0xbb),
+                 kFlagFua);  // pwrite -V 1 -D -b 8k -S 0xbb 1m 8k
   b.writer.flush();  // the block device's write path syncs an RWF_DSYNC write after it completes
-  b.writer.discard(4096, 128);                                       // blkdiscard 2M +64k
-  b.writer.flush();                                                  // fsync
+  b.writer.discard(4096, 128);  // blkdiscard 2M +64k
+  b.writer.flush();             // fsync
   b.writer.mark("two");
   b.writer.mark(kEndMark);  // dmsetup remove
   return b.done();
@@ -127,7 +128,8 @@ std::vector<uint8_t> bad_second_entry(F bad) {
 
 }  // namespace
 
-std::vector<uint8_t> pattern_data(uint64_t sector, uint64_t nr_sectors, uint32_t sectorsize, uint8_t seed) {
+std::vector<uint8_t> pattern_data(uint64_t sector, uint64_t nr_sectors, uint32_t sectorsize,
+                                  uint8_t seed) {
   std::vector<uint8_t> data(nr_sectors * sectorsize);
   for (size_t i = 0; i < data.size(); ++i) {
     data[i] = static_cast<uint8_t>(uint64_t{seed} * 37 + sector * 13 + i * 7 + (i >> 9));
@@ -137,23 +139,30 @@ std::vector<uint8_t> pattern_data(uint64_t sector, uint64_t nr_sectors, uint32_t
 
 std::vector<TestVector> make_test_vectors() {
   std::vector<TestVector> v;
-  v.push_back({"basic-512", "worked example: write, flush, discard, mark; garbage in superblock bytes 28-31",
+  v.push_back({"basic-512",
+               "worked example: write, flush, discard, mark; garbage in superblock bytes 28-31",
                basic_512()});
-  v.push_back({"basic-4096", "4096-byte sectors: FUA|METADATA, discard, marks incl. dm-log-writes-end",
+  v.push_back({"basic-4096",
+               "4096-byte sectors: FUA|METADATA, discard, marks incl. dm-log-writes-end",
                basic_4096()});
-  v.push_back({"all-flags-512", "flag combinations, unknown flag 0x20, 1 GiB discard, longest and odd marks",
+  v.push_back({"all-flags-512",
+               "flag combinations, unknown flag 0x20, 1 GiB discard, longest and odd marks",
                all_flags_512()});
-  v.push_back({"kernel-workload-512", "what a log-writes target records for the README's guest workload",
+  v.push_back({"kernel-workload-512",
+               "what a log-writes target records for the README's guest workload",
                kernel_workload_512()});
   {
     Builder b(512);
     v.push_back({"empty-512", "no entries", b.done()});
   }
-  v.push_back({"stale-super-512", "superblock says 2 of 5 entries (use --scan-past-end)", stale_super_512(), true});
+  v.push_back({"stale-super-512", "superblock says 2 of 5 entries (use --scan-past-end)",
+               stale_super_512(), true});
   v.push_back({"bad-magic", "wrong magic", with_superblock(0x1122334455667788ULL, kVersion, 512)});
   v.push_back({"bad-version", "version 2", with_superblock(kMagic, 2, 512)});
-  v.push_back({"bad-sectorsize-1000", "sectorsize not a power of two", with_superblock(kMagic, kVersion, 1000)});
-  v.push_back({"bad-sectorsize-256", "sectorsize below 512", with_superblock(kMagic, kVersion, 256)});
+  v.push_back({"bad-sectorsize-1000", "sectorsize not a power of two",
+               with_superblock(kMagic, kVersion, 1000)});
+  v.push_back(
+      {"bad-sectorsize-256", "sectorsize below 512", with_superblock(kMagic, kVersion, 256)});
   {
     auto log = basic_512();
     log.resize(20);
@@ -165,7 +174,9 @@ std::vector<TestVector> make_test_vectors() {
     v.push_back({"truncated-header", "log ends inside the header of entry 1", log});
   }
   {
-    auto log = bad_second_entry([](LogWriter& w) { w.raw_entry(EntryHeader{16, 8, 0, 0}, {}, {}); });
+    auto log = bad_second_entry([](LogWriter& w) {
+      w.raw_entry(EntryHeader{16, 8, 0, 0}, {}, {});
+    });
     log.resize(512 * 2 + 512 + 512 + 1024);  // entry 1 claims 4 KiB, 1 KiB present
     v.push_back({"entry-past-end", "entry 1 data runs past the end of the log", log});
   }
@@ -176,7 +187,9 @@ std::vector<TestVector> make_test_vectors() {
   v.push_back({"zero-entry", "entry 1 is an all-zero header",
                bad_second_entry([](LogWriter& w) { w.raw_entry(EntryHeader{}, {}, {}); })});
   v.push_back({"mark-too-long", "entry 1 is a mark whose data_len exceeds the header sector",
-               bad_second_entry([](LogWriter& w) { w.raw_entry(EntryHeader{0, 0, kFlagMark, 600}, {}, {}); })});
+               bad_second_entry([](LogWriter& w) {
+                 w.raw_entry(EntryHeader{0, 0, kFlagMark, 600}, {}, {});
+               })});
   v.push_back({"inline-data", "entry 1 is a write with data_len set (inline data)",
                bad_second_entry([](LogWriter& w) {
                  std::vector<uint8_t> data(512, 0x55);
@@ -201,7 +214,8 @@ std::string dump_text(const std::vector<uint8_t>& log, bool scan_past_end) {
   }
   std::fclose(out);  // NOLINT(cppcoreguidelines-owning-memory)
   std::string text(buf, len);
-  std::free(buf);  // NOLINT(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory): open_memstream mallocs
+  std::free(buf);  // NOLINT(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory):
+                   // open_memstream mallocs
   return text;
 }
 

@@ -23,6 +23,7 @@ struct TestVector {
 [[nodiscard]] std::string dump_text(const std::vector<uint8_t>& log, bool scan_past_end);
 
 // Deterministic data for `nr_sectors` sectors at `sector`.
-[[nodiscard]] std::vector<uint8_t> pattern_data(uint64_t sector, uint64_t nr_sectors, uint32_t sectorsize, uint8_t seed);
+[[nodiscard]] std::vector<uint8_t> pattern_data(uint64_t sector, uint64_t nr_sectors,
+                                                uint32_t sectorsize, uint8_t seed);
 
 }  // namespace bb::logwrites
