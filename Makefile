@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # blackbox top-level Makefile: drives CMake (C++) and Kbuild (dm-targets/).
 #
 #   make deps      install build/test dependencies from Debian packages

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Checks: what runs on a view at a crash point. A check passes or fails and
 // says why (the output of its steps).
 //

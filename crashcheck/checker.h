@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The crash-point checker: replays a log once, from entry 0, onto a replay
 // target, and at every crash point takes a private copy-on-write view that
 // a check runs on, on one of --jobs worker threads, while the replay goes

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Crash points: the log entries after which a power failure is simulated.
 // A point is checked as the "prefix state": every entry up to and including
 // it is on the disk, nothing after it. dm-log-writes logs writes in a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Crash states beyond prefixes (opt-in). At a crash point P the disk may
 // have lost writes that were not yet flushed. In a dm-log-writes log a
 // plain write (no FUA) is durable only once a later FLUSH completes, so the

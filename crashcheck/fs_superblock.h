@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What a filesystem's superblock says about the device it may sit on: the
 // largest logical block size of a device the filesystem in an image can
 // still be mounted and checked from (its smallest I/O unit). The checker

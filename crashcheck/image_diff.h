@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Which blocks differ between two images, and which log entries wrote them:
 // what the report shows for the first failing point against the last good
 // one. Only the ranges written by the candidate entries can differ, so only

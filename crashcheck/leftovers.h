@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What a run leaves when it dies before it can clean up (SIGKILL, a crash,
 // a power cut, a second Ctrl-C): its work directory, the mounts and loop
 // devices of its views and of its reflink scratch filesystem, the scratch

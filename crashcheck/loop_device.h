@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Loop devices: how a file view becomes the block device a mount or an
 // fsck needs.
 //

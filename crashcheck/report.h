@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The checker's report: one line per checked state in log order (entry,
 // kind, verdict, time; the check's output under failures), a summary, and
 // for the first failure the kept images and the blocks that differ from the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Copy-on-write views: a private, writable copy of the replay target as it
 // was at one crash point. A check may mount it (journal recovery writes to
 // it), repair it or scribble on it; the replay state never sees that.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Copy views: every view is a sparse copy of the image file (only the
 // allocated ranges are copied, found with SEEK_DATA/SEEK_HOLE). Works on
 // any filesystem; costs O(allocated bytes) per view, so it is the fallback

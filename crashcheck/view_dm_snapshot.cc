@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "crashcheck/view_dm_snapshot.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // dm-snapshot views, for machines with device-mapper (the VM bench): the
 // replay writes through a "snapshot-origin" device stacked on the base
 // device, and every view is a non-persistent "snapshot" of the base whose

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What the reflink and copy views share: the replay target is an image file
 // in a work directory, and every view is another file beside it, deleted
 // when the view is destroyed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Reflink views: every view is a FICLONE of the image file, so it shares
 // all extents with the replay target and costs O(extents), not O(bytes)
 // (about 4 ms for a 256 MiB image with few extents). Needs the image and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # corrupt-metadata-write.sh — copy a log and overwrite the data of one
 # METADATA write with text: a broken crash point for bb-crashcheck to find.
 # The write chosen is after the 'mkfs' mark, at or before the last FUA (so

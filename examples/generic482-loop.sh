@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # generic482-loop.sh — the xfstests generic/482 way of checking every FUA,
 # with our replay-log: for each FUA after the 'mkfs' mark, replay the log
 # FROM ENTRY 0 onto a zeroed image, mount it (journal recovery), unmount,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // create_log(): makes the dirty log of a type named in a table (core, disk).
 #include <fmt/core.h>
 

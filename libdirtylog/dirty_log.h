@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The dirty-region log interface.
 //
 // A mirror splits its device into regions of a power-of-two number of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The one error type of libdirtylog: bb::common::SystemError.
 //
 // Every failure carries a positive errno value so that the daemon can send

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A fixed-size set of region bits with the kernel's layout: sized in whole
 // 64-bit words (round_up(count, BITS_PER_LONG) bits) and serialised with
 // little-endian bit order, bit n in byte n / 8, bit n % 8.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The in-memory state shared by the core and disk logs, as the kernel's
 // struct log_c in drivers/md/dm-log.c keeps it: clean bits (1 = no write in
 // flight; what the disk log persists), sync bits (1 = legs agree),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Parsing of the table parameters shared by the core and disk logs:
 // `<region_size> [sync|nosync]` (the disk log puts `<log_dev>` first).
 #pragma once

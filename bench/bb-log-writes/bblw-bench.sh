@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark (not a test): fio random 4 KiB writes at iodepth 16, a
 # sequential 1 MiB write, and 4 KiB random writes each followed by fsync
 # (a flush per write: the superblock cost), direct I/O, on the raw disk,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark (not a test) of bb-mirror, side by side in one guest: fio
 # random 4 KiB writes at iodepth 16 and a sequential 1 MiB write (direct
 # I/O) on the raw disk, the in-tree mirror and bb-mirror (2 legs, disk log,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // bb-crashcheck: checks a filesystem at every crash point of a dm-log-writes
 // log, replaying the log once. See docs/bb-crashcheck.md.
 #include <unistd.h>

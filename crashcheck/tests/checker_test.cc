@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The checker end to end on small synthetic logs, with user commands as
 // checks (no root needed): point-in-time views, log-order results while
 // checks finish out of order, stopping at the first failure, kept images.

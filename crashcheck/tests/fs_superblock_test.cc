@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // filesystem_io_unit() on superblocks written by hand and, where the mkfs
 // programs are installed, on real filesystems.
 #include "crashcheck/fs_superblock.h"

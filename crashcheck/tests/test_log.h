@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Small logs for the checker's unit tests, made with the format library's
 // writer: a file in a temporary directory that is removed afterwards.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Views on real files: a view keeps the state it was taken in while the
 // replay target changes, and writes to a view stay in the view. The reflink
 // test makes its own XFS scratch on a loop device (needs root).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Record an ext4, xfs or btrfs workload (FS) through bb-log-writes, with marks.
 # disks: data:512M log:1G
 # modules: dm-log-writes

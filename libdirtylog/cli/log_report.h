@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What `dirtylog` reads from and writes to a disk log: the report of an
 // existing log (header, counts, runs of clean and dirty regions) and the
 // creation of a new one. Separate from main.cc so the tests can use it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // dirtylog: create, inspect and dump the kernel's disk dirty-region logs
 // (the `disk` log of the device-mapper mirror target) on files and block
 // devices. See docs/dirtylog.md.

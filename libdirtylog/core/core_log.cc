@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "core/core_log.h"
 
 #include <fmt/core.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The "core" dirty log: regions kept in memory only.
 //
 // Table parameters: `<region_size> [sync|nosync]`. Without nosync every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The kernel connector end of dm-log-userspace: a NETLINK_CONNECTOR
 // datagram socket joined to the device-mapper group (CN_IDX_DM = 7), which
 // receives the kernel's requests (connector id {7, 1}) and sends replies.

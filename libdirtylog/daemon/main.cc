@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // dirtylogd: a dm-log-userspace daemon. The kernel's `userspace` dirty log
 // forwards every log operation of a mirror to it over the netlink
 // connector; it serves `core` and `disk` logs from libdirtylog, one per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The daemon side of dm-log-userspace: turns one dm_ulog_request into one
 // reply, serving core and disk logs from this library, keyed by the
 // (uuid, luid) pair the kernel sends (luid tells the live and the inactive

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The on-disk format of the kernel's "disk" dirty log (drivers/md/dm-log.c),
 // also used by LVM's cmirrord for clustered-disk logs. Little-endian.
 //

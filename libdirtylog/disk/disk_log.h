@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The "disk" dirty log: the kernel's persistent bitmap (see disk_format.h),
 // byte-compatible with drivers/md/dm-log.c.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "disk/log_store.h"
 
 #include <fcntl.h>

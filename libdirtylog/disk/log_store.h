@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Where a disk log lives: a block device or a regular file (an image).
 //
 // LogStore is the small interface the disk log writes through, so tests can

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target: arbitrary bytes as the contents of a disk log device,
 // read by the disk log's resume and by dirtylog's report. Either is fine
 // with any input: a log, a refusal, never a crash or a rewrite.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target: arbitrary bytes as a kernel request to the daemon's
 // handler, which serves one core log. Any input must produce an answer
 // (or Error for a message shorter than a header), never a crash.

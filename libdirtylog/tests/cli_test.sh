@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Host integration test of the dirtylog CLI.
 #   cli_test.sh <dirtylog binary> files   on image files
 #   cli_test.sh <dirtylog binary> loop    on a loop device (needs root; exit 77 = skipped)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // One suite for every dirty log: core, disk (on an image file), and the
 // userspace client talking to the daemon's request handler (in process),
 // which serves a core or a disk log. Each must behave like the kernel's

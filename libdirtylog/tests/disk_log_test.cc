@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The disk log's byte format, its flush order and its refusals.
 #include "disk/disk_log.h"
 

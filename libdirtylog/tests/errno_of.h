@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // errno_of(call): the errno a call fails with (through bb::dirtylog::Error),
 // or 0 when it succeeds; how the tests check the library's error codes.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Hands requests straight to a RequestHandler in the same process: the
 // daemon without the kernel connector in between.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The daemon's request handling: every request type, and every way a
 // request can be malformed, answered with -EINVAL and never a crash.
 #include "daemon/request_handler.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A uniquely named file under $TMPDIR (or /tmp), removed at scope exit.
 #pragma once
 

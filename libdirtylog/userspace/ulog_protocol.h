@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The dm-log-userspace protocol: the kernel's userspace dirty log sends one
 // struct dm_ulog_request (plus payload) per operation to a daemon over the
 // netlink connector and waits for the same struct back, matched by seq.

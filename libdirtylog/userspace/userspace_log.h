@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The "userspace" dirty log, client side: every operation becomes a
 // dm_ulog_request to a daemon, exactly as drivers/md/dm-log-userspace-base.c
 // sends them, so tests can drive any served log through the protocol the

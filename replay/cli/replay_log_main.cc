@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // replay-log: replays, searches and decodes dm-log-writes logs. A drop-in
 // for the upstream/xfstests tool of the same name (same options, same
 // output where scripts parse it), built on the bb_replay engine and its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Statistics of an indexed log: entries per flag, bytes, marks with their
 // entry numbers and the range of sectors touched. Printed by
 // `replay-log --stats` as text or JSON.

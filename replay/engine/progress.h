@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A one-line progress bar on stderr, shown only when stderr is a terminal
 // and the work has already taken more than a second (quick runs and pipes
 // stay quiet). Redraws at most ten times a second; erased when done.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The replay engine: applies a range of log entries to a ReplayTarget.
 // LogSession bundles what a tool needs for one log (source, reader,
 // cached index) and is the API the CLI and the crash-point checker use:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The one error type of the replay engine: a failure on the replay target
 // (open, write, zeroing, sync) or a failed check, naming the entry being
 // replayed and its log byte offset when there is one. Problems with the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The device or file a log is replayed onto: the one place that applies log
 // entries to an image or device (the replay engine, and the crash checker
 // building its crash states). Writes are retried until complete; zeroing

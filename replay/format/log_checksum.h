@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Checksums used around the log (the format itself has none):
 // CRC32C of entry data in dumps (so a dump can be compared with another
 // writer's log without the data), FNV-1a 64 for index validation, and a

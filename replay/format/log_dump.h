@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The stable text decoding of a log that `replay-log --dump` prints and
 // tests/vectors/*.dump hold. One line per record, fields in fixed order,
 // documented in docs/replay-log.md and tests/vectors/README.md:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The one error type of the format library. Every problem with a log (or
 // with an index file) is reported as a LogError that says what is wrong
 // and, when it concerns an entry, which entry and at which log byte offset.

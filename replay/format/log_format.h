@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The dm-log-writes log format, version 1: constants, the two on-disk
 // records and their little-endian encoding. Nothing else lives here.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // One pass over a log gives, per entry, its log offset, flags and sector
 // range, and for marks their text. Seeking to entry N is O(1); the next
 // entry with given flags after N, or a mark by name, is O(log N).

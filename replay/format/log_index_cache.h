@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Keeps a log's index on disk so that later runs skip the scan.
 //
 // Where: `<log>.bbidx` beside a regular-file log whose directory is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Reads and validates a log: the superblock on construction, then entries
 // sequentially (next()) or at a known position (read_entry()). Every entry
 // is validated completely before it is returned: padding, lengths, and that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Where a log's bytes come from: a file or block device (FileLogSource) or
 // memory (MemoryLogSource, for tests and fuzzing). Readers only need
 // random-access reads and the total size.

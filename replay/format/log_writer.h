@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Writes v1 logs the way the kernel target lays them out. Tests, the test
 // vector generator and bb-log-builder make logs with it. The superblock
 // count is written by finish() (the kernel rewrites it on FUA and MARK;

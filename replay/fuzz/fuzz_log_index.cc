@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target: index building over arbitrary logs, the index file
 // parser over arbitrary bytes, and validation of a parsed index against a
 // log. Must never crash; errors are LogError.

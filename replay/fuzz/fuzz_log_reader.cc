@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target: the superblock/entry parser and the dump, on arbitrary
 // bytes, in both scan modes. Must never crash; errors are LogError.
 #include <cstdio>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # run-fuzzer.sh FUZZER CORPUS_DIR SECONDS: runs a libFuzzer target for a
 # bounded time over a scratch copy of the corpus (the committed vectors
 # are never modified).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The progress bar on a real terminal: a pseudo-terminal stands in for
 // stderr, so the test sees exactly the bytes a user's terminal would.
 #include "engine/progress.h"

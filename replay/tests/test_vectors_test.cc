@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The committed tests/vectors/ files must be exactly what the generator
 // makes, and their .dump files exactly what the reader decodes.
 #include "tools/test_vectors.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // bb-log-builder: makes a dm-log-writes v1 log from a small script, for
 // tests, VM scenarios and benchmarks. One command per line ('#' comments):
 //

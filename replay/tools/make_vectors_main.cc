@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // bb-make-vectors DIR: writes the shared test vectors and their expected
 // decodings into DIR (normally tests/vectors/). Deterministic: running it
 // again produces identical files.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The shared test vectors in tests/vectors/: small logs built
 // deterministically with LogWriter, good and bad, and their expected
 // decodings (the text `replay-log --dump` prints). bb-make-vectors writes

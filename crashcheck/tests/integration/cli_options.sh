@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bb-crashcheck's command line: --help with examples, usage errors exit 2,
 # --print-profile, a user command with placeholders on a synthetic log,
 # exit 1 on a failing point, JSON output; bad points, target and --junit

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # compare_slow_loop.sh — bb-crashcheck must give the same verdict as the
 # xfstests-style loop (examples/generic482-loop.sh: replay from entry 0 per
 # FUA, mount, umount, fsck) at every FUA of LOG, including the same first

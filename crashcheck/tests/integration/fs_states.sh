@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # fs_states.sh — sourced by the host tests that make a log of real
 # filesystem states on the host (host_ext4_states.sh, host_xfs_states.sh):
 # a work directory in /dev/shm with a mount point, removed with whatever is

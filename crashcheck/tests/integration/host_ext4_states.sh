@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A log of real ext4 states made on the host (no device-mapper needed):
 # mkfs, then three states (files written and synced while mounted, a
 # rename and delete, the unmount), each logged as its changed image, a

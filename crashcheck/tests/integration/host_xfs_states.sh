@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The xfs profile on real XFS states made on the host (no device-mapper
 # needed): mkfs, then files written and synced while mounted (so the log
 # must be recovered by the check's mount), then the unmount, each logged as

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # An interrupted run cleans up after itself, and a run that was killed
 # before it could is cleaned up after by the next run in the same place:
 #   1. SIGINT in the middle of a run with reflink views (an XFS scratch on a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Reflink views of a --target image live in a private directory beside it,
 # on the image's own filesystem:
 #   1. a run leaves the target's directory as it found it: files of the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Upstream bugs fixed: missing marks, --check 0, unknown options, flag+mark
 # stops; errors name entry and offset; nothing replayed past a bad entry.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A real filesystem: a log holding an ext4 mkfs image's writes, a mark,
 # then writes that wreck the superblock. Replaying to the mark onto a loop
 # device gives a filesystem e2fsck -fn accepts and the exact image bytes;

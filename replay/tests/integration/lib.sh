@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared helpers for replay/ integration tests (sourced, POSIX sh + bash ok).
 # Env: REPLAY_LOG, LOG_BUILDER, VECTORS_DIR (set by ctest).
 set -eu

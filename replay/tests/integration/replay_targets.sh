@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Replays the same log onto a file and onto a loop block device and
 # compares both with the expected image; a log on a block device works,
 # and its index goes to the cache folder, not /dev.

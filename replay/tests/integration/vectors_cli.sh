@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # replay-log --dump on every committed vector prints exactly its .dump file;
 # exit status is 0 for good vectors and 1 for bad ones.
 . "$(dirname "$0")/lib.sh"

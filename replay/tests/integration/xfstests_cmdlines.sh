@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # xfstests common/dmlogwrites (and btrfs/192, Josef Bacik's scripts) drive
 # replay-log with the command lines below, as xfstests' common/dmlogwrites
 # writes them. They must work unchanged against logs made with our writer.

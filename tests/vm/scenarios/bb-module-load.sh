@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Our dm-bb-log-writes module loads, registers its target, maps I/O and unloads.
 # disks: data:64M log:64M
 # modules: dm-mod

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Concurrency: fio with 4 jobs on bb-log-writes, buffered and direct, with
 # fsync and fdatasync, each job on its own quarter of the device. After
 # teardown, replaying the whole log onto a zeroed file gives the device.

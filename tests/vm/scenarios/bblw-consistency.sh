@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Consistency: ext4 then xfs workloads on bb-log-writes, a mark at each
 # quiesced point (after mkfs, after umount) with the device's checksum taken
 # there. Replaying the log up to each mark (replay-log, one mark after the

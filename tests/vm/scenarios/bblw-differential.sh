@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Differential: one deterministic single-threaded workload (direct writes of
 # several sizes, fsync, FUA via RWF_DSYNC and O_DSYNC, discards, marks, a
 # write left unflushed at teardown) runs through the in-tree log-writes target

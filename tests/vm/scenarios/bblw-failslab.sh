@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Kernel fault injection (debug kernel): failslab and fail_page_alloc, confined to bb-log-writes' code by their stack filter and to one task by fail-nth or the task filter, fail a write's block, a data page, an entry header (log thread), a mark's text and block, the end mark; fail_make_request fails one write to the log disk. The outcomes bblw-nomem checks with the fault-injection build: one kernel line, status, data goes on, the log replays to a prefix.
 # kernels: 6.12-debug
 # disks: data:16M log:32M

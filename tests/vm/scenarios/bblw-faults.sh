@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Faults: a log too small (default: data goes on unlogged; error_on_full:
 # writes fail with ENOSPC and the log stays complete), a log device that
 # starts failing (dm "error" target swapped under it, then dm-flakey with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bb-log-writes beyond the in-tree target: fresh superblock at construction,
 # superblock current after every mark, marks with spaces and the length
 # limit, WRITE_ZEROES replayed as zeroes, discard emulation, metadata_only,

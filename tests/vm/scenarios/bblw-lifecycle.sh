@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Lifecycle: 100 create/mark/remove cycles; suspend/resume, remove and module
 # unload while a writer keeps hitting the device.
 # disks: data:32M log:32M

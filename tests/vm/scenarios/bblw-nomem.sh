@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Out of memory: the fault-injection build fails one allocation at each site (block, data page, header page) under O_SYNC direct writes; logging stops with one kernel line, data goes on, the log replays to a prefix; mark and end-mark allocation failures.
 # disks: data:16M log:32M
 # modules: dm-mod

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared vector kernel-workload-512: the in-tree log-writes and bb-log-writes both record exactly it.
 # disks: data_intree:16M log_intree:16M data_bb:16M log_bb:16M
 # modules: dm-log-writes

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Bad input: wrong bb-mirror tables (1 or 10 legs, bad offsets, unknown feature or log type, too-short device, ...) and bad messages each get EINVAL/EBUSY and a kernel line saying why; a live device keeps its status, table and data.
 # disks: a:16M b:16M c:8M log:1M
 # modules: dm-mod dm-log dm-region-hash

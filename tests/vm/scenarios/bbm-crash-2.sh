@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Crash, phase 2: after the power-off with leg 1 failed, the same table resyncs only the regions out of sync from leg 0 to leg 1; fsync'ed files intact; then leg 0 failed, writes, hard power-off (bbm-crash-3).
 # disks: c0:32M c1:32M clog:1M man:1M
 # modules: dm-mod dm-log dm-region-hash

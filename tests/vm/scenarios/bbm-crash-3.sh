@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Crash, phase 3: after the power-off with leg 0 (the default source) failed, the same table resyncs from leg 1 to leg 0, never the reverse; every fsync'ed file of both phases intact; fsck clean.
 # disks: c0:32M c1:32M clog:1M man:1M
 # modules: dm-mod dm-log dm-region-hash

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Crash, phase 1: ext4 on bb-mirror with a disk log; leg 1 failed, fsync'ed and unsynced writes running, hard power-off (bbm-crash-2 boots on the same disks).
 # disks: c0:32M c1:32M clog:1M man:1M
 # modules: dm-mod dm-log dm-region-hash

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Differential: one workload through the in-tree mirror and bb-mirror with the same tables (core log with a full resync, disk log nosync): legs byte-identical, same data, same status prefix form and sync counts, same disk-log bitmap.
 # disks: a1:32M b1:32M a2:32M b2:32M loga:1M logb:1M
 # modules: dm-mod dm-mirror dm-log dm-region-hash

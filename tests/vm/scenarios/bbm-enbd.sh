@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The ENBD walkthrough on bb-mirror: ext4 mounted on 2 legs with a disk log; fail_leg 1, write 1 MiB and small files, readd_leg 1; the resync (recorded on leg 1 by log-writes) copies exactly the regions written meanwhile (bbm-enbd.host), finishes, legs identical, fsck clean, mounted throughout.
 # disks: l0:32M l1:32M log:1M rec1:64M recm:64M
 # modules: dm-mod dm-log dm-region-hash dm-log-writes

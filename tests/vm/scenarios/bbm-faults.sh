@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Faults: a leg on dm-flakey failing writes (handle_errors fails it, raises an event, re-add resyncs only what was written; without it, dm-raid1's behaviour side by side with the in-tree mirror), a read error served by the other leg, a failing log device (no features; handle_errors keep_log) as the in-tree mirror does.
 # disks: ia:16M ib:16M oa:16M ob:16M ilog:1M olog:1M
 # modules: dm-mod dm-log dm-region-hash dm-mirror dm-flakey

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Lifecycle: 9 legs (fail, re-add, all identical); 100 create/remove cycles with core and disk logs; remove refused while open under I/O and a resync, accepted after; rmmod refused while in use, clean after, module loads again.
 # disks: legs:80M log:1M
 # modules: dm-mod dm-log dm-region-hash

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bb-mirror smoke: 2 and 3 legs, core and disk logs; writes, status, fail_leg/readd_leg resyncing only what was written, a stale leg 0 after re-creation, legs identical, bad messages refused, rmmod.
 # disks: a:64M b:64M c:64M log:4M
 # modules: dm-mod dm-log dm-region-hash

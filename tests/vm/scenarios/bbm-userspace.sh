@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bb-mirror on a userspace dirty log served by dirtylogd: initial resync, fail_leg/readd_leg resyncing only what was written, dirtylogd killed mid-write and restarted, legs identical, libdirtylog reads the log.
 # disks: ua:32M ub:32M ulog:1M
 # modules: dm-mod dm-log dm-log-userspace dm-region-hash

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Checker: record a small btrfs workload with the in-tree log-writes target; the host checks every FUA both ways.
 # disks: data:512M log:512M
 # modules: dm-log-writes

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Checker: bb-crashcheck with dm-snapshot views, in the guest, on an ext4 log recorded there; the host compares with reflink views; a killed run's devices are removed by the next run.
 # disks: data:512M log:512M target:512M
 # modules: dm-log-writes dm-snapshot

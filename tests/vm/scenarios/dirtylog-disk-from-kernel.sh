@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The in-tree mirror's disk log, left with regions out of sync by failed leg writes, reads back through dirtylog with exactly those regions dirty.
 # disks: ka:32M kb:32M klog:1M
 # modules: dm-mirror dm-log dm-region-hash

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A disk log written by dirtylog with regions 2, 5, 9-10 out of sync is loaded by the in-tree mirror, which resyncs exactly those regions.
 # disks: ta:32M tb:32M tlog:1M
 # modules: dm-mirror dm-log dm-region-hash

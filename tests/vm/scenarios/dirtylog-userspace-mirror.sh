@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # dirtylogd serves a userspace disk log to the in-tree mirror: fio, status, suspend/resume, daemon killed mid-write and restarted, legs identical.
 # disks: ua:64M ub:64M ulog:1M
 # modules: dm-mirror dm-log dm-log-userspace dm-region-hash

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # dirtylogd core logs: a nosync mirror starts in sync; a default one resyncs differing legs to identical, watched through status.
 # disks: ra:32M rb:32M
 # modules: dm-mirror dm-log dm-log-userspace dm-region-hash

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # replay-log on real logs: ext4, xfs and btrfs recorded by the in-tree log-writes, checksum at each mark.
 # disks: data_ext4:64M log_ext4:256M data_xfs:96M log_xfs:256M data_btrfs:128M log_btrfs:256M
 # modules: dm-log-writes

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Smoke: the in-tree log-writes target records an ext4 mkfs, a mark and a write.
 # disks: data:256M log:256M
 # modules: dm-log-writes

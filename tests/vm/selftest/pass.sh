@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Passes: discards on a bench disk read back as zeroes; a result file reaches the host.
 # disks: scratch:16M
 # timeout: 30

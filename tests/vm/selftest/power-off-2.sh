@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Passes: boots after power-off on its disk, as power-off left it, in a new boot.
 # disks: scratch:16M
 # timeout: 30

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Passes, then powers the guest off hard: power-off-2 boots on its disk.
 # disks: scratch:16M
 # then: power-off-2

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench_record FS ROUNDS — record a generic/482-like workload on FS with the
 # in-tree log-writes target, for bench/crashcheck/run. Each round is a small
 # fsstress-like mix in 8 directories: create a file (8 KiB..6 MiB, sizes

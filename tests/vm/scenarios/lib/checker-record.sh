@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # checker_record FS — record a small FS workload with the in-tree log-writes
 # target on $DISK_data/$DISK_log, marks "mkfs" and "work"; the scenario's
 # host side (checker-<fs>.host) checks every FUA both ways.
