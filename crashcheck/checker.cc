@@ -180,9 +180,10 @@ RunResult run_checks(const CheckerOptions& o) {
             : ""));
   }
   std::vector<CrashPoint> points = select_points(index, start, end, o.points);
-  if (points.empty())
+  if (points.empty()) {
     result.notes.push_back(
         fmt::format("no crash point of the kinds asked for in entries {}..{}", start, end));
+  }
   if (o.target) check_target(*o.target);
   uint64_t image_size = o.image_size.value_or(highest_write_end(index));
   if (o.target && bb::common::is_block_device(*o.target)) image_size = 0;

@@ -42,9 +42,10 @@ uint64_t parse_sectors(std::string_view field, std::string_view word, std::strin
 TargetLine parse_target_line(std::string_view text) {
   std::string_view line = trim(text);
   std::string_view rest = line;
-  if (line.empty())
+  if (line.empty()) {
     throw std::invalid_argument(
         "empty target line: \"<start> <length> <type> [<params>]\" expected");
+  }
   TargetLine t;
   t.start = parse_sectors("start", next_word(rest), line);
   if (rest.empty())

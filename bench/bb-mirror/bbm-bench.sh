@@ -30,6 +30,7 @@ until_insync() {
 	dev=$1
 	while :; do
 		st=$(dmsetup status "$dev") || { echo "no device $dev" >&2; exit 1; }
+		# shellcheck disable=SC2086 # the status line split into its fields
 		set -- $st
 		if [ "$7" = "$N/$N" ]; then
 			[ "$3" = mirror ] && return
@@ -103,6 +104,7 @@ resync_round() { # resync_round ROUND
 	dmsetup create bench --table "$(table bb-mirror)"
 	dmsetup message bench 0 fail_leg 1
 	dirty_writes /dev/mapper/bench
+	# shellcheck disable=SC2046 # the status line split into its fields
 	set -- $(dmsetup status bench)
 	echo "ours, leg 1 failed: $*"
 	start=$(now)
@@ -126,6 +128,7 @@ resync_round() { # resync_round ROUND
 	# remove leg b, the same writes, re-add.
 	mdadm --zero-superblock "$DISK_a" "$DISK_b" 2>/dev/null || true
 	md=$RESULTS/mdadm.log
+	# shellcheck disable=SC2129 # each step appends to the one mdadm log
 	yes | mdadm --create /dev/md0 --run --level=1 --raid-devices=2 --metadata=1.2 \
 		--bitmap=internal --bitmap-chunk=64 --assume-clean "$DISK_a" "$DISK_b" >>"$md" 2>&1
 	mdadm /dev/md0 --fail "$DISK_b" >>"$md" 2>&1

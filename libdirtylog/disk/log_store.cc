@@ -27,7 +27,9 @@ namespace bb::dirtylog::disk {
 namespace {
 
 struct FreeDeleter {
-  void operator()(std::byte* p) const { std::free(p); }  // NOLINT(cppcoreguidelines-no-malloc)
+  void operator()(std::byte* p) const {
+    std::free(p);
+  }  // NOLINT(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
 };
 using AlignedBuffer = std::unique_ptr<std::byte, FreeDeleter>;
 
@@ -90,9 +92,10 @@ class LogDevice final : public LogStore {
       const ssize_t n = writing ? ::pwrite(fd_.get(), data + done, size - done, offset)
                                 : ::pread(fd_.get(), data + done, size - done, offset);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0)
+      if (n < 0) {
         bb::common::throw_errno(
             fmt::format("{} log device {}", writing ? "write to" : "read from", name_));
+      }
       if (n == 0)
         throw Error(EIO, fmt::format("log device {}: short {}", name_, writing ? "write" : "read"));
       done += static_cast<size_t>(n);

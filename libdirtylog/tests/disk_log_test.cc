@@ -61,8 +61,9 @@ using testing::errno_of;
 constexpr uint64_t kSixteenRegions = uint64_t{16} * 64;
 constexpr uint64_t kHundredRegions = uint64_t{100} * 64;
 
-const std::vector<std::string> kNoSync{"dev", "64", "nosync"};
-const std::vector<std::string> kDefault{"dev", "64"};
+// Test constants: a failed allocation at start-up only stops the test binary.
+const std::vector<std::string> kNoSync{"dev", "64", "nosync"};  // NOLINT(cert-err58-cpp)
+const std::vector<std::string> kDefault{"dev", "64"};           // NOLINT(cert-err58-cpp)
 
 TEST(DiskLog, ByteLayoutMatchesTheKernel) {
   TempFile file(4096);

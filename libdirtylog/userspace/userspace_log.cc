@@ -87,9 +87,10 @@ std::vector<std::byte> UserspaceLog::send(ulog::RequestType type, std::span<cons
 
 uint64_t UserspaceLog::send_for_u64(ulog::RequestType type, std::span<const std::byte> data) {
   const auto values = ulog::unpack_u64(send(type, data));
-  if (values.size() != 1)
+  if (values.size() != 1) {
     throw Error(EPROTO, fmt::format("{}: expected one 64-bit answer",
                                     ulog::type_name(static_cast<uint32_t>(type))));
+  }
   return values[0];
 }
 

@@ -70,9 +70,10 @@ void ReplayTarget::writev(uint64_t offset, std::vector<iovec> iov) {
       throw ReplayError(
           fmt::format("write to {} at byte {} failed: {}", path_, offset, std::strerror(errno)));
     }
-    if (n == 0)
+    if (n == 0) {
       throw ReplayError(
           fmt::format("write to {} at byte {} made no progress (device full?)", path_, offset));
+    }
     offset += static_cast<uint64_t>(n);
     auto left = static_cast<size_t>(n);
     while (left > 0 && first < iov.size()) {

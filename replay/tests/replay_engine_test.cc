@@ -193,11 +193,12 @@ TEST(ReplayEngine, CheckpointsSeeSyncedTarget) {
 // a write lands whole or torn to its first sectors, a discard zeroes, a
 // mark or flush writes nothing, and bad data sizes name the entry.
 TEST(ReplayTarget, ApplyOneEntry) {
+  constexpr std::ptrdiff_t kSector = 512;
   TempDir dir;
   auto target_path = dir.path / "t.img";
-  make_file(target_path, 8 * 512, 0xaa);
+  make_file(target_path, kSector * 8, 0xaa);
   ReplayTarget target(target_path.string());
-  std::vector<uint8_t> data(2 * 512, 0x11);
+  std::vector<uint8_t> data(kSector * 2, 0x11);
   target.apply(0, IndexedEntry{1024, 1, 2, 0}, 512, data);  // sectors 1-2
   target.apply(1, IndexedEntry{2048, 4, 3, kFlagFua}, 512,
                std::span(data).first(512));                          // torn: sector 4 only
@@ -205,10 +206,10 @@ TEST(ReplayTarget, ApplyOneEntry) {
   target.apply(3, IndexedEntry{5120, 0, 0, kFlagFlush}, 512, {});
   target.apply(4, IndexedEntry{5632, 0, 1, kFlagMark}, 512, std::span(data).first(512));
   target.sync();
-  std::vector<uint8_t> want(8 * 512, 0xaa);
-  std::fill(want.begin() + 512, want.begin() + 3 * 512, 0x11);
-  std::fill(want.begin() + 4 * 512, want.begin() + 5 * 512, 0x11);
-  std::fill(want.begin() + 6 * 512, want.end(), 0);
+  std::vector<uint8_t> want(kSector * 8, 0xaa);
+  std::fill(want.begin() + 512, want.begin() + kSector * 3, 0x11);
+  std::fill(want.begin() + kSector * 4, want.begin() + kSector * 5, 0x11);
+  std::fill(want.begin() + kSector * 6, want.end(), 0);
   EXPECT_EQ(read_file(target_path), want);
   for (size_t bad : {3 * 512, 700}) {
     try {

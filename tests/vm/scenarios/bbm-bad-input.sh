@@ -53,7 +53,7 @@ bad_table() {
 	fi
 	kernel_lines >/dev/null
 	dmsetup info m | grep -q 'Tables present: *LIVE$' || problem "$why: the refused reload left an inactive table"
-	[ "$(dmsetup status m)" = "$st" ] && [ "$(dmsetup table m)" = "$tb" ] || fail "$why: the live device changed"
+	{ [ "$(dmsetup status m)" = "$st" ] && [ "$(dmsetup table m)" = "$tb" ]; } || fail "$why: the live device changed"
 	line=$(echo "$lines" | grep -m1 'bb-mirror\|table:' || echo "$lines" | tail -n1)
 	printf '%-34s %s\n' "$why" "$(echo "$line" | sed 's/^\[[^]]*\] //')"
 	echo "$why: $lines" >>"$RESULTS/kernel-lines.txt"

@@ -24,7 +24,7 @@ workload() {
 	xfs_io -d -c "pwrite -q -S 0x3$p -b 512 $((2 * 1048576 + 65536 - 1024)) 2k" "$dev"
 	xfs_io -d -c "pwrite -q -S 0x4$p -b 1m 8m 2m" "$dev"
 	xfs_io -d -c fsync "$dev"
-	xfs_io -d -s -c "pwrite -q -i /tmp/rand -b 4k $((12 * 1048576 + 4096 * $p)) 256k" "$dev"
+	xfs_io -d -s -c "pwrite -q -i /tmp/rand -b 4k $((12 * 1048576 + 4096 * p)) 256k" "$dev"
 	blkdiscard -o 4194304 -l 1048576 "$dev"
 	xfs_io -d -c "pwrite -q -S 0x6$p -b 4k 4m 8k" "$dev"
 	xfs_io -c "pwrite -q -S 0x7$p -b 16k 20m 96k" -c fsync "$dev"
@@ -51,8 +51,9 @@ one() {
 	p2=$BBM_PREFIX s2=$BBM_INSYNC/$BBM_TOTAL
 	echo "in sync: in-tree '$p1', ours '$p2' (ours' fields: $BBM_NOURS $BBM_STATE ... legs $BBM_LEGSTATE)"
 	[ "$s1" = "$N/$N" ] || fail "in-tree sync count $s1, want $N/$N"
+	[ "$s2" = "$s1" ] || fail "sync counts differ: in-tree $s1, ours $s2"
 	[ "$p1" = "$p2" ] || fail "status prefixes differ: in-tree '$p1', ours '$p2'"
-	[ "$BBM_NOURS" -ge 9 ] && [ "$BBM_LEGSTATE" = AA ] && [ "$BBM_STATE" = idle ] ||
+	{ [ "$BBM_NOURS" -ge 9 ] && [ "$BBM_LEGSTATE" = AA ] && [ "$BBM_STATE" = idle ]; } ||
 		fail "our fields: $BBM_RAW"
 
 	workload /dev/mapper/intree "$3"

@@ -15,7 +15,6 @@ set -e
 SZ=$(blockdev --getsz "$DISK_ia")
 LSZ=$(blockdev --getsz "$DISK_ilog")
 RS=64 # 32 KiB regions: 512 of them
-N=$((SZ / RS))
 
 # swap NAME TABLE — replace a dm device's table (suspend, load, resume).
 swap() {
@@ -30,6 +29,7 @@ bad_writes() { echo "0 $SZ flakey $1 0 0 5 1 error_writes"; }
 devices() {
 	eval "a=\$DISK_${1}a b=\$DISK_${1}b log=\$DISK_${1}log"
 	for d in "l0$1 $a" "l1$1 $b" "lg$1 $log"; do
+		# shellcheck disable=SC2086 # the leg list split into words
 		set -- $d
 		dmsetup create "$1" --table "$(linear "$2")"
 	done
@@ -113,7 +113,7 @@ mirror ours bb-mirror o "3 /dev/mapper/lgo $RS nosync" "1 handle_errors"
 v() { # v TARGET ARGS... — the verify job on /dev/mapper/TARGET
 	t=$1
 	shift
-	fio --name=v --filename=/dev/mapper/$t --rw=randwrite --bs=64k --size=16M --ioengine=libaio \
+	fio --name=v --filename="/dev/mapper/$t" --rw=randwrite --bs=64k --size=16M --ioengine=libaio \
 		--iodepth=8 --direct=1 --verify=crc32c --randseed=5 --eta=never "$@"
 }
 for t in intree ours; do
@@ -124,7 +124,7 @@ swap l0o "0 $SZ error"
 for t in intree ours; do
 	v $t --verify_only --output="$RESULTS/verify-$t-read.txt" ||
 		fail "$t: reading with leg 0 failing gave other data or an error: $(grep -i 'err\|verify' "$RESULTS/verify-$t-read.txt" | head -n 5)"
-	bbm_parse $t
+	bbm_parse "$t"
 	echo "$t after the reads: $BBM_RAW"
 done
 h=$(health_of ours 0)

@@ -29,7 +29,7 @@ echo "== 9 legs"
 dmsetup create m9 --table "0 $SLICE bb-mirror core 1 $RS $(legs 9) 1 handle_errors"
 bbm_wait_sync m9 180
 echo "$BBM_RAW"
-[ "$BBM_LEGS" = 9 ] && [ "$BBM_HEALTH" = AAAAAAAAA ] && [ "$BBM_LEGSTATE" = AAAAAAAAA ] || fail "9-leg status: $BBM_RAW"
+{ [ "$BBM_LEGS" = 9 ] && [ "$BBM_HEALTH" = AAAAAAAAA ] && [ "$BBM_LEGSTATE" = AAAAAAAAA ]; } || fail "9-leg status: $BBM_RAW"
 xfs_io -d -c "pwrite -q -S 0x19 -b 64k 0 2m" /dev/mapper/m9
 dmsetup message m9 0 fail_leg 4
 dmsetup message m9 0 fail_leg 8
@@ -60,7 +60,7 @@ while [ $i -lt 100 ]; do
 	dmsetup remove c || fail "cycle $i: remove"
 	i=$((i + 1))
 done
-[ -z "$(dmsetup ls | grep -v 'No devices found')" ] || fail "devices left: $(dmsetup ls)"
+if dmsetup ls | grep -v 'No devices found' | grep -q .; then fail "devices left: $(dmsetup ls)"; fi
 [ "$(refcnt)" = 0 ] || fail "module refcount $(refcnt) after 100 cycles"
 echo "100 cycles done, refcount 0"
 
@@ -86,7 +86,7 @@ dmsetup message m 0 resync_rate 512
 if dmsetup remove m >/tmp/out 2>&1; then fail "removed while open under I/O"; fi
 grep -q 'Device or resource busy' /tmp/out || fail "remove while open: $(cat /tmp/out)"
 if rmmod dm_bb_mirror 2>/tmp/out; then fail "rmmod succeeded while a device is in use"; fi
-echo "refused while busy: remove ($(cat /tmp/out | tail -n1))"
+echo "refused while busy: remove ($(tail -n1 /tmp/out))"
 wait $fio_pid || fail "I/O failed: $(cat "$RESULTS/fio.txt")"
 bbm_parse m
 echo "I/O done: $BBM_RAW"

@@ -163,7 +163,7 @@ echo "== suspend/resume, remove and rmmod under I/O"
 (while xfs_io -d -c "pwrite -q -b 64k 0 4m" /dev/mapper/m3 2>/dev/null; do :; done) &
 writer=$!
 sleep 1
-for n in 1 2 3; do
+for _ in 1 2 3; do
 	dmsetup suspend m3
 	dmsetup resume m3
 done

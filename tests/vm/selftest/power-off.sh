@@ -14,5 +14,6 @@ cat /proc/sys/kernel/random/boot_id >"$RESULTS/boot_id"
 cp /tmp/data "$RESULTS/data"
 # A device-mapper device stays open and in use: there is no teardown.
 dmsetup create keep --table "0 8 linear $DISK_scratch 2048"
+# shellcheck disable=SC2217 # the redirect holds the device open
 sleep 1000 </dev/mapper/keep &
 : >/run/bb-poweroff

@@ -54,6 +54,7 @@ crash_with_leg_failed() {
 # back intact (their count is in sector 0 of "man", or SECTOR: phase 2
 # keeps phase 1's in sector 1).
 check_files() {
+	# shellcheck disable=SC2046 # the record split into its fields
 	set -- $(dd if="$DISK_man" bs=512 skip="${2:-0}" count=1 2>/dev/null | head -n1) "$1"
 	[ "$1" = "$3" ] || fail "the manifest disk names phase '$1', want $3"
 	[ "$2" -ge 1 ] || fail "phase $3 fsync'ed no file before the power-off"
@@ -78,7 +79,7 @@ recover() {
 	[ -n "$insync" ] || fail "no sync_count in $(cat "$RESULTS/log-before.json")"
 	d=$((N - insync))
 	echo "the disk log after the power-off: $d of $N regions out of sync"
-	[ "$d" -gt 0 ] && [ "$d" -lt "$N" ] || fail "$d regions out of sync: want some, not all"
+	{ [ "$d" -gt 0 ] && [ "$d" -lt "$N" ]; } || fail "$d regions out of sync: want some, not all"
 	before=$(sum "$dcurrent")
 	[ "$before" != "$(sum "$dstale")" ] || fail "the legs are identical already: nothing was written while leg $stale was failed"
 

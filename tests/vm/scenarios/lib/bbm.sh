@@ -14,6 +14,7 @@ fail() {
 # BBM_NOURS BBM_STATE BBM_COPIED BBM_REMAINING BBM_RATE BBM_ETA
 # BBM_LEGSTATE BBM_SOURCE BBM_LIMIT BBM_PARALLEL (empty for the in-tree
 # mirror). BBM_PREFIX: dm-raid1's fields with every major:minor as "M".
+# shellcheck disable=SC2034 # the BBM_* fields are read by the scenarios that source this file
 bbm_parse() {
 	BBM_RAW=$(dmsetup status "$1") || return 1
 	# shellcheck disable=SC2086
