@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -84,6 +85,20 @@ std::vector<std::pair<std::string, fs::path>> dm_views_in_sysfs(pid_t pid) {
     std::string name;
     if (std::getline(in, name) && name.starts_with(prefix)) found.emplace_back(name, e.path());
   }
+  // A device killed between its create and its table load has no
+  // /sys/block entry yet (the kernel adds the disk with the first table)
+  // and holds nothing: it comes with an empty path.
+  try {
+    for (const bb::devmapper::ListedDevice& d : bb::devmapper::list_devices()) {
+      if (!d.name.starts_with(prefix)) continue;
+      if (std::none_of(found.begin(), found.end(),
+                       [&](const auto& f) { return f.first == d.name; })) {
+        found.emplace_back(d.name, fs::path());
+      }
+    }
+  } catch (const std::exception&) {
+    // No device-mapper: what sysfs showed is all there is.
+  }
   return found;
 }
 
@@ -106,7 +121,7 @@ int remove_dm_views(pid_t pid, std::vector<std::string>& problems) {
   for (bool progress = true; progress && !left.empty();) {
     progress = false;
     for (auto it = left.begin(); it != left.end();) {
-      if (!fs::is_empty(it->second / "holders", ec) && !ec) {
+      if (!it->second.empty() && !fs::is_empty(it->second / "holders", ec) && !ec) {
         ++it;
         continue;
       }

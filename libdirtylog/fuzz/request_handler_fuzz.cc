@@ -19,7 +19,7 @@ bb::dirtylog::RequestHandler& handler() {
     ctr.uuid = "fuzz";
     ctr.request_type = 1;
     ctr.data = bb::dirtylog::ulog::pack_string("4096 core 64");
-    h.handle(bb::dirtylog::ulog::encode(ctr));
+    (void)h.handle(bb::dirtylog::ulog::encode(ctr));
     return h;
   }();
   return instance;
