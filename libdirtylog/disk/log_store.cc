@@ -28,8 +28,9 @@ namespace {
 
 struct FreeDeleter {
   void operator()(std::byte* p) const {
+    // NOLINTNEXTLINE(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
     std::free(p);
-  }  // NOLINT(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
+  }
 };
 using AlignedBuffer = std::unique_ptr<std::byte, FreeDeleter>;
 
