@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "common/json.h"
+
 namespace bb::crashcheck {
 
 namespace {
@@ -32,47 +34,18 @@ std::string json_result(const StateResult& r) {
                                        r.variant.torn->entry, r.variant.torn->sectors_landed)
                          : "null";
   return fmt::format(
-      "{{\"entry\":{},\"kind\":\"{}\",\"state\":\"{}\",\"dropped\":[{}],\"torn\":{},\"verdict\":\"{"
+      "{{\"entry\":{},\"kind\":{},\"state\":{},\"dropped\":[{}],\"torn\":{},\"verdict\":\"{"
       "}\","
-      "\"seconds\":{:.4f},\"output\":\"{}\",\"same_as\":{}}}",
-      r.point.entry, json_escape(r.point.kind()), json_escape(r.variant.describe()), dropped, torn,
+      "\"seconds\":{:.4f},\"output\":{},\"same_as\":{}}}",
+      r.point.entry, common::json_string(r.point.kind()), common::json_string(r.variant.describe()),
+      dropped, torn,
       r.verdict == Verdict::kPass   ? "pass"
       : r.verdict == Verdict::kFail ? "fail"
                                     : "error",
-      r.seconds, json_escape(r.output), r.same_as ? std::to_string(*r.same_as) : "null");
+      r.seconds, common::json_string(r.output), r.same_as ? std::to_string(*r.same_as) : "null");
 }
 
 }  // namespace
-
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
-}
 
 std::string xml_escape(const std::string& s) {
   std::string out;
@@ -160,23 +133,22 @@ std::string format_json(const RunResult& run) {
       "\"errors\":{},\"duplicates_skipped\":{},\"capped_points\":{},\"stopped_early\":{},"
       "\"interrupted\":{},"
       "\"replay_seconds\":{:.4f},"
-      "\"wall_seconds\":{:.4f},\"view\":\"{}\",\"check\":\"{}\",\"jobs\":{}}}",
+      "\"wall_seconds\":{:.4f},\"view\":\"{}\",\"check\":{},\"jobs\":{}}}",
       s.start_entry, s.end_entry, s.points, s.states, s.passed, s.failed, s.errors,
       s.duplicates_skipped, s.capped_points, s.stopped_early, s.interrupted, s.replay_seconds,
-      s.wall_seconds, s.view, json_escape(s.check), s.jobs);
+      s.wall_seconds, s.view, common::json_string(s.check), s.jobs);
   out += ",\"notes\":[";
   for (size_t i = 0; i < run.notes.size(); ++i)
-    out += fmt::format("{}\"{}\"", i != 0 ? "," : "", json_escape(run.notes[i]));
+    out += fmt::format("{}{}", i != 0 ? "," : "", common::json_string(run.notes[i]));
   out += "],\"first_failure\":";
   if (!run.first_failure) return out + "null}\n";
   const FirstFailure& f = *run.first_failure;
   out += fmt::format(
-      "{{\"result\":{},\"good_entry\":{},\"good\":\"{}\",\"good_image\":\"{}\",\"fail_image\":\"{}"
-      "\","
+      "{{\"result\":{},\"good_entry\":{},\"good\":{},\"good_image\":{},\"fail_image\":{},"
       "\"differing_sectors\":{},\"truncated\":{},\"ranges\":[",
       json_result(f.failing), f.good_entry ? std::to_string(*f.good_entry) : "null",
-      json_escape(f.good_label), json_escape(f.good_image), json_escape(f.fail_image),
-      f.diff.differing_sectors, f.diff.truncated);
+      common::json_string(f.good_label), common::json_string(f.good_image),
+      common::json_string(f.fail_image), f.diff.differing_sectors, f.diff.truncated);
   for (size_t i = 0; i < f.diff.ranges.size(); ++i) {
     const DiffRange& r = f.diff.ranges[i];
     out += fmt::format("{}{{\"sector\":{},\"nr_sectors\":{},\"writers\":[{}]}}", i != 0 ? "," : "",

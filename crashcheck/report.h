@@ -19,8 +19,7 @@ std::string format_summary(const RunResult& run);
 [[nodiscard]] std::string format_json(const RunResult& run);
 std::string format_junit(const RunResult& run, const std::string& log_name);
 
-// Escapes for JSON strings and XML text.
-[[nodiscard]] std::string json_escape(const std::string& s);
+// Escapes XML text (JSON strings: common/json.h).
 std::string xml_escape(const std::string& s);
 
 }  // namespace bb::crashcheck

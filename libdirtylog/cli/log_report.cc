@@ -6,36 +6,13 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include "common/json.h"
 #include "error.h"
 #include "table_params.h"
 
 namespace bb::dirtylog::cli {
 
 namespace {
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
 
 std::string run_range(const RegionRun& run) {
   return run.first == run.last ? fmt::format("{}", run.first)
@@ -180,9 +157,9 @@ std::string report_json(const LogReport& report) {
       R"({{"device":{},"device_bytes":{},"logical_block_size":{},"valid":{},"problem":{},"magic":{},"version":{},)"
       R"("regions":{},"buffer_bytes":{},"region_size":{},"sync_count":{},"dirty_count":{},"dirty":[{}],"runs":[{}]}})"
       "\n",
-      json_string(report.device), report.device_bytes, report.logical_block_size, report.valid(),
-      report.valid() ? "null" : json_string(report.problem), report.header.magic,
-      report.header.version, report.header.nr_regions, report.buffer_bytes,
+      common::json_string(report.device), report.device_bytes, report.logical_block_size,
+      report.valid(), report.valid() ? "null" : common::json_string(report.problem),
+      report.header.magic, report.header.version, report.header.nr_regions, report.buffer_bytes,
       optional_number(report.region_size), report.sync_count(),
       report.valid() ? report.header.nr_regions - report.sync_count() : 0, fmt::join(dirty, ","),
       fmt::join(runs, ","));

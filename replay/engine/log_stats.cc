@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "common/json.h"
+
 #include "format/log_dump.h"
 
 namespace bb::replay {
@@ -65,10 +67,12 @@ void print_stats(const LogStats& s, std::FILE* out, bool json) {
     fmt::print(out, ",\"mark_list\":[");
     for (size_t i = 0; i < s.mark_list.size(); ++i) {
       fmt::print(out, "{}{{\"entry\":{},\"mark\":{}}}", i == 0 ? "" : ",", s.mark_list[i].first,
-                 quote_json(s.mark_list[i].second));
+                 common::json_string(s.mark_list[i].second, common::JsonBytes::kAscii));
     }
     fmt::print(out, "]");
-    if (s.tail_error) fmt::print(out, ",\"error\":{}", quote_json(*s.tail_error));
+    if (s.tail_error)
+      fmt::print(out, ",\"error\":{}",
+                 common::json_string(*s.tail_error, common::JsonBytes::kAscii));
     fmt::print(out, "}}\n");
     return;
   }

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "common/json.h"
+
 #include "format/log_checksum.h"
 
 namespace bb::logwrites {
@@ -36,7 +38,7 @@ void print_error(const LogError& err, std::FILE* out, DumpFormat format, bool fi
   if (err.entry()) fmt::print(out, "\"entry\":{},", *err.entry());
   if (err.offset()) fmt::print(out, "\"offset\":{},", *err.offset());
   fmt::print(out, "\"kind\":\"{}\",\"message\":{}}}", error_kind_name(err.kind()),
-             quote_json(err.detail()));
+             common::json_string(err.detail(), common::JsonBytes::kAscii));
 }
 
 }  // namespace
@@ -78,23 +80,6 @@ std::string quote_mark(std::string_view text) {
   return out + "\"";
 }
 
-std::string quote_json(std::string_view text) {
-  std::string out = "\"";
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20 || c >= 0x7f) {
-      // Bytes, not code points: marks are arbitrary bytes.
-      out += fmt::format("\\u{:04x}", c);
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
-
 std::optional<LogError> dump_log(LogReader& reader, std::FILE* out, DumpFormat format) {
   const Superblock& sb = reader.superblock();
   const bool json = format == DumpFormat::kJson;
@@ -121,7 +106,8 @@ std::optional<LogError> dump_log(LogReader& reader, std::FILE* out, DumpFormat f
                    "\"data_bytes\":{},\"data_crc32c\":\"0x{:08x}\"",
                    count == 0 ? "" : ",", e->index, e->offset, h.sector, h.nr_sectors, h.flags,
                    flags_to_string(h.flags), e->data_bytes, crc);
-        if (e->has(kFlagMark)) fmt::print(out, ",\"mark\":{}", quote_json(e->mark));
+        if (e->has(kFlagMark))
+          fmt::print(out, ",\"mark\":{}", common::json_string(e->mark, common::JsonBytes::kAscii));
         fmt::print(out, "}}");
       } else {
         fmt::print(out,
@@ -141,7 +127,7 @@ std::optional<LogError> dump_log(LogReader& reader, std::FILE* out, DumpFormat f
   if (const auto& stop = reader.scan_stop()) {
     if (json) {
       fmt::print(out, ",\"scan_stop\":{{\"entry\":{},\"offset\":{},\"reason\":{}}}", stop->entry,
-                 stop->offset, quote_json(stop->reason));
+                 stop->offset, common::json_string(stop->reason, common::JsonBytes::kAscii));
     } else {
       fmt::print(out, "scan-stop entry={} offset={} reason={}\n", stop->entry, stop->offset,
                  quote_mark(stop->reason));

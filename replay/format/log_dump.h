@@ -32,8 +32,6 @@ enum class DumpFormat { kText, kJson };
 // Mark text as the dump shows it: printable ASCII and space kept, `"`, `\` and
 // everything else as \xNN, in double quotes.
 [[nodiscard]] std::string quote_mark(std::string_view text);
-// A JSON string literal.
-[[nodiscard]] std::string quote_json(std::string_view text);
 
 // Decodes the whole log from the start (reading entry data for the CRC).
 // Returns the error that ended the dump, if any, after printing it.

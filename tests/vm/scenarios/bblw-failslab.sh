@@ -8,22 +8,13 @@
 # boot: own
 # timeout: 300
 set -e
-fail() { echo "FAIL: $*"; exit 1; }
-# shellcheck disable=SC2046 # status fields, split on purpose
-status() { set -- $(dmsetup status "$1"); shift 3; echo "$*"; }
-dump() { blockdev --flushbufs "$1"; replay-log --no-index --log "$1" --dump; }
+. "$BB_LIB/bblw-nomem.sh"
 dbg=/sys/kernel/debug
 for d in failslab fail_page_alloc fail_make_request; do
 	[ -d $dbg/$d ] || fail "no $dbg/$d: the kernel lacks FAULT_INJECTION_DEBUG_FS or ${d}"
 done
 [ -e $dbg/failslab/require-start ] || fail "the kernel lacks FAULT_INJECTION_STACKTRACE_FILTER"
-size=$(blockdev --getsz "$DISK_data")
-bytes=$((size * 512))
 logdisk=$(basename "$DISK_log")
-xfs_io -f -c "pwrite -q -S 0x13 0 1m" /tmp/p13 >/dev/null
-mark_dmesg() { base=$(dmesg | wc -l); }
-new_dmesg() { dmesg | tail -n +$((base + 1)); }
-zero_data() { dd if=/dev/zero of="$DISK_data" bs=1M count=16 conv=fsync 2>/dev/null; }
 forced() { new_dmesg | grep -c 'FAULT_INJECTION: forcing a failure' || true; }
 
 # The kernel's symbols, sorted by address (read once: it is long).
@@ -92,18 +83,7 @@ nth() { sh -c 'echo "$0" >/proc/self/fail-nth && exec "$@"' "$@"; }
 #   disk:N   one of the next N writes to the log disk fails (EIO)
 inject() {
 	site=$1 how=${2%%:*} n=${2#*:}
-	echo "== $site: $2"
-	zero_data
-	mark_dmesg
-	dmsetup create r --table "0 $size bb-log-writes $DISK_data $DISK_log"
-	dm=$(dmsetup info -c --noheadings --separator : -o major,minor r)
-	xfs_io -d -c "pwrite -q -S 0x11 0 2m" -c fsync /dev/mapper/r
-	dmsetup message r 0 mark m1
-	xfs_io -d -c "pwrite -q -S 0x12 1m 2m" -c fsync /dev/mapper/r
-	dmsetup message r 0 mark m2
-	blockdev --flushbufs /dev/mapper/r
-	m2=$(sha256sum </dev/mapper/r)
-	writes="pwrite -q -S 0x13 -b 4k 0 1m"
+	start_case "$site: $2"
 	case $how in
 	slab | page)
 		if [ "$how" = slab ]; then fi_set failslab in; fi_set fail_page_alloc out
@@ -145,54 +125,19 @@ inject() {
 	new_dmesg | sed -n '/FAULT_INJECTION: forcing a failure/,/<\/TASK>/p' >"$RESULTS/$site.trace"
 	echo "$site: failed in $(grep -o 'bblw_[a-z_]*' "$RESULTS/$site.trace" | head -n1)" \
 		"($(grep -o 'Comm: [^ ]*' "$RESULTS/$site.trace" | head -n1))"
-	# shellcheck disable=SC2046 # status fields, split on purpose
-	set -- $(status r)
-	echo "status: $*"
+	durable=
 	if [ "$how" = disk ]; then
+		# shellcheck disable=SC2046 # status fields, split on purpose
+		set -- $(status r)
+		echo "status: $*"
 		{ [ "$3" = error ] && [ "$6" = log_error ] && [ "$5" = 0 ]; } || fail "$site: status: $*"
 		[ "$(new_dmesg | grep -c "$dm: log write failed")" = 1 ] || fail "$site: expected one 'log write failed' line"
 		durable=$(new_dmesg | sed -n "s/.*$dm: log write failed (error -5); logging stopped at \([0-9]*\) durable entries.*/\1/p")
 		[ -n "$durable" ] || fail "$site: the kernel line does not name error -5 and the durable entries"
 	else
-		{ [ "$3" = error ] && [ "$6" = no_memory ] && [ "$5" = 0 ]; } || fail "$site: status: $*"
-		[ "$(new_dmesg | grep -c "$dm: out of memory for log entry")" = 1 ] ||
-			fail "$site: expected one 'out of memory' line for $dm"
-		new_dmesg | grep -q "$dm: out of memory for log entry $7; logging stopped" ||
-			fail "$site: kernel line names another entry than status ($7)"
+		check_no_memory
 	fi
-	if dmsetup message r 0 mark late 2>/dev/null; then fail "$site: mark accepted after logging stopped"; fi
-
-	# The data device goes on, unlogged.
-	xfs_io -d -c "pwrite -q -S 0x14 4m 64k" -c fsync /dev/mapper/r
-	xfs_io -d -r -c "pread -q -v 4m 512" /dev/mapper/r | grep -q '14 14 14' || fail "$site: data stopped"
-	blockdev --flushbufs /dev/mapper/r
-	cmp -n 1048576 /tmp/p13 /dev/mapper/r || fail "$site: O_SYNC writes did not all reach the disk"
-	dmsetup remove r
-
-	# The log reads back to its durable count and ends with a prefix of
-	# the O_SYNC writes: replay to m2, then the first k of them.
-	dump "$DISK_log" >"$RESULTS/$site.dump"
-	tail -1 "$RESULTS/$site.dump"
-	if grep -q dm-log-writes-end "$RESULTS/$site.dump"; then fail "$site: end mark after an error"; fi
-	if [ -n "${durable:-}" ]; then
-		grep -q "^end entries=$durable " "$RESULTS/$site.dump" ||
-			fail "$site: the superblock does not keep the $durable durable entries"
-	fi
-	after=$(awk '/mark="m2"/ { m = 1; next } m && /flags=0x2\(FUA\)/ { n++ } END { print n + 0 }' "$RESULTS/$site.dump")
-	echo "$site: $after of the 256 O_SYNC writes logged before the failure"
-	[ "$after" -lt 256 ] || fail "$site: every write logged despite the failure"
-	rm -f /tmp/replay
-	truncate -s "$bytes" /tmp/replay
-	replay-log --no-index --log "$DISK_log" --replay /tmp/replay --end-mark m2 >/dev/null
-	[ "$(sha256sum </tmp/replay)" = "$m2" ] || fail "$site: replay to m2 differs from the device at m2"
-	dd if=/tmp/p13 of=/tmp/replay bs=4k count="$after" conv=notrunc 2>/dev/null
-	expected=$(sha256sum </tmp/replay)
-	rm -f /tmp/replay
-	truncate -s "$bytes" /tmp/replay
-	replay-log --no-index --log "$DISK_log" --replay /tmp/replay >/dev/null
-	[ "$(sha256sum </tmp/replay)" = "$expected" ] || fail "$site: replay to the end is not m2 + $after writes"
-	rm -f /tmp/replay
-	durable=
+	check_stopped "$site" "$durable"
 }
 
 inject block slab:100
@@ -200,20 +145,12 @@ inject data page:100
 inject header thread:100
 inject logdisk disk:50
 
-echo "== a mark's text, then its block: the message fails, logging goes on"
-zero_data
-mark_dmesg
-dmsetup create r --table "0 $size bb-log-writes $DISK_data $DISK_log"
-dm=$(dmsetup info -c --noheadings --separator : -o major,minor r)
-xfs_io -d -c "pwrite -q -S 0x21 0 64k" -c fsync /dev/mapper/r
+start_marks
 fi_set failslab in
 fi_set fail_page_alloc out
 for n in 1 2; do
 	if nth $n dmsetup message r 0 mark lost$n 2>"$RESULTS/mark$n.err"; then fail "mark accepted without memory ($n)"; fi
-	cat "$RESULTS/mark$n.err"
-	grep -q 'Cannot allocate memory' "$RESULTS/mark$n.err" || fail "mark failure $n is not ENOMEM"
-	[ "$(status r | cut -d' ' -f3)" = logging ] || fail "logging stopped for a mark: $(status r)"
-	dmsetup message r 0 mark kept$n
+	check_mark_failed $n
 done
 [ "$(forced)" = 2 ] || fail "expected two injected failures for the marks, got $(forced)"
 if new_dmesg | grep -q "$dm: out of memory for log entry"; then fail "a failed mark printed 'out of memory for log entry'"; fi
@@ -222,16 +159,7 @@ echo "== the end mark: the log is complete without it"
 xfs_io -d -c "pwrite -q -S 0x22 64k 64k" /dev/mapper/r
 nth 1 dmsetup remove r
 [ "$(forced)" = 3 ] || fail "expected an injected failure for the end mark"
-[ "$(new_dmesg | grep -c "$dm: out of memory for the end mark; the log ends without it")" = 1 ] ||
-	fail "expected one 'out of memory for the end mark' line"
-dump "$DISK_log" >"$RESULTS/end-mark.dump"
-tail -2 "$RESULTS/end-mark.dump"
-if grep -q 'lost[12]\|dm-log-writes-end' "$RESULTS/end-mark.dump"; then fail "a failed mark is in the log"; fi
-grep -q 'mark="kept2"' "$RESULTS/end-mark.dump" || fail "marks after the failures not logged"
-truncate -s "$bytes" /tmp/replay
-replay-log --no-index --log "$DISK_log" --replay /tmp/replay >/dev/null
-blockdev --flushbufs "$DISK_data"
-cmp /tmp/replay "$DISK_data" || fail "replay of the log without its end mark differs from the data device"
+check_end_mark_lost
 fi_set failslab out
 rmmod dm_bb_log_writes
 echo "failslab ok"

@@ -21,7 +21,7 @@ legs() { # legs N — "<N> <dev> <offset>..."
 }
 slice_sum() { # sha256 of leg K's slice
 	echo 3 >/proc/sys/vm/drop_caches
-	dd if="$L" bs=512 skip=$(($1 * SLICE)) count=$SLICE 2>/dev/null | sha256sum | cut -d' ' -f1
+	dd if="$L" bs=1M skip=$(($1 * SLICE / 2048)) count=$((SLICE / 2048)) 2>/dev/null | sha256sum | cut -d' ' -f1
 }
 refcnt() { cat /sys/module/dm_bb_mirror/refcnt; }
 

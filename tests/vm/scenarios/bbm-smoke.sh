@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # bb-mirror smoke: 2 and 3 legs, core and disk logs; writes, status, fail_leg/readd_leg resyncing only what was written, a stale leg 0 after re-creation, legs identical, bad messages refused, rmmod.
-# disks: a:64M b:64M c:64M log:4M
+# disks: a:32M b:32M c:32M log:4M
 # modules: dm-mod dm-log dm-region-hash
 # ours: dm-bb-mirror
 # timeout: 900
@@ -9,7 +9,7 @@ set -e
 export DM_DISABLE_UDEV=1
 fail() { echo "FAIL: $*"; dmesg | grep bb-mirror | tail -30; exit 1; }
 SZ=$(blockdev --getsz "$DISK_a")
-RS=1024
+RS=512 # 256 KiB regions: 128 of them on 32 MiB legs
 N=$(( (SZ + RS - 1) / RS ))
 
 # dmsetup status: <start> <len> bb-mirror <#legs> ...; our fields follow the
@@ -60,7 +60,7 @@ dmsetup message m 0 fail_leg 1
 [ "$(ours m 2 2 6)" = AF ] || fail "leg states after fail_leg: $(dmsetup status m)"
 dmsetup status m | grep -q " 1 AD 1 core " || fail "health after fail_leg: $(dmsetup status m)"
 xfs_io -d -c "pwrite -q -S 0x11 $((2 * RS * 512)) 4096" -c "pwrite -q -S 0x22 $((3 * RS * 512 + 8192)) 65536" \
-	-c "pwrite -q -S 0x33 $((50 * RS * 512)) 512k" /dev/mapper/m
+	-c "pwrite -q -S 0x33 $((50 * RS * 512)) 256k" /dev/mapper/m
 [ "$(dmsetup status m | awk '{print $7}')" = "$((N - 3))/$N" ] || fail "3 regions out of sync: $(dmsetup status m)"
 xfs_io -c "pread -q 0 8m" /dev/mapper/m
 echo 3 >/proc/sys/vm/drop_caches
@@ -128,7 +128,7 @@ echo "== fail/readd leg 2 while writing"
 dmsetup message m3 0 fail_leg 2
 xfs_io -d -c "pwrite -q -S 0x99 20m 2m" /dev/mapper/m3
 dmsetup message m3 0 readd_leg 2
-xfs_io -d -c "pwrite -q -S 0x98 40m 1m" /dev/mapper/m3
+xfs_io -d -c "pwrite -q -S 0x98 28m 1m" /dev/mapper/m3
 wait_sync m3 3 60
 legs_equal 3
 echo "== write-zeroes and discard across regions"
@@ -148,7 +148,7 @@ dmsetup create mn --table "$TN"
 	fail "table: $(dmsetup table mn)"
 for round in 1 2; do
 	dmsetup message mn 0 fail_leg 1
-	xfs_io -d -c "pwrite -q -S 0x4$round $((round * 10 * RS * 512)) 1m" /dev/mapper/mn
+	xfs_io -d -c "pwrite -q -S 0x4$round $((round * 10 * RS * 512)) 512k" /dev/mapper/mn
 	dmsetup message mn 0 readd_leg 1
 	wait_sync mn 2 60
 	sleep 1
