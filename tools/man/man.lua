@@ -30,6 +30,15 @@ function Code(el)
   return pandoc.RawInline('man', '\\f[CR]' .. s .. '\\f[R]')
 end
 
+-- Section headings in capitals, as man pages have them.
+function Header(el)
+  if el.level == 1 then
+    return pandoc.walk_block(el, {
+      Str = function(s) return pandoc.Str(s.text:upper()) end
+    })
+  end
+end
+
 function Link(el)
   return el.content
 end
