@@ -34,6 +34,9 @@ insmod "$BB_MODDIR/dm-bb-log-writes.ko" log_writes_alias=1
 $DMSETUP_PROG targets 2>&1 | grep -q ^log-writes || fail "no log-writes target"
 [ "$(cat /sys/module/dm_bb_log_writes/parameters/log_writes_alias)" = Y ]
 dmesg | grep -q 'bb-log-writes: also registered as log-writes' || fail "no kernel log line for the alias"
+# xfstests' "modprobe dm-log-writes" now fails: the name is ours.
+intree=/lib/modules/intree/$(tail -n1 /lib/modules/intree/dm-log-writes.deps)
+if insmod "$intree" 2>/dev/null; then fail "the in-tree log-writes loaded beside the alias"; fi
 dmsetup targets
 
 # _log_writes_init $SCRATCH_DEV
