@@ -5,10 +5,13 @@
 #   make           build the C++ tools and the kernel modules
 #   make test      run every test: unit, host integration, VM scenarios
 #   make demo      the main job, in a VM, explained as it goes
+#   make install   commands, man pages, systemd unit, bash completion and
+#                  the module sources for DKMS (PREFIX, DESTDIR); make uninstall
 #
 # Variables: BUILD (C++ build dir), KERNELS (Debian kernel series to build
 # and test against; default: tests/vm/kernels), BB_CACHE (kernel cache,
-# default ~/.cache/blackbox).
+# default ~/.cache/blackbox), PREFIX (make install, default /usr/local),
+# DESTDIR (staging root for make install/uninstall).
 
 BUILD    ?= build
 ASAN_BUILD ?= build-asan
@@ -16,12 +19,12 @@ ASAN_BUILD ?= build-asan
 KERNELS  ?= $(shell tests/vm/kernel-cache --series)
 JOBS     ?= $(shell nproc)
 
-.PHONY: all deps cxx cxx-asan modules test demo clean help
+.PHONY: all deps cxx cxx-asan modules man install uninstall test demo clean help
 
-all: cxx modules
+all: cxx modules man
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,15p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@tools/install-deps
@@ -40,6 +43,16 @@ cxx-asan: $(ASAN_BUILD)/Makefile
 
 modules:
 	@tests/vm/build-modules $(KERNELS)
+
+# The man pages, from docs/ (tools/gen-man, pandoc).
+man:
+	@tools/gen-man $(BUILD)/man
+
+install: cxx man
+	@BUILD=$(BUILD) tools/install-tree install
+
+uninstall:
+	@BUILD=$(BUILD) tools/install-tree uninstall
 
 test: deps
 	@$(MAKE) --no-print-directory all cxx-asan

@@ -1080,32 +1080,62 @@ static void bblw_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	limits->dma_alignment = lc->sectorsize - 1;
 }
 
-static struct target_type bblw_target = {
-	.name = "bb-log-writes",
-	.version = {1, 0, 0},
-	.module = THIS_MODULE,
-	.ctr = bblw_ctr,
-	.dtr = bblw_dtr,
-	.map = bblw_map,
-	.end_io = bblw_end_io,
-	.status = bblw_status,
-	.message = bblw_message,
-	.prepare_ioctl = bblw_prepare_ioctl,
-	.iterate_devices = bblw_iterate_devices,
-	.io_hints = bblw_io_hints,
-};
+#define BBLW_TARGET_TYPE(target_name) {	\
+	.name = target_name,			\
+	.version = {1, 0, 0},			\
+	.module = THIS_MODULE,			\
+	.ctr = bblw_ctr,			\
+	.dtr = bblw_dtr,			\
+	.map = bblw_map,			\
+	.end_io = bblw_end_io,			\
+	.status = bblw_status,			\
+	.message = bblw_message,		\
+	.prepare_ioctl = bblw_prepare_ioctl,	\
+	.iterate_devices = bblw_iterate_devices,	\
+	.io_hints = bblw_io_hints,		\
+}
+
+static struct target_type bblw_target = BBLW_TARGET_TYPE("bb-log-writes");
+
+/*
+ * The xfstests drop-in: with log_writes_alias=1 the same target is also
+ * registered under the in-tree target's name, "log-writes", so that
+ * xfstests' common/dmlogwrites tables use it unmodified. Only one module
+ * can own a target name: if the in-tree dm-log-writes is loaded, loading
+ * this one with the alias fails (and the reverse).
+ */
+static bool log_writes_alias;
+module_param(log_writes_alias, bool, 0444);
+MODULE_PARM_DESC(log_writes_alias,
+		 "Also register the target as \"log-writes\" (the xfstests drop-in)");
+
+static struct target_type bblw_alias_target = BBLW_TARGET_TYPE("log-writes");
 
 static int __init bblw_init(void)
 {
 	int ret = dm_register_target(&bblw_target);
 
-	if (ret < 0)
+	if (ret < 0) {
 		DMERR("cannot register the target: error %d", ret);
-	return ret;
+		return ret;
+	}
+	if (!log_writes_alias)
+		return 0;
+	ret = dm_register_target(&bblw_alias_target);
+	if (ret < 0) {
+		DMERR("cannot register the alias log-writes (dm-log-writes loaded?): error %d",
+		      ret);
+		dm_unregister_target(&bblw_target);
+		return ret;
+	}
+	DMINFO("also registered as log-writes (log_writes_alias=1)");
+	return 0;
 }
 
 static void __exit bblw_exit(void)
 {
+	if (log_writes_alias)
+		dm_unregister_target(&bblw_alias_target);
 	dm_unregister_target(&bblw_target);
 }
 
