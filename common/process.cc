@@ -42,6 +42,10 @@ class SpawnSetup {
     posix_spawn_file_actions_addopen(&actions_, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions_, output_fd, 1);
     posix_spawn_file_actions_adddup2(&actions_, output_fd, 2);
+    // Nothing else of ours reaches the child: not the capture pipe, not a
+    // descriptor a library opened without O_CLOEXEC (libdevmapper's
+    // /dev/mapper/control is one).
+    posix_spawn_file_actions_addclosefrom_np(&actions_, 3);
     // The caller may block signals to take them on a thread of its own
     // (bb-crashcheck does, for SIGINT, SIGTERM and SIGHUP); its
     // processes get them as usual.

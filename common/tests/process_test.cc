@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/process.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <csignal>
 #include <string>
@@ -23,6 +26,16 @@ TEST(Process, StdinIsDevNull) {
   ProcessResult r = run_process({"sh", "-c", "cat; echo done"});
   EXPECT_EQ(r.exit_status, 0);
   EXPECT_EQ(r.output, "done\n");
+}
+
+TEST(Process, ChildGetsOnlyStdinStdoutStderr) {
+  // A descriptor without O_CLOEXEC, as a library might leave one.
+  const int leaked = open("/dev/null", O_RDONLY);
+  ASSERT_GE(leaked, 3);
+  ProcessResult r = run_process({"sh", "-c", "ls /proc/$$/fd"});
+  close(leaked);
+  EXPECT_EQ(r.exit_status, 0);
+  EXPECT_EQ(r.output, "0\n1\n2\n");
 }
 
 TEST(Process, TimeoutKills) {
