@@ -1053,7 +1053,9 @@ static void bbm_copy_done(int read_err, unsigned long write_err, void *context)
 {
 	struct bbm_copy *copy = context;
 	struct bbm_set *ms = copy->ms;
-	region_t region = dm_rh_get_region_key(copy->reg);
+	/* The slot is free for the next copy once its bit is cleared below. */
+	struct dm_region *reg = copy->reg;
+	region_t region = dm_rh_get_region_key(reg);
 	bool ok = !read_err && !write_err && !copy->fail;
 	unsigned long flags;
 	unsigned int n;
@@ -1087,7 +1089,7 @@ static void bbm_copy_done(int read_err, unsigned long write_err, void *context)
 	}
 	clear_bit(copy - ms->copies, ms->copy_used);
 	spin_unlock_irqrestore(&ms->lock, flags);
-	dm_rh_recovery_end(copy->reg, ok);
+	dm_rh_recovery_end(reg, ok);
 }
 
 static void bbm_copy_region(struct bbm_set *ms, struct dm_region *reg)
