@@ -70,9 +70,10 @@ void print_stats(const LogStats& s, std::FILE* out, bool json) {
                  common::json_string(s.mark_list[i].second, common::JsonBytes::kAscii));
     }
     fmt::print(out, "]");
-    if (s.tail_error)
+    if (s.tail_error) {
       fmt::print(out, ",\"error\":{}",
                  common::json_string(*s.tail_error, common::JsonBytes::kAscii));
+    }
     fmt::print(out, "}}\n");
     return;
   }
