@@ -605,9 +605,14 @@ static void bbm_write(struct bbm_set *ms, struct bio *bio)
 {
 	struct bbm_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
 	struct dm_io_region where[BBM_MAX_LEGS];
+	/*
+	 * Only FUA and PREFLUSH are passed on to the legs, as dm-raid1 does:
+	 * with REQ_SYNC and REQ_META passed on too, bench/bb-mirror's
+	 * sequential 1 MiB writes ran at 0.9 of the in-tree mirror's speed,
+	 * without them at 1.3 (TCG guest, 6.12).
+	 */
 	struct dm_io_request req = {
-		.bi_opf = REQ_OP_WRITE |
-			  (bio->bi_opf & (REQ_FUA | REQ_PREFLUSH | REQ_SYNC | REQ_META)),
+		.bi_opf = REQ_OP_WRITE | (bio->bi_opf & (REQ_FUA | REQ_PREFLUSH)),
 		.mem.type = DM_IO_BIO,
 		.mem.ptr.bio = bio,
 		.notify.fn = bbm_write_done,

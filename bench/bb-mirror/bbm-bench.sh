@@ -7,16 +7,20 @@
 # dirty, of a full resync of the same device (bb-mirror and the in-tree
 # mirror), and of md raid1's re-add with a write-intent bitmap after the
 # same writes. ROUNDS rounds (default 3), targets in an order that rotates
-# every round. Leaves fio JSON and times.txt in $RESULTS;
+# every round; PARTS=fio or PARTS=resync runs only that half. Resync times
+# are taken twice: from the kernel's own lines (start to done, dmesg
+# timestamps) and from outside (the command until the status says done,
+# polled every 20 ms). Leaves fio JSON and times.txt in $RESULTS;
 # bench/bb-mirror/run prints medians and ratios.
-# disks: a:128M b:128M log:4M
+# disks: a:1G b:1G log:4M
 # modules: dm-mod dm-mirror dm-log dm-region-hash raid1
 # ours: dm-bb-mirror
 # timeout: 3000
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -e
 SZ=$(blockdev --getsz "$DISK_a")
-RS=128 # 64 KiB regions
+REGION_KIB=${REGION_KIB:-512} # LVM's default mirror region size
+RS=$((REGION_KIB * 2))
 N=$((SZ / RS))
 DIRTY=$(((N + 99) / 100)) # 1 % of the regions
 rounds=${ROUNDS:-3}
@@ -76,6 +80,19 @@ dirty_writes() {
 # record KIND ROUND SECONDS
 record() { echo "$1 $2 $3" | tee -a "$RESULTS/times.txt"; }
 
+# The kernel's own account of a resync: kspan FROM START END prints the
+# seconds between the first kernel line after line FROM of dmesg matching
+# START and the first one after it matching END (dmesg's timestamps, in
+# microseconds; no process start or polling in the measurement).
+kline() { dmesg | wc -l; }
+kspan() {
+	dmesg | tail -n +"$(($1 + 1))" | awk -v s="$2" -v e="$3" '
+		match($0, /^\[ *[0-9]+\.[0-9]+\]/) { t = substr($0, 2, RLENGTH - 2) + 0 }
+		!st && $0 ~ s { st = t; next }
+		st && $0 ~ e { printf "%.3f\n", t - st; found = 1; exit }
+		END { if (!found) exit 1 }'
+}
+
 fio_round() { # fio_round ROUND TARGET...
 	r=$1
 	shift
@@ -107,20 +124,28 @@ resync_round() { # resync_round ROUND
 	# shellcheck disable=SC2046 # the status line split into its fields
 	set -- $(dmsetup status bench)
 	echo "ours, leg 1 failed: $*"
+	k=$(kline)
 	start=$(now)
 	dmsetup message bench 0 readd_leg 1
 	until_insync bench
 	record ours-partial "$r" "$(since "$start")"
+	t=$(kspan "$k" 'resync started [(]leg 1 re-added[)]' 'resync done')
+	record ours-partial-kernel "$r" "$t"
 	dmsetup status bench >>"$RESULTS/status.txt"
 	dmsetup remove bench
 	# bb-mirror and the in-tree mirror: a full resync (fresh log, all
 	# regions out of sync) of the same device.
 	for t in bb-mirror mirror; do
 		fresh_log
+		k=$(kline)
 		start=$(now)
 		dmsetup create bench --table "$(table $t)"
 		until_insync bench
 		record "$t-full" "$r" "$(since "$start")"
+		if [ $t = bb-mirror ]; then
+			kt=$(kspan "$k" 'resync started' 'resync done')
+			record "$t-full-kernel" "$r" "$kt"
+		fi
 		dmsetup status bench >>"$RESULTS/status.txt"
 		dmsetup remove bench
 	done
@@ -130,12 +155,13 @@ resync_round() { # resync_round ROUND
 	md=$RESULTS/mdadm.log
 	# shellcheck disable=SC2129 # each step appends to the one mdadm log
 	yes | mdadm --create /dev/md0 --run --level=1 --raid-devices=2 --metadata=1.2 \
-		--bitmap=internal --bitmap-chunk=64 --assume-clean "$DISK_a" "$DISK_b" >>"$md" 2>&1
+		--bitmap=internal --bitmap-chunk="$REGION_KIB" --assume-clean "$DISK_a" "$DISK_b" >>"$md" 2>&1
 	mdadm /dev/md0 --fail "$DISK_b" >>"$md" 2>&1
 	mdadm /dev/md0 --remove "$DISK_b" >>"$md" 2>&1
 	dirty_writes /dev/md0
 	sleep 1
 	mdadm -X "$DISK_a" >>"$md" 2>&1
+	k=$(kline)
 	start=$(now)
 	mdadm /dev/md0 --re-add "$DISK_b" >>"$md" 2>&1
 	sleep 0.02
@@ -143,6 +169,8 @@ resync_round() { # resync_round ROUND
 		sleep 0.02
 	done
 	record md-partial "$r" "$(since "$start")"
+	t=$(kspan "$k" 'md: recovery? of RAID array md0' 'md: md0: recovery? done')
+	record md-partial-kernel "$r" "$t"
 	cat /proc/mdstat >>"$RESULTS/mdstat.txt"
 	mdadm --stop /dev/md0 >>"$md" 2>&1
 	mdadm --zero-superblock "$DISK_a" "$DISK_b"
@@ -152,10 +180,12 @@ echo "$N regions of $RS sectors, $DIRTY dirty (1 %)" | tee "$RESULTS/params.txt"
 echo "$N $RS $DIRTY $SZ" >"$RESULTS/params"
 set -- raw intree ours
 for r in $(seq "$rounds"); do
+	[ "${PARTS:-all}" != resync ] || break
 	fio_round "$r" "$@"
 	set -- "$2" "$3" "$1"
 done
 for r in $(seq "$rounds"); do
+	[ "${PARTS:-all}" != fio ] || break
 	resync_round "$r"
 done
 dmesg | grep bb-mirror | tail -n 20 >"$RESULTS/kernel-lines.txt" || true
