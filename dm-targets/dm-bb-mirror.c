@@ -62,6 +62,7 @@
 #define BBM_MAX_PARALLEL	64
 #define BBM_MAX_RANGE_LINES	16
 #define BBM_RATE_WINDOW		(2 * HZ)
+#define BBM_CLEAN_DELAY		HZ
 
 /* The leg state block: little-endian, in the last 4 KiB of the log device. */
 #define BBM_STATE_SIZE		4096
@@ -195,6 +196,7 @@ struct bbm_set {
 	bool log_failure;
 	bool leg_change;	/* a fail_leg message is draining recovery */
 	unsigned long pending_fail;	/* legs a copy failed, for the worker */
+	unsigned long next_clean;	/* jiffies: regions recorded clean next */
 	atomic_t read_rr;
 
 	struct mutex msg_mutex;		/* messages vs suspend/resume */
@@ -891,10 +893,20 @@ static int bbm_cur_flush(struct dm_dirty_log *log)
 	return in->type->flush(in);
 }
 
+/*
+ * A region still marked in a core or disk log is marked on disk too: the
+ * worker flushes the log after its marks, before any write goes out. The
+ * target records regions clean late (bbm_update_states()), so a region
+ * written again soon is often still marked; marking it again would only
+ * make the next flush rewrite the log.
+ */
 static void bbm_cur_mark(struct dm_dirty_log *log, region_t region)
 {
-	struct dm_dirty_log *in = bbm_inner(log);
+	struct bbm_cursor *cur = log->context;
+	struct dm_dirty_log *in = cur->log;
 
+	if (cur->own && !in->type->is_clean(in, region))
+		return;
 	in->type->mark_region(in, region);
 }
 
@@ -1343,6 +1355,27 @@ static void bbm_apply_pending_fails(struct bbm_set *ms)
 	}
 }
 
+/*
+ * Regions whose writes are all done are recorded clean in the log at most
+ * once every BBM_CLEAN_DELAY, as md's write-intent bitmap clears its bits
+ * late: a region written again within the delay needs no new mark, so a
+ * burst of writes to a few regions costs no log write and no leg flush per
+ * write (dm-raid1 clears and marks again each time). At any time while a
+ * resync copies, and while suspending, regions are recorded at once.
+ */
+static void bbm_update_states(struct bbm_set *ms)
+{
+	unsigned long now = jiffies;
+
+	if (ms->rs.active || dm_rh_recovery_in_flight(ms->rh) || READ_ONCE(ms->suspended) ||
+	    time_after_eq(now, ms->next_clean)) {
+		dm_rh_update_states(ms->rh, 1);
+		ms->next_clean = now + BBM_CLEAN_DELAY;
+		return;
+	}
+	queue_delayed_work(ms->wq, &ms->kick, ms->next_clean - now);
+}
+
 static void bbm_do_work(struct work_struct *work)
 {
 	struct bbm_set *ms = container_of(work, struct bbm_set, work);
@@ -1357,7 +1390,7 @@ static void bbm_do_work(struct work_struct *work)
 	bio_list_init(&ms->failures);
 	spin_unlock_irq(&ms->lock);
 
-	dm_rh_update_states(ms->rh, 1);
+	bbm_update_states(ms);
 	bbm_apply_pending_fails(ms);
 	bbm_do_failures(ms, &failures);
 	bbm_do_recovery(ms);
@@ -1506,6 +1539,8 @@ static void bbm_postsuspend(struct dm_target *ti)
 	struct bbm_set *ms = ti->private;
 	struct dm_dirty_log *log = dm_rh_dirty_log(ms->rh);
 
+	/* Suspended and drained: the worker records every idle region clean. */
+	bbm_wake(ms);
 	flush_workqueue(ms->wq);
 	if (log->type->postsuspend && log->type->postsuspend(log))
 		DMWARN("%s: the dirty log failed to postsuspend", ms->name);
@@ -1994,6 +2029,7 @@ static int bbm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	INIT_DELAYED_WORK(&ms->kick, bbm_kick);
 	atomic_set(&ms->read_rr, 0);
 	ms->suspended = true;
+	ms->next_clean = jiffies;
 	ti->private = ms;
 
 	r = bbm_get_legs(ti, ms, &as);
