@@ -74,6 +74,19 @@ bbm_wait_sync m 60
 echo "re-added and resynced: $BBM_RAW"
 # 2 MiB written in 32 KiB regions while leg 1 was out: 64 regions.
 [ "$BBM_COPIED" = 64 ] || fail "the resync copied $BBM_COPIED regions, 64 were written while leg 1 was out"
+# The kernel lines (docs/operation-log.md): the write error failed leg 1,
+# the re-add made it stale, the resync copied exactly the regions written
+# meanwhile (MiB 4 and 8: regions 128-159 and 256-287), leg 1 is current.
+dm=$(dmsetup info -c --noheadings -o major,minor m | tr -d ' ')
+kline() { dmesg | grep -q "bb-mirror: $dm $1" || fail "no kernel line '$1' for $dm"; }
+kline "\[STATE:210\] leg1( current -> failed ) \[write error, handle_errors\]"
+kline "\[STATE:211\] leg1( failed -> stale ) \[message readd_leg\]"
+kline "\[SYNC:230\] resync started (leg 1 re-added): 64 of 512 regions (2048 KiB) from leg 0 to 1\$"
+[ "$(dmesg | grep -c "bb-mirror: $dm \[SYNC:231\] ")" = 2 ] || fail "want two ranges of regions copied"
+kline "\[SYNC:231\] resync copied regions 128-159\$"
+kline "\[SYNC:231\] resync copied regions 256-287\$"
+kline "\[SYNC:236\] resync done: 64 regions, 2048 KiB "
+kline "\[STATE:213\] leg1( stale -> current ) \[resync done\]"
 dmsetup remove m
 [ "$(sum /dev/mapper/l0o)" = "$(sum /dev/mapper/l1o)" ] || fail "legs differ after the re-add"
 teardown
