@@ -8,17 +8,18 @@
  * <device> is the device's major:minor as device-mapper names it
  * (dm_device_name(), known in ctr already and never changed by a rename;
  * "dmsetup info -c -o name,major,minor" maps it to a name), "-" for lines
- * of the module itself. <id> is a
- * number unique across both targets, never reused, listed once in the
- * catalogue; the catalogue test (tests/oplog-catalogue) fails when the
- * code and the catalogue disagree, so every call names its category and
- * id literally: bb_log(log, info, "STATE", 10, "...").
+ * of the module itself. <id> is a number unique across both targets
+ * (1-99 here, 100-199 bb-log-writes, 200-299 bb-mirror), never reused,
+ * listed once in the catalogue; the catalogue test (tests/oplog-catalogue)
+ * fails when the code and the catalogue disagree, so every call names its
+ * category and id literally: bb_log(log, info, "SYNC", 230, "...").
  *
  * Categories: MOD (module), CMD (ctr, dtr, message, presuspend,
  * postsuspend, resume: one "received" and one "done" line each, numbered
- * by a per-table sequence, ctr = 1), STATE (a state change:
- * "<object>( Old -> New ) [<cause>]"), SYNC (resync), IO (an I/O error),
- * MEM (out of memory), RATE (the rate limit itself).
+ * by a per-table sequence, ctr = 1; and a refused message's reason),
+ * STATE (a state change: "<object>( Old -> New ) [<cause>]"), SYNC
+ * (resync), IO (an I/O error), META (bb-mirror's leg state block), DLOG
+ * (bb-mirror's dirty log), MEM (out of memory), RATE (the rate limit).
  *
  * Commands and state changes are printed always: they are bounded by what
  * an operator does and by the number of states. Everything printed per
