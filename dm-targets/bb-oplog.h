@@ -153,6 +153,24 @@ static inline void bb_oplog_ctr_end(struct bb_oplog_cmd *cmd, const char *name,
 		       cmd->what, result, cmd->seq, ms, error ? error : "-");
 }
 
+/*
+ * A target's ctr as a logged command: "ctr received (seq 1)", then
+ * @construct (the target's real constructor), then "ctr done".
+ */
+static inline int bb_oplog_ctr(struct dm_target *ti, unsigned int argc, char **argv,
+			       int (*construct)(struct dm_target *ti, unsigned int argc,
+						char **argv))
+{
+	const char *name = dm_device_name(dm_table_get_md(ti->table));
+	struct bb_oplog_cmd cmd;
+	int r;
+
+	bb_oplog_ctr_begin(&cmd, name);
+	r = construct(ti, argc, argv);
+	bb_oplog_ctr_end(&cmd, name, r, ti->error);
+	return r;
+}
+
 static inline void bb_oplog_begin(struct bb_oplog *log, struct bb_oplog_cmd *cmd,
 				  const char *what)
 {

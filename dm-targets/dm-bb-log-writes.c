@@ -991,14 +991,7 @@ err_free:
 /* ctr as a logged command: "ctr received (seq 1)" ... "ctr done: ...". */
 static int bblw_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
-	const char *name = dm_device_name(dm_table_get_md(ti->table));
-	struct bb_oplog_cmd cmd;
-	int ret;
-
-	bb_oplog_ctr_begin(&cmd, name);
-	ret = bblw_construct(ti, argc, argv);
-	bb_oplog_ctr_end(&cmd, name, ret, ti->error);
-	return ret;
+	return bb_oplog_ctr(ti, argc, argv, bblw_construct);
 }
 
 /*

@@ -2181,14 +2181,7 @@ err:
 /* ctr as a logged command: "ctr received (seq 1)" ... "ctr done: ...". */
 static int bbm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
-	const char *name = dm_device_name(dm_table_get_md(ti->table));
-	struct bb_oplog_cmd cmd;
-	int r;
-
-	bb_oplog_ctr_begin(&cmd, name);
-	r = bbm_construct(ti, argc, argv);
-	bb_oplog_ctr_end(&cmd, name, r, ti->error);
-	return r;
+	return bb_oplog_ctr(ti, argc, argv, bbm_construct);
 }
 
 static void bbm_dtr(struct dm_target *ti)
