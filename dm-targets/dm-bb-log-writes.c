@@ -53,9 +53,10 @@
 #include <linux/slab.h>
 #include <linux/wait.h>
 
-#include "bb-log-format.h"
-
 #define DM_MSG_PREFIX "bb-log-writes"
+
+#include "bb-log-format.h"
+#include "bb-oplog.h"
 
 #define BBLW_END_MARK		"dm-log-writes-end"
 #define BBLW_SUPER_BATCH	64
@@ -149,6 +150,7 @@ struct bblw_ctx {
 	struct dm_dev *dev;
 	struct dm_dev *logdev;
 	const char *name;
+	struct bb_oplog log;		/* kernel log lines (bb-oplog.h) */
 	u32 sectorsize;
 	u32 sectorshift;
 	bool error_on_full;
@@ -222,14 +224,16 @@ static void bblw_free_block(struct bblw_block *block)
  * entry that could not be logged. Only the first reason is reported, except
  * that a log error after "full" still turns the state to error: queued
  * entries must not be written to a failing log. Returns whether the caller
- * must report the stop with bblw_report_stop().
+ * must report the stop with bblw_report_stop(), from state *@old.
  */
-static bool bblw_stop_locked(struct bblw_ctx *lc, enum bblw_stop reason, u64 entry)
+static bool bblw_stop_locked(struct bblw_ctx *lc, enum bblw_stop reason, u64 entry,
+			     enum bblw_state *old)
 {
 	enum bblw_state new_state = reason == BBLW_STOP_FULL ? BBLW_FULL : BBLW_ERROR;
 
 	if (lc->state == BBLW_ERROR || lc->state == new_state)
 		return false;
+	*old = lc->state;
 	lc->state = new_state;
 	if (lc->stop_reason == BBLW_STOP_NONE) {
 		lc->stop_reason = reason;
@@ -238,22 +242,29 @@ static bool bblw_stop_locked(struct bblw_ctx *lc, enum bblw_stop reason, u64 ent
 	return true;
 }
 
-static void bblw_report_stop(struct bblw_ctx *lc, enum bblw_stop reason,
-			     int err, u64 entry)
+/*
+ * The state change line; @cause names the function or event that found the
+ * reason. Printed once per state change, so never rate limited.
+ */
+static void bblw_report_stop(struct bblw_ctx *lc, enum bblw_state old,
+			     enum bblw_stop reason, const char *cause, int err, u64 entry)
 {
+	const char *from = bblw_state_names[old];
+
 	switch (reason) {
 	case BBLW_STOP_FULL:
-		DMWARN("%s: log device full at entry %llu: it and later writes %s",
-		       lc->name, entry, lc->error_on_full ?
-		       "fail with -ENOSPC" : "are not logged");
+		bb_state(&lc->log, warn, 110, "log", from, "full", cause,
+			 " log device full at entry %llu: it and later writes %s",
+			 entry, lc->error_on_full ? "fail with -ENOSPC" : "are not logged");
 		break;
 	case BBLW_STOP_LOG_ERROR:
-		DMERR("%s: log write failed (error %d); logging stopped at %llu durable entries",
-		      lc->name, err, READ_ONCE(lc->super_entries));
+		bb_state(&lc->log, err, 111, "log", from, "error", cause,
+			 " log write failed (error %d); logging stopped at %llu durable entries",
+			 err, READ_ONCE(lc->super_entries));
 		break;
 	case BBLW_STOP_NOMEM:
-		DMERR("%s: out of memory for log entry %llu; logging stopped",
-		      lc->name, entry);
+		bb_state(&lc->log, err, 112, "log", from, "error", cause,
+			 " out of memory for log entry %llu; logging stopped", entry);
 		break;
 	case BBLW_STOP_NONE:
 		break;
@@ -262,23 +273,26 @@ static void bblw_report_stop(struct bblw_ctx *lc, enum bblw_stop reason,
 }
 
 /*
- * Stop logging for @reason (see bblw_stop_locked()). @entry is the failed
+ * Stop logging for @reason (see bblw_stop_locked()), found by @cause (for
+ * the state change line). @entry is the failed
  * entry's number, or BBLW_NEXT_ENTRY for the next one to be reserved.
  * Safe in any context.
  */
 #define BBLW_NEXT_ENTRY	U64_MAX
-static void bblw_stop(struct bblw_ctx *lc, enum bblw_stop reason, int err, u64 entry)
+static void bblw_stop(struct bblw_ctx *lc, enum bblw_stop reason, const char *cause,
+		      int err, u64 entry)
 {
+	enum bblw_state old = BBLW_LOGGING;
 	unsigned long flags;
 	bool report;
 
 	spin_lock_irqsave(&lc->lock, flags);
 	if (entry == BBLW_NEXT_ENTRY)
 		entry = lc->reserved_entries;
-	report = bblw_stop_locked(lc, reason, entry);
+	report = bblw_stop_locked(lc, reason, entry, &old);
 	spin_unlock_irqrestore(&lc->lock, flags);
 	if (report)
-		bblw_report_stop(lc, reason, err, entry);
+		bblw_report_stop(lc, old, reason, cause, err, entry);
 }
 
 /*
@@ -287,8 +301,9 @@ static void bblw_stop(struct bblw_ctx *lc, enum bblw_stop reason, int err, u64 e
  * and the state changes under the same lock, so no later, smaller write
  * slips into the log after the first one that did not fit.
  */
-static int bblw_reserve(struct bblw_ctx *lc, struct bblw_block *block)
+static int bblw_reserve(struct bblw_ctx *lc, struct bblw_block *block, const char *cause)
 {
+	enum bblw_state old = BBLW_LOGGING;
 	unsigned long flags;
 	bool report;
 	u64 entry;
@@ -300,10 +315,10 @@ static int bblw_reserve(struct bblw_ctx *lc, struct bblw_block *block)
 	}
 	if (lc->reserved + block->log_size > lc->end_sector) {
 		entry = lc->reserved_entries;
-		report = bblw_stop_locked(lc, BBLW_STOP_FULL, entry);
+		report = bblw_stop_locked(lc, BBLW_STOP_FULL, entry, &old);
 		spin_unlock_irqrestore(&lc->lock, flags);
 		if (report)
-			bblw_report_stop(lc, BBLW_STOP_FULL, -ENOSPC, entry);
+			bblw_report_stop(lc, old, BBLW_STOP_FULL, cause, -ENOSPC, entry);
 		return -ENOSPC;
 	}
 	lc->reserved += block->log_size;
@@ -364,7 +379,7 @@ static struct bblw_block *bblw_new_block(struct bblw_ctx *lc, struct bio *bio,
 		kzalloc(struct_size(block, vecs, has_data ? bio_segments(bio) : 0),
 			GFP_NOIO);
 	if (!block) {
-		bblw_stop(lc, BBLW_STOP_NOMEM, -ENOMEM, BBLW_NEXT_ENTRY);
+		bblw_stop(lc, BBLW_STOP_NOMEM, "map", -ENOMEM, BBLW_NEXT_ENTRY);
 		return NULL;
 	}
 	INIT_LIST_HEAD(&block->list);
@@ -386,12 +401,12 @@ static struct bblw_block *bblw_new_block(struct bblw_ctx *lc, struct bio *bio,
 		data_size = bio_sectors(bio);
 	block->log_size = bblw_from_log_sectors(lc, 1) + data_size;
 
-	if (bblw_reserve(lc, block)) {
+	if (bblw_reserve(lc, block, "map")) {
 		kfree(block);
 		return NULL;
 	}
 	if (has_data && bblw_copy_data(block, bio)) {
-		bblw_stop(lc, BBLW_STOP_NOMEM, -ENOMEM, block->entry);
+		bblw_stop(lc, BBLW_STOP_NOMEM, "map", -ENOMEM, block->entry);
 		bblw_free_block(block);
 		return NULL;
 	}
@@ -515,8 +530,8 @@ static void bblw_log_end_io(struct bio *bio)
 	unsigned short i;
 
 	if (bio->bi_status)
-		bblw_stop(lc, BBLW_STOP_LOG_ERROR, blk_status_to_errno(bio->bi_status),
-			  BBLW_NEXT_ENTRY);
+		bblw_stop(lc, BBLW_STOP_LOG_ERROR, "log write end_io",
+			  blk_status_to_errno(bio->bi_status), BBLW_NEXT_ENTRY);
 	/* Pages were added one per bvec, never merged: see bblw_add_page(). */
 	for (i = 0; i < bio->bi_vcnt; i++) {
 		struct page *page = bio->bi_io_vec[i].bv_page;
@@ -645,7 +660,8 @@ static void bblw_sync_super(struct bblw_ctx *lc)
 	if (READ_ONCE(lc->state) != BBLW_ERROR) {
 		ret = bblw_write_super(lc, lc->logged_entries);
 		if (ret)
-			bblw_stop(lc, BBLW_STOP_LOG_ERROR, ret, BBLW_NEXT_ENTRY);
+			bblw_stop(lc, BBLW_STOP_LOG_ERROR, "superblock write", ret,
+				  BBLW_NEXT_ENTRY);
 		else
 			WRITE_ONCE(lc->super_entries, lc->logged_entries);
 	}
@@ -668,7 +684,7 @@ static void bblw_log_block(struct bblw_ctx *lc, struct bblw_block *block)
 	}
 	ret = bblw_write_entry(lc, block, lc->next_sector);
 	if (ret) {
-		bblw_stop(lc, BBLW_STOP_NOMEM, ret, lc->logged_entries);
+		bblw_stop(lc, BBLW_STOP_NOMEM, "log thread", ret, lc->logged_entries);
 		bblw_free_block(block);
 		return;
 	}
@@ -746,7 +762,7 @@ static int bblw_queue_mark(struct bblw_ctx *lc, char *text, size_t len,
 	block->mark = text;
 	block->mark_len = len;
 	block->log_size = bblw_from_log_sectors(lc, 1);
-	if (reserve && bblw_reserve(lc, block)) {
+	if (reserve && bblw_reserve(lc, block, "message mark")) {
 		bool full = READ_ONCE(lc->state) == BBLW_FULL;
 
 		bblw_free_block(block);
@@ -773,8 +789,9 @@ static int bblw_mark(struct bblw_ctx *lc, unsigned int argc, char **argv)
 	for (i = 0; i < argc; i++)
 		len += strlen(argv[i]);
 	if (len > max) {
-		DMWARN("%s: mark of %zu bytes refused: at most %zu fit in a %u-byte log sector",
-		       lc->name, len, max, lc->sectorsize);
+		bb_log(&lc->log, warn, "CMD", 120,
+		       "mark of %zu bytes refused: at most %zu fit in a %u-byte log sector",
+		       len, max, lc->sectorsize);
 		return -EINVAL;
 	}
 	/* Out of memory fails the message only: the log stays complete. */
@@ -804,13 +821,20 @@ static int bblw_message(struct dm_target *ti, unsigned int argc, char **argv,
 			char *result, unsigned int maxlen)
 {
 	struct bblw_ctx *lc = ti->private;
+	struct bb_oplog_cmd cmd;
+	int ret;
 
+	bb_oplog_message_begin(&lc->log, &cmd, argc, argv);
 	if (argc < 2 || strcasecmp(argv[0], "mark")) {
-		DMWARN("%s: unknown message \"%s\"; the only message is: mark <text>",
-		       lc->name, argc ? argv[0] : "");
-		return -EINVAL;
+		bb_log(&lc->log, warn, "CMD", 121,
+		       "unknown message \"%s\"; the only message is: mark <text>",
+		       argc ? argv[0] : "");
+		ret = -EINVAL;
+	} else {
+		ret = bblw_mark(lc, argc - 1, argv + 1);
 	}
-	return bblw_mark(lc, argc - 1, argv + 1);
+	bb_oplog_end(&lc->log, &cmd, ret);
+	return ret;
 }
 
 static int bblw_parse_features(struct dm_target *ti, struct bblw_ctx *lc,
@@ -879,7 +903,7 @@ static int bblw_check_devices(struct dm_target *ti, struct bblw_ctx *lc)
  * Construct a bb-log-writes mapping:
  *   bb-log-writes <dev> <logdev> [<#features> <feature>...]
  */
-static int bblw_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+static int bblw_construct(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
 	struct bblw_ctx *lc;
@@ -903,6 +927,7 @@ static int bblw_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	atomic_set(&lc->inflight, 0);
 	lc->data_discards = true;
 	lc->name = dm_device_name(dm_table_get_md(ti->table));
+	bb_oplog_init(&lc->log, lc->name);
 
 	ret = dm_get_device(ti, dm_shift_arg(&as), dm_table_get_mode(ti->table),
 			    &lc->dev);
@@ -963,6 +988,12 @@ err_free:
 	return ret;
 }
 
+/* ctr as a logged command: "ctr received (seq 1)" ... "ctr done: ...". */
+static int bblw_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	return bb_oplog_ctr(ti, argc, argv, bblw_construct);
+}
+
 /*
  * No bio is in flight any more. Log what still waits for a flush, then
  * the end mark, unless logging stopped; a full log with error_on_full is
@@ -971,9 +1002,11 @@ err_free:
 static void bblw_dtr(struct dm_target *ti)
 {
 	struct bblw_ctx *lc = ti->private;
+	struct bb_oplog_cmd cmd;
 	enum bblw_state state;
 	char *text;
 
+	bb_oplog_begin(&lc->log, &cmd, "dtr");
 	spin_lock_irq(&lc->lock);
 	list_splice_tail_init(&lc->unflushed, &lc->logging);
 	state = lc->state;
@@ -982,15 +1015,49 @@ static void bblw_dtr(struct dm_target *ti)
 	if (state == BBLW_LOGGING || (state == BBLW_FULL && lc->error_on_full)) {
 		text = BBLW_FAULT(end_mark) ? NULL : kstrdup(BBLW_END_MARK, GFP_KERNEL);
 		if (!text || bblw_queue_mark(lc, text, strlen(BBLW_END_MARK), NULL, false))
-			DMERR("%s: out of memory for the end mark; the log ends without it",
-			      lc->name);
+			bb_log(&lc->log, err, "MEM", 130,
+			       "out of memory for the end mark; the log ends without it");
 	}
 	kthread_stop(lc->thread);
 
 	__free_page(lc->super_page);
 	dm_put_device(ti, lc->logdev);
 	dm_put_device(ti, lc->dev);
+	bb_oplog_flush_dropped(&lc->log);
+	bb_oplog_end(&lc->log, &cmd, 0);
 	kfree(lc);
+}
+
+/*
+ * Suspend and resume change nothing here (bios in flight are waited for by
+ * device-mapper; the log thread keeps going), but they are commands and
+ * the operation log shows them.
+ */
+static void bblw_presuspend(struct dm_target *ti)
+{
+	struct bblw_ctx *lc = ti->private;
+	struct bb_oplog_cmd cmd;
+
+	bb_oplog_begin(&lc->log, &cmd, "presuspend");
+	bb_oplog_end(&lc->log, &cmd, 0);
+}
+
+static void bblw_postsuspend(struct dm_target *ti)
+{
+	struct bblw_ctx *lc = ti->private;
+	struct bb_oplog_cmd cmd;
+
+	bb_oplog_begin(&lc->log, &cmd, "postsuspend");
+	bb_oplog_end(&lc->log, &cmd, 0);
+}
+
+static void bblw_resume(struct dm_target *ti)
+{
+	struct bblw_ctx *lc = ti->private;
+	struct bb_oplog_cmd cmd;
+
+	bb_oplog_begin(&lc->log, &cmd, "resume");
+	bb_oplog_end(&lc->log, &cmd, 0);
 }
 
 /*
@@ -1090,6 +1157,9 @@ static void bblw_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	.end_io = bblw_end_io,			\
 	.status = bblw_status,			\
 	.message = bblw_message,		\
+	.presuspend = bblw_presuspend,		\
+	.postsuspend = bblw_postsuspend,	\
+	.resume = bblw_resume,			\
 	.prepare_ioctl = bblw_prepare_ioctl,	\
 	.iterate_devices = bblw_iterate_devices,	\
 	.io_hints = bblw_io_hints,		\
@@ -1116,19 +1186,23 @@ static int __init bblw_init(void)
 	int ret = dm_register_target(&bblw_target);
 
 	if (ret < 0) {
-		DMERR("cannot register the target: error %d", ret);
+		bb_mod_log(err, "MOD", 22, "cannot register the target: error %d", ret);
 		return ret;
 	}
-	if (!log_writes_alias)
-		return 0;
-	ret = dm_register_target(&bblw_alias_target);
-	if (ret < 0) {
-		DMERR("cannot register the alias log-writes (dm-log-writes loaded?): error %d",
-		      ret);
-		dm_unregister_target(&bblw_target);
-		return ret;
+	if (log_writes_alias) {
+		ret = dm_register_target(&bblw_alias_target);
+		if (ret < 0) {
+			bb_mod_log(err, "MOD", 101,
+				   "cannot register the alias log-writes (dm-log-writes loaded?): error %d",
+				   ret);
+			dm_unregister_target(&bblw_target);
+			return ret;
+		}
+		bb_mod_log(info, "MOD", 100,
+			   "also registered as log-writes (log_writes_alias=1)");
 	}
-	DMINFO("also registered as log-writes (log_writes_alias=1)");
+	bb_mod_log(info, "MOD", 20, "loaded (target version %u.%u.%u)",
+		   bblw_target.version[0], bblw_target.version[1], bblw_target.version[2]);
 	return 0;
 }
 
@@ -1137,6 +1211,7 @@ static void __exit bblw_exit(void)
 	if (log_writes_alias)
 		dm_unregister_target(&bblw_alias_target);
 	dm_unregister_target(&bblw_target);
+	bb_mod_log(info, "MOD", 21, "unloaded");
 }
 
 module_init(bblw_init);

@@ -57,6 +57,8 @@
 
 #define DM_MSG_PREFIX "bb-mirror"
 
+#include "bb-oplog.h"
+
 #define BBM_MAX_LEGS		(DM_KCOPYD_MAX_REGIONS + 1)
 #define BBM_DEFAULT_PARALLEL	4
 #define BBM_MAX_PARALLEL	64
@@ -101,6 +103,12 @@ enum bbm_resync {
 	BBM_RESYNC_IDLE,
 	BBM_RESYNC_RUNNING,
 	BBM_RESYNC_PAUSED,
+};
+
+static const char * const bbm_leg_state_names[] = {
+	[BBM_LEG_CURRENT] = "current",
+	[BBM_LEG_FAILED] = "failed",
+	[BBM_LEG_STALE] = "stale",
 };
 
 static const char * const bbm_resync_names[] = {
@@ -160,6 +168,7 @@ struct bbm_resync_stats {
 	u64 win_kib;
 	u64 rate;		/* KiB/s over the last window */
 	unsigned long *copied_bits;
+	unsigned int step;	/* progress lines printed, in tens of per cent */
 	unsigned int source;
 	unsigned long targets;
 	s64 tokens;		/* KiB the rate limit allows now */
@@ -169,6 +178,7 @@ struct bbm_resync_stats {
 struct bbm_set {
 	struct dm_target *ti;
 	const char *name;
+	struct bb_oplog log;		/* kernel log lines (bb-oplog.h) */
 	struct dm_region_hash *rh;
 	struct dm_kcopyd_client *kcopyd;
 	struct dm_io_client *io_client;
@@ -383,32 +393,36 @@ static void bbm_read_state(struct bbm_set *ms)
 	mutex_lock(&ms->state_mutex);
 	r = bbm_state_io(ms, REQ_OP_READ);
 	if (r) {
-		DMERR("%s: cannot read the leg state block on %s (error %d); legs unchanged",
-		      ms->name, ms->state_dev->name, r);
+		bb_log(&ms->log, err, "META", 250,
+		       "cannot read the leg state block on %s (error %d); legs unchanged",
+		       ms->state_dev->name, r);
 		goto out;
 	}
 	if (le32_to_cpu(sd->magic) != BBM_STATE_MAGIC)
 		goto out;	/* never written: every leg is current */
 	if (le32_to_cpu(sd->version) != BBM_STATE_VERSION ||
 	    le32_to_cpu(sd->crc) != bbm_state_crc(sd)) {
-		DMWARN("%s: leg state block on %s: bad version %u or checksum; ignored",
-		       ms->name, ms->state_dev->name, le32_to_cpu(sd->version));
+		bb_log(&ms->log, warn, "META", 251,
+		       "leg state block on %s: bad version %u or checksum; ignored",
+		       ms->state_dev->name, le32_to_cpu(sd->version));
 		goto out;
 	}
 	mask = le32_to_cpu(sd->stale_mask);
 	if (le32_to_cpu(sd->nr_legs) != ms->nr_legs ||
 	    le64_to_cpu(sd->nr_regions) != ms->nr_regions ||
 	    le32_to_cpu(sd->region_size) != ms->region_size) {
-		DMWARN("%s: leg state block on %s is for %u legs, %llu regions of %u; ignored",
-		       ms->name, ms->state_dev->name, le32_to_cpu(sd->nr_legs),
+		bb_log(&ms->log, warn, "META", 252,
+		       "leg state block on %s is for %u legs, %llu regions of %u; ignored",
+		       ms->state_dev->name, le32_to_cpu(sd->nr_legs),
 		       le64_to_cpu(sd->nr_regions), le32_to_cpu(sd->region_size));
 		goto out;
 	}
 	ms->state_generation = le64_to_cpu(sd->generation);
 	mask &= GENMASK(ms->nr_legs - 1, 0);
 	if (mask == GENMASK(ms->nr_legs - 1, 0)) {
-		DMWARN("%s: leg state block on %s says every leg is stale; ignored",
-		       ms->name, ms->state_dev->name);
+		bb_log(&ms->log, warn, "META", 253,
+		       "leg state block on %s says every leg is stale; ignored",
+		       ms->state_dev->name);
 		goto out;
 	}
 	ms->stale_mask = mask;
@@ -425,15 +439,18 @@ static void bbm_read_state(struct bbm_set *ms)
 	bbm_leg_list(newly, list, sizeof(list));
 	snprintf(ms->rs.why_buf, sizeof(ms->rs.why_buf), "leg(s) %s stale at construction", list);
 	ms->rs.why = ms->rs.why_buf;
-	DMINFO("%s: leg state block (generation %llu): leg(s) %s stale",
-	       ms->name, ms->state_generation, list);
+	for_each_set_bit(i, &newly, BBM_MAX_LEGS)
+		bb_state_n(&ms->log, info, 212, "leg", i, "current", "stale", "resume",
+			   " the leg state block (generation %llu) says it is stale",
+			   ms->state_generation);
 	if (ms->log_nosync) {
 		/* dm-log threw the bitmap away: only a full resync is safe. */
 		struct dm_dirty_log *log = dm_rh_dirty_log(ms->rh);
 		region_t r;
 
-		DMWARN("%s: the nosync log forgot which regions leg(s) %s missed: resyncing all",
-		       ms->name, list);
+		bb_log(&ms->log, warn, "SYNC", 239,
+		       "the nosync log forgot which regions leg(s) %s missed: resyncing all",
+		       list);
 		for (r = 0; r < ms->nr_regions; r++)
 			log->type->set_region_sync(log, r, 0);
 	}
@@ -443,13 +460,15 @@ out:
 
 /*
  * Fail leg @i: record it stale on disk first, then stop I/O to it. From the
- * worker (errors) or a message. Returns 0, or the state block write error
- * when @must_record (a message: then nothing changed).
+ * worker (errors) or a message, which @cause names in the state change
+ * line. Returns 0, or the state block write error when @must_record (a
+ * message: then nothing changed).
  */
 static int bbm_fail_leg(struct bbm_set *ms, unsigned int i, enum bbm_error type,
-			bool must_record)
+			bool must_record, const char *cause)
 {
 	struct bbm_leg *leg = &ms->legs[i];
+	enum bbm_leg_state old;
 	int r;
 
 	mutex_lock(&ms->state_mutex);
@@ -463,17 +482,19 @@ static int bbm_fail_leg(struct bbm_set *ms, unsigned int i, enum bbm_error type,
 		return r;
 	}
 	if (r)
-		DMERR_LIMIT("%s: cannot write the leg state block on %s (error %d)",
-			    ms->name, ms->state_dev->name, r);
+		bb_log(&ms->log, err, "META", 254,
+		       "cannot write the leg state block on %s (error %d); leg %u fails anyway",
+		       ms->state_dev->name, r, i);
 	spin_lock_irq(&ms->lock);
+	old = leg->state;
 	leg->state = BBM_LEG_FAILED;
 	ms->in_sync = false;
 	spin_unlock_irq(&ms->lock);
 	bbm_count_error(leg, type);
 	mutex_unlock(&ms->state_mutex);
-	if (bbm_source_leg(ms) < 0)
-		DMERR_LIMIT("%s: leg %u failed; no current leg left: reads out of sync fail",
-			    ms->name, i);
+	bb_state_n(&ms->log, err, 210, "leg", i, bbm_leg_state_names[old], "failed", cause,
+		   " no I/O to it; writes are recorded out of sync%s",
+		   bbm_source_leg(ms) < 0 ? "; no current leg left: reads out of sync fail" : "");
 	dm_table_event(ms->ti->table);
 	return 0;
 }
@@ -546,8 +567,9 @@ static void bbm_do_reads(struct bbm_set *ms, struct bio_list *reads)
 		}
 		if (i < 0) {
 			if (pb->tried)
-				DMERR_LIMIT("%s: read of sector %llu failed on every usable leg",
-					    ms->name, (unsigned long long)pb->iter.bi_sector);
+				bb_event(&ms->log, err, "IO", 240,
+					 "read of sector %llu failed on every usable leg",
+					 (unsigned long long)pb->iter.bi_sector);
 			pb->final = true;
 			bio->bi_status = BLK_STS_IOERR;
 			bio_endio(bio);
@@ -645,7 +667,7 @@ static void bbm_write(struct bbm_set *ms, struct bio *bio)
 	}
 	if (!n || dm_io(&req, n, where, NULL, IOPRIO_DEFAULT)) {
 		if (n)
-			DMERR_LIMIT("%s: cannot start a write", ms->name);
+			bb_event(&ms->log, err, "IO", 241, "cannot start a write");
 		bio->bi_status = BLK_STS_IOERR;
 		bio_endio(bio);
 	}
@@ -700,10 +722,11 @@ static void bbm_do_writes(struct bbm_set *ms, struct bio_list *writes)
 	dm_rh_inc_pending(ms->rh, &nosync);
 	if (dm_rh_flush(ms->rh) && !ms->log_failure) {
 		ms->log_failure = true;
-		DMERR("%s: the dirty log failed to record writes%s", ms->name,
-		      !ms->handle_errors ? "; writes go on unrecorded" :
-		      ms->keep_log ? "; writes fail with -EIO" :
-		      "; writes are held until the device is suspended");
+		bb_state(&ms->log, err, 215, "log", "recording", "failed", "dirty log flush",
+			 " the dirty log failed to record writes; %s",
+			 !ms->handle_errors ? "writes go on unrecorded" :
+			 ms->keep_log ? "writes fail with -EIO" :
+			 "writes are held until the device is suspended");
 		dm_table_event(ms->ti->table);
 	}
 	bio_list_merge(&sync, &nosync);
@@ -729,13 +752,14 @@ static void bbm_do_failures(struct bbm_set *ms, struct bio_list *failures)
 			enum bbm_error type = flush ? BBM_ERR_FLUSH : BBM_ERR_WRITE;
 
 			if (ms->handle_errors && bbm_leg_state(ms, i) != BBM_LEG_FAILED) {
-				DMERR_LIMIT("%s: %s error on leg %u: leg failed (handle_errors)",
-					    ms->name, flush ? "flush" : "write", i);
-				bbm_fail_leg(ms, i, type, false);
+				bbm_fail_leg(ms, i, type, false, flush ?
+					     "flush error, handle_errors" :
+					     "write error, handle_errors");
 			} else if (!ms->handle_errors) {
-				DMERR_LIMIT("%s: %s error on leg %u: region %llu out of sync",
-					    ms->name, flush ? "flush" : "write", i,
-					    (unsigned long long)pb->region);
+				bb_event(&ms->log, err, "IO", 242,
+					 "%s error on leg %u: region %llu out of sync",
+					 flush ? "flush" : "write", i,
+					 (unsigned long long)pb->region);
 				bbm_count_error(&ms->legs[i], type);
 				dm_table_event(ms->ti->table);
 			}
@@ -793,9 +817,11 @@ static int bbm_flush_legs(struct dm_target *ti)
 	for (i = 0; i < n; i++) {
 		if (!(error_bits & BIT(i)))
 			continue;
-		DMERR_LIMIT("%s: flush error on leg %u", ms->name, legs[i]);
+		bb_event(&ms->log, err, "IO", 243, "flush error on leg %u (dirty log flush)",
+			 legs[i]);
 		if (ms->handle_errors)
-			bbm_fail_leg(ms, legs[i], BBM_ERR_FLUSH, false);
+			bbm_fail_leg(ms, legs[i], BBM_ERR_FLUSH, false,
+				     "dirty log flush error, handle_errors");
 		else
 			bbm_count_error(&ms->legs[legs[i]], BBM_ERR_FLUSH);
 	}
@@ -1034,8 +1060,8 @@ static void bbm_rewind(struct bbm_set *ms)
 	if (cur->own)
 		cur->next = 0;
 	else if (log->type->resume(log))
-		DMERR_LIMIT("%s: the dirty log failed to resume when rewinding its resync cursor",
-			    ms->name);
+		bb_log(&ms->log, err, "DLOG", 261,
+		       "the dirty log failed to resume when rewinding its resync cursor");
 	bbm_wake(ms);
 }
 
@@ -1078,15 +1104,17 @@ static void bbm_copy_done(int read_err, unsigned long write_err, void *context)
 	unsigned int n;
 
 	if (read_err) {
-		DMERR_LIMIT("%s: resync of region %llu failed: read error on leg %u",
-			    ms->name, (unsigned long long)region, copy->source);
+		bb_event(&ms->log, err, "IO", 244,
+			 "resync of region %llu failed: read error on leg %u",
+			 (unsigned long long)region, copy->source);
 		bbm_count_error(&ms->legs[copy->source], BBM_ERR_SYNC);
 	}
 	for (n = 0; n < copy->nr_dests; n++) {
 		if (!(write_err & BIT(n)))
 			continue;
-		DMERR_LIMIT("%s: resync of region %llu failed: write error on leg %u",
-			    ms->name, (unsigned long long)region, copy->dests[n]);
+		bb_event(&ms->log, err, "IO", 245,
+			 "resync of region %llu failed: write error on leg %u",
+			 (unsigned long long)region, copy->dests[n]);
 		bbm_count_error(&ms->legs[copy->dests[n]], BBM_ERR_SYNC);
 		if (ms->handle_errors)
 			set_bit(copy->dests[n], &ms->pending_fail);
@@ -1197,7 +1225,8 @@ static void bbm_print_ranges(struct bbm_set *ms)
 	unsigned long nr = ms->nr_regions;
 
 	if (!bits) {
-		DMINFO("%s: resync: ranges not recorded (no memory for the bitmap)", ms->name);
+		bb_log(&ms->log, info, "SYNC", 234,
+		       "resync: ranges not recorded (no memory for the bitmap)");
 		return;
 	}
 	while (r < nr) {
@@ -1205,8 +1234,12 @@ static void bbm_print_ranges(struct bbm_set *ms)
 
 		end = copied ? find_next_zero_bit(bits, nr, r) : find_next_bit(bits, nr, r);
 		if (lines < BBM_MAX_RANGE_LINES) {
-			DMINFO("%s: resync %s regions %lu-%lu", ms->name,
-			       copied ? "copied" : "skipped in-sync", r, end - 1);
+			if (copied)
+				bb_log(&ms->log, info, "SYNC", 231, "resync copied regions %lu-%lu",
+				       r, end - 1);
+			else
+				bb_log(&ms->log, info, "SYNC", 232,
+				       "resync skipped in-sync regions %lu-%lu", r, end - 1);
 			lines++;
 		} else {
 			more++;
@@ -1214,7 +1247,7 @@ static void bbm_print_ranges(struct bbm_set *ms)
 		r = end;
 	}
 	if (more)
-		DMINFO("%s: resync: %lu more ranges not listed", ms->name, more);
+		bb_log(&ms->log, info, "SYNC", 233, "resync: %lu more ranges not listed", more);
 }
 
 static void bbm_resync_start(struct bbm_set *ms, int source)
@@ -1236,6 +1269,7 @@ static void bbm_resync_start(struct bbm_set *ms, int source)
 	ms->rs.win_start = now;
 	ms->rs.win_kib = 0;
 	ms->rs.rate = 0;
+	ms->rs.step = 0;
 	ms->rs.source = source;
 	ms->rs.targets = bbm_resync_targets(ms, source);
 	spin_unlock_irq(&ms->lock);
@@ -1244,8 +1278,9 @@ static void bbm_resync_start(struct bbm_set *ms, int source)
 	ms->rs.copied_bits = kvcalloc(BITS_TO_LONGS(ms->nr_regions), sizeof(long), GFP_KERNEL);
 	memalloc_noio_restore(noio);
 	bbm_leg_list(ms->rs.targets, targets, sizeof(targets));
-	DMINFO("%s: resync started (%s): %llu of %llu regions (%llu KiB) from leg %d to %s%s",
-	       ms->name, ms->rs.why, todo, (unsigned long long)ms->nr_regions,
+	bb_log(&ms->log, info, "SYNC", 230,
+	       "resync started (%s): %llu of %llu regions (%llu KiB) from leg %d to %s%s",
+	       ms->rs.why, todo, (unsigned long long)ms->nr_regions,
 	       todo * bbm_region_kib(ms), source, targets,
 	       READ_ONCE(ms->paused) ? " (paused)" : "");
 	bbm_wake(ms);
@@ -1254,7 +1289,6 @@ static void bbm_resync_start(struct bbm_set *ms, int source)
 static void bbm_resync_end(struct bbm_set *ms, const char *stopped)
 {
 	unsigned long now = jiffies, total, paused, active;
-	char head[64];
 	u64 rate;
 
 	spin_lock_irq(&ms->lock);
@@ -1269,34 +1303,65 @@ static void bbm_resync_end(struct bbm_set *ms, const char *stopped)
 	rate = div_u64(ms->rs.copied_kib * HZ, active);
 	bbm_print_ranges(ms);
 	if (stopped)
-		snprintf(head, sizeof(head), "stopped (%s)", stopped);
+		bb_log(&ms->log, warn, "SYNC", 237,
+		       "resync stopped (%s): %llu regions, %llu KiB (total %lu sec; paused %lu sec; %llu K/sec)",
+		       stopped, ms->rs.copied, ms->rs.copied_kib, total / HZ, paused / HZ, rate);
 	else
-		strscpy(head, "done", sizeof(head));
-	DMINFO("%s: resync %s: %llu regions, %llu KiB (total %lu sec; paused %lu sec; %llu K/sec)",
-	       ms->name, head, ms->rs.copied, ms->rs.copied_kib, total / HZ, paused / HZ, rate);
+		bb_log(&ms->log, info, "SYNC", 236,
+		       "resync done: %llu regions, %llu KiB (total %lu sec; paused %lu sec; %llu K/sec)",
+		       ms->rs.copied, ms->rs.copied_kib, total / HZ, paused / HZ, rate);
 	ms->rs.why = "regions out of sync in the dirty log";
 }
 
 /* All in sync with no failed leg: stale legs are current again. */
 static void bbm_back_in_sync(struct bbm_set *ms)
 {
+	unsigned long current_again = 0;
 	unsigned int i;
 
 	mutex_lock(&ms->state_mutex);
 	if (!bbm_any_failed(ms) && ms->stale_mask && bbm_write_state(ms, 0))
-		DMERR_LIMIT("%s: cannot write the leg state block on %s",
-			    ms->name, ms->state_dev->name);
+		bb_log(&ms->log, err, "META", 255, "cannot write the leg state block on %s",
+		       ms->state_dev->name);
 	spin_lock_irq(&ms->lock);
 	for (i = 0; i < ms->nr_legs; i++) {
-		if (ms->legs[i].state == BBM_LEG_STALE)
+		if (ms->legs[i].state == BBM_LEG_STALE) {
 			ms->legs[i].state = BBM_LEG_CURRENT;
+			current_again |= BIT(i);
+		}
 		atomic_set(&ms->legs[i].error_count, 0);
 		ms->legs[i].error_type = 0;
 	}
 	ms->in_sync = true;
 	spin_unlock_irq(&ms->lock);
 	mutex_unlock(&ms->state_mutex);
+	for_each_set_bit(i, &current_again, BBM_MAX_LEGS)
+		bb_state_n(&ms->log, info, 213, "leg", i, "stale", "current", "resync done",
+			   " every region is in sync");
 	dm_table_event(ms->ti->table);
+}
+
+/* A progress line at every tenth of the regions the resync set out to copy. */
+static void bbm_resync_progress(struct bbm_set *ms)
+{
+	u64 copied, kib, rate, todo = ms->rs.to_copy;
+	unsigned int step;
+
+	if (!todo)
+		return;
+	spin_lock_irq(&ms->lock);
+	copied = ms->rs.copied;
+	kib = ms->rs.copied_kib;
+	rate = ms->rs.rate;
+	spin_unlock_irq(&ms->lock);
+	/* Writes during the resync can add regions: never say 100 % before done. */
+	step = min_t(u64, div64_u64(copied * 10, todo), 9);
+	if (step <= ms->rs.step)
+		return;
+	ms->rs.step = step;
+	bb_log(&ms->log, info, "SYNC", 235,
+	       "resync progress: %u%% (%llu of %llu regions, %llu KiB; %llu K/sec)",
+	       step * 10, copied, todo, kib, rate);
 }
 
 static void bbm_do_recovery(struct bbm_set *ms)
@@ -1327,6 +1392,7 @@ static void bbm_do_recovery(struct bbm_set *ms)
 		}
 		return;
 	}
+	bbm_resync_progress(ms);
 	if (dm_rh_recovery_in_flight(ms->rh))
 		return;
 	if (!todo) {
@@ -1350,8 +1416,7 @@ static void bbm_apply_pending_fails(struct bbm_set *ms)
 	for (i = 0; i < ms->nr_legs; i++) {
 		if (!test_and_clear_bit(i, &ms->pending_fail))
 			continue;
-		DMERR_LIMIT("%s: leg %u failed (resync copy error, handle_errors)", ms->name, i);
-		bbm_fail_leg(ms, i, BBM_ERR_SYNC, false);
+		bbm_fail_leg(ms, i, BBM_ERR_SYNC, false, "resync copy error, handle_errors");
 	}
 }
 
@@ -1498,8 +1563,9 @@ static int bbm_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error
 
 	bbm_count_error(&ms->legs[leg], BBM_ERR_READ);
 	pb->tried |= BIT(leg);
-	DMERR_LIMIT("%s: read error on leg %d at sector %llu; trying another leg",
-		    ms->name, leg, (unsigned long long)pb->iter.bi_sector);
+	bb_event(&ms->log, err, "IO", 246,
+		 "read error on leg %d at sector %llu; trying another leg",
+		 leg, (unsigned long long)pb->iter.bi_sector);
 	/* Retry from the worker, which knows the region's state. */
 	bio->bi_iter = pb->iter;
 	bio->bi_status = BLK_STS_OK;
@@ -1511,9 +1577,12 @@ static void bbm_presuspend(struct dm_target *ti)
 {
 	struct bbm_set *ms = ti->private;
 	struct dm_dirty_log *log = dm_rh_dirty_log(ms->rh);
+	struct bb_oplog_cmd cmd;
 	struct bio_list holds;
 	struct bio *bio;
+	int r = 0;
 
+	bb_oplog_begin(&ms->log, &cmd, "presuspend");
 	mutex_lock(&ms->msg_mutex);
 	spin_lock_irq(&ms->lock);
 	ms->suspended = true;
@@ -1529,31 +1598,45 @@ static void bbm_presuspend(struct dm_target *ti)
 	wait_event(ms->recovery_wait, !dm_rh_recovery_in_flight(ms->rh));
 	bbm_wake(ms);
 	flush_workqueue(ms->wq);
-	if (log->type->presuspend && log->type->presuspend(log))
-		DMWARN("%s: the dirty log failed to presuspend", ms->name);
+	if (log->type->presuspend)
+		r = log->type->presuspend(log);
+	if (r)
+		bb_log(&ms->log, warn, "DLOG", 260, "the dirty log failed to %s", "presuspend");
 	mutex_unlock(&ms->msg_mutex);
+	bb_oplog_end(&ms->log, &cmd, r);
 }
 
 static void bbm_postsuspend(struct dm_target *ti)
 {
 	struct bbm_set *ms = ti->private;
 	struct dm_dirty_log *log = dm_rh_dirty_log(ms->rh);
+	struct bb_oplog_cmd cmd;
+	int r = 0;
 
+	bb_oplog_begin(&ms->log, &cmd, "postsuspend");
 	/* Suspended and drained: the worker records every idle region clean. */
 	bbm_wake(ms);
 	flush_workqueue(ms->wq);
-	if (log->type->postsuspend && log->type->postsuspend(log))
-		DMWARN("%s: the dirty log failed to postsuspend", ms->name);
+	if (log->type->postsuspend)
+		r = log->type->postsuspend(log);
+	if (r)
+		bb_log(&ms->log, warn, "DLOG", 260, "the dirty log failed to %s", "postsuspend");
+	bb_oplog_end(&ms->log, &cmd, r);
 }
 
 static void bbm_resume(struct dm_target *ti)
 {
 	struct bbm_set *ms = ti->private;
 	struct dm_dirty_log *log = dm_rh_dirty_log(ms->rh);
+	struct bb_oplog_cmd cmd;
+	int r = 0;
 
+	bb_oplog_begin(&ms->log, &cmd, "resume");
 	mutex_lock(&ms->msg_mutex);
-	if (log->type->resume && log->type->resume(log))
-		DMWARN("%s: the dirty log failed to resume", ms->name);
+	if (log->type->resume)
+		r = log->type->resume(log);
+	if (r)
+		bb_log(&ms->log, warn, "DLOG", 260, "the dirty log failed to %s", "resume");
 	bbm_read_state(ms);
 	spin_lock_irq(&ms->lock);
 	ms->suspended = false;
@@ -1562,6 +1645,7 @@ static void bbm_resume(struct dm_target *ti)
 	spin_unlock_irq(&ms->lock);
 	dm_rh_start_recovery(ms->rh);
 	mutex_unlock(&ms->msg_mutex);
+	bb_oplog_end(&ms->log, &cmd, r);
 }
 
 /*
@@ -1571,8 +1655,8 @@ static int bbm_parse_leg(struct bbm_set *ms, const char *cmd, const char *arg,
 			 unsigned int *leg)
 {
 	if (kstrtouint(arg, 10, leg) || *leg >= ms->nr_legs) {
-		DMWARN_LIMIT("%s: %s %s: no such leg (legs are 0 to %u)",
-			     ms->name, cmd, arg, ms->nr_legs - 1);
+		bb_log(&ms->log, warn, "CMD", 270, "%s %s: no such leg (legs are 0 to %u)",
+		       cmd, arg, ms->nr_legs - 1);
 		return -EINVAL;
 	}
 	return 0;
@@ -1587,14 +1671,16 @@ static int bbm_msg_fail_leg(struct bbm_set *ms, const char *arg)
 	if (r)
 		return r;
 	if (bbm_leg_state(ms, leg) == BBM_LEG_FAILED) {
-		DMWARN_LIMIT("%s: fail_leg %u: leg %u is already failed", ms->name, leg, leg);
+		bb_log(&ms->log, warn, "CMD", 271, "fail_leg %u: leg %u is already failed",
+		       leg, leg);
 		return -EINVAL;
 	}
 	for (i = 0; i < ms->nr_legs; i++)
 		if (i != leg && bbm_leg_state(ms, i) == BBM_LEG_CURRENT)
 			current_legs++;
 	if (bbm_leg_state(ms, leg) == BBM_LEG_CURRENT && !current_legs) {
-		DMWARN_LIMIT("%s: fail_leg %u: leg %u is the last leg in sync", ms->name, leg, leg);
+		bb_log(&ms->log, warn, "CMD", 272, "fail_leg %u: leg %u is the last leg in sync",
+		       leg, leg);
 		return -EBUSY;
 	}
 
@@ -1602,17 +1688,15 @@ static int bbm_msg_fail_leg(struct bbm_set *ms, const char *arg)
 	WRITE_ONCE(ms->leg_change, true);
 	if (!ms->suspended)
 		dm_rh_stop_recovery(ms->rh);
-	r = bbm_fail_leg(ms, leg, BBM_ERR_WRITE, true);
+	r = bbm_fail_leg(ms, leg, BBM_ERR_WRITE, true, "message fail_leg");
 	if (!ms->suspended)
 		dm_rh_start_recovery(ms->rh);
 	WRITE_ONCE(ms->leg_change, false);
 	if (r) {
-		DMERR_LIMIT("%s: fail_leg %u: leg state block write failed (error %d); not failed",
-			    ms->name, leg, r);
+		bb_log(&ms->log, err, "CMD", 273,
+		       "fail_leg %u: leg state block write failed (error %d); not failed", leg, r);
 		return r;
 	}
-	DMINFO("%s: leg %u failed by message: no I/O to it; writes are recorded out of sync",
-	       ms->name, leg);
 	bbm_wake(ms);
 	return 0;
 }
@@ -1626,7 +1710,7 @@ static int bbm_msg_readd_leg(struct bbm_set *ms, const char *arg)
 	if (r)
 		return r;
 	if (bbm_leg_state(ms, leg) != BBM_LEG_FAILED) {
-		DMWARN_LIMIT("%s: readd_leg %u: leg %u is not failed", ms->name, leg, leg);
+		bb_log(&ms->log, warn, "CMD", 274, "readd_leg %u: leg %u is not failed", leg, leg);
 		return -EINVAL;
 	}
 	mutex_lock(&ms->state_mutex);
@@ -1638,8 +1722,8 @@ static int bbm_msg_readd_leg(struct bbm_set *ms, const char *arg)
 	ms->rs.why = ms->rs.why_buf;
 	spin_unlock_irq(&ms->lock);
 	mutex_unlock(&ms->state_mutex);
-	DMINFO("%s: leg %u re-added: it takes writes and gets the regions out of sync",
-	       ms->name, leg);
+	bb_state_n(&ms->log, info, 211, "leg", leg, "failed", "stale", "message readd_leg",
+		   " it takes writes and gets the regions out of sync");
 	bbm_wake(ms);
 	return 0;
 }
@@ -1647,25 +1731,32 @@ static int bbm_msg_readd_leg(struct bbm_set *ms, const char *arg)
 static int bbm_msg_resync(struct bbm_set *ms, const char *arg)
 {
 	bool pause = !strcasecmp(arg, "pause");
+	const char *idle;
+	bool active;
 
 	if (!pause && strcasecmp(arg, "resume")) {
-		DMWARN_LIMIT("%s: resync %s: expected resync pause or resync resume",
-			     ms->name, arg);
+		bb_log(&ms->log, warn, "CMD", 275,
+		       "resync %s: expected resync pause or resync resume", arg);
 		return -EINVAL;
 	}
 	spin_lock_irq(&ms->lock);
 	if (ms->paused == pause) {
 		spin_unlock_irq(&ms->lock);
-		DMWARN_LIMIT("%s: resync %s: the resync is %s", ms->name, arg,
-			     pause ? "already paused" : "not paused");
+		bb_log(&ms->log, warn, "CMD", 276, "resync %s: the resync is %s", arg,
+		       pause ? "already paused" : "not paused");
 		return -EINVAL;
 	}
+	active = ms->rs.active;
 	ms->paused = pause;
 	if (pause)
 		ms->rs.pause_start = jiffies;
 	else
 		ms->rs.paused += jiffies - ms->rs.pause_start;
 	spin_unlock_irq(&ms->lock);
+	/* The resync state of the status line: paused wins over running. */
+	idle = active ? "running" : "idle";
+	bb_state(&ms->log, info, 214, "resync", pause ? idle : "paused", pause ? "paused" : idle,
+		 pause ? "message resync pause" : "message resync resume", "");
 	bbm_wake(ms);
 	return 0;
 }
@@ -1675,7 +1766,7 @@ static int bbm_msg_rate(struct bbm_set *ms, const char *arg)
 	unsigned int rate;
 
 	if (kstrtouint(arg, 10, &rate)) {
-		DMWARN_LIMIT("%s: resync_rate %s: not a number of KiB/s", ms->name, arg);
+		bb_log(&ms->log, warn, "CMD", 277, "resync_rate %s: not a number of KiB/s", arg);
 		return -EINVAL;
 	}
 	WRITE_ONCE(ms->rate, rate);
@@ -1687,11 +1778,15 @@ static int bbm_message(struct dm_target *ti, unsigned int argc, char **argv,
 		       char *result, unsigned int maxlen)
 {
 	struct bbm_set *ms = ti->private;
+	struct bb_oplog_cmd cmd;
 	int r;
 
+	bb_oplog_message_begin(&ms->log, &cmd, argc, argv);
 	if (argc != 2) {
-		DMWARN_LIMIT("%s: message \"%s\" has %u words: every message has 2",
-			     ms->name, argc ? argv[0] : "", argc);
+		bb_log(&ms->log, warn, "CMD", 278,
+		       "message \"%s\" has %u words: every message has 2",
+		       argc ? argv[0] : "", argc);
+		bb_oplog_end(&ms->log, &cmd, -EINVAL);
 		return -EINVAL;
 	}
 	mutex_lock(&ms->msg_mutex);
@@ -1704,11 +1799,12 @@ static int bbm_message(struct dm_target *ti, unsigned int argc, char **argv,
 	} else if (!strcasecmp(argv[0], "resync_rate")) {
 		r = bbm_msg_rate(ms, argv[1]);
 	} else {
-		DMWARN_LIMIT("%s: unknown message \"%s\": expected fail_leg, readd_leg, resync*",
-			     ms->name, argv[0]);
+		bb_log(&ms->log, warn, "CMD", 279,
+		       "unknown message \"%s\": expected fail_leg, readd_leg, resync*", argv[0]);
 		r = -EINVAL;
 	}
 	mutex_unlock(&ms->msg_mutex);
+	bb_oplog_end(&ms->log, &cmd, r);
 	return r;
 }
 
@@ -1937,8 +2033,9 @@ static int bbm_setup_state(struct dm_target *ti, struct bbm_set *ms,
 	if (size < BBM_STATE_SECTORS ||
 	    (u64)round_down(size - BBM_STATE_SECTORS, BBM_STATE_SECTORS) << SECTOR_SHIFT < buffer ||
 	    bdev_logical_block_size(bdev) > BBM_STATE_SIZE) {
-		DMWARN("%s: no room for the leg state block on %s (%llu of %llu bytes used)",
-		       ms->name, ms->state_dev->name, buffer, (u64)size << SECTOR_SHIFT);
+		bb_log(&ms->log, warn, "META", 256,
+		       "no room for the leg state block on %s (%llu of %llu bytes used)",
+		       ms->state_dev->name, buffer, (u64)size << SECTOR_SHIFT);
 		dm_put_device(ti, ms->state_dev);
 		ms->state_dev = NULL;
 		return 0;
@@ -1980,7 +2077,7 @@ static void bbm_free(struct dm_target *ti, struct bbm_set *ms)
  * bb-mirror <log_type> <#log_params> <log_params>... <#legs> <dev> <offset>...
  *           [<#features> <feature> [<arg>]...]
  */
-static int bbm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+static int bbm_construct(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
 	unsigned int log_argc, nr_legs;
@@ -2015,6 +2112,7 @@ static int bbm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ms->nr_legs = nr_legs;
 	ms->ti = ti;
 	ms->name = dm_device_name(dm_table_get_md(ti->table));
+	bb_oplog_init(&ms->log, ms->name);
 	ms->parallel = BBM_DEFAULT_PARALLEL;
 	ms->rs.why = "regions out of sync in the dirty log";
 	spin_lock_init(&ms->lock);
@@ -2116,15 +2214,25 @@ err:
 	return r;
 }
 
+/* ctr as a logged command: "ctr received (seq 1)" ... "ctr done: ...". */
+static int bbm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	return bb_oplog_ctr(ti, argc, argv, bbm_construct);
+}
+
 static void bbm_dtr(struct dm_target *ti)
 {
 	struct bbm_set *ms = ti->private;
+	struct bb_oplog_cmd cmd;
 
+	bb_oplog_begin(&ms->log, &cmd, "dtr");
 	cancel_delayed_work_sync(&ms->kick);
 	flush_workqueue(ms->wq);
 	dm_kcopyd_client_flush(ms->kcopyd);
 	if (ms->rs.active)
 		bbm_resync_end(ms, "device removed");
+	bb_oplog_flush_dropped(&ms->log);
+	bb_oplog_end(&ms->log, &cmd, 0);
 	bbm_free(ti, ms);
 }
 
@@ -2149,21 +2257,26 @@ static int __init bbm_init(void)
 	int r = dm_dirty_log_type_register(&bbm_cursor_type);
 
 	if (r < 0) {
-		DMERR("cannot register the resync cursor log type: error %d", r);
+		bb_mod_log(err, "MOD", 200, "cannot register the resync cursor log type: error %d",
+			   r);
 		return r;
 	}
 	r = dm_register_target(&bbm_target);
 	if (r < 0) {
-		DMERR("cannot register the target: error %d", r);
+		bb_mod_log(err, "MOD", 22, "cannot register the target: error %d", r);
 		dm_dirty_log_type_unregister(&bbm_cursor_type);
+		return r;
 	}
-	return r;
+	bb_mod_log(info, "MOD", 20, "loaded (target version %u.%u.%u)",
+		   bbm_target.version[0], bbm_target.version[1], bbm_target.version[2]);
+	return 0;
 }
 
 static void __exit bbm_exit(void)
 {
 	dm_unregister_target(&bbm_target);
 	dm_dirty_log_type_unregister(&bbm_cursor_type);
+	bb_mod_log(info, "MOD", 21, "unloaded");
 }
 
 module_init(bbm_init);

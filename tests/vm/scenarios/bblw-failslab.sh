@@ -138,8 +138,8 @@ inject() {
 		set -- $(status r)
 		echo "status: $*"
 		{ [ "$3" = error ] && [ "$6" = log_error ] && [ "$5" = 0 ]; } || fail "$site: status: $*"
-		[ "$(new_dmesg | grep -c "$dm: log write failed")" = 1 ] || fail "$site: expected one 'log write failed' line"
-		durable=$(new_dmesg | sed -n "s/.*$dm: log write failed (error -5); logging stopped at \([0-9]*\) durable entries.*/\1/p")
+		[ "$(new_dmesg | grep -c "$dm \[STATE:111\] log( logging -> error ) \[[^]]*\] log write failed")" = 1 ] || fail "$site: expected one 'log write failed' line"
+		durable=$(new_dmesg | sed -n "s/.*$dm \[STATE:111\] log( logging -> error ) \[[^]]*\] log write failed (error -5); logging stopped at \([0-9]*\) durable entries.*/\1/p")
 		[ -n "$durable" ] || fail "$site: the kernel line does not name error -5 and the durable entries"
 	else
 		check_no_memory
@@ -160,7 +160,7 @@ for n in 1 2; do
 	check_mark_failed $n
 done
 [ "$(forced)" = 2 ] || fail "expected two injected failures for the marks, got $(forced)"
-if new_dmesg | grep -q "$dm: out of memory for log entry"; then fail "a failed mark printed 'out of memory for log entry'"; fi
+if new_dmesg | grep -q "$dm \[STATE:112\] log( logging -> error ) \[[^]]*\] out of memory for log entry"; then fail "a failed mark printed 'out of memory for log entry'"; fi
 
 echo "== the end mark: the log is complete without it"
 xfs_io -d -c "pwrite -q -S 0x22 64k 64k" /dev/mapper/r

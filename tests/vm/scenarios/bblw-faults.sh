@@ -14,7 +14,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 # shellcheck disable=SC2046 # status fields, split on purpose
 status() { set -- $(dmsetup status "$1"); shift 3; echo "$*"; }
 dump() { blockdev --flushbufs "$1"; replay-log --no-index --log "$1" --dump; }
-full_lines() { dmesg | grep -c "$1: log device full at entry .*$2" || true; }
+full_lines() { dmesg | grep -c "$1 \[STATE:110\] log( logging -> full ) \[map\] log device full at entry .*$2" || true; }
 logsz=$(blockdev --getsz "$DISK_log")
 # A 1 MiB log: the superblock, about 15 entries of 64 KiB, the end mark.
 dmsetup create small --table "0 2048 linear $DISK_log 0"
@@ -31,10 +31,29 @@ echo "status: $*"
 { [ "$3" = full ] && [ "$6" = log_full ]; } || fail "status: $*"
 entry=$7
 [ "$(full_lines "$dm" "are not logged")" = 1 ] || fail "expected one 'log device full' line for $dm"
-dmesg | grep "$dm: log device full at entry $entry:" || fail "dmesg names another entry than status ($entry)"
+dmesg | grep "$dm \[STATE:110\] log( logging -> full ) \[map\] log device full at entry $entry:" || fail "dmesg names another entry than status ($entry)"
 if dmsetup message f 0 mark late 2>/dev/null; then fail "mark accepted on a full log"; fi
 xfs_io -d -r -c "pread -q -v 3145216 512" /dev/mapper/f | grep -q '32 32 32' || fail "data did not reach the disk"
 dmsetup remove f
+# The commands of f's life, each a received/done pair in order
+# (docs/operation-log.md): create = ctr + resume, the refused mark,
+# remove = presuspend, postsuspend, dtr.
+dmesg | sed -n -e "s/, [0-9]* ms)\$/)/" -e "s/.*bb-log-writes: $dm \(\[CMD:[0-9]*\] .*\)/\1/p" >"$RESULTS/full.cmds"
+cat >"$RESULTS/full.cmds.expected" <<'END'
+[CMD:1] ctr received (seq 1)
+[CMD:2] ctr done: 0 (seq 1)
+[CMD:1] resume received (seq 2)
+[CMD:2] resume done: 0 (seq 2)
+[CMD:3] message received (seq 3): mark late
+[CMD:5] message done: -28 (seq 3)
+[CMD:1] presuspend received (seq 4)
+[CMD:2] presuspend done: 0 (seq 4)
+[CMD:1] postsuspend received (seq 5)
+[CMD:2] postsuspend done: 0 (seq 5)
+[CMD:1] dtr received (seq 6)
+[CMD:2] dtr done: 0 (seq 6)
+END
+diff -u "$RESULTS/full.cmds.expected" "$RESULTS/full.cmds" || fail "f's commands are not the expected pairs"
 dump /dev/mapper/small >"$RESULTS/full.dump"
 tail -2 "$RESULTS/full.dump"
 grep -q "^end entries=$entry " "$RESULTS/full.dump" || fail "log holds other than $entry entries"
@@ -99,7 +118,7 @@ dm=$(dmsetup info -c --noheadings --separator : -o major,minor k)
 xfs_io -d -c "pwrite -q -S 0x71 0 64k" -c fsync /dev/mapper/k
 dmsetup message k 0 mark before-flaky
 good=$(status k | cut -d' ' -f1)
-before=$(dmesg | grep -c "$dm: log write failed" || true)
+before=$(dmesg | grep -c "$dm \[STATE:111\] log( logging -> error ) \[[^]]*\] log write failed" || true)
 dmsetup load fl --table "0 $logsz flakey $DISK_log 0 0 3600 1 error_writes"
 dmsetup resume fl
 xfs_io -d -c "pwrite -q -S 0x72 64k 64k" -c fsync /dev/mapper/k
@@ -111,8 +130,8 @@ xfs_io -d -r -c "pread -q -v 128k 512" /dev/mapper/k | grep -q '73 73 73' || fai
 set -- $(status k)
 echo "status: $*"
 { [ "$3" = error ] && [ "$5" = 0 ] && [ "$6" = log_error ]; } || fail "status: $*"
-[ "$(dmesg | grep -c "$dm: log write failed")" = $((before + 1)) ] || fail "expected one 'log write failed' line"
-dmesg | grep -q "$dm: log write failed (error -5); logging stopped at $good durable entries" ||
+[ "$(dmesg | grep -c "$dm \[STATE:111\] log( logging -> error ) \[[^]]*\] log write failed")" = $((before + 1)) ] || fail "expected one 'log write failed' line"
+dmesg | grep -q "$dm \[STATE:111\] log( logging -> error ) \[[^]]*\] log write failed (error -5); logging stopped at $good durable entries" ||
 	fail "kernel line does not name -5 and $good durable entries"
 dmsetup remove k
 dump /dev/mapper/fl >"$RESULTS/flakey.dump"

@@ -21,7 +21,7 @@ nomem() {
 	[ "$(cat "$params/fail_$site")" = 0 ] || fail "$site: the injected failure did not happen"
 	check_no_memory
 	check_stopped "$site"
-	[ "$(new_dmesg | grep -c "$dm: out of memory for log entry")" = 1 ] || fail "$site: 'out of memory' printed again"
+	[ "$(new_dmesg | grep -c "$dm \[STATE:112\] log( logging -> error ) \[[^]]*\] out of memory for log entry")" = 1 ] || fail "$site: 'out of memory' printed again"
 }
 
 nomem block 100
@@ -34,7 +34,7 @@ for n in 1 2; do
 	if dmsetup message r 0 mark lost$n 2>"$RESULTS/mark$n.err"; then fail "mark accepted without memory ($n)"; fi
 	check_mark_failed $n
 done
-if new_dmesg | grep -q "$dm: out of memory for log entry"; then fail "a failed mark printed 'out of memory for log entry'"; fi
+if new_dmesg | grep -q "$dm \[STATE:112\] log( logging -> error ) \[[^]]*\] out of memory for log entry"; then fail "a failed mark printed 'out of memory for log entry'"; fi
 
 echo "== out of memory for the end mark: the log is complete without it"
 xfs_io -d -c "pwrite -q -S 0x22 64k 64k" /dev/mapper/r

@@ -54,7 +54,8 @@ bad_table() {
 	kernel_lines >/dev/null
 	dmsetup info m | grep -q 'Tables present: *LIVE$' || problem "$why: the refused reload left an inactive table"
 	{ [ "$(dmsetup status m)" = "$st" ] && [ "$(dmsetup table m)" = "$tb" ]; } || fail "$why: the live device changed"
-	line=$(echo "$lines" | grep -m1 'bb-mirror\|table:' || echo "$lines" | tail -n1)
+	# The line saying why: ctr's failed "done" line names ti->error.
+	line=$(echo "$lines" | grep -m1 '\[CMD:4\] ctr done\|table:' || echo "$lines" | tail -n1)
 	printf '%-34s %s\n' "$why" "$(echo "$line" | sed 's/^\[[^]]*\] //')"
 	echo "$why: $lines" >>"$RESULTS/kernel-lines.txt"
 }
@@ -84,14 +85,20 @@ bad_table "region size not a power of 2" "0 $SZ bb-mirror core 1 100 2 $a 0 $b 0
 bad_table "no arguments" "0 $SZ bb-mirror"
 
 echo "== messages"
-# refuse MESSAGE... — EINVAL/EBUSY, exactly one kernel line, nothing changed.
+# refuse MESSAGE... — EINVAL/EBUSY, nothing changed, and three kernel
+# lines: the message received, exactly one line saying why, the message
+# done with the error (docs/operation-log.md).
 refuse() {
 	kernel_lines >/dev/null
 	must_refuse m "$@"
 	lines=$(kernel_lines)
-	[ "$(echo "$lines" | grep -c bb-mirror)" = 1 ] || problem "message '$*': want one kernel line, got: $lines"
+	why=$(echo "$lines" | grep bb-mirror | grep -v '\[CMD:3\] message received (seq\|\[CMD:5\] message done: ' || true)
+	{ [ "$(echo "$lines" | grep -c bb-mirror)" = 3 ] && [ "$(echo "$why" | grep -c bb-mirror)" = 1 ] &&
+		echo "$lines" | grep -q "\[CMD:3\] message received (seq [0-9]*): $1" &&
+		echo "$lines" | grep -q '\[CMD:5\] message done: -\(22\|16\) (seq [0-9]*, [0-9]* ms)$'; } ||
+		problem "message '$*': want received, one line saying why, done; got: $lines"
 	printf '%-34s %s %s\n' "'$*'" "$(grep -o 'Invalid argument\|Device or resource busy' /tmp/refuse.out)" \
-		"$(echo "$lines" | sed 's/^\[[^]]*\] //')"
+		"$(echo "$why" | sed 's/^\[[^]]*\] //')"
 }
 refuse fail_leg 2
 refuse fail_leg 9

@@ -74,6 +74,19 @@ bbm_wait_sync m 60
 echo "re-added and resynced: $BBM_RAW"
 # 2 MiB written in 32 KiB regions while leg 1 was out: 64 regions.
 [ "$BBM_COPIED" = 64 ] || fail "the resync copied $BBM_COPIED regions, 64 were written while leg 1 was out"
+# The kernel lines (docs/operation-log.md): the write error failed leg 1,
+# the re-add made it stale, the resync copied exactly the regions written
+# meanwhile (MiB 4 and 8: regions 128-159 and 256-287), leg 1 is current.
+dm=$(dmsetup info -c --noheadings -o major,minor m | tr -d ' ')
+kline() { dmesg | grep -q "bb-mirror: $dm $1" || fail "no kernel line '$1' for $dm"; }
+kline "\[STATE:210\] leg1( current -> failed ) \[write error, handle_errors\]"
+kline "\[STATE:211\] leg1( failed -> stale ) \[message readd_leg\]"
+kline "\[SYNC:230\] resync started (leg 1 re-added): 64 of 512 regions (2048 KiB) from leg 0 to 1\$"
+[ "$(dmesg | grep -c "bb-mirror: $dm \[SYNC:231\] ")" = 2 ] || fail "want two ranges of regions copied"
+kline "\[SYNC:231\] resync copied regions 128-159\$"
+kline "\[SYNC:231\] resync copied regions 256-287\$"
+kline "\[SYNC:236\] resync done: 64 regions, 2048 KiB "
+kline "\[STATE:213\] leg1( stale -> current ) \[resync done\]"
 dmsetup remove m
 [ "$(sum /dev/mapper/l0o)" = "$(sum /dev/mapper/l1o)" ] || fail "legs differ after the re-add"
 teardown
@@ -85,6 +98,9 @@ mirror intree mirror i "3 /dev/mapper/lgi $RS nosync" ""
 mirror ours bb-mirror o "3 /dev/mapper/lgo $RS nosync" ""
 for t in i o; do swap "l1$t" "$(bad_writes "$(eval echo "\$DISK_${t}b")")"; done
 write /dev/mapper/intree 1 4 0x6a
+# (the rate limit check below counts ours' error lines from here on)
+dm=$(dmsetup info -c --noheadings -o major,minor ours | tr -d ' ')
+t0=$(date +%s)
 write /dev/mapper/ours 1 4 0x6a
 bbm_parse intree
 p1=$BBM_PREFIX
@@ -95,12 +111,26 @@ echo "ours:    $p2 (legs $BBM_LEGSTATE)"
 [ "$(health_of intree 1)" = D ] || fail "in-tree: leg 1 health $(health_of intree 1), want D"
 [ "$(health_of ours 1)" = D ] || fail "bb-mirror: leg 1 health $(health_of ours 1), want D, as the in-tree mirror"
 [ "$BBM_LEGSTATE" = AA ] || fail "without handle_errors leg 1 must keep getting I/O, leg states $BBM_LEGSTATE"
+# A fault storm: 4 MiB in one go is 128 region-sized bios, each failing on
+# leg 1 and each worth a write error line (after the 32 of the write above).
+# The per-device rate limit (docs/operation-log.md: 10 lines every 5 s) must
+# hold, and say how many lines it dropped (at the next line it lets through,
+# or at dtr), so that printed + dropped accounts for every error.
+timeout 60 xfs_io -d -c "pwrite -q -S 0x6b -b 4m 8m 4m" /dev/mapper/ours || fail "the 4 MiB write failed or hung"
+elapsed=$(($(date +%s) - t0))
 for t in i o; do swap "l1$t" "$(linear "$(eval echo "\$DISK_${t}b")")"; done
 # Leg 0 has the data in both, the same.
 [ "$(dd if=/dev/mapper/l0i bs=1M skip=4 count=1 iflag=direct 2>/dev/null | md5sum)" = \
 	"$(dd if=/dev/mapper/l0o bs=1M skip=4 count=1 iflag=direct 2>/dev/null | md5sum)" ] ||
 	fail "leg 0 holds different data in the two targets"
 teardown
+printed=$(dmesg | grep -c "bb-mirror: $dm \[IO:24[0-9]\] " || true)
+dropped=$(dmesg | sed -n "s/.*bb-mirror: $dm \[RATE:9\] rate limit: \([0-9]*\) lines dropped .*/\1/p" |
+	awk '{ s += $1 } END { print s + 0 }')
+echo "fault storm: $printed I/O error lines printed, $dropped dropped and counted, in ${elapsed}s of writes"
+[ "$printed" -le $((10 * (elapsed / 5 + 2))) ] || fail "the rate limit let $printed lines through in ${elapsed}s"
+[ $((printed + dropped)) -ge 160 ] || fail "160 failed bios, but only $printed printed + $dropped said dropped"
+[ "$elapsed" -ge 5 ] || [ "$dropped" -gt 0 ] || fail "a storm of 160 errors in ${elapsed}s dropped nothing"
 
 echo "== 3. a read error on leg 0 is served by leg 1"
 devices i

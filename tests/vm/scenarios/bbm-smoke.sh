@@ -33,16 +33,27 @@ legs_equal() {
 	[ "$1" = 3 ] || return 0
 	cmp "$DISK_a" "$DISK_c" || fail "legs a and c differ"
 }
-must_refuse() { # must_refuse DEV MESSAGE... : -EINVAL/-EBUSY and one kernel line
+# must_refuse DEV WORD1 WORD2: -EINVAL/-EBUSY and three kernel lines: the
+# message received, one line saying why, the message done with that error
+# and the same sequence number (docs/operation-log.md).
+must_refuse() {
 	dev=$1
 	shift
 	before=$(dmesg | grep -c 'bb-mirror' || true)
 	st=$(dmsetup status "$dev" | cut -d' ' -f1-)
 	if dmsetup message "$dev" 0 "$@" 2>/dev/null; then fail "message '$*' accepted"; fi
-	after=$(dmesg | grep -c 'bb-mirror' || true)
-	[ $((after - before)) = 1 ] || fail "message '$*': $((after - before)) kernel lines, expected 1"
+	dmesg | grep 'bb-mirror' | tail -n +"$((before + 1))" >/tmp/refused
+	[ "$(wc -l </tmp/refused)" = 3 ] || fail "message '$*': $(wc -l </tmp/refused) kernel lines, expected 3"
+	seq=$(sed -n "1s/.*bb-mirror: $(devnum "$dev") \[CMD:3\] message received (seq \([0-9]*\)): $1 $2\$/\1/p" /tmp/refused)
+	[ -n "$seq" ] || fail "message '$*': first line is not its 'received' line: $(sed -n 1p /tmp/refused)"
+	sed -n 2p /tmp/refused | grep -q "bb-mirror: $(devnum "$dev") \[CMD:2[0-9][0-9]\] " ||
+		fail "message '$*': no line saying why: $(sed -n 2p /tmp/refused)"
+	sed -n 3p /tmp/refused | grep -q "\[CMD:5\] message done: -\(22\|16\) (seq $seq, [0-9]* ms)\$" ||
+		fail "message '$*': last line is not its 'done' line: $(sed -n 3p /tmp/refused)"
 	[ "$(dmsetup status "$dev")" = "$st" ] || fail "message '$*' changed the status"
 }
+# kline DEV PATTERN — DEV's kernel lines match PATTERN (after "<major:minor> ").
+kline() { dmesg | grep -q "bb-mirror: $(devnum "$1") $2"; }
 
 echo "== 2 legs, core log"
 dmsetup create m --table "0 $SZ bb-mirror core 1 $RS 2 $DISK_a 0 $DISK_b 0"
@@ -50,6 +61,15 @@ dmsetup table m
 wait_sync m 2 120
 st=$(dmsetup status m)
 echo "$st"
+echo "== the initial resync's lines: start, progress every 10 %, ranges, done"
+kline m "\[SYNC:230\] resync started (regions out of sync in the dirty log): $N of $N regions" ||
+	fail "no start line for the initial resync"
+dmesg | sed -n "s/.*bb-mirror: $(devnum m) \[SYNC:235\] resync progress: \([0-9]*\)% .*/\1/p" >/tmp/steps
+echo "progress steps: $(tr '\n' ' ' </tmp/steps)"
+[ -s /tmp/steps ] || fail "no progress line in a resync of $N regions"
+sort -n -u /tmp/steps | cmp -s - /tmp/steps || fail "progress steps not increasing: $(tr '\n' ' ' </tmp/steps)"
+kline m "\[SYNC:231\] resync copied regions 0-$((N - 1))\$" || fail "no range line for the initial resync"
+kline m "\[SYNC:236\] resync done: $N regions" || fail "no end line for the initial resync"
 echo "$st" | grep -Eq "^0 $SZ bb-mirror 2 [0-9]+:[0-9]+ [0-9]+:[0-9]+ $N/$N 1 AA 1 core 9 idle [0-9]+ 0 0 0 AA 0 0 4$" ||
 	fail "status: $st"
 xfs_io -d -c "pwrite -q -S 0x5a -b 1m 0 8m" /dev/mapper/m
@@ -81,14 +101,21 @@ dmsetup status m
 [ "$(ours m 2 2 6)" = AA ] || fail "leg states after resync: $(dmsetup status m)"
 dmsetup status m | grep -q " 1 AA 1 core " || fail "health after resync: $(dmsetup status m)"
 legs_equal 2
-dmesg | grep -q "$(devnum m): resync started (leg 1 re-added): 3 of" || fail "no start line"
-dmesg | grep -q "$(devnum m): resync copied regions 2-3" || fail "no range line"
-dmesg | grep -q "$(devnum m): resync done: 3 regions" || fail "no end line"
+kline m "\[STATE:210\] leg1( current -> failed ) \[message fail_leg\]" || fail "no state line for fail_leg"
+kline m "\[STATE:211\] leg1( failed -> stale ) \[message readd_leg\]" || fail "no state line for readd_leg"
+kline m "\[SYNC:230\] resync started (leg 1 re-added): 3 of" || fail "no start line"
+kline m "\[SYNC:231\] resync copied regions 2-3" || fail "no range line"
+kline m "\[SYNC:232\] resync skipped in-sync regions 4-49" || fail "no skipped range line"
+kline m "\[SYNC:231\] resync copied regions 50-50" || fail "no range line for region 50"
+kline m "\[SYNC:236\] resync done: 3 regions" || fail "no end line"
+kline m "\[STATE:213\] leg1( stale -> current ) \[resync done\]" || fail "no state line for leg 1 back in sync"
 
 echo "== pause, rate, table round trip"
 dmsetup message m 0 resync pause
 [ "$(ours m 2 2 1)" = paused ] || fail "not paused"
+kline m "\[STATE:214\] resync( idle -> paused ) \[message resync pause\]\$" || fail "no state line for pause"
 dmsetup message m 0 resync resume
+kline m "\[STATE:214\] resync( paused -> idle ) \[message resync resume\]\$" || fail "no state line for resume"
 dmsetup message m 0 resync_rate 2048
 table=$(dmsetup table m)
 echo "$table"
@@ -114,12 +141,13 @@ xfs_io -c "pread -q -v 1m 4096" /dev/mapper/m3 | head -1 | grep -q '77 77' || fa
 echo "== remove with leg 0 failed, create again: leg 0 stale, copied to"
 dmsetup remove m3
 dmsetup create m3 --table "$T3"
-dmesg | grep -q "$(devnum m3): leg state block (generation [0-9]*): leg(s) 0 stale" || fail "stale leg not found"
+kline m3 "\[STATE:212\] leg0( current -> stale ) \[resume\] the leg state block (generation [0-9]*) says it is stale" ||
+	fail "stale leg not found"
 wait_sync m3 3 60
 sleep 1
 dmsetup status m3
 [ "$(ours m3 3 4 6)" = AAA ] || fail "leg states: $(dmsetup status m3)"
-dmesg | grep -q "$(devnum m3): resync started (leg(s) 0 stale at construction): [0-9]* of .* from leg 1 to 0,2" ||
+kline m3 "\[SYNC:230\] resync started (leg(s) 0 stale at construction): [0-9]* of .* from leg 1 to 0,2" ||
 	fail "no start line with the right direction"
 legs_equal 3
 echo 3 >/proc/sys/vm/drop_caches
@@ -187,7 +215,7 @@ for off in 0 1m 2m 3m 4m 5m 6m 7m; do
 done
 dmsetup status mr
 dmsetup status mr | grep -q " 1 RA 1 core " || fail "health after read errors: $(dmsetup status mr)"
-dmesg | grep -q "$(devnum mr): read error on leg 0 at sector" || fail "no read error line"
+kline mr "\[IO:246\] read error on leg 0 at sector" || fail "no read error line"
 dmsetup remove mr
 dmsetup remove l0 l1
 if rmmod dm_bb_mirror; then :; else fail "rmmod"; fi

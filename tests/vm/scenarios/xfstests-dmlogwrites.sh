@@ -25,7 +25,7 @@ rmmod dm_bb_log_writes
 if insmod "$BB_MODDIR/dm-bb-log-writes.ko" log_writes_alias=1 2>/dev/null; then
 	fail "loaded with log_writes_alias=1 while the in-tree log-writes was registered"
 fi
-dmesg | grep -q 'bb-log-writes: cannot register the alias log-writes' ||
+dmesg | grep -q 'bb-log-writes: - \[MOD:101\] cannot register the alias log-writes' ||
 	fail "no kernel log line naming the refused alias"
 dmsetup targets | grep -q '^bb-log-writes ' && fail "bb-log-writes left registered after the failed load"
 rmmod dm_log_writes
@@ -33,7 +33,7 @@ insmod "$BB_MODDIR/dm-bb-log-writes.ko" log_writes_alias=1
 # xfstests' _require_dm_target log-writes: modprobe, then this line.
 $DMSETUP_PROG targets 2>&1 | grep -q ^log-writes || fail "no log-writes target"
 [ "$(cat /sys/module/dm_bb_log_writes/parameters/log_writes_alias)" = Y ]
-dmesg | grep -q 'bb-log-writes: also registered as log-writes' || fail "no kernel log line for the alias"
+dmesg | grep -q 'bb-log-writes: - \[MOD:100\] also registered as log-writes' || fail "no kernel log line for the alias"
 # xfstests' "modprobe dm-log-writes" now fails: the name is ours.
 intree=/lib/modules/intree/$(tail -n1 /lib/modules/intree/dm-log-writes.deps)
 if insmod "$intree" 2>/dev/null; then fail "the in-tree log-writes loaded beside the alias"; fi

@@ -52,9 +52,9 @@ check_no_memory() {
 	set -- $(status r)
 	echo "status: $*"
 	{ [ "$3" = error ] && [ "$6" = no_memory ] && [ "$5" = 0 ]; } || fail "$site: status: $*"
-	[ "$(new_dmesg | grep -c "$dm: out of memory for log entry")" = 1 ] ||
+	[ "$(new_dmesg | grep -c "$dm \[STATE:112\] log( logging -> error ) \[[^]]*\] out of memory for log entry")" = 1 ] ||
 		fail "$site: expected one 'out of memory' line for $dm"
-	new_dmesg | grep -q "$dm: out of memory for log entry $7; logging stopped" ||
+	new_dmesg | grep -q "$dm \[STATE:112\] log( logging -> error ) \[[^]]*\] out of memory for log entry $7; logging stopped" ||
 		fail "$site: kernel line names another entry than status ($7)"
 }
 
@@ -113,7 +113,7 @@ check_mark_failed() {
 # kernel line, the log has neither failed mark nor an end mark, and it
 # replays to the data device.
 check_end_mark_lost() {
-	[ "$(new_dmesg | grep -c "$dm: out of memory for the end mark; the log ends without it")" = 1 ] ||
+	[ "$(new_dmesg | grep -c "$dm \[MEM:130\] out of memory for the end mark; the log ends without it")" = 1 ] ||
 		fail "expected one 'out of memory for the end mark' line"
 	dump "$DISK_log" >"$RESULTS/end-mark.dump"
 	tail -2 "$RESULTS/end-mark.dump"
