@@ -58,7 +58,7 @@ fresh_log() { dd if=/dev/zero of="$DISK_log" bs=1M count=4 oflag=direct 2>/dev/n
 fio_job() { # fio_job JOB DEV JSON
 	case $1 in
 	randwrite) set -- "$2" "$3" --rw=randwrite --bs=4k --iodepth=16 --size=64m --randseed=7 ;;
-	seqwrite) set -- "$2" "$3" --rw=write --bs=1m --iodepth=1 --size=128m ;;
+	seqwrite) set -- "$2" "$3" --rw=write --bs=1m --iodepth=1 --size=512m ;;
 	esac
 	dev=$1 json=$2
 	shift 2
@@ -129,7 +129,7 @@ resync_round() { # resync_round ROUND
 	dmsetup message bench 0 readd_leg 1
 	until_insync bench
 	record ours-partial "$r" "$(since "$start")"
-	t=$(kspan "$k" 'resync started [(]leg 1 re-added[)]' 'resync done')
+	t=$(kspan "$k" 'resync started [(]leg 1 re-added[)]' 'resync done:')
 	record ours-partial-kernel "$r" "$t"
 	dmsetup status bench >>"$RESULTS/status.txt"
 	dmsetup remove bench
@@ -143,7 +143,7 @@ resync_round() { # resync_round ROUND
 		until_insync bench
 		record "$t-full" "$r" "$(since "$start")"
 		if [ $t = bb-mirror ]; then
-			kt=$(kspan "$k" 'resync started' 'resync done')
+			kt=$(kspan "$k" 'resync started' 'resync done:')
 			record "$t-full-kernel" "$r" "$kt"
 		fi
 		dmsetup status bench >>"$RESULTS/status.txt"
