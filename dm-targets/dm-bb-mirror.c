@@ -847,6 +847,8 @@ struct bbm_cursor {
 	region_t next;
 	region_t nr_regions;
 	unsigned long *recovering;
+	unsigned long *to_mark;		/* userspace: marks not yet passed on */
+	atomic_t nr_to_mark;
 };
 
 static struct dm_dirty_log *bbm_inner(struct dm_dirty_log *log)
@@ -866,6 +868,7 @@ static void bbm_cur_dtr(struct dm_dirty_log *log)
 
 	dm_dirty_log_destroy(cur->log);
 	kvfree(cur->recovering);
+	kvfree(cur->to_mark);
 	kfree(cur);
 }
 
@@ -914,8 +917,18 @@ static int bbm_cur_in_sync(struct dm_dirty_log *log, region_t region, int can_bl
 
 static int bbm_cur_flush(struct dm_dirty_log *log)
 {
-	struct dm_dirty_log *in = bbm_inner(log);
+	struct bbm_cursor *cur = log->context;
+	struct dm_dirty_log *in = cur->log;
+	unsigned long r;
 
+	if (cur->to_mark && atomic_read(&cur->nr_to_mark)) {
+		for_each_set_bit(r, cur->to_mark, cur->nr_regions) {
+			if (!test_and_clear_bit(r, cur->to_mark))
+				continue;
+			atomic_dec(&cur->nr_to_mark);
+			in->type->mark_region(in, r);
+		}
+	}
 	return in->type->flush(in);
 }
 
@@ -931,7 +944,19 @@ static void bbm_cur_mark(struct dm_dirty_log *log, region_t region)
 	struct bbm_cursor *cur = log->context;
 	struct dm_dirty_log *in = cur->log;
 
-	if (cur->own && !in->type->is_clean(in, region))
+	/*
+	 * dm-region-hash marks under its hash_lock (a rwlock), and the
+	 * userspace log's mark allocates with GFP_NOIO, which may sleep
+	 * (the debug kernel's DEBUG_ATOMIC_SLEEP caught it): such a mark is
+	 * kept here and passed on by the flush that follows it, in the worker
+	 * with no lock held, before any write goes out.
+	 */
+	if (cur->to_mark) {
+		if (!test_and_set_bit(region, cur->to_mark))
+			atomic_inc(&cur->nr_to_mark);
+		return;
+	}
+	if (!in->type->is_clean(in, region))
 		return;
 	in->type->mark_region(in, region);
 }
@@ -1035,6 +1060,11 @@ static struct dm_dirty_log *bbm_cursor_create(struct dm_dirty_log *in, const cha
 		cur->recovering = kvcalloc(BITS_TO_LONGS(nr_regions), sizeof(long), GFP_KERNEL);
 		if (!cur->recovering)
 			goto fail;
+	} else {
+		cur->to_mark = kvcalloc(BITS_TO_LONGS(nr_regions), sizeof(long), GFP_KERNEL);
+		if (!cur->to_mark)
+			goto fail;
+		atomic_set(&cur->nr_to_mark, 0);
 	}
 	if (!try_module_get(THIS_MODULE))
 		goto fail;
@@ -1043,8 +1073,10 @@ static struct dm_dirty_log *bbm_cursor_create(struct dm_dirty_log *in, const cha
 	log->context = cur;
 	return log;
 fail:
-	if (cur)
+	if (cur) {
 		kvfree(cur->recovering);
+		kvfree(cur->to_mark);
+	}
 	kfree(cur);
 	kfree(log);
 	return NULL;
