@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "common/file_descriptor.h"
 #include "devmapper/device_name.h"
 #include "devmapper/dm_error.h"
 #include "devmapper/target_line.h"
@@ -116,5 +117,39 @@ void remove(const std::string& name,
 // dm_task_set_event_nr) returns at once. See docs/devmapper.md.
 [[nodiscard]] std::optional<uint32_t> wait_event(const std::string& name, uint32_t event_nr,
                                                  std::chrono::milliseconds timeout);
+
+// Every device-mapper event of the machine: a device's event (a target's
+// dm_table_event(): a leg failed, a resync step, a log filled up), and
+// every create, remove and rename. Holds its own /dev/mapper/control open.
+//
+//   GlobalEvents events;
+//   for (;;) {
+//     events.arm();            // from here on, any event wakes wait()
+//     ... read what you watch (info(), status()) ...
+//     events.wait(std::nullopt);  // sleeps in poll(2) until an event
+//   }
+//
+// An event between arm() and wait() is never missed: wait() returns at once.
+class GlobalEvents {
+ public:
+  GlobalEvents();  // throws DmError (ENOENT, EACCES) if control cannot be opened
+  GlobalEvents(const GlobalEvents&) = delete;
+  GlobalEvents& operator=(const GlobalEvents&) = delete;
+  GlobalEvents(GlobalEvents&&) noexcept = default;
+  GlobalEvents& operator=(GlobalEvents&&) noexcept = default;
+  ~GlobalEvents() = default;
+
+  // DM_DEV_ARM_POLL: records the kernel's global event counter.
+  void arm();
+  // Sleeps until an event after the last arm() (true), or until `timeout`
+  // passes (false); no timeout: until an event. EINTR returns true, so a
+  // caller can look at a signal flag.
+  [[nodiscard]] bool wait(std::optional<std::chrono::milliseconds> timeout);
+  // The control fd, for a caller's own poll(2) set: POLLIN after an event.
+  [[nodiscard]] int fd() const { return control_.get(); }
+
+ private:
+  bb::common::FileDescriptor control_;
+};
 
 }  // namespace bb::devmapper

@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -75,7 +76,32 @@ uint32_t current_event_nr(const std::string& name, bool waiting) {
   return i.event_nr;
 }
 
+// poll(2) on an armed control fd; true: woken (or interrupted).
+bool poll_control(const bb::common::FileDescriptor& control, const std::string& name,
+                  std::optional<std::chrono::milliseconds> timeout) {
+  pollfd p{control.get(), POLLIN, 0};
+  const int ms =
+      timeout ? static_cast<int>(std::clamp<int64_t>(timeout->count(), 0, INT32_MAX)) : -1;
+  const int n = poll(&p, 1, ms);
+  if (n < 0 && errno != EINTR)
+    throw DmError("wait", name, errno, std::string("poll on ") + kControl);
+  return n != 0;
+}
+
 }  // namespace
+
+GlobalEvents::GlobalEvents() {
+  // info() of a name that cannot exist makes libdevmapper create a missing
+  // control node first.
+  (void)info("bb-no-such-device");
+  control_ = open_control("");
+}
+
+void GlobalEvents::arm() { devmapper::arm(control_, ""); }
+
+bool GlobalEvents::wait(std::optional<std::chrono::milliseconds> timeout) {
+  return poll_control(control_, "", timeout);
+}
 
 std::optional<uint32_t> wait_event(const std::string& name, uint32_t event_nr,
                                    std::chrono::milliseconds timeout) {
@@ -90,10 +116,7 @@ std::optional<uint32_t> wait_event(const std::string& name, uint32_t event_nr,
     if (current_event_nr(name, true) != event_nr) return wait_event_ioctl(name, event_nr);
     auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return std::nullopt;
-    pollfd p{control.get(), POLLIN, 0};
-    int n = poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), INT32_MAX)));
-    if (n < 0 && errno != EINTR)
-      throw DmError("wait", name, errno, std::string("poll on ") + kControl);
+    (void)poll_control(control, name, left);
     // Woken, interrupted or timed out: arm and look again (a last look
     // after the timeout catches an event raised just before it).
   }

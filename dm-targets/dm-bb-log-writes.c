@@ -147,6 +147,7 @@ struct bblw_bio {
 };
 
 struct bblw_ctx {
+	struct dm_target *ti;
 	struct dm_dev *dev;
 	struct dm_dev *logdev;
 	const char *name;
@@ -169,6 +170,7 @@ struct bblw_ctx {
 	wait_queue_head_t wait;		/* the log thread waits for work */
 	wait_queue_head_t io_wait;	/* ... and for its log bios */
 	atomic_t inflight;
+	atomic_t event_pending;		/* the state changed: raise a dm event */
 
 	/* Written by the log thread only. */
 	sector_t next_sector;		/* 512-byte sectors */
@@ -269,6 +271,8 @@ static void bblw_report_stop(struct bblw_ctx *lc, enum bblw_state old,
 	case BBLW_STOP_NONE:
 		break;
 	}
+	/* dm_table_event() sleeps: the log thread raises the event. */
+	atomic_set(&lc->event_pending, 1);
 	wake_up(&lc->wait);
 }
 
@@ -706,7 +710,7 @@ static bool bblw_has_work(struct bblw_ctx *lc)
 {
 	enum bblw_state state = READ_ONCE(lc->state);
 
-	if (!list_empty_careful(&lc->logging))
+	if (!list_empty_careful(&lc->logging) || atomic_read(&lc->event_pending))
 		return true;
 	if (state != BBLW_LOGGING && !list_empty_careful(&lc->unflushed))
 		return true;
@@ -739,6 +743,9 @@ static int bblw_thread(void *arg)
 		    ((stopping || READ_ONCE(lc->state) == BBLW_FULL) &&
 		     lc->logged_entries != lc->super_entries))
 			bblw_sync_super(lc);
+		/* After the superblock: a waiter woken by the event reads it durable. */
+		if (atomic_xchg(&lc->event_pending, 0))
+			dm_table_event(lc->ti->table);
 		if (stopping)
 			break;
 		wait_event_idle(lc->wait, kthread_should_stop() || bblw_has_work(lc));
@@ -926,6 +933,7 @@ static int bblw_construct(struct dm_target *ti, unsigned int argc, char **argv)
 	init_waitqueue_head(&lc->io_wait);
 	atomic_set(&lc->inflight, 0);
 	lc->data_discards = true;
+	lc->ti = ti;
 	lc->name = dm_device_name(dm_table_get_md(ti->table));
 	bb_oplog_init(&lc->log, lc->name);
 

@@ -1315,6 +1315,7 @@ static void bbm_resync_start(struct bbm_set *ms, int source)
 	       ms->rs.why, todo, (unsigned long long)ms->nr_regions,
 	       todo * bbm_region_kib(ms), source, targets,
 	       READ_ONCE(ms->paused) ? " (paused)" : "");
+	dm_table_event(ms->ti->table);
 	bbm_wake(ms);
 }
 
@@ -1373,7 +1374,10 @@ static void bbm_back_in_sync(struct bbm_set *ms)
 	dm_table_event(ms->ti->table);
 }
 
-/* A progress line at every tenth of the regions the resync set out to copy. */
+/*
+ * A progress line at every tenth of the regions the resync set out to copy,
+ * and a dm event with it, so that "bbctl events" wakes at each step.
+ */
 static void bbm_resync_progress(struct bbm_set *ms)
 {
 	u64 copied, kib, rate, todo = ms->rs.to_copy;
@@ -1394,6 +1398,7 @@ static void bbm_resync_progress(struct bbm_set *ms)
 	bb_log(&ms->log, info, "SYNC", 235,
 	       "resync progress: %u%% (%llu of %llu regions, %llu KiB; %llu K/sec)",
 	       step * 10, copied, todo, kib, rate);
+	dm_table_event(ms->ti->table);
 }
 
 static void bbm_do_recovery(struct bbm_set *ms)
@@ -1432,11 +1437,13 @@ static void bbm_do_recovery(struct bbm_set *ms)
 		bbm_back_in_sync(ms);
 	} else if (!possible) {
 		bbm_resync_end(ms, READ_ONCE(ms->suspended) ? "suspended" : "a leg failed");
+		dm_table_event(ms->ti->table);
 	} else if (prepared && !ms->rs.rewound) {
 		bbm_rewind(ms);
 	} else if (prepared) {
 		ms->rs.stuck = true;
 		bbm_resync_end(ms, "regions left that could not be copied");
+		dm_table_event(ms->ti->table);
 	}
 }
 
@@ -1756,6 +1763,7 @@ static int bbm_msg_readd_leg(struct bbm_set *ms, const char *arg)
 	mutex_unlock(&ms->state_mutex);
 	bb_state_n(&ms->log, info, 211, "leg", leg, "failed", "stale", "message readd_leg",
 		   " it takes writes and gets the regions out of sync");
+	dm_table_event(ms->ti->table);
 	bbm_wake(ms);
 	return 0;
 }
@@ -1789,6 +1797,7 @@ static int bbm_msg_resync(struct bbm_set *ms, const char *arg)
 	idle = active ? "running" : "idle";
 	bb_state(&ms->log, info, 214, "resync", pause ? idle : "paused", pause ? "paused" : idle,
 		 pause ? "message resync pause" : "message resync resume", "");
+	dm_table_event(ms->ti->table);
 	bbm_wake(ms);
 	return 0;
 }

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "oplog/log_source.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "common/file_descriptor.h"
+#include "common/system_error.h"
+
+namespace bb::oplog {
+
+namespace {
+
+constexpr std::string_view kMessageStart = "device-mapper: ";
+
+class JsonReader {
+ public:
+  explicit JsonReader(std::string_view text) : text_(text) {}
+
+  std::map<std::string, std::string> object_members() {
+    std::map<std::string, std::string> members;
+    expect('{');
+    skip_space();
+    if (peek() == '}') {
+      pos_++;
+      return finish(members);
+    }
+    for (;;) {
+      skip_space();
+      std::string key = string();
+      expect(':');
+      skip_space();
+      std::optional<std::string> value = this->value();
+      if (value) members[key] = *value;
+      skip_space();
+      if (peek() == ',') {
+        pos_++;
+        continue;
+      }
+      expect('}');
+      return finish(members);
+    }
+  }
+
+ private:
+  std::map<std::string, std::string>& finish(std::map<std::string, std::string>& members) {
+    skip_space();
+    if (pos_ != text_.size()) fail("text after the object");
+    return members;
+  }
+
+  [[noreturn]] void fail(std::string_view what) const {
+    throw std::runtime_error(fmt::format("bad JSON at byte {}: {}", pos_, what));
+  }
+  char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
+  void skip_space() {
+    while (pos_ < text_.size() && std::string_view(" \t\r\n").find(text_[pos_]) != std::string_view::npos)
+      pos_++;
+  }
+  void expect(char c) {
+    skip_space();
+    if (peek() != c) fail(fmt::format("expected '{}'", c));
+    pos_++;
+  }
+
+  static void put_utf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+
+  std::string string() {
+    expect('"');
+    std::string out;
+    for (;;) {
+      if (pos_ >= text_.size()) fail("unterminated string");
+      const char c = text_[pos_++];
+      if (c == '"') return out;
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (pos_ >= text_.size()) fail("unterminated escape");
+      const char e = text_[pos_++];
+      switch (e) {
+        case '"': case '\\': case '/': out += e; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          if (pos_ + 4 > text_.size()) fail("short \\u escape");
+          uint32_t cp = 0;
+          const auto* first = text_.data() + pos_;
+          auto [ptr, ec] = std::from_chars(first, first + 4, cp, 16);
+          if (ec != std::errc() || ptr != first + 4) fail("bad \\u escape");
+          pos_ += 4;
+          put_utf8(out, cp);
+          break;
+        }
+        default: fail("bad escape");
+      }
+    }
+  }
+
+  // A scalar as text, an array of numbers as bytes; nullopt for anything
+  // else (skipped).
+  std::optional<std::string> value() {
+    skip_space();
+    const char c = peek();
+    if (c == '"') return string();
+    if (c == '[') return byte_array();
+    if (c == '{') {
+      skip_nested();
+      return std::nullopt;
+    }
+    const size_t start = pos_;
+    while (pos_ < text_.size() &&
+           std::string_view("-+.eE0123456789truefalsn").find(text_[pos_]) != std::string_view::npos)
+      pos_++;
+    if (pos_ == start) fail("expected a value");
+    return std::string(text_.substr(start, pos_ - start));
+  }
+
+  std::optional<std::string> byte_array() {
+    expect('[');
+    std::string bytes;
+    bool only_bytes = true;
+    skip_space();
+    if (peek() == ']') {
+      pos_++;
+      return bytes;
+    }
+    for (;;) {
+      skip_space();
+      if (peek() == '"' || peek() == '[' || peek() == '{') {
+        only_bytes = false;
+        if (peek() == '"') {
+          (void)string();
+        } else {
+          skip_nested();
+        }
+      } else {
+        auto v = value();
+        unsigned n = 0;
+        if (!v) fail("expected a value");
+        auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+        if (ec != std::errc() || ptr != v->data() + v->size() || n > 255)
+          only_bytes = false;
+        else
+          bytes += static_cast<char>(n);
+      }
+      skip_space();
+      if (peek() == ',') {
+        pos_++;
+        continue;
+      }
+      expect(']');
+      break;
+    }
+    if (!only_bytes) return std::nullopt;
+    return bytes;
+  }
+
+  void skip_nested() {
+    int depth = 0;
+    do {
+      if (pos_ >= text_.size()) fail("unterminated array or object");
+      const char c = text_[pos_];
+      if (c == '"') {
+        (void)string();
+        continue;
+      }
+      if (c == '{' || c == '[') depth++;
+      if (c == '}' || c == ']') depth--;
+      pos_++;
+    } while (depth > 0);
+  }
+
+  std::string_view text_;
+  size_t pos_ = 0;
+};
+
+std::optional<double> micros(const std::map<std::string, std::string>& m, const char* key) {
+  const auto it = m.find(key);
+  if (it == m.end()) return std::nullopt;
+  uint64_t us = 0;
+  auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), us);
+  if (ec != std::errc() || ptr != it->second.data() + it->second.size()) return std::nullopt;
+  return static_cast<double>(us) / 1e6;
+}
+
+// "[  12.345678]" right before `end` (spaces allowed): the seconds.
+std::optional<double> bracket_time(std::string_view text) {
+  const auto open = text.rfind('[');
+  const auto close = text.rfind(']');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open)
+    return std::nullopt;
+  std::string_view inside = text.substr(open + 1, close - open - 1);
+  while (!inside.empty() && inside.front() == ' ') inside.remove_prefix(1);
+  const auto dot = inside.find('.');
+  if (dot == std::string_view::npos || dot == 0) return std::nullopt;
+  uint64_t sec = 0;
+  uint64_t frac = 0;
+  const auto* b = inside.data();
+  auto [p1, e1] = std::from_chars(b, b + dot, sec);
+  auto [p2, e2] = std::from_chars(b + dot + 1, b + inside.size(), frac);
+  if (e1 != std::errc() || e2 != std::errc() || p1 != b + dot || p2 != b + inside.size())
+    return std::nullopt;
+  double scale = 1;
+  for (size_t i = dot + 1; i < inside.size(); i++) scale *= 10;
+  return static_cast<double>(sec) + static_cast<double>(frac) / scale;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> parse_json_members(std::string_view json) {
+  return JsonReader(json).object_members();
+}
+
+Record parse_input_line(std::string_view line) {
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+  Record r;
+  if (line.starts_with("{")) {
+    const auto members = parse_json_members(line);
+    const auto message = members.find("MESSAGE");
+    if (message == members.end()) throw std::runtime_error("a journal entry without MESSAGE");
+    r.message = message->second;
+    r.time = micros(members, "_SOURCE_MONOTONIC_TIMESTAMP");
+    if (!r.time) r.time = micros(members, "__MONOTONIC_TIMESTAMP");
+    return r;
+  }
+  const auto start = line.find(kMessageStart);
+  if (start == std::string_view::npos) {
+    r.message = std::string(line);
+    return r;
+  }
+  r.message = std::string(line.substr(start));
+  r.time = bracket_time(line.substr(0, start));
+  return r;
+}
+
+std::vector<Record> read_records(std::istream& in) {
+  std::vector<Record> records;
+  std::string line;
+  uint64_t no = 0;
+  while (std::getline(in, line)) {
+    no++;
+    try {
+      Record r = parse_input_line(line);
+      r.line_no = no;
+      records.push_back(std::move(r));
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(fmt::format("line {}: {}", no, e.what()));
+    }
+  }
+  return records;
+}
+
+std::optional<Record> parse_kmsg_record(std::string_view record) {
+  const auto semi = record.find(';');
+  if (semi == std::string_view::npos) return std::nullopt;
+  const std::string_view head = record.substr(0, semi);
+  std::array<uint64_t, 3> values{};
+  size_t pos = 0;
+  for (auto& v : values) {
+    const auto comma = head.find(',', pos);
+    const auto end = comma == std::string_view::npos ? head.size() : comma;
+    auto [ptr, ec] = std::from_chars(head.data() + pos, head.data() + end, v);
+    if (ec != std::errc() || ptr != head.data() + end) return std::nullopt;
+    if (comma == std::string_view::npos && &v != &values.back()) return std::nullopt;
+    pos = end + 1;
+  }
+  std::string_view message = record.substr(semi + 1);
+  message = message.substr(0, message.find('\n'));  // continuation lines: dictionary
+  Record r;
+  r.line_no = values[1];
+  r.time = static_cast<double>(values[2]) / 1e6;
+  // kmsg escapes non-printable bytes as \xNN; our lines are plain text.
+  r.message = std::string(message);
+  return r;
+}
+
+std::vector<Record> read_kmsg(const std::string& path) {
+  bb::common::FileDescriptor fd(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) bb::common::throw_errno(fmt::format("cannot open {}", path));
+  std::vector<Record> records;
+  std::array<char, 8192> buf{};
+  for (;;) {
+    const ssize_t n = read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EPIPE) continue;  // overwritten while read: go on
+    if (n < 0 && errno == EAGAIN) break;
+    if (n < 0) bb::common::throw_errno(fmt::format("cannot read {}", path));
+    if (n == 0) break;
+    if (auto r = parse_kmsg_record(std::string_view(buf.data(), static_cast<size_t>(n))))
+      records.push_back(std::move(*r));
+  }
+  return records;
+}
+
+}  // namespace bb::oplog
