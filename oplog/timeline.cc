@@ -15,7 +15,7 @@ using Kind = TimelineStep::Kind;
 
 DeviceTimeline& device_of(Timeline& t, const KernelLine& line) {
   for (auto& d : t.devices)
-    if (d.device == line.device && (d.device != "-" || d.target == line.target)) return d;
+    if (d.device == line.device && d.target == line.target) return d;
   DeviceTimeline d;
   d.device = line.device;
   d.target = line.target;
@@ -38,10 +38,14 @@ void add_line(DeviceTimeline& d, std::optional<double> time, const KernelLine& l
   d.lines.emplace_back(time, line);
   const size_t line_index = d.lines.size() - 1;
   // Lines between a command's pair (the refusal reason among them).
+  bool is_reason = false;
   for (auto& c : d.commands) {
     if (c.finished || std::holds_alternative<CommandDone>(line.fields)) continue;
     c.lines_between.push_back(line.id);
-    if (line.category == "CMD" && line.id >= 100) c.reason = line.text;
+    if (line.category == "CMD" && line.id >= 100) {
+      c.reason = line.text;
+      is_reason = true;
+    }
   }
   if (const auto* r = std::get_if<CommandReceived>(&line.fields)) {
     CommandRecord c;
@@ -50,7 +54,7 @@ void add_line(DeviceTimeline& d, std::optional<double> time, const KernelLine& l
     c.words = r->words;
     c.received = time;
     d.commands.push_back(std::move(c));
-    // Shown where it ends; one never done is shown where it began (output).
+    // Shown where it began, with its result once done.
     d.steps.push_back({Kind::kCommand, time, d.commands.size() - 1});
     return;
   }
@@ -122,7 +126,9 @@ void add_line(DeviceTimeline& d, std::optional<double> time, const KernelLine& l
   if (line.category == "SYNC" && line.id == 233 && r)
     r->more_ranges += leading_number(std::string_view(line.text).substr(line.text.find(' ') + 1));
   if (line.category == "SYNC" && line.id == 234 && r) r->ranges_recorded = false;
+  // Ranges are shown with their resync's end, a refusal with its command.
   if (line.category == "SYNC" && (line.id == 231 || line.id == 232 || line.id == 233)) return;
+  if (is_reason) return;
   d.steps.push_back({Kind::kOther, time, line_index});
 }
 
@@ -202,7 +208,7 @@ std::string timeline_text(const Timeline& t) {
             out += fmt::format("  {} {} (seq {}): received, NEVER DONE\n", when(c.received), name,
                                c.seq);
           else
-            out += fmt::format("  {} {} (seq {}): {} in {} ms{}\n", when(c.done ? c.done : c.received),
+            out += fmt::format("  {} {} (seq {}): {} in {} ms{}\n", when(c.received ? c.received : c.done),
                                name, c.seq, c.result, c.ms,
                                c.reason.empty() ? "" : ": " + c.reason);
           break;

@@ -77,7 +77,10 @@ struct UnknownLine {
 };
 
 struct Timeline {
-  std::vector<DeviceTimeline> devices;  // in order of first appearance
+  // In order of first appearance, one per device number and target: a
+  // number device-mapper gave again to a later device of the same target
+  // continues that timeline (its ctr starts at seq 1 again).
+  std::vector<DeviceTimeline> devices;
   std::vector<UnknownLine> unknown;
   uint64_t our_lines = 0;  // catalogued lines seen
 };

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # bash completion for blackbox's commands: replay-log, bb-crashcheck,
-# dirtylog, dirtylogd. Generated at completion time from each command's own
+# dirtylog, dirtylogd, bbctl. Generated at completion time from each command's own
 # --help (its --options), so it never falls behind the command; only the
 # values of a few options are listed here. Installed under each command's
 # name in bash-completion's completions directory (make install).
@@ -16,8 +16,18 @@ _blackbox_complete() {
 	bb-crashcheck:--view) mapfile -t COMPREPLY < <(compgen -W "auto reflink copy dm-snapshot" -- "$cur"); return ;;
 	*:--fsck | *:--check-cmd) mapfile -t COMPREPLY < <(compgen -c -- "$cur"); return ;;
 	esac
+	local sub=()
+	if [ "$cmd" = bbctl ]; then
+		# bbctl <command>: the command first, then its own options.
+		if [ "$COMP_CWORD" -eq 1 ]; then
+			mapfile -t COMPREPLY < <(compgen -W "events log" -- "$cur")
+			return
+		fi
+		sub=("${COMP_WORDS[1]}")
+		[ "${sub[0]}" = events ] && [[ $cur != -* ]] && return # device names: none offered
+	fi
 	if [[ $cur == -* ]]; then
-		opts=$("$cmd" --help 2>&1 | grep -o -e '--[a-z][a-z0-9-]*' | sort -u)
+		opts=$("$cmd" "${sub[@]}" --help 2>&1 | grep -o -e '--[a-z][a-z0-9-]*' | sort -u)
 		mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
 		return
 	fi
@@ -28,4 +38,4 @@ _blackbox_complete() {
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 	fi
 }
-complete -F _blackbox_complete replay-log bb-crashcheck dirtylog dirtylogd
+complete -F _blackbox_complete replay-log bb-crashcheck dirtylog dirtylogd bbctl
