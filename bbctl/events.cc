@@ -2,12 +2,12 @@
 #include "bbctl/events.h"
 
 #include <poll.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <set>
@@ -37,9 +37,10 @@ std::vector<std::string> words(std::string_view text) {
 uint64_t to_number(const std::string& device, const std::string& what, const std::string& text) {
   uint64_t v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size())
+  if (ec != std::errc() || ptr != text.data() + text.size()) {
     throw std::invalid_argument(
         fmt::format("{}: status field {} is \"{}\", not a number", device, what, text));
+  }
   return v;
 }
 
@@ -65,10 +66,14 @@ class Words {
 
 const char* leg_state(char letter) {
   switch (letter) {
-    case 'A': return "current";
-    case 'F': return "failed";
-    case 'S': return "stale";
-    default: return "unknown";
+    case 'A':
+      return "current";
+    case 'F':
+      return "failed";
+    case 'S':
+      return "stale";
+    default:
+      return "unknown";
   }
 }
 
@@ -83,7 +88,8 @@ void mirror_objects(const DeviceState& d, const devmapper::TargetLine& status,
   const std::string sync = w.next("in_sync/total");
   const auto slash = sync.find('/');
   if (slash == std::string::npos)
-    throw std::invalid_argument(fmt::format("{}: status field in_sync/total is \"{}\"", d.name, sync));
+    throw std::invalid_argument(
+        fmt::format("{}: status field in_sync/total is \"{}\"", d.name, sync));
   const uint64_t in_sync = to_number(d.name, "in_sync", sync.substr(0, slash));
   const uint64_t total = to_number(d.name, "total", sync.substr(slash + 1));
   (void)w.number("health count");
@@ -102,9 +108,11 @@ void mirror_objects(const DeviceState& d, const devmapper::TargetLine& status,
   const uint64_t eta = w.number("eta");
   const std::string states = w.next("leg states");
   const std::string source = w.next("source leg");
-  if (health.size() != legs || states.size() != legs)
-    throw std::invalid_argument(fmt::format("{}: status has {} health letters and {} leg states for {} legs",
-                                            d.name, health.size(), states.size(), legs));
+  if (health.size() != legs || states.size() != legs) {
+    throw std::invalid_argument(
+        fmt::format("{}: status has {} health letters and {} leg states for {} legs", d.name,
+                    health.size(), states.size(), legs));
+  }
 
   Object device{"device",
                 {text("name", d.name), text("dev", d.dev), text("target", std::string(kMirror)),
@@ -112,16 +120,18 @@ void mirror_objects(const DeviceState& d, const devmapper::TargetLine& status,
                  num("legs", legs), num("regions", total), text("log", log_type)}};
   out.push_back(std::move(device));
   for (uint64_t i = 0; i < legs; i++) {
-    out.push_back({"leg",
-                   {text("name", d.name), num("leg", i), text("dev", devs[i]),
-                    text("state", leg_state(states[i])), text("health", std::string(1, health[i]))}});
+    out.push_back(
+        {"leg",
+         {text("name", d.name), num("leg", i), text("dev", devs[i]),
+          text("state", leg_state(states[i])), text("health", std::string(1, health[i]))}});
   }
   Object r{"resync",
            {text("name", d.name), text("state", resync), num("copied", copied),
             num("remaining", remaining), num("in-sync", in_sync), num("rate", rate),
             text("source", source)}};
   if (resync != "idle" && copied + remaining > 0) {
-    const double done = 100.0 * static_cast<double>(copied) / static_cast<double>(copied + remaining);
+    const double done =
+        100.0 * static_cast<double>(copied) / static_cast<double>(copied + remaining);
     r.fields.push_back({"done", fmt::format("{:.1f}", done), true});
     r.fields.push_back(num("eta", eta));
   }
@@ -139,14 +149,15 @@ void log_writes_objects(const DeviceState& d, const devmapper::TargetLine& table
   const std::string stop = w.next("stop reason");
   const std::string stop_entry = w.next("stop entry");
   const auto tw = words(table.params);
-  out.push_back({"device",
-                 {text("name", d.name), text("dev", d.dev), text("target", std::string(kLogWrites)),
-                  num("sectors", status.length), text("suspended", d.suspended ? "yes" : "no"),
-                  text("data", tw.empty() ? "-" : tw[0]), text("logdev", tw.size() < 2 ? "-" : tw[1])}});
-  out.push_back({"log",
-                 {text("name", d.name), text("state", state), num("entries", entries),
-                  num("used", used), num("free", free), text("stop", stop),
-                  text("stop-entry", stop_entry)}});
+  out.push_back(
+      {"device",
+       {text("name", d.name), text("dev", d.dev), text("target", std::string(kLogWrites)),
+        num("sectors", status.length), text("suspended", d.suspended ? "yes" : "no"),
+        text("data", tw.empty() ? "-" : tw[0]), text("logdev", tw.size() < 2 ? "-" : tw[1])}});
+  out.push_back(
+      {"log",
+       {text("name", d.name), text("state", state), num("entries", entries), num("used", used),
+        num("free", free), text("stop", stop), text("stop-entry", stop_entry)}});
 }
 
 size_t naming_fields(const Object& o) {
@@ -154,8 +165,9 @@ size_t naming_fields(const Object& o) {
 }
 
 std::string iso_time(std::chrono::system_clock::time_point t) {
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  const time_t secs = static_cast<time_t>(us / 1000000);
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  const auto secs = static_cast<time_t>(us / 1000000);
   std::tm tm{};
   localtime_r(&secs, &tm);
   char buf[64];
@@ -169,10 +181,14 @@ std::string iso_time(std::chrono::system_clock::time_point t) {
 
 const char* kind_name(EventKind k) {
   switch (k) {
-    case EventKind::kExists: return "exists";
-    case EventKind::kCreate: return "create";
-    case EventKind::kChange: return "change";
-    case EventKind::kDestroy: return "destroy";
+    case EventKind::kExists:
+      return "exists";
+    case EventKind::kCreate:
+      return "create";
+    case EventKind::kChange:
+      return "change";
+    case EventKind::kDestroy:
+      return "destroy";
   }
   return "?";
 }
@@ -193,7 +209,8 @@ struct Known {
 
 std::string Object::key() const {
   std::string k = kind;
-  for (size_t i = 0; i < std::min(naming_fields(*this), fields.size()); i++) k += " " + fields[i].value;
+  for (size_t i = 0; i < std::min(naming_fields(*this), fields.size()); i++)
+    k += " " + fields[i].value;
   return k;
 }
 
@@ -217,16 +234,19 @@ std::vector<Event> diff(const std::vector<Object>& before, const std::vector<Obj
   };
   for (const auto& o : after) {
     const Object* old = find(before, o.key());
-    if (!old)
+    if (old == nullptr) {
       events.push_back({EventKind::kCreate, o});
-    else if (!(*old == o))
+    } else if (!(*old == o)) {
       events.push_back({EventKind::kChange, o});
+    }
   }
+  // NOLINTNEXTLINE(modernize-loop-convert): in reverse
   for (auto it = before.rbegin(); it != before.rend(); ++it) {
-    if (find(after, it->key())) continue;
+    if (find(after, it->key()) != nullptr) continue;
     Object gone{it->kind, {}};
-    for (size_t i = 0; i < std::min(naming_fields(*it), it->fields.size()); i++)
+    for (size_t i = 0; i < std::min(naming_fields(*it), it->fields.size()); i++) {
       gone.fields.push_back(it->fields[i]);
+    }
     events.push_back({EventKind::kDestroy, std::move(gone)});
   }
   return events;
@@ -240,9 +260,10 @@ std::string format_event(const Event& event, const Format& format,
     if (format.timestamps) out += fmt::format("\"time\":{},", common::json_string(iso_time(now)));
     out += fmt::format("\"event\":\"{}\",\"object\":{}", kind_name(event.kind),
                        end_of_state ? "null" : common::json_string(event.object.kind));
-    for (const auto& f : event.object.fields)
+    for (const auto& f : event.object.fields) {
       out += fmt::format(",{}:{}", common::json_string(f.key),
                          f.number ? f.value : common::json_string(f.value));
+    }
     return out + "}";
   }
   std::string out;
@@ -268,9 +289,8 @@ DeviceState read_device(const std::string& name, const devmapper::DeviceInfo& in
 }
 
 bool is_ours(const DeviceState& d) {
-  return std::any_of(d.table.begin(), d.table.end(), [](const auto& l) {
-    return l.type == kMirror || l.type == kLogWrites;
-  });
+  return std::any_of(d.table.begin(), d.table.end(),
+                     [](const auto& l) { return l.type == kMirror || l.type == kLogWrites; });
 }
 
 }  // namespace
@@ -292,11 +312,11 @@ int run_events(const EventsOptions& options) {
     if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size() || std::fflush(stdout) != 0)
       throw std::runtime_error("cannot write the events (stdout closed?)");
   };
-  while (!g_stop) {
+  while (g_stop == 0) {
     if (events) events->arm();
     std::map<std::string, Known> now;
     for (const auto& listed : devmapper::list_devices()) {
-      if (!wanted.empty() && !wanted.count(listed.name)) continue;
+      if (!wanted.empty() && wanted.count(listed.name) == 0) continue;
       const devmapper::DeviceInfo info = devmapper::info(listed.name);
       if (!info.exists) continue;  // removed since the list
       Known k;

@@ -77,8 +77,7 @@ int usage_error(const std::string& what) {
 
 int events_command(const std::vector<std::string>& args) {
   po::options_description options(kEventsUsage);
-  options.add_options()("help,h", "show this help")(
-      "now", "print the current state and exit")(
+  options.add_options()("help,h", "show this help")("now", "print the current state and exit")(
       "timestamps", "begin each line with the time (ISO 8601, microseconds)")(
       "json", "one JSON object per line instead of text");
   po::options_description hidden;
@@ -89,7 +88,7 @@ int events_command(const std::vector<std::string>& args) {
   positional.add("name", -1);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  if (vm.count("help")) {
+  if (vm.count("help") > 0) {
     std::cout << options << "\n";
     return 0;
   }
@@ -111,8 +110,7 @@ std::string device_id(const std::string& device) {
 
 int log_command(const std::vector<std::string>& args) {
   po::options_description options(kLogUsage);
-  options.add_options()("help,h", "show this help")(
-      "json", "one JSON document instead of text")(
+  options.add_options()("help,h", "show this help")("json", "one JSON document instead of text")(
       "device", po::value<std::string>()->default_value(""),
       "only this device: major:minor, or the name of a device that exists now")(
       "strict", "exit 3 if a line looks like ours but is not in the catalogue");
@@ -124,7 +122,7 @@ int log_command(const std::vector<std::string>& args) {
   positional.add("file", -1);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  if (vm.count("help")) {
+  if (vm.count("help") > 0) {
     std::cout << options << "\n";
     return 0;
   }
@@ -144,16 +142,17 @@ int log_command(const std::vector<std::string>& args) {
         more = bb::oplog::read_records(in);
       }
     } catch (const std::runtime_error& e) {
-      throw std::runtime_error(fmt::format("{}: {}", file == "-" ? "standard input" : file, e.what()));
+      throw std::runtime_error(
+          fmt::format("{}: {}", file == "-" ? "standard input" : file, e.what()));
     }
     records.insert(records.end(), more.begin(), more.end());
   }
   const auto timeline = bb::oplog::build_timeline(records, device);
-  std::cout << (vm.count("json") ? bb::oplog::timeline_json(timeline)
-                                 : bb::oplog::timeline_text(timeline));
+  std::cout << (vm.count("json") > 0 ? bb::oplog::timeline_json(timeline)
+                                     : bb::oplog::timeline_text(timeline));
   std::cout.flush();
   if (!std::cout) throw std::runtime_error("cannot write the timeline");
-  return vm.count("strict") && !timeline.unknown.empty() ? kUnknownLines : 0;
+  return vm.count("strict") > 0 && !timeline.unknown.empty() ? kUnknownLines : 0;
 }
 
 }  // namespace

@@ -151,7 +151,8 @@ std::vector<CatalogueEntry> parse_catalogue(std::string_view page) {
     entries.push_back(std::move(e));
   }
   if (entries.empty()) throw std::runtime_error("the catalogue has no rows");
-  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
   return entries;
 }
 

@@ -44,27 +44,34 @@ Fields decode(const KernelLine& line) {
   const std::string& t = line.text;
   if (line.category == "CMD" && (line.id == 1 || line.id == 3) && std::regex_match(t, m, received))
     return CommandReceived{m[1].str(), number<uint32_t>(m[2]), m[3].str()};
-  if (line.category == "CMD" && line.id >= 2 && line.id <= 5 && std::regex_match(t, m, done))
+  if (line.category == "CMD" && line.id >= 2 && line.id <= 5 && std::regex_match(t, m, done)) {
     return CommandDone{m[1].str(), number<uint32_t>(m[3]), number<int>(m[2]),
                        number<uint64_t>(m[4]), m[5].str()};
+  }
   if (line.category == "STATE" && std::regex_match(t, m, state))
     return StateChange{m[1].str(), m[2].str(), m[3].str(), m[4].str(), m[5].str()};
   if (line.category == "SYNC") {
-    if (std::regex_match(t, m, started))
-      return ResyncStarted{m[1].str(),          number<uint64_t>(m[2]), number<uint64_t>(m[3]),
-                           number<uint64_t>(m[4]), number<int>(m[5]),   m[6].str(),
+    if (std::regex_match(t, m, started)) {
+      return ResyncStarted{m[1].str(),
+                           number<uint64_t>(m[2]),
+                           number<uint64_t>(m[3]),
+                           number<uint64_t>(m[4]),
+                           number<int>(m[5]),
+                           m[6].str(),
                            m[7].matched};
+    }
     if (std::regex_match(t, m, range))
       return ResyncRange{m[1].str() == "copied", number<uint64_t>(m[2]), number<uint64_t>(m[3])};
-    if (std::regex_match(t, m, progress))
-      return ResyncProgress{number<unsigned>(m[1]), number<uint64_t>(m[2]),
-                            number<uint64_t>(m[3]), number<uint64_t>(m[4]),
-                            number<uint64_t>(m[5])};
-    if (std::regex_match(t, m, ended))
+    if (std::regex_match(t, m, progress)) {
+      return ResyncProgress{number<unsigned>(m[1]), number<uint64_t>(m[2]), number<uint64_t>(m[3]),
+                            number<uint64_t>(m[4]), number<uint64_t>(m[5])};
+    }
+    if (std::regex_match(t, m, ended)) {
       return ResyncEnded{!m[1].matched,          m[1].str(),
                          number<uint64_t>(m[2]), number<uint64_t>(m[3]),
                          number<uint64_t>(m[4]), number<uint64_t>(m[5]),
                          number<uint64_t>(m[6])};
+    }
   }
   if (line.category == "RATE" && std::regex_search(t, m, dropped))
     return RateDropped{number<uint64_t>(m[1])};
@@ -74,12 +81,14 @@ Fields decode(const KernelLine& line) {
 std::string check_against_catalogue(const KernelLine& line) {
   const CatalogueEntry* e = find_entry(line.id);
   if (!e) return fmt::format("id {} is not in the catalogue", line.id);
-  if (e->category != line.category)
+  if (e->category != line.category) {
     return fmt::format("id {} is a {} line in the catalogue, not {}", line.id, e->category,
                        line.category);
-  if (e->target != "both" && e->target != line.target)
+  }
+  if (e->target != "both" && e->target != line.target) {
     return fmt::format("id {} is a line of {} in the catalogue, not of {}", line.id, e->target,
                        line.target);
+  }
   if (!std::regex_match(line.text, e->pattern))
     return fmt::format("the text does not fit id {}'s \"{}\"", line.id, e->text);
   return "";

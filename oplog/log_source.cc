@@ -61,7 +61,8 @@ class JsonReader {
   }
   char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
   void skip_space() {
-    while (pos_ < text_.size() && std::string_view(" \t\r\n").find(text_[pos_]) != std::string_view::npos)
+    while (pos_ < text_.size() &&
+           std::string_view(" \t\r\n").find(text_[pos_]) != std::string_view::npos)
       pos_++;
   }
   void expect(char c) {
@@ -97,12 +98,26 @@ class JsonReader {
       if (pos_ >= text_.size()) fail("unterminated escape");
       const char e = text_[pos_++];
       switch (e) {
-        case '"': case '\\': case '/': out += e; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+        case '\\':
+        case '/':
+          out += e;
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           if (pos_ + 4 > text_.size()) fail("short \\u escape");
           uint32_t cp = 0;
@@ -113,7 +128,8 @@ class JsonReader {
           put_utf8(out, cp);
           break;
         }
-        default: fail("bad escape");
+        default:
+          fail("bad escape");
       }
     }
   }
@@ -156,14 +172,15 @@ class JsonReader {
           skip_nested();
         }
       } else {
-        auto v = value();
+        const std::string digits = value().value_or("");
+        const char* end = digits.data() + digits.size();
         unsigned n = 0;
-        if (!v) fail("expected a value");
-        auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-        if (ec != std::errc() || ptr != v->data() + v->size() || n > 255)
+        auto [ptr, ec] = std::from_chars(digits.data(), end, n);
+        if (ec != std::errc() || ptr != end || n > 255) {
           only_bytes = false;
-        else
+        } else {
           bytes += static_cast<char>(n);
+        }
       }
       skip_space();
       if (peek() == ',') {

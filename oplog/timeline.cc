@@ -60,6 +60,7 @@ void add_line(DeviceTimeline& d, std::optional<double> time, const KernelLine& l
   }
   if (const auto* done = std::get_if<CommandDone>(&line.fields)) {
     CommandRecord* c = nullptr;
+    // NOLINTNEXTLINE(modernize-loop-convert): the last one first
     for (auto it = d.commands.rbegin(); it != d.commands.rend(); ++it) {
       if (!it->finished && it->command == done->command && it->seq == done->seq) {
         c = &*it;
@@ -204,13 +205,14 @@ std::string timeline_text(const Timeline& t) {
           const auto& c = d.commands[step.index];
           const std::string name =
               c.words.empty() ? c.command : fmt::format("{} {}", c.command, c.words);
-          if (!c.finished)
+          if (!c.finished) {
             out += fmt::format("  {} {} (seq {}): received, NEVER DONE\n", when(c.received), name,
                                c.seq);
-          else
-            out += fmt::format("  {} {} (seq {}): {} in {} ms{}\n", when(c.received ? c.received : c.done),
-                               name, c.seq, c.result, c.ms,
+          } else {
+            out += fmt::format("  {} {} (seq {}): {} in {} ms{}\n",
+                               when(c.received ? c.received : c.done), name, c.seq, c.result, c.ms,
                                c.reason.empty() ? "" : ": " + c.reason);
+          }
           break;
         }
         case Kind::kState: {
@@ -221,17 +223,17 @@ std::string timeline_text(const Timeline& t) {
         }
         case Kind::kResyncStart: {
           const auto& r = d.resyncs[step.index];
-          out += fmt::format("  {} resync started ({}): {} of {} regions, {} KiB, leg {} -> {}{}\n",
-                             when(r.started), r.start.why, r.start.regions, r.start.total,
-                             r.start.kib, r.start.source, r.start.targets,
-                             r.start.paused ? " (paused)" : "");
+          out +=
+              fmt::format("  {} resync started ({}): {} of {} regions, {} KiB, leg {} -> {}{}\n",
+                          when(r.started), r.start.why, r.start.regions, r.start.total, r.start.kib,
+                          r.start.source, r.start.targets, r.start.paused ? " (paused)" : "");
           break;
         }
         case Kind::kResyncProgress: {
           const auto& r = d.resyncs[step.index];
           const auto& p = r.progress.at(step.sub);
-          out += fmt::format("  {} resync {}%: {} of {} regions, {} KiB, {} K/sec\n", when(step.time),
-                             p.percent, p.copied, p.regions, p.kib, p.rate);
+          out += fmt::format("  {} resync {}%: {} of {} regions, {} KiB, {} K/sec\n",
+                             when(step.time), p.percent, p.copied, p.regions, p.kib, p.rate);
           break;
         }
         case Kind::kResyncEnd: {
@@ -242,7 +244,7 @@ std::string timeline_text(const Timeline& t) {
               "skipped {}{}\n",
               when(r.ended), e.done ? "done" : "stopped (" + e.why + ")", e.regions, e.kib,
               e.seconds, e.paused_seconds, e.rate, ranges_text(r, true), ranges_text(r, false),
-              r.more_ranges ? fmt::format(" (+{} ranges not listed)", r.more_ranges) : "");
+              r.more_ranges > 0 ? fmt::format(" (+{} ranges not listed)", r.more_ranges) : "");
           break;
         }
         case Kind::kOther: {
@@ -252,10 +254,11 @@ std::string timeline_text(const Timeline& t) {
         }
       }
     }
-    for (const auto& r : d.resyncs)
+    for (const auto& r : d.resyncs) {
       if (!r.end) out += fmt::format("  resync started {} still running\n", when(r.started));
+    }
     if (!d.current.empty()) out += fmt::format("  now:{}\n", states_text(d.current));
-    if (d.lines_dropped)
+    if (d.lines_dropped > 0)
       out += fmt::format("  the rate limit dropped {} lines\n", d.lines_dropped);
   }
   if (!t.unknown.empty()) {
@@ -281,8 +284,9 @@ std::string timeline_json(const Timeline& t) {
       out += fmt::format(
           "{}{{\"command\":{},\"seq\":{},\"words\":{},\"received\":{},\"done\":{},"
           "\"finished\":{},\"result\":{},\"ms\":{},\"reason\":{}}}",
-          i ? "," : "", json_string(c.command), c.seq, json_string(c.words), json_time(c.received),
-          json_time(c.done), c.finished, c.result, c.ms, json_string(c.reason));
+          i > 0 ? "," : "", json_string(c.command), c.seq, json_string(c.words),
+          json_time(c.received), json_time(c.done), c.finished, c.result, c.ms,
+          json_string(c.reason));
     }
     out += "],\"states\":[";
     for (size_t i = 0; i < d.states.size(); i++) {
@@ -290,7 +294,7 @@ std::string timeline_json(const Timeline& t) {
       out += fmt::format(
           "{}{{\"time\":{},\"id\":{},\"object\":{},\"from\":{},\"to\":{},\"cause\":{},"
           "\"states\":{}}}",
-          i ? "," : "", json_time(s.time), s.id, json_string(s.change.object),
+          i > 0 ? "," : "", json_time(s.time), s.id, json_string(s.change.object),
           json_string(s.change.from), json_string(s.change.to), json_string(s.change.cause),
           json_states(s.states));
     }
@@ -301,38 +305,40 @@ std::string timeline_json(const Timeline& t) {
           "{}{{\"started\":{},\"why\":{},\"regions\":{},\"total_regions\":{},\"kib\":{},"
           "\"source\":{},\"targets\":{},\"copied\":{},\"skipped\":{},\"more_ranges\":{},"
           "\"ranges_recorded\":{},\"progress\":[",
-          i ? "," : "", json_time(r.started), json_string(r.start.why), r.start.regions,
+          i > 0 ? "," : "", json_time(r.started), json_string(r.start.why), r.start.regions,
           r.start.total, r.start.kib, r.start.source, json_string(r.start.targets),
           json_ranges(r, true), json_ranges(r, false), r.more_ranges, r.ranges_recorded);
-      for (size_t j = 0; j < r.progress.size(); j++)
-        out += fmt::format("{}{}", j ? "," : "", r.progress[j].percent);
+      for (size_t j = 0; j < r.progress.size(); j++) {
+        out += fmt::format("{}{}", j > 0 ? "," : "", r.progress[j].percent);
+      }
       out += "],\"end\":";
-      if (r.end)
+      if (r.end) {
         out += fmt::format(
             "{{\"time\":{},\"done\":{},\"why\":{},\"regions\":{},\"kib\":{},\"seconds\":{},"
             "\"paused_seconds\":{},\"rate\":{}}}",
-            json_time(r.ended), r.end->done, json_string(r.end->why), r.end->regions,
-            r.end->kib, r.end->seconds, r.end->paused_seconds, r.end->rate);
-      else
+            json_time(r.ended), r.end->done, json_string(r.end->why), r.end->regions, r.end->kib,
+            r.end->seconds, r.end->paused_seconds, r.end->rate);
+      } else {
         out += "null";
+      }
       out += '}';
     }
     out += fmt::format("],\"now\":{},\"lines_dropped\":{},\"lines\":[", json_states(d.current),
                        d.lines_dropped);
     for (size_t i = 0; i < d.lines.size(); i++) {
       const auto& [time, line] = d.lines[i];
-      out += fmt::format("{}{{\"time\":{},\"category\":{},\"id\":{},\"text\":{}}}", i ? "," : "",
-                         json_time(time), json_string(line.category), line.id,
-                         json_string(line.text));
+      out +=
+          fmt::format("{}{{\"time\":{},\"category\":{},\"id\":{},\"text\":{}}}", i > 0 ? "," : "",
+                      json_time(time), json_string(line.category), line.id, json_string(line.text));
     }
     out += "]}";
   }
   out += "],\"unknown\":[";
   for (size_t i = 0; i < t.unknown.size(); i++) {
     const auto& u = t.unknown[i];
-    out += fmt::format("{}{{\"line\":{},\"time\":{},\"message\":{},\"problem\":{}}}", i ? "," : "",
-                       u.line_no, json_time(u.time), json_string(u.message),
-                       json_string(u.problem));
+    out +=
+        fmt::format("{}{{\"line\":{},\"time\":{},\"message\":{},\"problem\":{}}}", i > 0 ? "," : "",
+                    u.line_no, json_time(u.time), json_string(u.message), json_string(u.problem));
   }
   return out + "]}\n";
 }

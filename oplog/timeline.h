@@ -26,8 +26,8 @@ struct CommandRecord {
   bool finished = false;  // false: no "done" line (still running, or the kernel died in it)
   int result = 0;
   uint64_t ms = 0;
-  std::string reason;                 // ctr's refusal, or the refusal line before "done"
-  std::vector<int> lines_between;     // ids of the device's lines between the pair
+  std::string reason;              // ctr's refusal, or the refusal line before "done"
+  std::vector<int> lines_between;  // ids of the device's lines between the pair
 };
 
 struct StateRecord {

@@ -16,9 +16,12 @@ DeviceState mirror(const std::string& status_params, bool suspended = false) {
   return d;
 }
 
-constexpr const char* kInSync = "2 254:16 254:32 128/128 1 AA 3 disk 254:48 A 9 idle 0 0 0 0 AA 0 0 4";
-constexpr const char* kFailed = "2 254:16 254:32 125/128 1 AD 3 disk 254:48 A 9 idle 0 3 0 0 AF 0 0 4";
-constexpr const char* kResync = "2 254:16 254:32 126/128 1 AA 3 disk 254:48 A 9 running 1 2 512 1 AS 0 0 4";
+constexpr const char* kInSync =
+    "2 254:16 254:32 128/128 1 AA 3 disk 254:48 A 9 idle 0 0 0 0 AA 0 0 4";
+constexpr const char* kFailed =
+    "2 254:16 254:32 125/128 1 AD 3 disk 254:48 A 9 idle 0 3 0 0 AF 0 0 4";
+constexpr const char* kResync =
+    "2 254:16 254:32 126/128 1 AA 3 disk 254:48 A 9 running 1 2 512 1 AS 0 0 4";
 
 std::string line(const Event& e) { return format_event(e, {}, {}); }
 
@@ -72,13 +75,16 @@ TEST(Events, LogWritesObjects) {
   d.status = {{0, 2048, "bb-log-writes", "43 4831 full 2473984 0 log_full 44"}};
   const auto objects = objects_of(d);
   ASSERT_EQ(objects.size(), 2U);
-  EXPECT_EQ(line({EventKind::kChange, objects[1]}),
-            "change log name:rec state:full entries:43 used:2473984 free:0 stop:log_full stop-entry:44");
+  EXPECT_EQ(
+      line({EventKind::kChange, objects[1]}),
+      "change log name:rec state:full entries:43 used:2473984 free:0 stop:log_full stop-entry:44");
   Format json{true, false};
-  EXPECT_EQ(format_event({EventKind::kChange, objects[1]}, json, {}),
-            R"({"event":"change","object":"log","name":"rec","state":"full","entries":43,"used":2473984,)"
-            R"("free":0,"stop":"log_full","stop-entry":"44"})");
-  EXPECT_EQ(format_event({EventKind::kExists, Object{}}, json, {}), R"({"event":"exists","object":null})");
+  EXPECT_EQ(
+      format_event({EventKind::kChange, objects[1]}, json, {}),
+      R"({"event":"change","object":"log","name":"rec","state":"full","entries":43,"used":2473984,)"
+      R"("free":0,"stop":"log_full","stop-entry":"44"})");
+  EXPECT_EQ(format_event({EventKind::kExists, Object{}}, json, {}),
+            R"({"event":"exists","object":null})");
   EXPECT_EQ(line({EventKind::kExists, Object{}}), "exists -");
 }
 
@@ -97,7 +103,8 @@ TEST(Events, ABadStatusNamesDeviceAndField) {
   } catch (const std::invalid_argument& e) {
     EXPECT_EQ(std::string(e.what()), "m0: status field in_sync is \"x\", not a number");
   }
-  EXPECT_THROW((void)objects_of(mirror("2 254:16 254:32 1/128 1 AA 1 core 9 idle 0 0")), std::invalid_argument);
+  EXPECT_THROW((void)objects_of(mirror("2 254:16 254:32 1/128 1 AA 1 core 9 idle 0 0")),
+               std::invalid_argument);
   EXPECT_THROW((void)objects_of(mirror("2 254:16 254:32 1/128 1 A 1 core 9 idle 0 0 0 0 AA 0 0 4")),
                std::invalid_argument);
 }

@@ -16,7 +16,8 @@ TEST(KernelLine, OtherSubsystemsLinesAreNotOurs) {
 }
 
 TEST(KernelLine, CommandsAreDecoded) {
-  auto l = parse_kernel_line("device-mapper: bb-mirror: 253:0 [CMD:3] message received (seq 3): fail_leg 1");
+  auto l = parse_kernel_line(
+      "device-mapper: bb-mirror: 253:0 [CMD:3] message received (seq 3): fail_leg 1");
   ASSERT_TRUE(l);
   EXPECT_EQ(l->problem, "");
   EXPECT_EQ(l->device, "253:0");
@@ -26,7 +27,8 @@ TEST(KernelLine, CommandsAreDecoded) {
   EXPECT_EQ(r.words, "fail_leg 1");
 
   l = parse_kernel_line(
-      "device-mapper: bb-mirror: 253:4 [CMD:4] ctr done: -22 (seq 1, 0 ms): Invalid number of legs: expected 2 to 9");
+      "device-mapper: bb-mirror: 253:4 [CMD:4] ctr done: -22 (seq 1, 0 ms): Invalid number of "
+      "legs: expected 2 to 9");
   ASSERT_TRUE(l);
   EXPECT_EQ(l->problem, "");
   const auto& d = std::get<CommandDone>(l->fields);
@@ -37,7 +39,8 @@ TEST(KernelLine, CommandsAreDecoded) {
 
 TEST(KernelLine, StatesAndResyncsAreDecoded) {
   auto l = parse_kernel_line(
-      "device-mapper: bb-log-writes: 253:1 [STATE:110] log( logging -> full ) [map] log device full at entry 7: "
+      "device-mapper: bb-log-writes: 253:1 [STATE:110] log( logging -> full ) [map] log device "
+      "full at entry 7: "
       "it and later writes are not logged");
   ASSERT_TRUE(l);
   EXPECT_EQ(l->problem, "");
@@ -48,7 +51,8 @@ TEST(KernelLine, StatesAndResyncsAreDecoded) {
   EXPECT_EQ(s.cause, "map");
 
   l = parse_kernel_line(
-      "device-mapper: bb-mirror: 253:0 [SYNC:230] resync started (leg 1 re-added): 3 of 128 regions (768 KiB) from "
+      "device-mapper: bb-mirror: 253:0 [SYNC:230] resync started (leg 1 re-added): 3 of 128 "
+      "regions (768 KiB) from "
       "leg 0 to 1,2 (paused)");
   ASSERT_TRUE(l);
   const auto& st = std::get<ResyncStarted>(l->fields);
@@ -59,7 +63,8 @@ TEST(KernelLine, StatesAndResyncsAreDecoded) {
   EXPECT_TRUE(st.paused);
 
   l = parse_kernel_line(
-      "device-mapper: bb-mirror: 253:0 [SYNC:237] resync stopped (a leg failed): 5 regions, 1280 KiB (total 3 sec; "
+      "device-mapper: bb-mirror: 253:0 [SYNC:237] resync stopped (a leg failed): 5 regions, 1280 "
+      "KiB (total 3 sec; "
       "paused 1 sec; 640 K/sec)");
   ASSERT_TRUE(l);
   const auto& e = std::get<ResyncEnded>(l->fields);
@@ -73,12 +78,14 @@ TEST(KernelLine, LinesLikeOursThatTheCatalogueLacksSayWhy) {
   auto l = parse_kernel_line("device-mapper: bb-mirror: 253:0 [SYNC:298] resync something new");
   ASSERT_TRUE(l);
   EXPECT_NE(l->problem.find("not in the catalogue"), std::string::npos) << l->problem;
-  l = parse_kernel_line("device-mapper: bb-mirror: 253:0 [IO:210] leg1( current -> failed ) [x] no I/O to it; "
-                        "writes are recorded out of sync");
+  l = parse_kernel_line(
+      "device-mapper: bb-mirror: 253:0 [IO:210] leg1( current -> failed ) [x] no I/O to it; "
+      "writes are recorded out of sync");
   ASSERT_TRUE(l);
   EXPECT_NE(l->problem.find("STATE line"), std::string::npos) << l->problem;
-  l = parse_kernel_line("device-mapper: bb-log-writes: 253:0 [SYNC:230] resync started (x): 1 of 2 regions (3 KiB) "
-                        "from leg 0 to 1");
+  l = parse_kernel_line(
+      "device-mapper: bb-log-writes: 253:0 [SYNC:230] resync started (x): 1 of 2 regions (3 KiB) "
+      "from leg 0 to 1");
   ASSERT_TRUE(l);
   EXPECT_NE(l->problem.find("line of bb-mirror"), std::string::npos) << l->problem;
   l = parse_kernel_line("device-mapper: bb-mirror: 253:0 [CMD:2] ctr finished");

@@ -29,8 +29,9 @@ TEST(LogSource, DmesgTextInEveryCommonShape) {
 }
 
 TEST(LogSource, JournalJson) {
-  auto r = parse_input_line(std::string(R"({"__MONOTONIC_TIMESTAMP":"9000000","MESSAGE":")") + kLine +
-                            R"(","_SOURCE_MONOTONIC_TIMESTAMP":"1500000","_BOOT_ID":"x","A":[1,{"b":2}],"N":null})");
+  auto r = parse_input_line(
+      std::string(R"({"__MONOTONIC_TIMESTAMP":"9000000","MESSAGE":")") + kLine +
+      R"(","_SOURCE_MONOTONIC_TIMESTAMP":"1500000","_BOOT_ID":"x","A":[1,{"b":2}],"N":null})");
   EXPECT_EQ(r.message, kLine);
   ASSERT_TRUE(r.time);
   EXPECT_DOUBLE_EQ(*r.time, 1.5);

@@ -16,7 +16,8 @@ std::vector<Record> records(const std::string& text) {
 
 // A fail_leg / readd_leg cycle as bb-mirror prints it, with another
 // device's and another subsystem's lines in between.
-constexpr const char* kCycle = R"([    1.000000] device-mapper: bb-mirror: 253:0 [CMD:1] ctr received (seq 1)
+constexpr const char* kCycle =
+    R"([    1.000000] device-mapper: bb-mirror: 253:0 [CMD:1] ctr received (seq 1)
 [    1.001000] device-mapper: bb-mirror: 253:0 [CMD:2] ctr done: 0 (seq 1, 1 ms)
 [    1.002000] device-mapper: bb-mirror: 253:0 [CMD:1] resume received (seq 2)
 [    1.002000] device-mapper: bb-mirror: 253:0 [CMD:2] resume done: 0 (seq 2, 0 ms)
@@ -90,7 +91,8 @@ TEST(Timeline, CommandsStatesAndResyncsOfEachDevice) {
 
   const auto text = timeline_text(t);
   EXPECT_NE(text.find("message fail_leg 1 (seq 3): 0 in 4 ms"), std::string::npos) << text;
-  EXPECT_NE(text.find("leg1: failed -> stale [message readd_leg] => leg1=stale"), std::string::npos) << text;
+  EXPECT_NE(text.find("leg1: failed -> stale [message readd_leg] => leg1=stale"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("copied 2-3,50; skipped 0-1,4-49,51-127"), std::string::npos) << text;
   EXPECT_NE(text.find("ctr (seq 1): received, NEVER DONE"), std::string::npos) << text;
   EXPECT_NE(text.find("[SYNC:299] resync from the future"), std::string::npos) << text;
@@ -110,10 +112,13 @@ TEST(Timeline, OneDeviceOnly) {
 }
 
 TEST(Timeline, AStoppedResyncAndOneStillRunning) {
-  const auto t = build_timeline(records(
-      "device-mapper: bb-mirror: 253:2 [SYNC:230] resync started (leg 1 re-added): 2 of 8 regions (8 KiB) from leg 0 to 1\n"
-      "device-mapper: bb-mirror: 253:2 [SYNC:237] resync stopped (suspended): 1 regions, 4 KiB (total 1 sec; paused 0 sec; 4 K/sec)\n"
-      "device-mapper: bb-mirror: 253:2 [SYNC:230] resync started (regions out of sync in the dirty log): 1 of 8 regions (4 KiB) from leg 0 to 1\n"));
+  const auto t = build_timeline(
+      records("device-mapper: bb-mirror: 253:2 [SYNC:230] resync started (leg 1 re-added): 2 of 8 "
+              "regions (8 KiB) from leg 0 to 1\n"
+              "device-mapper: bb-mirror: 253:2 [SYNC:237] resync stopped (suspended): 1 regions, 4 "
+              "KiB (total 1 sec; paused 0 sec; 4 K/sec)\n"
+              "device-mapper: bb-mirror: 253:2 [SYNC:230] resync started (regions out of sync in "
+              "the dirty log): 1 of 8 regions (4 KiB) from leg 0 to 1\n"));
   ASSERT_EQ(t.devices.size(), 1U);
   const auto& d = t.devices[0];
   ASSERT_EQ(d.resyncs.size(), 2U);
