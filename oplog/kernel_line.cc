@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "oplog/kernel_line.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <regex>
@@ -15,6 +16,8 @@ namespace {
 
 constexpr std::string_view kPrefix = "device-mapper: ";
 constexpr std::array<std::string_view, 2> kTargets = {"bb-log-writes", "bb-mirror"};
+// Daemons write "<program>: <object> [<CAT>:<id>] <text>" (oplog/line_writer.h).
+constexpr std::array<std::string_view, 1> kDaemons = {"dirtylogd"};
 
 template <typename T>
 T number(const std::ssub_match& m) {
@@ -85,7 +88,7 @@ std::string check_against_catalogue(const KernelLine& line) {
     return fmt::format("id {} is a {} line in the catalogue, not {}", line.id, e->category,
                        line.category);
   }
-  if (e->target != "both" && e->target != line.target) {
+  if (e->target != "all" && e->target != line.target) {
     return fmt::format("id {} is a line of {} in the catalogue, not of {}", line.id, e->target,
                        line.target);
   }
@@ -97,19 +100,21 @@ std::string check_against_catalogue(const KernelLine& line) {
 }  // namespace
 
 bool is_our_target(std::string_view target) {
-  for (auto t : kTargets)
-    if (t == target) return true;
-  return false;
+  return std::find(kTargets.begin(), kTargets.end(), target) != kTargets.end() ||
+         std::find(kDaemons.begin(), kDaemons.end(), target) != kDaemons.end();
 }
 
 std::optional<KernelLine> parse_kernel_line(std::string_view message) {
-  if (!message.starts_with(kPrefix)) return std::nullopt;
-  message.remove_prefix(kPrefix.size());
+  const bool kernel = message.starts_with(kPrefix);
+  if (kernel) message.remove_prefix(kPrefix.size());
   const auto colon = message.find(": ");
-  if (colon == std::string_view::npos || !is_our_target(message.substr(0, colon)))
+  if (colon == std::string_view::npos) return std::nullopt;
+  const std::string_view who = message.substr(0, colon);
+  if (kernel ? std::find(kTargets.begin(), kTargets.end(), who) == kTargets.end()
+             : std::find(kDaemons.begin(), kDaemons.end(), who) == kDaemons.end())
     return std::nullopt;
   KernelLine line;
-  line.target = std::string(message.substr(0, colon));
+  line.target = std::string(who);
   message.remove_prefix(colon + 2);
   // NOLINTNEXTLINE(cert-err58-cpp): constant and valid.
   static const std::regex shape(R"(^(\S+) \[([A-Z]+):(\d{1,9})\] (.*)$)");

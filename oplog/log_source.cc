@@ -19,6 +19,7 @@ namespace bb::oplog {
 namespace {
 
 constexpr std::string_view kMessageStart = "device-mapper: ";
+constexpr std::string_view kDaemonStart = "dirtylogd: ";
 
 class JsonReader {
  public:
@@ -262,7 +263,8 @@ Record parse_input_line(std::string_view line) {
     if (!r.time) r.time = micros(members, "__MONOTONIC_TIMESTAMP");
     return r;
   }
-  const auto start = line.find(kMessageStart);
+  auto start = line.find(kMessageStart);
+  if (start == std::string_view::npos) start = line.find(kDaemonStart);
   if (start == std::string_view::npos) {
     r.message = std::string(line);
     return r;

@@ -20,6 +20,7 @@
 
 namespace po = boost::program_options;
 using namespace bb::dirtylog;
+namespace oplog = bb::oplog;
 
 namespace {
 
@@ -59,9 +60,8 @@ void install_signal_handlers() {
   sigaction(SIGINT, &action, nullptr);
 }
 
-void say(std::string_view line) { std::cerr << "dirtylogd: " << line << std::endl; }
-
 void serve(ConnectorSocket& socket, RequestHandler& handler, bool verbose) {
+  oplog::LineWriter& out = handler.out();
   while (stop_requested == 0) {
     for (const auto& message : socket.receive()) {
       try {
@@ -69,12 +69,14 @@ void serve(ConnectorSocket& socket, RequestHandler& handler, bool verbose) {
         if (verbose) {
           const auto request = ulog::decode(message.payload);
           const auto answer = ulog::decode(reply);
-          say(fmt::format("{} {} seq {}: {}", log_label(request.uuid, request.luid),
-                          ulog::type_name(request.request_type), request.seq, answer.error));
+          out.line(oplog::Level::kInfo, log_label(request.uuid, request.luid), "ULOG", 330,
+                   fmt::format("{} seq {}: {}", ulog::type_name(request.request_type), request.seq,
+                               answer.error));
         }
         socket.reply(message, reply);
       } catch (const Error& e) {
-        say(fmt::format("refusing a malformed message: {}", e.what()));
+        out.limited(oplog::Level::kErr, "-", "ULOG", 322,
+                    fmt::format("refusing a malformed message: {}", e.what()));
         socket.refuse(message, EINVAL);
       }
     }
@@ -105,14 +107,17 @@ int main(int argc, char** argv) {
     if (vm.count("pidfile") != 0)
       std::ofstream(vm["pidfile"].as<std::string>()) << ::getpid() << "\n";
     install_signal_handlers();
-    RequestHandler handler(say);
-    say(fmt::format("listening on the kernel connector (idx {}, val {}), pid {}", kConnectorIdx,
-                    kConnectorVal, ::getpid()));
+    RequestHandler handler(oplog::stderr_sink());
+    handler.out().line(oplog::Level::kInfo, "-", "MOD", 300,
+                       fmt::format("listening on the kernel connector (idx {}, val {}), pid {}",
+                                   kConnectorIdx, kConnectorVal, ::getpid()));
     serve(socket, handler, vm.count("verbose") != 0);
     handler.flush_all();
-    say(fmt::format("exiting; {} logs were open", handler.log_count()));
+    handler.out().line(oplog::Level::kInfo, "-", "MOD", 301,
+                       fmt::format("exiting; {} logs were open", handler.log_count()));
   } catch (const std::exception& e) {
-    say(e.what());
+    oplog::LineWriter(std::string("dirtylogd"), oplog::stderr_sink())
+        .line(oplog::Level::kErr, "-", "MOD", 302, fmt::format("stopped: {}", e.what()));
     return 1;
   }
   return 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/request_handler.h"
 
+#include <chrono>
 #include <cstring>
 #include <sstream>
 
@@ -49,10 +50,42 @@ std::string log_label(std::string_view uuid, uint64_t luid) {
   return fmt::format("{}{}/{}", uuid.size() > kTail ? ".." : "", tail, luid);
 }
 
-RequestHandler::RequestHandler(LogLine log_line) : log_line_(std::move(log_line)) {}
+RequestHandler::RequestHandler(oplog::LineWriter::Sink sink) : out_("dirtylogd", std::move(sink)) {}
 
-void RequestHandler::say(std::string_view line) const {
-  if (log_line_) log_line_(line);
+namespace {
+
+// The requests that are commands of the operation log, by their name there.
+const char* command_name(uint32_t type) {
+  switch (static_cast<RequestType>(type)) {
+    case RequestType::kCtr:
+      return "ctr";
+    case RequestType::kDtr:
+      return "dtr";
+    case RequestType::kPresuspend:
+      return "presuspend";
+    case RequestType::kPostsuspend:
+      return "postsuspend";
+    case RequestType::kResume:
+      return "resume";
+    default:
+      return nullptr;
+  }
+}
+
+uint64_t ms_since(std::chrono::steady_clock::time_point start) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count());
+}
+
+}  // namespace
+
+std::string RequestHandler::change_state(Served& served, std::string_view to, uint32_t request_type,
+                                         std::string_view detail) {
+  std::string text = fmt::format("log( {} -> {} ) [{}]{}{}", served.state, to,
+                                 ulog::type_name(request_type), detail.empty() ? "" : " ", detail);
+  served.state = std::string(to);
+  return text;
 }
 
 std::vector<std::byte> RequestHandler::handle(std::span<const std::byte> message) {
@@ -72,13 +105,36 @@ std::vector<std::byte> RequestHandler::handle(std::span<const std::byte> message
                           wire.seq,
                           wire.request_type,
                           {}};
-    say(fmt::format("malformed request rejected: {}", e.what()));
+    out_.limited(oplog::Level::kErr, "-", "ULOG", 321,
+                 fmt::format("malformed request rejected: {}", e.what()));
     return ulog::encode(reply);
   }
+  // A command's "received" line; its number: the log's next, 1 for a constructor.
+  const char* command = command_name(reply.request_type);
+  const Key key{reply.uuid, reply.luid};
+  const std::string label = log_label(reply.uuid, reply.luid);
+  uint32_t seq = 0;
+  if (command != nullptr) {
+    const auto found = logs_.find(key);
+    if (reply.type() == static_cast<uint32_t>(RequestType::kCtr)) {
+      seq = 1;
+    } else if (found != logs_.end()) {
+      seq = ++found->second.seq;
+    }
+    if (seq != 0) {
+      out_.line(oplog::Level::kInfo, label, "CMD", 1,
+                fmt::format("{} received (seq {})", command, seq));
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
   try {
     auto data = dispatch(reply);
     reply.error = 0;
     reply.data = std::move(data);
+    if (seq != 0) {
+      out_.line(oplog::Level::kInfo, label, "CMD", 2,
+                fmt::format("{} done: 0 (seq {}, {} ms)", command, seq, ms_since(start)));
+    }
   } catch (const Error& e) {
     reply.error = -e.errno_value();
     reply.data.clear();
@@ -88,8 +144,19 @@ std::vector<std::byte> RequestHandler::handle(std::span<const std::byte> message
     // IN_SYNC sends a write to the primary leg only, unrecorded). So an
     // ESRCH answer is zero-filled to the size the request's answer has.
     if (e.errno_value() == ESRCH) reply.data.resize(ulog::fixed_reply_size(reply.request_type));
-    say(fmt::format("{} {} failed: {}", log_label(reply.uuid, reply.luid),
-                    ulog::type_name(reply.request_type), e.what()));
+    if (seq == 1 && reply.type() == static_cast<uint32_t>(RequestType::kCtr)) {
+      out_.line(
+          oplog::Level::kWarn, label, "CMD", 4,
+          fmt::format("ctr done: {} (seq 1, {} ms): {}", reply.error, ms_since(start), e.what()));
+    } else {
+      out_.limited(oplog::Level::kErr, label, "ULOG", 320,
+                   fmt::format("{} failed: {}", ulog::type_name(reply.request_type), e.what()));
+      if (seq != 0) {
+        out_.line(
+            oplog::Level::kWarn, label, "CMD", 5,
+            fmt::format("{} done: {} (seq {}, {} ms)", command, reply.error, seq, ms_since(start)));
+      }
+    }
   }
   return ulog::encode(reply);
 }
@@ -110,8 +177,10 @@ std::vector<std::byte> RequestHandler::dispatch(const ulog::Request& request) {
   const auto found = logs_.find(key);
   if (type == static_cast<uint32_t>(RequestType::kDtr)) {
     if (found != logs_.end()) {
+      out_.line(oplog::Level::kInfo, log_label(request.uuid, request.luid), "STATE", 314,
+                change_state(found->second, "destroyed", type, ""));
+      out_.flush_dropped(log_label(request.uuid, request.luid));
       logs_.erase(found);
-      say(fmt::format("{} destroyed", log_label(request.uuid, request.luid)));
     }
     return {};
   }
@@ -122,7 +191,7 @@ std::vector<std::byte> RequestHandler::dispatch(const ulog::Request& request) {
                     log_label(request.uuid, request.luid)));
   }
   auto data = operate(found->second, request);
-  note_sync_progress(key, found->second);
+  note_sync_progress(key, found->second, type);
   return data;
 }
 
@@ -144,11 +213,23 @@ void RequestHandler::construct(const ulog::Request& request) {
   const std::vector<std::string> params(words.begin() + 2, words.end());
   auto log = create_log(words[1], LogTarget{*length, {}}, params);
   const Key key{request.uuid, request.luid};
-  const bool replaced = logs_.erase(key) != 0;
-  say(fmt::format("{} {} {} log: {} regions of {} sectors ({})",
-                  log_label(request.uuid, request.luid), replaced ? "re-created" : "created",
-                  log->type_name(), log->region_count(), log->region_size(), text));
-  logs_.emplace(key, Served{std::move(log), false});
+  const std::string label = log_label(request.uuid, request.luid);
+  const auto old = logs_.find(key);
+  const std::string detail =
+      fmt::format("{} log: {} regions of {} sectors, {} in sync ({})", log->type_name(),
+                  log->region_count(), log->region_size(), log->get_sync_count(), text);
+  if (old != logs_.end()) {
+    out_.line(
+        oplog::Level::kInfo, label, "STATE", 311,
+        fmt::format("log( {} -> created ) [DM_ULOG_CTR] re-created (the kernel reconnected): {}",
+                    old->second.state, detail));
+    logs_.erase(old);
+  } else {
+    out_.line(oplog::Level::kInfo, label, "STATE", 310,
+              fmt::format("log( none -> created ) [DM_ULOG_CTR] {}", detail));
+  }
+  const bool in_sync = log->get_sync_count() == log->region_count();
+  logs_.emplace(key, Served{std::move(log), in_sync});
 }
 
 std::vector<std::byte> RequestHandler::operate(Served& served, const ulog::Request& request) {
@@ -159,12 +240,17 @@ std::vector<std::byte> RequestHandler::operate(Served& served, const ulog::Reque
       return {};
     case RequestType::kPostsuspend:
       log.postsuspend();
+      if (served.state != "suspended") {
+        out_.line(oplog::Level::kInfo, log_label(request.uuid, request.luid), "STATE", 313,
+                  change_state(served, "suspended", request.type(), ""));
+      }
       return {};
     case RequestType::kResume:
-      served.reported_in_sync = false;
       log.resume();
-      say(fmt::format("{} resumed: {}/{} regions in sync", log_label(request.uuid, request.luid),
-                      log.get_sync_count(), log.region_count()));
+      out_.line(oplog::Level::kInfo, log_label(request.uuid, request.luid), "STATE", 312,
+                change_state(served, "resumed", request.type(),
+                             fmt::format("{}/{} regions in sync", log.get_sync_count(),
+                                         log.region_count())));
       return {};
     case RequestType::kGetRegionSize:
       return answer({log.region_size()});
@@ -224,13 +310,21 @@ std::vector<std::byte> RequestHandler::operate(Served& served, const ulog::Reque
   throw Error(EINVAL, "unexpected request");
 }
 
-void RequestHandler::note_sync_progress(const Key& key, Served& served) {
-  const bool in_sync = served.log->get_sync_count() == served.log->region_count();
-  if (in_sync && !served.reported_in_sync) {
-    say(fmt::format("{} in sync: {}/{} regions", log_label(key.first, key.second),
-                    served.log->get_sync_count(), served.log->region_count()));
+void RequestHandler::note_sync_progress(const Key& key, Served& served, uint32_t request_type) {
+  const auto count = served.log->get_sync_count();
+  const bool in_sync = count == served.log->region_count();
+  if (in_sync == served.in_sync) return;
+  served.in_sync = in_sync;
+  const std::string label = log_label(key.first, key.second);
+  if (in_sync) {
+    out_.line(oplog::Level::kInfo, label, "STATE", 315,
+              fmt::format("sync( recovering -> in-sync ) [{}] {}/{} regions",
+                          ulog::type_name(request_type), count, served.log->region_count()));
+  } else {
+    out_.line(oplog::Level::kInfo, label, "STATE", 316,
+              fmt::format("sync( in-sync -> recovering ) [{}] {}/{} regions",
+                          ulog::type_name(request_type), count, served.log->region_count()));
   }
-  served.reported_in_sync = in_sync;
 }
 
 void RequestHandler::flush_all() {
@@ -238,7 +332,8 @@ void RequestHandler::flush_all() {
     try {
       served.log->flush();
     } catch (const Error& e) {
-      say(fmt::format("{} final flush failed: {}", log_label(key.first, key.second), e.what()));
+      out_.line(oplog::Level::kErr, log_label(key.first, key.second), "ULOG", 323,
+                fmt::format("final flush failed: {}", e.what()));
     }
   }
 }

@@ -25,17 +25,19 @@
 #include <vector>
 
 #include "dirty_log.h"
+#include "oplog/line_writer.h"
 #include "userspace/ulog_protocol.h"
 
 namespace bb::dirtylog {
 
 class RequestHandler {
  public:
-  // Receives one line per event worth a log line (creation, resume, resync
-  // finished, destruction, every failed request).
-  using LogLine = std::function<void(std::string_view)>;
-
-  explicit RequestHandler(LogLine log_line = {});
+  // Gets the daemon's operation-log lines (docs/dirtylogd.md, "LOG LINES";
+  // the catalogue of docs/operation-log.md): each constructor, destructor,
+  // suspend and resume as a "received"/"done" pair numbered per log, the
+  // log's and its sync's state changes, every failed request (rate limited
+  // per log). No sink: no lines.
+  explicit RequestHandler(oplog::LineWriter::Sink sink = {});
 
   // Handles one encoded request and returns the encoded reply. Throws
   // Error(EINVAL) only when the message is too short to hold a request
@@ -45,21 +47,27 @@ class RequestHandler {
   [[nodiscard]] size_t log_count() const { return logs_.size(); }
   // Best-effort flush of every log, e.g. before the daemon exits.
   void flush_all();
+  // The writer of the lines, for the daemon's own lines.
+  [[nodiscard]] oplog::LineWriter& out() { return out_; }
 
  private:
   using Key = std::pair<std::string, uint64_t>;
   struct Served {
     std::unique_ptr<DirtyLog> log;
-    bool reported_in_sync = false;
+    bool in_sync = false;           // the sync state last said
+    std::string state = "created";  // created, resumed, suspended
+    uint32_t seq = 1;               // the last command's number; the constructor is 1
   };
 
   std::vector<std::byte> dispatch(const ulog::Request& request);
   void construct(const ulog::Request& request);
   std::vector<std::byte> operate(Served& served, const ulog::Request& request);
-  void note_sync_progress(const Key& key, Served& served);
-  void say(std::string_view line) const;
+  void note_sync_progress(const Key& key, Served& served, uint32_t request_type);
+  // "log( <old> -> <to> ) [<request>] <detail>", and the state changed.
+  static std::string change_state(Served& served, std::string_view to, uint32_t request_type,
+                                  std::string_view detail);
 
-  LogLine log_line_;
+  oplog::LineWriter out_;
   std::map<Key, Served> logs_;
 };
 

@@ -47,7 +47,7 @@ class RequestHandlerTest : public ::testing::Test {
   void restart() { handler_ = std::make_unique<RequestHandler>(); }
 
   std::unique_ptr<RequestHandler> handler_ = std::make_unique<RequestHandler>(
-      [this](std::string_view line) { lines_.emplace_back(line); });
+      [this](oplog::Level /*level*/, std::string_view line) { lines_.emplace_back(line); });
   uint32_t seq_ = 0;
 };
 
@@ -78,17 +78,58 @@ TEST_F(RequestHandlerTest, ServesACoreLog) {
   EXPECT_EQ(handler_->log_count(), 0U);
 }
 
+// The operation log's shape (docs/operation-log.md): commands as numbered
+// pairs, state changes with their cause, failures rate limited.
 TEST_F(RequestHandlerTest, LogLinesTellTheStory) {
   construct("1024 core 64");
   call(ulog::RequestType::kResume);
   for (uint64_t r = 0; r < 16; ++r) call(ulog::RequestType::kSetRegionSync, u64s({r, 1}));
+  call(ulog::RequestType::kPresuspend);
+  call(ulog::RequestType::kPostsuspend);
   call(ulog::RequestType::kDtr);
-  ASSERT_EQ(lines_.size(), 4U);
-  EXPECT_NE(lines_[0].find("created core log: 16 regions of 64 sectors"), std::string::npos)
+  std::vector<std::string> shape;
+  for (auto line : lines_) {
+    // Times vary: "(seq N, M ms)" -> "(seq N)".
+    const auto ms = line.find(" ms)");
+    if (ms != std::string::npos) line.erase(line.rfind(", ", ms), ms + 3 - line.rfind(", ", ms));
+    shape.push_back(line);
+  }
+  // NOLINTBEGIN(bugprone-suspicious-missing-comma): long lines split in two
+  const std::vector<std::string> want = {
+      "dirtylogd: ..est-uuid/7 [CMD:1] ctr received (seq 1)",
+      "dirtylogd: ..est-uuid/7 [STATE:310] log( none -> created ) [DM_ULOG_CTR] core log: 16 "
+      "regions of 64 sectors, 0 in sync (1024 core 64)",
+      "dirtylogd: ..est-uuid/7 [CMD:2] ctr done: 0 (seq 1)",
+      "dirtylogd: ..est-uuid/7 [CMD:1] resume received (seq 2)",
+      "dirtylogd: ..est-uuid/7 [STATE:312] log( created -> resumed ) [DM_ULOG_RESUME] 0/16 regions "
+      "in sync",
+      "dirtylogd: ..est-uuid/7 [CMD:2] resume done: 0 (seq 2)",
+      "dirtylogd: ..est-uuid/7 [STATE:315] sync( recovering -> in-sync ) [DM_ULOG_SET_REGION_SYNC] "
+      "16/16 regions",
+      "dirtylogd: ..est-uuid/7 [CMD:1] presuspend received (seq 3)",
+      "dirtylogd: ..est-uuid/7 [CMD:2] presuspend done: 0 (seq 3)",
+      "dirtylogd: ..est-uuid/7 [CMD:1] postsuspend received (seq 4)",
+      "dirtylogd: ..est-uuid/7 [STATE:313] log( resumed -> suspended ) [DM_ULOG_POSTSUSPEND]",
+      "dirtylogd: ..est-uuid/7 [CMD:2] postsuspend done: 0 (seq 4)",
+      "dirtylogd: ..est-uuid/7 [CMD:1] dtr received (seq 5)",
+      "dirtylogd: ..est-uuid/7 [STATE:314] log( suspended -> destroyed ) [DM_ULOG_DTR]",
+      "dirtylogd: ..est-uuid/7 [CMD:2] dtr done: 0 (seq 5)",
+  };
+  // NOLINTEND(bugprone-suspicious-missing-comma)
+  EXPECT_EQ(shape, want);
+}
+
+TEST_F(RequestHandlerTest, FailuresAreSaidOnceEachUpToTheRateLimit) {
+  EXPECT_EQ(call(ulog::RequestType::kCtr, ulog::pack_string("1024 bogus 64")).error, -EINVAL);
+  ASSERT_EQ(lines_.size(), 2U);
+  EXPECT_NE(lines_[1].find("[CMD:4] ctr done: -22 (seq 1, "), std::string::npos) << lines_[1];
+  EXPECT_NE(lines_[1].find(" ms): "), std::string::npos) << lines_[1];
+  lines_.clear();
+  for (int i = 0; i < 30; i++) call(ulog::RequestType::kFlush);  // no such log: ESRCH
+  EXPECT_EQ(lines_.size(), 10U);
+  EXPECT_NE(lines_[0].find("[ULOG:320] DM_ULOG_FLUSH failed: no log ..est-uuid/7 here"),
+            std::string::npos)
       << lines_[0];
-  EXPECT_NE(lines_[1].find("resumed: 0/16 regions in sync"), std::string::npos) << lines_[1];
-  EXPECT_NE(lines_[2].find("in sync: 16/16 regions"), std::string::npos) << lines_[2];
-  EXPECT_NE(lines_[3].find("destroyed"), std::string::npos) << lines_[3];
 }
 
 TEST_F(RequestHandlerTest, ConstructorStringWithOrWithoutNul) {

@@ -14,7 +14,7 @@ TEST(Catalogue, EmbeddedPageHasEveryTargetsLines) {
   ASSERT_GT(all.size(), 40U);
   std::set<std::string> targets;
   for (const auto& e : all) targets.insert(e.target);
-  EXPECT_EQ(targets, (std::set<std::string>{"both", "bb-log-writes", "bb-mirror"}));
+  EXPECT_EQ(targets, (std::set<std::string>{"all", "bb-log-writes", "bb-mirror", "dirtylogd"}));
   const auto* e = find_entry(210);
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->category, "STATE");
