@@ -131,3 +131,42 @@ TEST(Timeline, AStoppedResyncAndOneStillRunning) {
 
 }  // namespace
 }  // namespace bb::oplog
+
+namespace bb::oplog {
+namespace {
+
+// A kernel log the targets really printed (tests/vectors/oplog/): the C
+// side's lines as the C++ side reads them.
+TEST(Timeline, RealKernelLog) {
+  std::ifstream in(BB_VECTORS_DIR "/oplog/oplog-timeline-6.12.dmesg");
+  ASSERT_TRUE(in);
+  const auto t = build_timeline(read_records(in));
+  EXPECT_TRUE(t.unknown.empty()) << timeline_text(t);
+  EXPECT_GT(t.our_lines, 90U);
+  const DeviceTimeline* m = nullptr;
+  const DeviceTimeline* r = nullptr;
+  for (const auto& d : t.devices) {
+    if (d.device == "253:3" && d.target == "bb-mirror") m = &d;
+    if (d.device == "253:4" && d.target == "bb-log-writes") r = &d;
+    for (const auto& c : d.commands) EXPECT_TRUE(c.finished) << d.device << " " << c.command;
+  }
+  ASSERT_NE(m, nullptr);
+  ASSERT_NE(r, nullptr);
+  std::vector<std::string> states;
+  for (const auto& s : m->states)
+    states.push_back(s.change.object + ":" + s.change.from + ">" + s.change.to);
+  EXPECT_EQ(states, (std::vector<std::string>{"leg1:current>failed", "resync:idle>paused",
+                                              "leg1:failed>stale", "resync:paused>running",
+                                              "leg1:stale>current"}));
+  ASSERT_EQ(m->resyncs.size(), 1U);
+  std::vector<std::pair<uint64_t, uint64_t>> copied;
+  for (const auto& range : m->resyncs[0].ranges)
+    if (range.copied) copied.emplace_back(range.first, range.last);
+  EXPECT_EQ(copied, (std::vector<std::pair<uint64_t, uint64_t>>{{128, 159}, {256, 287}}));
+  ASSERT_TRUE(m->resyncs[0].end);
+  EXPECT_EQ(m->resyncs[0].end->kib, 2048U);
+  EXPECT_EQ(r->current.at("log"), "full");
+}
+
+}  // namespace
+}  // namespace bb::oplog
