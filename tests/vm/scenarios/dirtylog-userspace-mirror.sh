@@ -5,6 +5,7 @@
 # modules: dm-mirror dm-log dm-log-userspace dm-region-hash
 # timeout: 420
 set -e
+fail() { echo "FAIL: $*"; exit 1; }
 export DM_DISABLE_UDEV=1
 SZ=$(blockdev --getsz "$DISK_ua")
 RS=1024
@@ -68,7 +69,13 @@ dmsetup remove um
 
 cmp "$DISK_ua" "$DISK_ub"
 echo "legs identical"
-grep -q "re-created\|created disk log" "$LOG"
+# The restarted daemon got the log's constructor again (docs/operation-log.md:
+# STATE 310 for a log it did not hold), and every line of both daemons is in
+# the operation log's catalogue.
+grep -q '\[STATE:31[01]\] log( [a-z]* -> created ) \[DM_ULOG_CTR\] .*disk log' "$LOG" ||
+	fail "no constructor of the disk log in the daemon's lines: $(tail -n 5 "$LOG")"
+bbctl log --strict "$LOG" >"$RESULTS/dirtylogd-timeline.txt" ||
+	fail "dirtylogd printed lines outside the catalogue: $(tail -n 5 "$RESULTS/dirtylogd-timeline.txt")"
 kill "$(cat "$RESULTS/dirtylogd.pid")"
 sleep 1
 cat "$LOG"

@@ -47,4 +47,11 @@ echo "legs identical after resync"
 kill "$(cat "$RESULTS/dirtylogd.pid")"
 sleep 1
 cat "$RESULTS/dirtylogd.log"
-grep -q "ylog-ur/[0-9]* in sync: $N/$N" "$RESULTS/dirtylogd.log"
+grep -q "ylog-ur/[0-9]* \[STATE:315\] sync( recovering -> in-sync ) \[DM_ULOG_[A-Z_]*\] $N/$N regions" \
+	"$RESULTS/dirtylogd.log"
+# The timeline of the log: created, resumed, in sync, destroyed; every
+# command done.
+bbctl log --strict "$RESULTS/dirtylogd.log" >"$RESULTS/timeline.txt"
+cat "$RESULTS/timeline.txt"
+grep -q "NEVER DONE" "$RESULTS/timeline.txt" && exit 1
+grep -q "log: suspended -> destroyed \[DM_ULOG_DTR\]" "$RESULTS/timeline.txt"
