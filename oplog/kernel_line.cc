@@ -33,7 +33,7 @@ Fields decode(const KernelLine& line) {
   // NOLINTBEGIN(cert-err58-cpp): the patterns are constant and valid.
   static const std::regex received(R"(^(\w+) received \(seq (\d+)\)(?:: (.*))?$)");
   static const std::regex done(R"(^(\w+) done: (-?\d+) \(seq (\d+), (\d+) ms\)(?:: (.*))?$)");
-  static const std::regex state(R"(^(\w+)\( (\w+) -> (\w+) \) \[([^\]]*)\] ?(.*)$)");
+  static const std::regex state(R"(^(\w+)\( ([\w-]+) -> ([\w-]+) \) \[([^\]]*)\] ?(.*)$)");
   static const std::regex started(
       R"(^resync started \((.*)\): (\d+) of (\d+) regions \((\d+) KiB\) from leg (-?\d+) to ([0-9,]+)( \(paused\))?$)");
   static const std::regex range(R"(^resync (copied|skipped in-sync) regions (\d+)-(\d+)$)");

@@ -23,6 +23,15 @@ TEST(LineWriter, LinesInTheKernelsShapeThatTheParserReads) {
   EXPECT_EQ(parsed->target, "dirtylogd");
   EXPECT_EQ(parsed->device, "..test-uuid/7");
   EXPECT_EQ(parsed->problem, "");
+
+  out.line(Level::kInfo, "..test-uuid/7", "STATE", 315,
+           "sync( recovering -> in-sync ) [DM_ULOG_SET_REGION_SYNC] 16/16 regions");
+  const auto sync = parse_kernel_line(got.back().second);
+  ASSERT_TRUE(sync);
+  EXPECT_EQ(sync->problem, "");
+  const auto& change = std::get<StateChange>(sync->fields);
+  EXPECT_EQ(change.object, "sync");
+  EXPECT_EQ(change.to, "in-sync");
 }
 
 TEST(LineWriter, TheRateLimitIsTheKernelsAndSaysWhatItDropped) {
