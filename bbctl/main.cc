@@ -75,23 +75,32 @@ int usage_error(const std::string& what) {
   return kUsageError;
 }
 
+// Parses a command's `args` into `vm`: its `options`, and any number of
+// positional words as the list `positional`. Returns false after printing
+// the help, when asked for.
+bool parse(const std::vector<std::string>& args, const po::options_description& options,
+           const char* positional, po::variables_map& vm) {
+  po::options_description hidden;
+  hidden.add_options()(positional, po::value<std::vector<std::string>>()->default_value({}, ""));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description words;
+  words.add(positional, -1);
+  po::store(po::command_line_parser(args).options(all).positional(words).run(), vm);
+  if (vm.count("help") > 0) {
+    std::cout << options << "\n";
+    return false;
+  }
+  return true;
+}
+
 int events_command(const std::vector<std::string>& args) {
   po::options_description options(kEventsUsage);
   options.add_options()("help,h", "show this help")("now", "print the current state and exit")(
       "timestamps", "begin each line with the time (ISO 8601, microseconds)")(
       "json", "one JSON object per line instead of text");
-  po::options_description hidden;
-  hidden.add_options()("name", po::value<std::vector<std::string>>()->default_value({}, ""));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("name", -1);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  if (vm.count("help") > 0) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  if (!parse(args, options, "name", vm)) return 0;
   bb::bbctl::EventsOptions o;
   o.now = vm.count("now") > 0;
   o.format.json = vm.count("json") > 0;
@@ -114,18 +123,8 @@ int log_command(const std::vector<std::string>& args) {
       "device", po::value<std::string>()->default_value(""),
       "only this device: major:minor, or the name of a device that exists now")(
       "strict", "exit 3 if a line looks like ours but is not in the catalogue");
-  po::options_description hidden;
-  hidden.add_options()("file", po::value<std::vector<std::string>>()->default_value({}, ""));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("file", -1);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  if (vm.count("help") > 0) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  if (!parse(args, options, "file", vm)) return 0;
   const std::string device =
       vm["device"].as<std::string>().empty() ? "" : device_id(vm["device"].as<std::string>());
   std::vector<bb::oplog::Record> records;

@@ -16,15 +16,6 @@ SZ=$(blockdev --getsz "$DISK_ia")
 LSZ=$(blockdev --getsz "$DISK_ilog")
 RS=64 # 32 KiB regions: 512 of them
 
-# swap NAME TABLE — replace a dm device's table (suspend, load, resume).
-swap() {
-	dmsetup load "$1" --table "$2"
-	dmsetup suspend "$1"
-	dmsetup resume "$1"
-}
-linear() { echo "0 $(blockdev --getsz "$1") linear $1 0"; }
-# flakey leg: reads pass, every write fails.
-bad_writes() { echo "0 $SZ flakey $1 0 0 5 1 error_writes"; }
 # devices T — the leg and log devices of target T (i: in-tree, o: ours), healthy.
 devices() {
 	eval "a=\$DISK_${1}a b=\$DISK_${1}b log=\$DISK_${1}log"

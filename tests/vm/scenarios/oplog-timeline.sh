@@ -10,13 +10,6 @@ set -e
 SZ=$(blockdev --getsz "$DISK_a")
 RS=64 # 32 KiB regions: 512 of them
 
-swap() {
-	dmsetup load "$1" --table "$2"
-	dmsetup suspend "$1"
-	dmsetup resume "$1"
-}
-linear() { echo "0 $(blockdev --getsz "$1") linear $1 0"; }
-bad_writes() { echo "0 $(blockdev --getsz "$1") flakey $1 0 0 5 1 error_writes"; }
 write() { timeout 60 xfs_io -d -c "pwrite -q -S $4 -b 64k $(($3 * 1048576)) $(($2 * 1048576))" "$1" || fail "write to $1 failed or hung"; }
 devnum() { dmsetup info -c --noheadings -o major,minor "$1" | tr -d ' '; }
 

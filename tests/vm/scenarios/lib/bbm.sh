@@ -70,5 +70,17 @@ sum() {
 	sha256sum "$1" | cut -d' ' -f1
 }
 
+# swap NAME TABLE — replace a dm device's table (suspend, load, resume).
+swap() {
+	dmsetup load "$1" --table "$2"
+	dmsetup suspend "$1"
+	dmsetup resume "$1"
+}
+# linear DEV — a table mapping all of DEV.
+linear() { echo "0 $(blockdev --getsz "$1") linear $1 0"; }
+# bad_writes DEV — a dm-flakey table over all of DEV: reads pass, every
+# write fails.
+bad_writes() { echo "0 $(blockdev --getsz "$1") flakey $1 0 0 5 1 error_writes"; }
+
 # now — seconds since boot, with hundredths.
 now() { cut -d' ' -f1 /proc/uptime; }
