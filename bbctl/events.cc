@@ -116,8 +116,8 @@ void mirror_objects(const DeviceState& d, const devmapper::TargetLine& status,
 
   Object device{"device",
                 {text("name", d.name), text("dev", d.dev), text("target", std::string(kMirror)),
-                 num("sectors", status.length), text("suspended", d.suspended ? "yes" : "no"),
-                 num("legs", legs), num("regions", total), text("log", log_type)}};
+                 num("sectors", status.length), num("legs", legs), num("regions", total),
+                 text("log", log_type)}};
   out.push_back(std::move(device));
   for (uint64_t i = 0; i < legs; i++) {
     out.push_back(
@@ -149,11 +149,10 @@ void log_writes_objects(const DeviceState& d, const devmapper::TargetLine& table
   const std::string stop = w.next("stop reason");
   const std::string stop_entry = w.next("stop entry");
   const auto tw = words(table.params);
-  out.push_back(
-      {"device",
-       {text("name", d.name), text("dev", d.dev), text("target", std::string(kLogWrites)),
-        num("sectors", status.length), text("suspended", d.suspended ? "yes" : "no"),
-        text("data", tw.empty() ? "-" : tw[0]), text("logdev", tw.size() < 2 ? "-" : tw[1])}});
+  out.push_back({"device",
+                 {text("name", d.name), text("dev", d.dev), text("target", std::string(kLogWrites)),
+                  num("sectors", status.length), text("data", tw.empty() ? "-" : tw[0]),
+                  text("logdev", tw.size() < 2 ? "-" : tw[1])}});
   out.push_back(
       {"log",
        {text("name", d.name), text("state", state), num("entries", entries), num("used", used),
@@ -199,9 +198,8 @@ void on_signal(int /*signo*/) { g_stop = 1; }
 // What the loop knows of one device between events.
 struct Known {
   uint32_t event_nr = 0;
-  bool suspended = false;
   bool live_table = false;
-  bool ours = false;
+  std::vector<devmapper::TargetLine> table;  // the live table
   std::vector<Object> objects;
 };
 
@@ -276,15 +274,13 @@ std::string format_event(const Event& event, const Format& format,
 
 namespace {
 
-DeviceState read_device(const std::string& name, const devmapper::DeviceInfo& info) {
+DeviceState read_device(const std::string& name, const devmapper::DeviceInfo& info,
+                        std::vector<devmapper::TargetLine> table) {
   DeviceState d;
   d.name = name;
   d.dev = fmt::format("{}:{}", info.major, info.minor);
-  d.suspended = info.suspended;
-  if (info.live_table) {
-    d.table = devmapper::table(name);
-    d.status = devmapper::status(name);
-  }
+  d.table = std::move(table);
+  if (info.live_table) d.status = devmapper::status(name);
   return d;
 }
 
@@ -321,18 +317,19 @@ int run_events(const EventsOptions& options) {
       if (!info.exists) continue;  // removed since the list
       Known k;
       k.event_nr = info.event_nr;
-      k.suspended = info.suspended;
       k.live_table = info.live_table;
-      const auto old = known.find(listed.name);
-      if (old != known.end() && old->second.event_nr == k.event_nr &&
-          old->second.suspended == k.suspended && old->second.live_table == k.live_table) {
-        now[listed.name] = old->second;  // no event of its own: unchanged
-        continue;
-      }
       try {
-        const DeviceState d = read_device(listed.name, info);
-        k.ours = is_ours(d);
-        if (k.ours) k.objects = objects_of(d);
+        // The table too: `dmsetup reload` + `resume` swaps it inside one
+        // ioctl, with no suspend seen and no event of the device's own.
+        if (info.live_table) k.table = devmapper::table(listed.name);
+        const auto old = known.find(listed.name);
+        if (old != known.end() && old->second.event_nr == k.event_nr &&
+            old->second.live_table == k.live_table && old->second.table == k.table) {
+          now[listed.name] = old->second;  // nothing of its own happened: unchanged
+          continue;
+        }
+        const DeviceState d = read_device(listed.name, info, k.table);
+        if (is_ours(d)) k.objects = objects_of(d);
       } catch (const devmapper::DmError& e) {
         if (e.error_number() == ENXIO) continue;  // removed meanwhile
         throw;

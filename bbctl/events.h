@@ -2,7 +2,7 @@
 // `bbctl events`: the state of every blackbox device as a stream of lines
 // in the style of DRBD's `drbdsetup events2`:
 //
-//   exists device name:m0 dev:253:0 target:bb-mirror sectors:262144 suspended:no legs:2
+//   exists device name:m0 dev:253:0 target:bb-mirror sectors:262144 legs:2
 //   exists leg name:m0 leg:0 dev:254:16 state:current health:A
 //   exists resync name:m0 state:idle copied:0 remaining:0 rate:0
 //   exists -
@@ -50,7 +50,6 @@ struct Object {
 struct DeviceState {
   std::string name;
   std::string dev;  // major:minor
-  bool suspended = false;
   std::vector<devmapper::TargetLine> table;
   std::vector<devmapper::TargetLine> status;
 };

@@ -45,7 +45,7 @@ Prints the current state of every bb-mirror and bb-log-writes device (or of
 the ones named) as `exists` lines and `exists -`, then one line per change
 as device-mapper events report them, until interrupted:
 
-  exists device name:m0 dev:253:0 target:bb-mirror sectors:262144 suspended:no legs:2 ...
+  exists device name:m0 dev:253:0 target:bb-mirror sectors:262144 legs:2 ...
   exists leg name:m0 leg:1 dev:254:32 state:current health:A
   exists resync name:m0 state:idle copied:0 remaining:0 in-sync:128 rate:0 source:0
   exists -

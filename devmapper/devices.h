@@ -119,8 +119,9 @@ void remove(const std::string& name,
                                                  std::chrono::milliseconds timeout);
 
 // Every device-mapper event of the machine: a device's event (a target's
-// dm_table_event(): a leg failed, a resync step, a log filled up), and
-// every create, remove and rename. Holds its own /dev/mapper/control open.
+// dm_table_event(): a leg failed, a resync step, a log filled up), every
+// create, remove and rename, and every table swap (the kernel raises none
+// for a plain suspend or resume). Holds its own /dev/mapper/control open.
 //
 //   GlobalEvents events;
 //   for (;;) {

@@ -6,11 +6,10 @@
 namespace bb::bbctl {
 namespace {
 
-DeviceState mirror(const std::string& status_params, bool suspended = false) {
+DeviceState mirror(const std::string& status_params) {
   DeviceState d;
   d.name = "m0";
   d.dev = "253:0";
-  d.suspended = suspended;
   d.table = {{0, 262144, "bb-mirror", "disk 2 254:48 1024 2 254:16 0 254:32 0 1 handle_errors"}};
   d.status = {{0, 262144, "bb-mirror", status_params}};
   return d;
@@ -29,7 +28,7 @@ TEST(Events, MirrorObjectsFromStatus) {
   const auto objects = objects_of(mirror(kInSync));
   ASSERT_EQ(objects.size(), 4U);
   EXPECT_EQ(line({EventKind::kExists, objects[0]}),
-            "exists device name:m0 dev:253:0 target:bb-mirror sectors:262144 suspended:no legs:2 "
+            "exists device name:m0 dev:253:0 target:bb-mirror sectors:262144 legs:2 "
             "regions:128 log:disk");
   EXPECT_EQ(line({EventKind::kExists, objects[2]}),
             "exists leg name:m0 leg:1 dev:254:32 state:current health:A");

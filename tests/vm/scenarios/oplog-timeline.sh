@@ -82,6 +82,10 @@ echo "f $(devnum f) bb-mirror" >>"$RESULTS/devices"
 swap l1 "$(bad_writes "$DISK_b")"
 timeout 60 xfs_io -d -c "pwrite -q -S 0x6b -b 4m 0 4m" /dev/mapper/f || fail "the 4 MiB write failed or hung"
 swap l1 "$(linear "$DISK_b")"
+# A new table, swapped in by reload + resume (one ioctl: no suspend seen,
+# no event of f's own): bbctl events must show it (f's log: core -> disk).
+dmsetup reload f --table "0 $SZ bb-mirror disk 2 /dev/mapper/lg $RS 2 /dev/mapper/l0 0 /dev/mapper/l1 0"
+dmsetup resume f
 dmsetup remove f
 for d in l0 l1 lg small lw; do dmsetup remove "$d"; done
 
