@@ -87,9 +87,10 @@ void mirror_objects(const DeviceState& d, const devmapper::TargetLine& status,
   for (uint64_t i = 0; i < legs; i++) devs.push_back(w.next("leg device"));
   const std::string sync = w.next("in_sync/total");
   const auto slash = sync.find('/');
-  if (slash == std::string::npos)
+  if (slash == std::string::npos) {
     throw std::invalid_argument(
         fmt::format("{}: status field in_sync/total is \"{}\"", d.name, sync));
+  }
   const uint64_t in_sync = to_number(d.name, "in_sync", sync.substr(0, slash));
   const uint64_t total = to_number(d.name, "total", sync.substr(slash + 1));
   (void)w.number("health count");
