@@ -99,11 +99,6 @@ std::string check_against_catalogue(const KernelLine& line) {
 
 }  // namespace
 
-bool is_our_target(std::string_view target) {
-  return std::find(kTargets.begin(), kTargets.end(), target) != kTargets.end() ||
-         std::find(kDaemons.begin(), kDaemons.end(), target) != kDaemons.end();
-}
-
 std::optional<KernelLine> parse_kernel_line(std::string_view message) {
   const bool kernel = message.starts_with(kPrefix);
   if (kernel) message.remove_prefix(kPrefix.size());

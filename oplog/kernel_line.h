@@ -104,10 +104,8 @@ struct KernelLine {
   Fields fields;        // decoded for the timeline's lines
 };
 
-// Targets whose lines are ours.
-[[nodiscard]] bool is_our_target(std::string_view target);
-
-// Parses the message of one kernel log line (no timestamp or level prefix).
+// Parses the message of one kernel log line, or of a daemon's ("dirtylogd: ..."),
+// without timestamp or level prefix.
 [[nodiscard]] std::optional<KernelLine> parse_kernel_line(std::string_view message);
 
 }  // namespace bb::oplog

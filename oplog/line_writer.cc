@@ -36,7 +36,10 @@ std::string format_line(const Line& line) {
                      line.id, line.text);
 }
 
-RateLimit::RateLimit() : burst_(catalogue_limit().first), interval_(catalogue_limit().second) {}
+RateLimit::RateLimit() : RateLimit(catalogue_limit()) {}
+
+RateLimit::RateLimit(std::pair<unsigned, unsigned> burst_seconds)
+    : burst_(burst_seconds.first), interval_(burst_seconds.second) {}
 
 bool RateLimit::allow(const std::string& object, Clock::time_point now) {
   Window& w = windows_[object];

@@ -18,6 +18,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace bb::oplog {
 
@@ -50,6 +51,8 @@ class RateLimit {
   [[nodiscard]] std::chrono::seconds interval() const { return interval_; }
 
  private:
+  explicit RateLimit(std::pair<unsigned, unsigned> burst_seconds);
+
   struct Window {
     Clock::time_point start;
     unsigned printed = 0;
