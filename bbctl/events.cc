@@ -6,63 +6,27 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "common/json.h"
 #include "devmapper/devices.h"
+#include "devmapper/target_status.h"
 
 namespace bb::bbctl {
 
 namespace {
 
-constexpr std::string_view kMirror = "bb-mirror";
-constexpr std::string_view kLogWrites = "bb-log-writes";
-
-std::vector<std::string> words(std::string_view text) {
-  std::vector<std::string> out;
-  std::istringstream in{std::string(text)};
-  std::string w;
-  while (in >> w) out.push_back(w);
-  return out;
-}
-
-uint64_t to_number(const std::string& device, const std::string& what, const std::string& text) {
-  uint64_t v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size()) {
-    throw std::invalid_argument(
-        fmt::format("{}: status field {} is \"{}\", not a number", device, what, text));
-  }
-  return v;
-}
+using devmapper::kLogWritesTarget;
+using devmapper::kMirrorTarget;
 
 Field text(std::string key, std::string value) { return {std::move(key), std::move(value), false}; }
 Field num(std::string key, uint64_t value) { return {std::move(key), std::to_string(value), true}; }
-
-// A cursor over a status line's words that names the field it misses.
-class Words {
- public:
-  Words(const DeviceState& d, std::string_view line) : device_(d.name), words_(words(line)) {}
-  const std::string& next(const std::string& what) {
-    if (pos_ >= words_.size())
-      throw std::invalid_argument(fmt::format("{}: status ends before {}", device_, what));
-    return words_[pos_++];
-  }
-  uint64_t number(const std::string& what) { return to_number(device_, what, next(what)); }
-
- private:
-  std::string device_;
-  std::vector<std::string> words_;
-  size_t pos_ = 0;
-};
 
 const char* leg_state(char letter) {
   switch (letter) {
@@ -79,85 +43,43 @@ const char* leg_state(char letter) {
 
 void mirror_objects(const DeviceState& d, const devmapper::TargetLine& status,
                     std::vector<Object>& out) {
-  Words w(d, status.params);
-  const uint64_t legs = w.number("#legs");
-  if (legs < 1 || legs > 32)
-    throw std::invalid_argument(fmt::format("{}: status says {} legs", d.name, legs));
-  std::vector<std::string> devs;
-  for (uint64_t i = 0; i < legs; i++) devs.push_back(w.next("leg device"));
-  const std::string sync = w.next("in_sync/total");
-  const auto slash = sync.find('/');
-  if (slash == std::string::npos) {
-    throw std::invalid_argument(
-        fmt::format("{}: status field in_sync/total is \"{}\"", d.name, sync));
-  }
-  const uint64_t in_sync = to_number(d.name, "in_sync", sync.substr(0, slash));
-  const uint64_t total = to_number(d.name, "total", sync.substr(slash + 1));
-  (void)w.number("health count");
-  const std::string health = w.next("health");
-  const uint64_t log_words = w.number("log status count");
-  std::string log_type;
-  for (uint64_t i = 0; i < log_words; i++) {
-    const std::string& word = w.next("log status");
-    if (i == 0) log_type = word;
-  }
-  (void)w.number("#ours");
-  const std::string resync = w.next("resync state");
-  const uint64_t copied = w.number("regions copied");
-  const uint64_t remaining = w.number("regions remaining");
-  const uint64_t rate = w.number("rate");
-  const uint64_t eta = w.number("eta");
-  const std::string states = w.next("leg states");
-  const std::string source = w.next("source leg");
-  if (health.size() != legs || states.size() != legs) {
-    throw std::invalid_argument(
-        fmt::format("{}: status has {} health letters and {} leg states for {} legs", d.name,
-                    health.size(), states.size(), legs));
-  }
-
+  const devmapper::MirrorStatus s = devmapper::parse_mirror_status(d.name, status.params);
   Object device{"device",
-                {text("name", d.name), text("dev", d.dev), text("target", std::string(kMirror)),
-                 num("sectors", status.length), num("legs", legs), num("regions", total),
-                 text("log", log_type)}};
+                {text("name", d.name), text("dev", d.dev), text("target", std::string(kMirrorTarget)),
+                 num("sectors", status.length), num("legs", s.legs.size()), num("regions", s.total),
+                 text("log", s.log_type)}};
   out.push_back(std::move(device));
-  for (uint64_t i = 0; i < legs; i++) {
+  for (size_t i = 0; i < s.legs.size(); i++) {
     out.push_back(
         {"leg",
-         {text("name", d.name), num("leg", i), text("dev", devs[i]),
-          text("state", leg_state(states[i])), text("health", std::string(1, health[i]))}});
+         {text("name", d.name), num("leg", i), text("dev", s.legs[i].dev),
+          text("state", leg_state(s.legs[i].state)), text("health", std::string(1, s.legs[i].health))}});
   }
   Object r{"resync",
-           {text("name", d.name), text("state", resync), num("copied", copied),
-            num("remaining", remaining), num("in-sync", in_sync), num("rate", rate),
-            text("source", source)}};
-  if (resync != "idle" && copied + remaining > 0) {
+           {text("name", d.name), text("state", s.resync), num("copied", s.copied),
+            num("remaining", s.remaining), num("in-sync", s.in_sync), num("rate", s.rate),
+            text("source", std::to_string(s.source_leg))}};
+  if (s.resync != "idle" && s.copied + s.remaining > 0) {
     const double done =
-        100.0 * static_cast<double>(copied) / static_cast<double>(copied + remaining);
+        100.0 * static_cast<double>(s.copied) / static_cast<double>(s.copied + s.remaining);
     r.fields.push_back({"done", fmt::format("{:.1f}", done), true});
-    r.fields.push_back(num("eta", eta));
+    r.fields.push_back(num("eta", s.eta));
   }
   out.push_back(std::move(r));
 }
 
 void log_writes_objects(const DeviceState& d, const devmapper::TargetLine& table,
                         const devmapper::TargetLine& status, std::vector<Object>& out) {
-  Words w(d, status.params);
-  const uint64_t entries = w.number("entries");
-  (void)w.number("highest sector");
-  const std::string state = w.next("state");
-  const uint64_t used = w.number("log bytes used");
-  const uint64_t free = w.number("log bytes free");
-  const std::string stop = w.next("stop reason");
-  const std::string stop_entry = w.next("stop entry");
-  const auto tw = words(table.params);
+  const devmapper::LogWritesStatus s = devmapper::parse_log_writes_status(d.name, status.params);
+  const auto tw = devmapper::split_params(table.params);
   out.push_back({"device",
-                 {text("name", d.name), text("dev", d.dev), text("target", std::string(kLogWrites)),
+                 {text("name", d.name), text("dev", d.dev), text("target", std::string(kLogWritesTarget)),
                   num("sectors", status.length), text("data", tw.empty() ? "-" : tw[0]),
                   text("logdev", tw.size() < 2 ? "-" : tw[1])}});
   out.push_back(
       {"log",
-       {text("name", d.name), text("state", state), num("entries", entries), num("used", used),
-        num("free", free), text("stop", stop), text("stop-entry", stop_entry)}});
+       {text("name", d.name), text("state", s.state), num("entries", s.entries), num("used", s.used),
+        num("free", s.free), text("stop", s.stop), text("stop-entry", s.stop_entry)}});
 }
 
 size_t naming_fields(const Object& o) {
@@ -217,8 +139,8 @@ std::vector<Object> objects_of(const DeviceState& device) {
   std::vector<Object> out;
   for (size_t i = 0; i < device.status.size(); i++) {
     const auto& s = device.status[i];
-    if (s.type == kMirror) mirror_objects(device, s, out);
-    if (s.type == kLogWrites && i < device.table.size())
+    if (s.type == kMirrorTarget) mirror_objects(device, s, out);
+    if (s.type == kLogWritesTarget && i < device.table.size())
       log_writes_objects(device, device.table[i], s, out);
   }
   return out;
@@ -287,7 +209,7 @@ DeviceState read_device(const std::string& name, const devmapper::DeviceInfo& in
 
 bool is_ours(const DeviceState& d) {
   return std::any_of(d.table.begin(), d.table.end(),
-                     [](const auto& l) { return l.type == kMirror || l.type == kLogWrites; });
+                     [](const auto& l) { return l.type == kMirrorTarget || l.type == kLogWritesTarget; });
 }
 
 }  // namespace

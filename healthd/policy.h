@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// bb-healthd's policy: what to do about what it sees. Pure: it is given the
+// devices' status, the probes' results and the time (a steady clock the
+// tests fake), and returns decisions — an event to log, maybe a message
+// for the target, maybe a run of the user's program. It never touches a
+// device. docs/bb-healthd.md has the event table this implements.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "healthd/config.h"
+#include "healthd/event_log.h"
+
+namespace bb::healthd {
+
+using Clock = std::chrono::steady_clock;
+
+// One leg as bb-mirror's status shows it.
+struct LegStatus {
+  char state = 'A';   // leg states: A current, F failed, S stale
+  char health = 'A';  // health letter: A, F, D, S, R, U
+};
+
+// A bb-mirror's status (docs/bb-mirror.md, "Status").
+struct MirrorStatus {
+  std::string name;
+  std::vector<LegStatus> legs;
+  std::string resync = "idle";  // idle, running, paused
+  uint64_t copied = 0;
+  uint64_t remaining = 0;
+};
+
+// A bb-log-writes' status (docs/bb-log-writes.md, "Status").
+struct LogWritesStatus {
+  std::string name;
+  std::string state = "logging";  // logging, full, error
+  std::string stop = "-";         // -, log_full, log_error, no_memory
+  std::string stop_entry = "-";
+};
+
+enum class ProbeOutcome : uint8_t { kSuccess, kTimeout, kError };
+
+struct ProbeResult {
+  ProbeOutcome outcome = ProbeOutcome::kSuccess;
+  std::chrono::milliseconds latency{0};  // kSuccess, kError: how long it took
+  int error = 0;                         // kError: errno
+  uint64_t sector = 0;                   // where the leg was read
+};
+
+// A target message to send: `dmsetup message <device> 0 <text>`.
+struct Command {
+  std::string device;
+  int leg = -1;
+  std::string text;  // "fail_leg 1", "readd_leg 1"
+
+  bool operator==(const Command&) const = default;
+};
+
+struct Decision {
+  Event event;                     // always logged
+  std::optional<Command> command;  // sent (never in observe_only)
+  bool run_program = false;        // the user's program gets the event
+};
+
+class Policy {
+ public:
+  explicit Policy(Config config) : config_(std::move(config)) {}
+  // A reread configuration: limits and timeouts apply from now on; what
+  // was seen and counted is kept.
+  void set_config(Config config) { config_ = std::move(config); }
+
+  [[nodiscard]] std::vector<Decision> observe(const MirrorStatus& status, Clock::time_point now);
+  [[nodiscard]] std::vector<Decision> observe(const LogWritesStatus& status,
+                                              Clock::time_point now);
+  // The device is gone (removed, or its table no longer ours).
+  [[nodiscard]] std::vector<Decision> gone(const std::string& device);
+  [[nodiscard]] std::vector<Decision> probe(const std::string& device, int leg,
+                                            const ProbeResult& result, Clock::time_point now);
+  // Time passing: a resync without progress, a hold whose period is over.
+  [[nodiscard]] std::vector<Decision> tick(Clock::time_point now);
+  // The target refused a command (or it could not be sent): the leg is
+  // taken as it is again, so a later probe or event can act anew.
+  void command_failed(const Command& command);
+
+  // Whether the device is watched (seen and not gone).
+  [[nodiscard]] bool watched(const std::string& device) const;
+
+ private:
+  struct Leg {
+    char state = '?';
+    char health = '?';
+    bool fail_sent = false;   // fail_leg sent, F not yet seen
+    bool readd_sent = false;  // readd_leg sent, F still seen
+    unsigned good = 0;        // successful probes in a row while failed
+    bool manual_told = false;  // readd = manual: READD told once per failure
+    bool last_leg_told = false;
+  };
+  struct Mirror {
+    std::vector<Leg> legs;
+    std::string resync = "idle";
+    uint64_t copied = 0;
+    uint64_t remaining = 0;
+    int decile = 0;                 // last 10 % step told
+    bool resync_told = false;       // RESYNC START told, END/STOP not yet
+    Clock::time_point progress_at;  // last progress (or start of the stall clock)
+    bool stall_active = false;
+    bool stall_told = false;
+    std::deque<Clock::time_point> actions;  // automatic actions within the period
+    bool held = false;
+  };
+
+  // Whether an automatic action on `device` may be taken now (and counts
+  // it); past the limit the device is held and a HOLD decision is added.
+  bool allow_action(const std::string& device, Mirror& m, Clock::time_point now,
+                    std::vector<Decision>& out);
+  // A fail_leg for leg `leg` for `type` (PROBE_TIMEOUT, HEALTH, STALL...).
+  void fail(const std::string& device, Mirror& m, int leg, const std::string& type,
+            std::vector<std::pair<std::string, std::string>> fields, Clock::time_point now,
+            std::vector<Decision>& out);
+  void resync_events(const std::string& device, Mirror& m, const MirrorStatus& s,
+                     Clock::time_point now, std::vector<Decision>& out);
+
+  Config config_;
+  std::map<std::string, Mirror> mirrors_;
+  std::map<std::string, std::string> log_writes_;  // device -> state
+};
+
+// The events that run the user's program, by OpMsg.
+[[nodiscard]] bool runs_program(const std::string& op);
+
+}  // namespace bb::healthd
