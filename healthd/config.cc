@@ -121,7 +121,8 @@ void apply(Config& c, const std::string& key, const std::string& value) {
 // Where each key is set, and the first line that is not `key = value`;
 // Boost.Program_options reads the values but does not say on which line.
 struct Lines {
-  std::map<std::string, unsigned> line_of;
+  std::map<std::string, unsigned> line_of;  // the first line of each key
+  std::map<std::string, unsigned> again;    // the second line of a key given twice
   unsigned bad_line = 0;
   std::string bad_text;
 };
@@ -144,7 +145,7 @@ Lines scan(const std::string& text) {
       }
       continue;
     }
-    out.line_of.emplace(key, n);
+    if (!out.line_of.emplace(key, n).second) out.again.emplace(key, n);
   }
   return out;
 }
@@ -205,7 +206,10 @@ Config parse_config(const std::string& text, const std::string& file) {
     const auto it = lines.line_of.find(key);
     throw ConfigError(file, it == lines.line_of.end() ? 0 : it->second, key, "unknown key");
   } catch (const po::multiple_occurrences& e) {
-    throw ConfigError(file, 0, e.get_option_name(), "given more than once");
+    const std::string key = e.get_option_name();
+    const auto it = lines.again.find(key);
+    throw ConfigError(file, it == lines.again.end() ? 0 : it->second, key,
+                      fmt::format("given again (first on line {})", lines.line_of.at(key)));
   } catch (const po::error& e) {
     throw ConfigError(file, 0, "-", e.what());
   }

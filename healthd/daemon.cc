@@ -2,6 +2,7 @@
 #include "healthd/daemon.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -113,7 +114,7 @@ void Daemon::watch_mirror(const std::string& name, const dm::TargetLine& table,
   const std::vector<dm::MirrorLeg> legs = dm::parse_mirror_legs(name, table.params);
   Watched& w = watched_[name];
   w.mirror = true;
-  if (w.legs.size() != legs.size()) w.legs.assign(legs.size(), Leg{0, 0, 0, 0, now});
+  if (w.legs.size() != legs.size()) w.legs.assign(legs.size(), Leg{"", 0, 0, 0, now});
   for (size_t i = 0; i < legs.size(); i++) {
     w.legs[i].dev = legs[i].dev;
     w.legs[i].offset = legs[i].offset;
@@ -227,6 +228,11 @@ void Daemon::reload() {
     }
     config_ = fresh;
     policy_.set_config(config_);
+    // Every leg is probed at once with the new settings (a probe interval
+    // made shorter would otherwise wait for the old one).
+    for (auto& [name, w] : watched_) {
+      for (Leg& l : w.legs) l.next_probe = Clock::now();
+    }
     log_.event({"controller", "RELOAD", "CONFIG", "", -1, {{"Config", options_.config_path}}});
     for (const std::string& line : describe(config_)) log_.text("controller", line);
   } catch (const ConfigError& e) {
@@ -248,13 +254,17 @@ Clock::time_point Daemon::next_wake(Clock::time_point now) const {
   return t;
 }
 
-int Daemon::run() {
+sigset_t handled_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int Daemon::run() {
+  const sigset_t set = handled_signals();
   const bb::common::FileDescriptor sigfd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sigfd) bb::common::throw_errno("cannot make a signalfd");
 
@@ -300,6 +310,10 @@ int Daemon::run() {
 }  // namespace
 
 int run_daemon(const DaemonOptions& options, const Config& config) {
+  // Blocked before any thread starts (the program runner's inherits the
+  // mask), so that they reach the main loop's signalfd and no other thread.
+  const sigset_t set = handled_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   auto mirror = [](std::string_view line) {
     std::fwrite(line.data(), 1, line.size(), stderr);
     std::fputc('\n', stderr);

@@ -65,11 +65,13 @@ bool ended_cleanly(const fs::path& p) {
   return last_op == "END";
 }
 
-// `stem` + ext, or stem-2 + ext, ... : a name not taken in `dir`.
-fs::path free_name(const fs::path& dir, const std::string& stem, std::string_view ext) {
-  fs::path p = dir / (stem + std::string(ext));
-  for (int n = 2; fs::exists(p); n++) p = dir / fmt::format("{}-{}{}", stem, n, ext);
-  return p;
+// `stem`, or stem-2, stem-3, ...: the first with neither a .out nor a .log
+// in `dir`, so that a run keeps one name from its .out to its .log.
+std::string free_stem(const fs::path& dir, const std::string& stem) {
+  std::string s = stem;
+  for (int n = 2; fs::exists(dir / (s + ".out")) || fs::exists(dir / (s + ".log")); n++)
+    s = fmt::format("{}-{}", stem, n);
+  return s;
 }
 
 }  // namespace
@@ -193,8 +195,9 @@ EventLog::EventLog(const fs::path& dir, std::chrono::milliseconds retention,
   }
   for (const auto& p : outs) {
     if (!ended_cleanly(p)) report_.crashed.push_back(p);
-    const std::string stem = p.stem().string();
-    const fs::path to = free_name(dir, stem, ".log");
+    fs::path to = p;
+    to.replace_extension(".log");
+    if (fs::exists(to)) to = dir / (free_stem(dir, p.stem().string()) + ".log");
     fs::rename(p, to, ec);
     if (ec) {
       throw bb::common::SystemError(ec.value(),
@@ -205,7 +208,7 @@ EventLog::EventLog(const fs::path& dir, std::chrono::milliseconds retention,
     if (!report_.crashed.empty() && report_.crashed.back() == p) report_.crashed.back() = to;
   }
   const std::string name = run_file_name(now);
-  report_.file = free_name(dir, name.substr(0, name.size() - 4), ".out");
+  report_.file = dir / (free_stem(dir, name.substr(0, name.size() - 4)) + ".out");
   file_ = bb::common::open_file(report_.file.string(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND,
                                 0640, "(bb-healthd's log)");
 }

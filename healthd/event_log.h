@@ -71,7 +71,8 @@ class EventLog {
   // Opens the run's file in `dir` (made if missing): renames every earlier
   // .out to .log (noting the ones whose last event is not END), deletes
   // .log files whose mtime is older than `retention`, and creates this
-  // run's .out (a -2, -3... suffix if a run of the same minute has one).
+  // run's .out (a -2, -3... suffix if a .out or .log of that name exists:
+  // a run keeps one name).
   // Throws SystemError naming the path.
   EventLog(const std::filesystem::path& dir, std::chrono::milliseconds retention,
            std::chrono::system_clock::time_point now, Mirror mirror);

@@ -102,7 +102,8 @@ TEST(Config, ErrorsNameKeyLineAndWhy) {
                "not used)");
   expect_error("[section]\n", "[section]", 1,
                "healthd.conf:1: [section]: not a \"key = value\" line (sections are not used)");
-  EXPECT_THROW((void)parse_config("readd = auto\nreadd = manual\n", "f"), ConfigError);
+  expect_error("readd = auto\n\nreadd = manual\n", "readd", 3,
+               "healthd.conf:3: readd: given again (first on line 1)");
   EXPECT_THROW((void)parse_config("action_limit_max = -1\n", "f"), ConfigError);
   EXPECT_THROW((void)load_config("/nonexistent/healthd.conf", false), ConfigError);
   EXPECT_NO_THROW((void)load_config("/nonexistent/healthd.conf", true));

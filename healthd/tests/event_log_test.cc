@@ -110,7 +110,8 @@ TEST_F(LogDir, CleanEndIsNoCrashAndSameMinuteGetsASuffix) {
   ASSERT_EQ(log.start_report().renamed.size(), 1U);
   EXPECT_EQ(log.start_report().renamed[0].filename(),
             name.substr(0, name.size() - 4) + "-2.log");
-  EXPECT_EQ(log.start_report().file.filename(), name);  // the .out of that name was renamed
+  // This run's name is taken by neither a .out nor a .log.
+  EXPECT_EQ(log.start_report().file.filename(), name.substr(0, name.size() - 4) + "-3.out");
 }
 
 }  // namespace
