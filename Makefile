@@ -5,13 +5,16 @@
 #   make           build the C++ tools and the kernel modules
 #   make test      run every test: unit, host integration, VM scenarios
 #   make demo      the main job, in a VM, explained as it goes
-#   make install   commands, man pages, systemd unit, bash completion and
-#                  the module sources for DKMS (PREFIX, DESTDIR); make uninstall
+#   make install   commands, man pages, systemd units, bb-healthd's
+#                  configuration (SYSCONFDIR, default /etc; never replaced),
+#                  bash completion and the module sources for DKMS (PREFIX,
+#                  DESTDIR); make uninstall
 #
 # Variables: BUILD (C++ build dir), KERNELS (Debian kernel series to build
 # and test against; default: tests/vm/kernels), BB_CACHE (kernel cache,
 # default ~/.cache/blackbox), PREFIX (make install, default /usr/local),
-# DESTDIR (staging root for make install/uninstall).
+# SYSCONFDIR (make install, default /etc), DESTDIR (staging root for make
+# install/uninstall).
 
 BUILD    ?= build
 ASAN_BUILD ?= build-asan

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # bash completion for blackbox's commands: replay-log, bb-crashcheck,
-# dirtylog, dirtylogd, bbctl. Generated at completion time from each command's own
-# --help (its --options), so it never falls behind the command; only the
-# values of a few options are listed here. Installed under each command's
-# name in bash-completion's completions directory (make install).
+# dirtylog, dirtylogd, bbctl, bb-healthd. Generated at completion time from
+# each command's own --help (its --options), so it never falls behind the
+# command; only the values of a few options are listed here. Installed
+# under each command's name in bash-completion's completions directory
+# (make install).
 
 _blackbox_complete() {
 	local cmd=$1 cur prev opts
@@ -15,6 +16,8 @@ _blackbox_complete() {
 	bb-crashcheck:--fs | bb-crashcheck:--print-profile) mapfile -t COMPREPLY < <(compgen -W "ext4 xfs btrfs" -- "$cur"); return ;;
 	bb-crashcheck:--view) mapfile -t COMPREPLY < <(compgen -W "auto reflink copy dm-snapshot" -- "$cur"); return ;;
 	*:--fsck | *:--check-cmd) mapfile -t COMPREPLY < <(compgen -c -- "$cur"); return ;;
+	bb-healthd:--config | bb-healthd:-c) ;; # a file, below
+	bb-healthd:*) [[ $cur == -* ]] || return ;; # device names: none offered
 	esac
 	local sub=()
 	if [ "$cmd" = bbctl ]; then
@@ -38,4 +41,4 @@ _blackbox_complete() {
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 	fi
 }
-complete -F _blackbox_complete replay-log bb-crashcheck dirtylog dirtylogd bbctl
+complete -F _blackbox_complete replay-log bb-crashcheck dirtylog dirtylogd bbctl bb-healthd
