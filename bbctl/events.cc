@@ -45,15 +45,15 @@ void mirror_objects(const DeviceState& d, const devmapper::TargetLine& status,
                     std::vector<Object>& out) {
   const devmapper::MirrorStatus s = devmapper::parse_mirror_status(d.name, status.params);
   Object device{"device",
-                {text("name", d.name), text("dev", d.dev), text("target", std::string(kMirrorTarget)),
-                 num("sectors", status.length), num("legs", s.legs.size()), num("regions", s.total),
-                 text("log", s.log_type)}};
+                {text("name", d.name), text("dev", d.dev),
+                 text("target", std::string(kMirrorTarget)), num("sectors", status.length),
+                 num("legs", s.legs.size()), num("regions", s.total), text("log", s.log_type)}};
   out.push_back(std::move(device));
   for (size_t i = 0; i < s.legs.size(); i++) {
-    out.push_back(
-        {"leg",
-         {text("name", d.name), num("leg", i), text("dev", s.legs[i].dev),
-          text("state", leg_state(s.legs[i].state)), text("health", std::string(1, s.legs[i].health))}});
+    out.push_back({"leg",
+                   {text("name", d.name), num("leg", i), text("dev", s.legs[i].dev),
+                    text("state", leg_state(s.legs[i].state)),
+                    text("health", std::string(1, s.legs[i].health))}});
   }
   Object r{"resync",
            {text("name", d.name), text("state", s.resync), num("copied", s.copied),
@@ -72,14 +72,15 @@ void log_writes_objects(const DeviceState& d, const devmapper::TargetLine& table
                         const devmapper::TargetLine& status, std::vector<Object>& out) {
   const devmapper::LogWritesStatus s = devmapper::parse_log_writes_status(d.name, status.params);
   const auto tw = devmapper::split_params(table.params);
-  out.push_back({"device",
-                 {text("name", d.name), text("dev", d.dev), text("target", std::string(kLogWritesTarget)),
-                  num("sectors", status.length), text("data", tw.empty() ? "-" : tw[0]),
-                  text("logdev", tw.size() < 2 ? "-" : tw[1])}});
   out.push_back(
-      {"log",
-       {text("name", d.name), text("state", s.state), num("entries", s.entries), num("used", s.used),
-        num("free", s.free), text("stop", s.stop), text("stop-entry", s.stop_entry)}});
+      {"device",
+       {text("name", d.name), text("dev", d.dev), text("target", std::string(kLogWritesTarget)),
+        num("sectors", status.length), text("data", tw.empty() ? "-" : tw[0]),
+        text("logdev", tw.size() < 2 ? "-" : tw[1])}});
+  out.push_back({"log",
+                 {text("name", d.name), text("state", s.state), num("entries", s.entries),
+                  num("used", s.used), num("free", s.free), text("stop", s.stop),
+                  text("stop-entry", s.stop_entry)}});
 }
 
 size_t naming_fields(const Object& o) {
@@ -208,8 +209,9 @@ DeviceState read_device(const std::string& name, const devmapper::DeviceInfo& in
 }
 
 bool is_ours(const DeviceState& d) {
-  return std::any_of(d.table.begin(), d.table.end(),
-                     [](const auto& l) { return l.type == kMirrorTarget || l.type == kLogWritesTarget; });
+  return std::any_of(d.table.begin(), d.table.end(), [](const auto& l) {
+    return l.type == kMirrorTarget || l.type == kLogWritesTarget;
+  });
 }
 
 }  // namespace

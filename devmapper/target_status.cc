@@ -95,13 +95,12 @@ MirrorStatus parse_mirror_status(const std::string& device, std::string_view par
     s.legs[i].health = health[i];
     s.legs[i].state = states[i];
   }
-  s.source_leg = source == "-1" ? -1
-                                : static_cast<int>(to_number(device, "source leg", source, "status"));
+  s.source_leg =
+      source == "-1" ? -1 : static_cast<int>(to_number(device, "source leg", source, "status"));
   return s;
 }
 
-std::vector<MirrorLeg> parse_mirror_legs(const std::string& device,
-                                         std::string_view table_params) {
+std::vector<MirrorLeg> parse_mirror_legs(const std::string& device, std::string_view table_params) {
   Words w(device, table_params, "table");
   (void)w.next("log type");
   const uint64_t log_args = w.number("#log args");

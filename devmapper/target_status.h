@@ -17,7 +17,7 @@ inline constexpr std::string_view kMirrorTarget = "bb-mirror";
 inline constexpr std::string_view kLogWritesTarget = "bb-log-writes";
 
 struct MirrorLegStatus {
-  std::string dev;   // major:minor
+  std::string dev;    // major:minor
   char health = 'A';  // dm-raid1's letter: A, F, D, S, R, U
   char state = 'A';   // A current, F failed, S stale
 };

@@ -19,11 +19,20 @@ namespace {
 
 // Every key, in the order describe() prints them.
 constexpr std::array kKeys = {
-    "probe_interval",       "probe_timeout",       "probe_bytes",
-    "readd",                "readd_after_good_probes", "resync_stall_timeout",
-    "resync_stall_action",  "action_limit_max",    "action_limit_period",
-    "observe_only",         "log_dir",             "retention_days",
-    "program",              "program_timeout",
+    "probe_interval",
+    "probe_timeout",
+    "probe_bytes",
+    "readd",
+    "readd_after_good_probes",
+    "resync_stall_timeout",
+    "resync_stall_action",
+    "action_limit_max",
+    "action_limit_period",
+    "observe_only",
+    "log_dir",
+    "retention_days",
+    "program",
+    "program_timeout",
 };
 
 struct Unit {
@@ -31,8 +40,11 @@ struct Unit {
   int64_t ms;
 };
 constexpr std::array kUnits = {
-    Unit{"ms", 1},           Unit{"s", 1000},           Unit{"min", 60 * 1000},
-    Unit{"h", 3600 * 1000},  Unit{"d", 24 * 3600 * 1000},
+    Unit{"ms", 1},
+    Unit{"s", 1000},
+    Unit{"min", int64_t{60} * 1000},
+    Unit{"h", int64_t{3600} * 1000},
+    Unit{"d", int64_t{24} * 3600 * 1000},
 };
 
 std::string trim(std::string_view s) {
@@ -45,8 +57,7 @@ std::string trim(std::string_view s) {
 uint32_t parse_count(const std::string& text, uint32_t min, uint32_t max) {
   uint32_t v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || v < min ||
-      v > max) {
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || v < min || v > max) {
     throw std::invalid_argument(
         fmt::format("\"{}\" is not a whole number from {} to {}", text, min, max));
   }
@@ -71,7 +82,7 @@ void apply(Config& c, const std::string& key, const std::string& value) {
   } else if (key == "probe_timeout") {
     c.probe_timeout = positive(parse_duration(value), value);
   } else if (key == "probe_bytes") {
-    c.probe_bytes = parse_count(value, 512, 1024 * 1024);
+    c.probe_bytes = parse_count(value, 4096, 1024 * 1024);
     if (c.probe_bytes % 4096 != 0)
       throw std::invalid_argument(fmt::format("\"{}\" is not a multiple of 4096", value));
   } else if (key == "readd") {
@@ -182,9 +193,11 @@ Duration parse_duration(const std::string& text) {
 }
 
 std::string format_duration(Duration d) {
-  for (auto it = kUnits.rbegin(); it != kUnits.rend(); ++it) {
-    if (d.count() != 0 && d.count() % it->ms == 0)
-      return fmt::format("{}{}", d.count() / it->ms, it->name);
+  // The largest unit that divides it.
+  for (size_t i = kUnits.size(); i-- > 0;) {
+    const Unit& u = kUnits.at(i);
+    if (d.count() != 0 && d.count() % u.ms == 0)
+      return fmt::format("{}{}", d.count() / u.ms, u.name);
   }
   return fmt::format("{}ms", d.count());
 }
@@ -256,7 +269,7 @@ std::vector<std::string> describe(const Config& c) {
       fmt::format("log_dir = {}", c.log_dir),
       whole_days ? fmt::format("retention_days = {}", days / 24)
                  : fmt::format("retention_days = {}", format_duration(c.retention)),
-      fmt::format("program = {}", c.program),
+      c.program.empty() ? std::string("program =") : fmt::format("program = {}", c.program),
       fmt::format("program_timeout = {}", format_duration(c.program_timeout)),
   };
 }

@@ -23,8 +23,8 @@
 #include "healthd/event_log.h"
 #include "healthd/notify.h"
 #include "healthd/policy.h"
-#include "healthd/program_runner.h"
 #include "healthd/prober.h"
+#include "healthd/program_runner.h"
 
 namespace bb::healthd {
 
@@ -38,7 +38,7 @@ constexpr uint64_t kProbeStride = 40503;
 constexpr auto kTickEvery = 1000ms;
 
 struct Leg {
-  std::string dev;   // major:minor
+  std::string dev;  // major:minor
   uint64_t offset = 0;
   uint64_t sectors = 0;  // mirrored length
   uint64_t probes = 0;   // probes started, for the rotating offset
@@ -52,6 +52,7 @@ struct Watched {
 
 struct InFlight {
   Clock::time_point deadline;
+  uint64_t sector = 0;
   bool reported = false;  // its TIMEOUT was reported
 };
 
@@ -60,7 +61,9 @@ class Daemon {
   Daemon(const DaemonOptions& options, Config config, EventLog& log)
       : options_(options), config_(std::move(config)), policy_(config_), log_(log), runner_(log) {}
 
-  int run();
+  // Runs until SIGTERM/SIGINT; returns the signal's name. END is logged
+  // by the caller once the daemon (and its program runner) is gone.
+  std::string run();
   // Runs the user's program for an event logged before the loop (CRASH).
   void program(const Event& e) {
     if (!config_.program.empty()) runner_.run(config_.program, config_.program_timeout, e);
@@ -87,6 +90,7 @@ class Daemon {
   Notifier notifier_;
   std::map<std::string, Watched> watched_;
   std::map<ProbeKey, InFlight> in_flight_;
+  std::set<std::string> unreadable_;  // devices whose status did not parse (told once)
   Clock::time_point next_tick_;
   Clock::time_point next_watchdog_;
 };
@@ -98,7 +102,11 @@ void Daemon::carry_out(const std::vector<Decision>& decisions) {
       try {
         (void)dm::message(d.command->device, 0, d.command->text);
       } catch (const std::exception& e) {
-        log_.event({"action", "ACTION", "REFUSED", d.command->device, d.command->leg,
+        log_.event({"action",
+                    "ACTION",
+                    "REFUSED",
+                    d.command->device,
+                    d.command->leg,
                     {{"Message", d.command->text}, {"Why", e.what()}}});
         policy_.command_failed(*d.command);
       }
@@ -151,8 +159,11 @@ void Daemon::refresh(Clock::time_point now) {
     } catch (const dm::DmError& e) {
       if (e.errno_value() != ENXIO) throw;  // removed while read: gone below
     } catch (const std::invalid_argument& e) {
-      log_.event({"controller", "STATUS", "UNREADABLE", d.name, -1, {{"Why", e.what()}}});
+      if (unreadable_.insert(d.name).second)  // once, until it reads again
+        log_.event({"controller", "STATUS", "UNREADABLE", d.name, -1, {{"Why", e.what()}}});
+      continue;
     }
+    unreadable_.erase(d.name);
   }
   for (auto it = watched_.begin(); it != watched_.end();) {
     if (seen.contains(it->first)) {
@@ -184,7 +195,7 @@ void Daemon::start_probes(Clock::time_point now) {
         path = "/dev/block/" + leg.dev;  // the open fails with ENOENT: a probe error
       }
       if (prober_.start(key, path, sector, config_.probe_bytes, now))
-        in_flight_[key] = InFlight{now + config_.probe_timeout, false};
+        in_flight_[key] = InFlight{now + config_.probe_timeout, sector, false};
     }
   }
 }
@@ -193,7 +204,7 @@ void Daemon::time_out_probes(Clock::time_point now) {
   for (auto& [key, f] : in_flight_) {
     if (f.reported || now < f.deadline) continue;
     f.reported = true;
-    ProbeResult r{ProbeOutcome::kTimeout, config_.probe_timeout, 0, 0};
+    const ProbeResult r{ProbeOutcome::kTimeout, config_.probe_timeout, 0, f.sector};
     carry_out(policy_.probe(key.device, key.leg, r, now));
   }
 }
@@ -205,10 +216,14 @@ void Daemon::reap_probes(Clock::time_point now) {
     if (it != in_flight_.end()) in_flight_.erase(it);
     const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(c.ended - c.started);
     if (late) {
-      log_.event({"probe", "PROBE", "LATE", c.key.device, c.key.leg,
+      log_.event({"probe",
+                  "PROBE",
+                  "LATE",
+                  c.key.device,
+                  c.key.leg,
                   {{"Sector", std::to_string(c.sector)},
                    {"Latency", fmt::format("{}ms", latency.count())},
-                   {"Error", c.error == 0 ? "-" : bb::common::errno_text(c.error)}}});
+                   {"Error", c.error == 0 ? "-" : errno_name(c.error)}}});
       continue;
     }
     ProbeResult r{c.error == 0 ? ProbeOutcome::kSuccess : ProbeOutcome::kError, latency, c.error,
@@ -222,9 +237,21 @@ void Daemon::reload() {
   try {
     Config fresh = load_config(options_.config_path, options_.config_missing_ok);
     if (fresh.log_dir != config_.log_dir) {
-      log_.event({"controller", "RELOAD", "NOTE", "", -1,
+      log_.event({"controller",
+                  "RELOAD",
+                  "NOTE",
+                  "",
+                  -1,
                   {{"Why", "log_dir takes effect at the next start"}}});
       fresh.log_dir = config_.log_dir;
+    }
+    if (fresh.retention != config_.retention) {
+      log_.event({"controller",
+                  "RELOAD",
+                  "NOTE",
+                  "",
+                  -1,
+                  {{"Why", "retention_days is applied at the next start"}}});
     }
     config_ = fresh;
     policy_.set_config(config_);
@@ -236,8 +263,7 @@ void Daemon::reload() {
     log_.event({"controller", "RELOAD", "CONFIG", "", -1, {{"Config", options_.config_path}}});
     for (const std::string& line : describe(config_)) log_.text("controller", line);
   } catch (const ConfigError& e) {
-    log_.event({"controller", "RELOAD", "REFUSED", "", -1,
-                {{"Key", e.key()}, {"Why", e.what()}}});
+    log_.event({"controller", "RELOAD", "REFUSED", "", -1, {{"Key", e.key()}, {"Why", e.what()}}});
   }
   notifier_.send("READY=1");
 }
@@ -263,7 +289,7 @@ sigset_t handled_signals() {
   return set;
 }
 
-int Daemon::run() {
+std::string Daemon::run() {
   const sigset_t set = handled_signals();
   const bb::common::FileDescriptor sigfd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sigfd) bb::common::throw_errno("cannot make a signalfd");
@@ -286,7 +312,8 @@ int Daemon::run() {
       next_watchdog_ = now + *notifier_.watchdog_interval();
     }
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_wake(now) - now);
-    pollfd fds[3] = {{events_.fd(), POLLIN, 0}, {prober_.fd(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
+    pollfd fds[3] = {
+        {events_.fd(), POLLIN, 0}, {prober_.fd(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
     const int n = poll(fds, 3, static_cast<int>(std::clamp<int64_t>(wait.count() + 1, 0, 60000)));
     if (n < 0 && errno != EINTR) bb::common::throw_errno("poll");
     if (n > 0 && (fds[2].revents & POLLIN) != 0) {
@@ -302,9 +329,7 @@ int Daemon::run() {
     }
   }
   notifier_.send("STOPPING=1");
-  log_.event({"controller", "END", "HEALTHD", "", -1, {{"Why", why}}});
-  log_.sync();
-  return 0;
+  return why;
 }
 
 }  // namespace
@@ -330,14 +355,22 @@ int run_daemon(const DaemonOptions& options, const Config& config) {
   const StartReport& start = log->start_report();
   std::string devices;
   for (const auto& n : options.names) devices += (devices.empty() ? "" : ",") + n;
-  log->event({"controller", "START", "HEALTHD", "", -1,
+  log->event({"controller",
+              "START",
+              "HEALTHD",
+              "",
+              -1,
               {{"Pid", std::to_string(getpid())},
                {"Config", options.config_path.empty() ? "-" : options.config_path},
                {"Devices", devices.empty() ? "all" : devices},
                {"Mode", config.observe_only ? "observe_only" : "act"},
                {"File", start.file.filename().string()}}});
   for (const auto& p : start.crashed) {
-    log->event({"controller", "CRASH", "HEALTHD", "", -1,
+    log->event({"controller",
+                "CRASH",
+                "HEALTHD",
+                "",
+                -1,
                 {{"File", p.filename().string()},
                  {"Why", "the previous run ended without its END line"}}});
   }
@@ -346,11 +379,19 @@ int run_daemon(const DaemonOptions& options, const Config& config) {
   for (const auto& p : start.deleted)
     log->event({"controller", "LOGFILE", "DELETED", "", -1, {{"File", p.filename().string()}}});
   try {
-    Daemon daemon(options, config, *log);
-    // The crash of the previous run is an event for the program too.
-    for (const auto& p : start.crashed)
-      daemon.program({"controller", "CRASH", "HEALTHD", "", -1, {{"File", p.filename().string()}}});
-    return daemon.run();
+    std::string why;
+    {
+      Daemon daemon(options, config, *log);
+      // The crash of the previous run is an event for the program too.
+      for (const auto& p : start.crashed) {
+        daemon.program(
+            {"controller", "CRASH", "HEALTHD", "", -1, {{"File", p.filename().string()}}});
+      }
+      why = daemon.run();
+    }  // the program run in progress ends (or times out) and logs first
+    log->event({"controller", "END", "HEALTHD", "", -1, {{"Why", why}}});
+    log->sync();
+    return 0;
   } catch (const std::exception& e) {
     log->event({"controller", "END", "ERROR", "", -1, {{"Why", e.what()}}});
     log->sync();

@@ -15,8 +15,8 @@
 namespace bb::healthd {
 
 struct DaemonOptions {
-  std::string config_path;       // reread on SIGHUP
-  bool config_missing_ok = true;  // the default path may be absent
+  std::string config_path;         // reread on SIGHUP
+  bool config_missing_ok = true;   // the default path may be absent
   std::vector<std::string> names;  // only these devices (empty: every one of ours)
 };
 

@@ -24,7 +24,7 @@ namespace {
 constexpr std::string_view kPrefix = "bb-healthd-";
 
 bool needs_quotes(std::string_view v) {
-  return v.empty() || v.find_first_of(" \t\"\\=") != std::string_view::npos;
+  return v.empty() || v.find_first_of(" \t\n\r\"\\=") != std::string_view::npos;
 }
 
 std::string quote_value(std::string_view v) {
@@ -92,8 +92,7 @@ std::string log_time(std::chrono::system_clock::time_point t) {
 }
 
 std::string format_event(const Event& e, std::chrono::system_clock::time_point t) {
-  std::string out =
-      fmt::format("{} {}: OpMsg={} Type={}", log_time(t), e.component, e.op, e.type);
+  std::string out = fmt::format("{} {}: OpMsg={} Type={}", log_time(t), e.component, e.op, e.type);
   if (!e.device.empty()) out += " Device=" + quote_value(e.device);
   if (e.leg >= 0) out += fmt::format(" Leg={}", e.leg);
   for (const auto& [k, v] : e.fields) out += fmt::format(" {}={}", k, quote_value(v));
@@ -107,8 +106,8 @@ std::string format_text(std::string_view component, std::string_view text,
 
 std::optional<Event> parse_event(std::string_view line) {
   // "YYYY/MM/DD HH:MM:SS " is 20 characters.
-  if (line.size() < 20 || line[4] != '/' || line[7] != '/' || line[13] != ':' ||
-      line[19] != ' ')
+  if (line.size() < 20 || line[4] != '/' || line[7] != '/' || line[13] != ':' || line[19] != ' ' ||
+      line.find_first_of("\n\r") != std::string_view::npos)
     return std::nullopt;
   line.remove_prefix(20);
   const auto colon = line.find(": ");
@@ -121,6 +120,9 @@ std::optional<Event> parse_event(std::string_view line) {
     const auto eq = line.find('=');
     if (eq == std::string_view::npos || eq == 0) return std::nullopt;
     std::string key(line.substr(0, eq));
+    if (key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+        std::string::npos)
+      return std::nullopt;
     line.remove_prefix(eq + 1);
     std::string value;
     if (!line.empty() && line[0] == '"') {
@@ -140,6 +142,9 @@ std::optional<Event> parse_event(std::string_view line) {
       if (line[0] != ' ') return std::nullopt;
       line.remove_prefix(1);
     }
+    if ((key == "OpMsg" || key == "Type") &&
+        (value.empty() || value.find_first_of(" \t\"\\=") != std::string::npos))
+      return std::nullopt;  // a name, never quoted
     if (key == "OpMsg") {
       e.op = value;
     } else if (key == "Type") {
@@ -156,6 +161,7 @@ std::optional<Event> parse_event(std::string_view line) {
       e.fields.emplace_back(std::move(key), std::move(value));
     }
   }
+  if (e.op.empty() || e.type.empty()) return std::nullopt;  // every event has both
   return e;
 }
 
@@ -200,24 +206,21 @@ EventLog::EventLog(const fs::path& dir, std::chrono::milliseconds retention,
     if (fs::exists(to)) to = dir / (free_stem(dir, p.stem().string()) + ".log");
     fs::rename(p, to, ec);
     if (ec) {
-      throw bb::common::SystemError(ec.value(),
-                                    fmt::format("cannot rename {} to {}: {}", p.string(),
-                                                to.string(), ec.message()));
+      throw bb::common::SystemError(ec.value(), fmt::format("cannot rename {} to {}: {}",
+                                                            p.string(), to.string(), ec.message()));
     }
     report_.renamed.push_back(to);
     if (!report_.crashed.empty() && report_.crashed.back() == p) report_.crashed.back() = to;
   }
   const std::string name = run_file_name(now);
   report_.file = dir / (free_stem(dir, name.substr(0, name.size() - 4)) + ".out");
-  file_ = bb::common::open_file(report_.file.string(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND,
-                                0640, "(bb-healthd's log)");
+  file_ = bb::common::open_file(report_.file.string(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0640,
+                                "(bb-healthd's log)");
 }
 
 EventLog::EventLog(Mirror mirror) : mirror_(std::move(mirror)) {}
 
-void EventLog::event(const Event& e) {
-  write(format_event(e, std::chrono::system_clock::now()));
-}
+void EventLog::event(const Event& e) { write(format_event(e, std::chrono::system_clock::now())); }
 
 void EventLog::text(std::string_view component, std::string_view text) {
   write(format_text(component, text, std::chrono::system_clock::now()));
@@ -229,7 +232,7 @@ void EventLog::write(const std::string& line) {
     const std::string with_nl = line + "\n";
     // One write(2) per line, O_APPEND: a line is never torn by a crash of
     // this process. A full disk loses the line in the file, not on stderr.
-    (void)!::write(file_.get(), with_nl.data(), with_nl.size());
+    [[maybe_unused]] const ssize_t n = ::write(file_.get(), with_nl.data(), with_nl.size());
   }
   if (mirror_) mirror_(line);
 }

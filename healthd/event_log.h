@@ -56,10 +56,10 @@ struct Event {
 
 // What opening the log directory found and did.
 struct StartReport {
-  std::filesystem::path file;                     // this run's .out
-  std::vector<std::filesystem::path> crashed;     // earlier runs' files without END (now .log)
-  std::vector<std::filesystem::path> renamed;     // .out -> .log
-  std::vector<std::filesystem::path> deleted;     // .log older than the retention
+  std::filesystem::path file;                  // this run's .out
+  std::vector<std::filesystem::path> crashed;  // earlier runs' files without END (now .log)
+  std::vector<std::filesystem::path> renamed;  // .out -> .log
+  std::vector<std::filesystem::path> deleted;  // .log older than the retention
 };
 
 // The run's log file and its copy on stderr. Thread-safe.

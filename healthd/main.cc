@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   DaemonOptions options;
-  options.config_path = vm.count("config") != 0 ? vm["config"].as<std::string>() : kDefaultConfigPath;
+  options.config_path =
+      vm.count("config") != 0 ? vm["config"].as<std::string>() : kDefaultConfigPath;
   options.config_missing_ok = vm.count("config") == 0;
   if (vm.count("device") != 0) options.names = vm["device"].as<std::vector<std::string>>();
   Config config;

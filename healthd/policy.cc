@@ -14,16 +14,11 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 
 std::string ms(std::chrono::milliseconds d) { return fmt::format("{}ms", d.count()); }
 
-std::string errno_name(int e) {
-  const char* name = strerrorname_np(e);
-  return name != nullptr ? name : fmt::format("errno {}", e);
-}
-
 Decision decide(std::string component, std::string op, std::string type, std::string device,
                 int leg, Fields fields) {
   Decision d;
-  d.event = Event{std::move(component), std::move(op), std::move(type), std::move(device), leg,
-                  std::move(fields)};
+  d.event = Event{std::move(component), std::move(op), std::move(type),
+                  std::move(device),    leg,           std::move(fields)};
   d.run_program = runs_program(d.event.op);
   return d;
 }
@@ -31,6 +26,28 @@ Decision decide(std::string component, std::string op, std::string type, std::st
 bool failure_letter(char health) { return health == 'F' || health == 'D' || health == 'U'; }
 
 }  // namespace
+
+std::string errno_name(int e) {
+  const char* name = strerrorname_np(e);
+  return name != nullptr ? name : fmt::format("errno {}", e);
+}
+
+bool is_device_error(int e) {
+  switch (e) {
+    case EIO:
+    case ENXIO:
+    case ENODEV:
+    case ETIMEDOUT:
+    case ENOLINK:
+    case EREMOTEIO:
+    case EILSEQ:
+    case ENODATA:
+    case ENOMEDIUM:
+      return true;
+    default:
+      return false;
+  }
+}
 
 bool runs_program(const std::string& op) {
   return op == "FAIL" || op == "READD" || op == "RESYNC" || op == "STALL" || op == "HOLD" ||
@@ -41,18 +58,20 @@ bool Policy::watched(const std::string& device) const {
   return mirrors_.contains(device) || log_writes_.contains(device);
 }
 
-bool Policy::allow_action(const std::string& device, Mirror& m, Clock::time_point now,
-                          std::vector<Decision>& out) {
+bool Policy::allow_action(const std::string& device, Mirror& m, int leg, const std::string& action,
+                          Clock::time_point now, std::vector<Decision>& out) {
   while (!m.actions.empty() && now - m.actions.front() >= config_.action_limit_period)
     m.actions.pop_front();
   if (m.held) return false;
   if (m.actions.size() >= config_.action_limit_max) {
     m.held = true;
-    out.push_back(decide("policy", "HOLD", "LIMIT", device, -1,
+    out.push_back(decide("policy", "HOLD", "LIMIT", device, leg,
                          {{"Actions", std::to_string(m.actions.size())},
                           {"Period", format_duration(config_.action_limit_period)},
-                          {"Why", "action limit reached: no automatic action until the period "
-                                  "has room again"}}));
+                          {"Would", action},
+                          {"Why",
+                           "action limit reached: no automatic action until the period "
+                           "has room again"}}));
     return false;
   }
   m.actions.push_back(now);
@@ -64,9 +83,8 @@ void Policy::fail(const std::string& device, Mirror& m, int leg, const std::stri
   Leg& l = m.legs[static_cast<size_t>(leg)];
   if (l.fail_sent || l.state == 'F') return;
   // bb-mirror refuses to fail its last current leg (-EBUSY): say so once.
-  const auto current = std::count_if(m.legs.begin(), m.legs.end(), [](const Leg& x) {
-    return x.state == 'A' && !x.fail_sent;
-  });
+  const auto current = std::count_if(m.legs.begin(), m.legs.end(),
+                                     [](const Leg& x) { return x.state == 'A' && !x.fail_sent; });
   if (l.state == 'A' && current <= 1) {
     if (!l.last_leg_told) {
       l.last_leg_told = true;
@@ -76,7 +94,7 @@ void Policy::fail(const std::string& device, Mirror& m, int leg, const std::stri
     }
     return;
   }
-  if (!allow_action(device, m, now, out)) return;
+  if (!allow_action(device, m, leg, fmt::format("fail_leg {}", leg), now, out)) return;
   Decision d;
   if (config_.observe_only) {
     fields.emplace_back("Action", "none");
@@ -152,8 +170,9 @@ void Policy::resync_events(const std::string& device, Mirror& m, const MirrorSta
   if (running && !m.resync_told) {
     m.resync_told = true;
     m.decile = 0;
-    out.push_back(decide("policy", "RESYNC", "START", device, -1,
-                         {{"Remaining", std::to_string(s.remaining)}}));
+    out.push_back(
+        decide("policy", "RESYNC", "START", device, -1,
+               {{"Copied", std::to_string(s.copied)}, {"Remaining", std::to_string(s.remaining)}}));
   }
   if (running && s.copied + s.remaining > 0) {
     const int decile = static_cast<int>(s.copied * 10 / (s.copied + s.remaining));
@@ -169,13 +188,13 @@ void Policy::resync_events(const std::string& device, Mirror& m, const MirrorSta
   // sync and are not any more were copied by one.
   const bool ended = s.remaining == 0 && (m.resync_told || m.remaining > 0) && !running;
   if (ended) {
-    out.push_back(decide("policy", "RESYNC", "END", device, -1,
-                         {{"Copied", std::to_string(s.copied)}}));
+    out.push_back(
+        decide("policy", "RESYNC", "END", device, -1, {{"Copied", std::to_string(s.copied)}}));
     m.resync_told = false;
   } else if (m.resync_told && !running) {
-    out.push_back(decide("policy", "RESYNC", s.resync == "paused" ? "PAUSE" : "STOP", device, -1,
-                         {{"Copied", std::to_string(s.copied)},
-                          {"Remaining", std::to_string(s.remaining)}}));
+    out.push_back(
+        decide("policy", "RESYNC", s.resync == "paused" ? "PAUSE" : "STOP", device, -1,
+               {{"Copied", std::to_string(s.copied)}, {"Remaining", std::to_string(s.remaining)}}));
     m.resync_told = false;
   }
   // The stall clock runs while regions are out of sync and a resync
@@ -236,6 +255,12 @@ std::vector<Decision> Policy::probe(const std::string& device, int leg, const Pr
       type = "ERROR";
       fields.emplace_back("Error", errno_name(r.error));
       fields.emplace_back("Latency", ms(r.latency));
+      if (!is_device_error(r.error)) {
+        // ENOENT (no device node), EINVAL (an O_DIRECT read the device
+        // cannot take), EMFILE...: bb-healthd's trouble, not the leg's.
+        fields.emplace_back("Action", "none");
+        fields.emplace_back("Why", "not an I/O error of the leg");
+      }
       break;
   }
   out.push_back(decide("probe", "PROBE", type, device, leg, fields));
@@ -244,6 +269,8 @@ std::vector<Decision> Policy::probe(const std::string& device, int leg, const Pr
     return out;
   Mirror& m = it->second;
   Leg& l = m.legs[static_cast<size_t>(leg)];
+  const bool leg_error = r.outcome == ProbeOutcome::kTimeout ||
+                         (r.outcome == ProbeOutcome::kError && is_device_error(r.error));
   if (l.state == 'F') {
     if (r.outcome != ProbeOutcome::kSuccess) {
       l.good = 0;
@@ -258,12 +285,12 @@ std::vector<Decision> Policy::probe(const std::string& device, int leg, const Pr
             "policy", "READD", "MANUAL", device, leg,
             {{"Good", std::to_string(l.good)},
              {"Action", "none"},
-             {"Why", fmt::format("readd = manual: dmsetup message {} 0 readd_leg {}", device,
-                                 leg)}}));
+             {"Why",
+              fmt::format("readd = manual: dmsetup message {} 0 readd_leg {}", device, leg)}}));
       }
       return out;
     }
-    if (!allow_action(device, m, now, out)) return out;
+    if (!allow_action(device, m, leg, fmt::format("readd_leg {}", leg), now, out)) return out;
     Fields f{{"Good", std::to_string(l.good)}};
     Decision d;
     if (config_.observe_only) {
@@ -281,7 +308,7 @@ std::vector<Decision> Policy::probe(const std::string& device, int leg, const Pr
     out.push_back(std::move(d));
     return out;
   }
-  if (r.outcome == ProbeOutcome::kSuccess) return out;
+  if (!leg_error) return out;
   if (r.outcome == ProbeOutcome::kTimeout) {
     fail(device, m, leg, "PROBE_TIMEOUT", {{"Timeout", ms(config_.probe_timeout)}}, now, out);
   } else {
@@ -305,8 +332,7 @@ std::vector<Decision> Policy::tick(Clock::time_point now) {
     }
     if (m.stall_active && !m.stall_told && now - m.progress_at >= config_.resync_stall_timeout) {
       m.stall_told = true;
-      const auto since =
-          std::chrono::duration_cast<std::chrono::milliseconds>(now - m.progress_at);
+      const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(now - m.progress_at);
       Fields f{{"Since", format_duration(since)},
                {"Resync", m.resync},
                {"Remaining", std::to_string(m.remaining)}};
@@ -315,12 +341,17 @@ std::vector<Decision> Policy::tick(Clock::time_point now) {
         out.push_back(decide("policy", "STALL", "RESYNC", device, -1, std::move(f)));
         continue;
       }
-      f.emplace_back("Action", "fail_leg");
+      if (config_.observe_only) {
+        f.emplace_back("Action", "none");
+        f.emplace_back("Would", "fail_leg");
+      } else {
+        f.emplace_back("Action", "fail_leg");
+      }
       out.push_back(decide("policy", "STALL", "RESYNC", device, -1, std::move(f)));
       for (size_t i = 0; i < m.legs.size(); i++) {
         if (m.legs[i].state == 'S') {
-          fail(device, m, static_cast<int>(i), "STALL", {{"Since", format_duration(since)}},
-               now, out);
+          fail(device, m, static_cast<int>(i), "STALL", {{"Since", format_duration(since)}}, now,
+               out);
         }
       }
     }

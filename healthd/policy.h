@@ -76,8 +76,7 @@ class Policy {
   void set_config(Config config) { config_ = std::move(config); }
 
   [[nodiscard]] std::vector<Decision> observe(const MirrorStatus& status, Clock::time_point now);
-  [[nodiscard]] std::vector<Decision> observe(const LogWritesStatus& status,
-                                              Clock::time_point now);
+  [[nodiscard]] std::vector<Decision> observe(const LogWritesStatus& status, Clock::time_point now);
   // The device is gone (removed, or its table no longer ours).
   [[nodiscard]] std::vector<Decision> gone(const std::string& device);
   [[nodiscard]] std::vector<Decision> probe(const std::string& device, int leg,
@@ -95,9 +94,9 @@ class Policy {
   struct Leg {
     char state = '?';
     char health = '?';
-    bool fail_sent = false;   // fail_leg sent, F not yet seen
-    bool readd_sent = false;  // readd_leg sent, F still seen
-    unsigned good = 0;        // successful probes in a row while failed
+    bool fail_sent = false;    // fail_leg sent, F not yet seen
+    bool readd_sent = false;   // readd_leg sent, F still seen
+    unsigned good = 0;         // successful probes in a row while failed
     bool manual_told = false;  // readd = manual: READD told once per failure
     bool last_leg_told = false;
   };
@@ -117,8 +116,9 @@ class Policy {
 
   // Whether an automatic action on `device` may be taken now (and counts
   // it); past the limit the device is held and a HOLD decision is added.
-  bool allow_action(const std::string& device, Mirror& m, Clock::time_point now,
-                    std::vector<Decision>& out);
+  // `leg` and `action` ("fail_leg 1") name it in the HOLD line.
+  bool allow_action(const std::string& device, Mirror& m, int leg, const std::string& action,
+                    Clock::time_point now, std::vector<Decision>& out);
   // A fail_leg for leg `leg` for `type` (PROBE_TIMEOUT, HEALTH, STALL...).
   void fail(const std::string& device, Mirror& m, int leg, const std::string& type,
             std::vector<std::pair<std::string, std::string>> fields, Clock::time_point now,
@@ -130,6 +130,13 @@ class Policy {
   std::map<std::string, Mirror> mirrors_;
   std::map<std::string, std::string> log_writes_;  // device -> state
 };
+
+// "EIO", "ETIMEDOUT"...
+[[nodiscard]] std::string errno_name(int e);
+// Whether a probe's errno is the leg's I/O failing (EIO, ENXIO, ENODEV,
+// ETIMEDOUT, ENOLINK, EREMOTEIO, EILSEQ, ENODATA, ENOMEDIUM), as opposed to
+// bb-healthd's own trouble (ENOENT, EINVAL, EMFILE...), which fails no leg.
+[[nodiscard]] bool is_device_error(int e);
 
 // The events that run the user's program, by OpMsg.
 [[nodiscard]] bool runs_program(const std::string& op);

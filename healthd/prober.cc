@@ -24,7 +24,9 @@ constexpr long kMaxInFlight = 256;
 
 long io_setup(long n, aio_context_t* ctx) { return syscall(SYS_io_setup, n, ctx); }
 long io_destroy(aio_context_t ctx) { return syscall(SYS_io_destroy, ctx); }
-long io_submit(aio_context_t ctx, long n, iocb** cbs) { return syscall(SYS_io_submit, ctx, n, cbs); }
+long io_submit(aio_context_t ctx, long n, iocb** cbs) {
+  return syscall(SYS_io_submit, ctx, n, cbs);
+}
 long io_getevents(aio_context_t ctx, long min, long max, io_event* events, timespec* timeout) {
   return syscall(SYS_io_getevents, ctx, min, max, events, timeout);
 }
@@ -58,11 +60,12 @@ struct Prober::Slot {
   iocb cb{};
   uint32_t bytes = 0;
   uint64_t sector = 0;
+  uint64_t id = 0;  // the iocb's aio_data
   std::chrono::steady_clock::time_point started;
 };
 
 std::string block_device_path(const std::string& major_minor) {
-  const std::string by_number = "/dev/block/" + major_minor;
+  std::string by_number = "/dev/block/" + major_minor;
   if (access(by_number.c_str(), F_OK) == 0) return by_number;
   std::ifstream uevent("/sys/dev/block/" + major_minor + "/uevent");
   std::string line;
@@ -70,8 +73,8 @@ std::string block_device_path(const std::string& major_minor) {
     if (line.starts_with("DEVNAME=")) return "/dev/" + line.substr(8);
   }
   throw bb::common::SystemError(
-      ENOENT, fmt::format("no block device {} (neither {} nor a sysfs entry)", major_minor,
-                          by_number));
+      ENOENT,
+      fmt::format("no block device {} (neither {} nor a sysfs entry)", major_minor, by_number));
 }
 
 Prober::Prober() {
@@ -79,7 +82,8 @@ Prober::Prober() {
   if (efd < 0) bb::common::throw_errno("cannot make the probes' eventfd");
   eventfd_ = bb::common::FileDescriptor(efd);
   aio_context_t ctx = 0;
-  if (io_setup(kMaxInFlight, &ctx) < 0) bb::common::throw_errno("cannot set up Linux AIO (io_setup)");
+  if (io_setup(kMaxInFlight, &ctx) < 0)
+    bb::common::throw_errno("cannot set up Linux AIO (io_setup)");
   context_ = ctx;
 }
 
@@ -108,7 +112,8 @@ bool Prober::start(const ProbeKey& key, const std::string& path, uint64_t sector
   cb.aio_offset = static_cast<int64_t>(sector * 512);
   cb.aio_flags = IOCB_FLAG_RESFD;
   cb.aio_resfd = static_cast<uint32_t>(eventfd_.get());
-  cb.aio_data = reinterpret_cast<uint64_t>(slot.get());
+  slot->id = ++last_id_;
+  cb.aio_data = slot->id;  // matched in reap()
   iocb* list[1] = {&cb};
   if (io_submit(context_, 1, list) != 1) {
     failed.error = errno != 0 ? errno : EIO;
@@ -122,23 +127,24 @@ bool Prober::start(const ProbeKey& key, const std::string& path, uint64_t sector
 void Prober::complete_now(const Completion& c) {
   immediate_.push_back(c);
   const uint64_t one = 1;
-  (void)!::write(eventfd_.get(), &one, sizeof(one));  // wakes the loop's poll(2)
+  [[maybe_unused]] const ssize_t n =
+      ::write(eventfd_.get(), &one, sizeof(one));  // wakes the loop's poll(2)
 }
 
 std::vector<Completion> Prober::reap(std::chrono::steady_clock::time_point now) {
   std::vector<Completion> out = std::move(immediate_);
   immediate_.clear();
   uint64_t count = 0;
-  (void)!::read(eventfd_.get(), &count, sizeof(count));
+  [[maybe_unused]] const ssize_t got = ::read(eventfd_.get(), &count, sizeof(count));
   io_event events[32];
   for (;;) {
     timespec zero{};
     const long n = io_getevents(context_, 0, 32, events, &zero);
     if (n <= 0) break;
     for (long i = 0; i < n; i++) {
-      const auto* slot = reinterpret_cast<const Slot*>(events[i].data);
       for (auto it = slots_.begin(); it != slots_.end(); ++it) {
-        if (it->second.get() != slot) continue;
+        const Slot* slot = it->second.get();
+        if (slot->id != events[i].data) continue;
         const int64_t res = events[i].res;
         int error = 0;
         if (res < 0) {

@@ -63,6 +63,7 @@ class Prober {
   struct Slot;
   void complete_now(const Completion& c);
   uint64_t context_ = 0;  // aio_context_t
+  uint64_t last_id_ = 0;
   bb::common::FileDescriptor eventfd_;
   std::map<ProbeKey, std::unique_ptr<Slot>> slots_;
   std::vector<Completion> immediate_;  // failed before reaching a device

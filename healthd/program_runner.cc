@@ -39,16 +39,21 @@ void ProgramRunner::loop() {
       wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
       if (stopping_) {
         for (const Job& j : jobs_) {
-          log_.event({"program", "PROGRAM", "NOT_RUN", j.event.device, j.event.leg,
-                      {{"Event", j.event.op}, {"Why", "bb-healthd is stopping"}}});
+          log_.event(
+              {"program",
+               "PROGRAM",
+               "NOT_RUN",
+               j.event.device,
+               j.event.leg,
+               {{"Event", j.event.op + "/" + j.event.type}, {"Why", "bb-healthd is stopping"}}});
         }
         return;
       }
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    Event e{"program", "PROGRAM", "", job.event.device, job.event.leg,
-            {{"Event", job.event.op + "/" + job.event.type}}};
+    Event e{"program",        "PROGRAM",     "",
+            job.event.device, job.event.leg, {{"Event", job.event.op + "/" + job.event.type}}};
     const auto start = std::chrono::steady_clock::now();
     try {
       const bb::common::ProcessResult r = bb::common::run_process(job.argv, job.timeout);

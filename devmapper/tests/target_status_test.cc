@@ -28,8 +28,7 @@ TEST(MirrorStatus, ParsesTheDocumentedExample) {
 }
 
 TEST(MirrorStatus, NoSourceLeg) {
-  const auto s =
-      parse_mirror_status("m", "2 8:1 8:2 0/8 1 DD 1 core 9 idle 0 8 0 0 FF -1 0 1");
+  const auto s = parse_mirror_status("m", "2 8:1 8:2 0/8 1 DD 1 core 9 idle 0 8 0 0 FF -1 0 1");
   EXPECT_EQ(s.source_leg, -1);
   EXPECT_EQ(s.legs[0].state, 'F');
 }
@@ -47,8 +46,8 @@ TEST(MirrorStatus, NamesWhatIsWrong) {
 }
 
 TEST(MirrorTable, LegsAndOffsets) {
-  const auto legs = parse_mirror_legs(
-      "m", "disk 2 254:48 2048 3 254:16 0 254:32 128 254:64 0 1 handle_errors");
+  const auto legs =
+      parse_mirror_legs("m", "disk 2 254:48 2048 3 254:16 0 254:32 128 254:64 0 1 handle_errors");
   ASSERT_EQ(legs.size(), 3U);
   EXPECT_EQ(legs[1].dev, "254:32");
   EXPECT_EQ(legs[1].offset, 128U);

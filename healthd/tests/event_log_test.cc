@@ -17,8 +17,9 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 TEST(EventLine, FormatAndParseBack) {
-  const Event e{"policy", "FAIL", "PROBE_TIMEOUT", "m0", 1,
-                {{"Timeout", "5000ms"}, {"Why", "a \"quoted\" word\\"}, {"Empty", ""}}};
+  const Event e{
+      "policy", "FAIL", "PROBE_TIMEOUT",
+      "m0",     1,      {{"Timeout", "5000ms"}, {"Why", "a \"quoted\" word\\"}, {"Empty", ""}}};
   const auto t = std::chrono::system_clock::now();
   const std::string line = format_event(e, t);
   EXPECT_EQ(line.substr(0, 20), log_time(t) + " ");
@@ -74,10 +75,10 @@ class LogDir : public ::testing::Test {
 TEST_F(LogDir, RenamesRetainsAndFindsCrashes) {
   const std::string ended = "2026/11/01 10:00:00 controller: OpMsg=END Type=HEALTHD\n";
   const std::string crashed = "2026/11/02 10:00:00 probe: OpMsg=PROBE Type=SUCCESS Device=m\n";
-  write("bb-healthd-202611011000.log", ended, std::chrono::hours(24 * 20));  // old: deleted
-  write("bb-healthd-202611151000.log", ended, std::chrono::hours(24 * 10));  // kept
+  write("bb-healthd-202611011000.log", ended, std::chrono::hours(24 * 20));    // old: deleted
+  write("bb-healthd-202611151000.log", ended, std::chrono::hours(24 * 10));    // kept
   write("bb-healthd-202611291000.out", crashed, std::chrono::hours(24 * 30));  // renamed, crash
-  write("unrelated.log", "x", std::chrono::hours(24 * 30));                     // never touched
+  write("unrelated.log", "x", std::chrono::hours(24 * 30));                    // never touched
   std::vector<std::string> mirrored;
   EventLog log(dir_, std::chrono::hours(24 * 14), std::chrono::system_clock::now(),
                [&](std::string_view l) { mirrored.emplace_back(l); });
@@ -108,8 +109,7 @@ TEST_F(LogDir, CleanEndIsNoCrashAndSameMinuteGetsASuffix) {
   EXPECT_TRUE(log.start_report().crashed.empty());
   EXPECT_EQ(read(dir_ / log_name), "older\n");
   ASSERT_EQ(log.start_report().renamed.size(), 1U);
-  EXPECT_EQ(log.start_report().renamed[0].filename(),
-            name.substr(0, name.size() - 4) + "-2.log");
+  EXPECT_EQ(log.start_report().renamed[0].filename(), name.substr(0, name.size() - 4) + "-2.log");
   // This run's name is taken by neither a .out nor a .log.
   EXPECT_EQ(log.start_report().file.filename(), name.substr(0, name.size() - 4) + "-3.out");
 }

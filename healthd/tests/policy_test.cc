@@ -17,13 +17,14 @@ MirrorStatus mirror(const std::string& states, const std::string& health = "",
   return s;
 }
 
-const ProbeResult kGood{ProbeOutcome::kSuccess, 3ms, 0, 8};
-const ProbeResult kTimeout{ProbeOutcome::kTimeout, 0ms, 0, 8};
-const ProbeResult kEio{ProbeOutcome::kError, 2ms, EIO, 8};
+constexpr ProbeResult kGood{ProbeOutcome::kSuccess, 3ms, 0, 8};
+constexpr ProbeResult kTimeout{ProbeOutcome::kTimeout, 0ms, 0, 8};
+constexpr ProbeResult kEio{ProbeOutcome::kError, 2ms, EIO, 8};
 
 // "OpMsg/Type" of each decision, and the commands, for compact checks.
 std::vector<std::string> ops(const std::vector<Decision>& ds) {
   std::vector<std::string> out;
+  out.reserve(ds.size());
   for (const auto& d : ds) out.push_back(d.event.op + "/" + d.event.type);
   return out;
 }
@@ -63,6 +64,21 @@ TEST_F(PolicyTest, ErrorProbeFailsWithTheErrno) {
   ASSERT_EQ(ops(d), (std::vector<std::string>{"PROBE/ERROR", "FAIL/PROBE_ERROR"}));
   EXPECT_EQ(d[0].event.field("Error"), "EIO");
   EXPECT_EQ(commands(d), std::vector<std::string>{"m0:fail_leg 2"});
+}
+
+TEST_F(PolicyTest, ProbeErrorsNotOfTheLegFailNothing) {
+  (void)policy_.observe(mirror("AA"), t_);
+  const auto d = policy_.probe("m0", 1, {ProbeOutcome::kError, 1ms, ENOENT, 0}, t_);
+  ASSERT_EQ(ops(d), std::vector<std::string>{"PROBE/ERROR"});
+  EXPECT_EQ(d[0].event.field("Error"), "ENOENT");
+  EXPECT_EQ(d[0].event.field("Action"), "none");
+  EXPECT_TRUE(commands(policy_.probe("m0", 1, {ProbeOutcome::kError, 1ms, EINVAL, 0}, t_)).empty());
+  // Nor are they good probes of a failed leg.
+  (void)policy_.observe(mirror("AF"), t_);
+  (void)policy_.probe("m0", 1, kGood, t_);
+  (void)policy_.probe("m0", 1, kGood, t_);
+  (void)policy_.probe("m0", 1, {ProbeOutcome::kError, 1ms, ENOENT, 0}, t_);
+  EXPECT_TRUE(commands(policy_.probe("m0", 1, kGood, t_)).empty());
 }
 
 TEST_F(PolicyTest, KernelFailedLegIsReportedNotFailedAgain) {
@@ -149,6 +165,12 @@ TEST_F(PolicyTest, FlappingLegIsHeldAfterTheLimitThenReleased) {
       d = policy_.probe("m0", 1, kGood, t_);
       for (auto& c : commands(d)) sent.push_back(c);
       for (auto& o : ops(d)) seen.push_back(o);
+      for (auto& x : d) {
+        if (x.event.op == "HOLD") {
+          EXPECT_EQ(x.event.leg, 1);
+          EXPECT_EQ(x.event.field("Would"), "readd_leg 1");
+        }
+      }
     }
     (void)policy_.observe(mirror("AA"), t_);
     t_ += 1min;
@@ -164,7 +186,8 @@ TEST_F(PolicyTest, FlappingLegIsHeldAfterTheLimitThenReleased) {
   // When the first action leaves the period, the device is released.
   t_ += 30min;
   EXPECT_EQ(ops(policy_.tick(t_)), std::vector<std::string>{"HOLD/RELEASE"});
-  EXPECT_EQ(commands(policy_.probe("m0", 1, kTimeout, t_)), std::vector<std::string>{"m0:fail_leg 1"});
+  EXPECT_EQ(commands(policy_.probe("m0", 1, kTimeout, t_)),
+            std::vector<std::string>{"m0:fail_leg 1"});
 }
 
 TEST_F(PolicyTest, ObserveOnlyLogsWhatItWouldDoAndSendsNothing) {

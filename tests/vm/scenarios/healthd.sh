@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# bb-healthd on a bb-mirror under ext4: a leg made slower than the probe timeout (dm-delay) is failed within a probe interval plus the timeout while writes go on, re-added after N good probes with a resync of only the dirty regions; a leg on dm-error failed by the kernel is seen at the dm event, before the next probe; a flapping leg gets action_limit_max actions then HOLD; SIGKILL gives CRASH at the next start; observe_only changes nothing; log naming, renaming, retention and the configuration header; a bad configuration exits 2.
-# disks: a:48M b:48M lg:1M
+# bb-healthd on a bb-mirror under ext4: a leg made slower than the probe timeout (dm-delay) is failed within a probe interval plus the timeout while writes go on, re-added after N good probes with a resync of only the dirty regions; a leg on dm-error failed by the kernel is seen at the dm event, before the next probe; a flapping leg gets action_limit_max actions then HOLD; the user's program gets each event, and is killed past its timeout; a bb-log-writes log that fills up is reported; SIGKILL gives CRASH at the next start; observe_only changes nothing; log naming, renaming, retention and the configuration header; a bad configuration exits 2.
+# disks: a:48M b:48M lg:1M ld:8M lw:1M
 # modules: dm-mod dm-log dm-region-hash dm-delay
-# ours: dm-bb-mirror
+# ours: dm-bb-mirror dm-bb-log-writes
 # timeout: 600
 set -e
 export DM_DISABLE_UDEV=1
@@ -96,7 +96,8 @@ dmsetup remove m
 dmsetup create m --table "0 $SZ bb-mirror disk 2 /dev/mapper/lg $RS 2 /dev/mapper/l0 0 /dev/mapper/l1 0 1 handle_errors"
 bbm_wait_sync m 60
 TOTAL=$BBM_TOTAL
-mkfs.ext4 -q -F /dev/mapper/m
+# No lazy inode-table or journal init: no writes of its own after the writer stops.
+mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 /dev/mapper/m
 mount /dev/mapper/m /mnt/m
 rm -f /tmp/stop-writer
 (
@@ -110,7 +111,14 @@ rm -f /tmp/stop-writer
 WRITER=$!
 
 echo "== run 1: a slow leg is failed, writes go on; fast again, it is re-added"
-conf /tmp/h1.conf
+# The user's program: records its arguments; on READD it outlives its timeout.
+cat >/tmp/prog.sh <<'PROG'
+#!/bin/sh
+echo "$*" >>/tmp/prog.out
+[ "$1" != READD ] || exec sleep 10
+PROG
+chmod +x /tmp/prog.sh
+conf /tmp/h1.conf "program = /tmp/prog.sh" "program_timeout = 2s"
 start /tmp/h1.conf m
 RUN1=$(current)
 wait_line 'OpMsg=PROBE Type=SUCCESS Device=m Leg=1' 10
@@ -130,10 +138,16 @@ echo "slow leg failed after ${took}0 ms (probe_interval 1s + probe_timeout 1s)"
 grep -q 'OpMsg=PROBE Type=TIMEOUT Device=m Leg=1' "$RUN1" || fail "no PROBE TIMEOUT line"
 grep -q 'OpMsg=FAIL Type=PROBE_TIMEOUT Device=m Leg=1 Timeout=1000ms Action="fail_leg 1"' "$RUN1" ||
 	fail "no FAIL line with its action: $(grep FAIL "$RUN1")"
+# Writes go on (those in flight to the slow leg when it was failed finish
+# after its delay first).
 w0=$(cat /tmp/writes)
-sleep 2
+_i=0
+while [ "$(cat /tmp/writes)" -lt $((w0 + 5)) ]; do
+	_i=$((_i + 1))
+	[ $_i -le 150 ] || fail "writes stopped after the leg was failed ($w0 -> $(cat /tmp/writes) in 15 s)"
+	sleep 0.1
+done
 w1=$(cat /tmp/writes)
-[ "$w1" -gt "$w0" ] || fail "writes stopped after the leg was failed ($w0 -> $w1)"
 grep -q ' /mnt/m ' /proc/mounts || fail "ext4 is no longer mounted"
 echo "writes went on: $w0 -> $w1"
 touch /tmp/stop-writer
@@ -142,15 +156,22 @@ sync
 bbm_parse m
 DIRTY=$BBM_REMAINING
 echo "regions out of sync while leg 1 is failed: $DIRTY of $TOTAL"
-[ "$DIRTY" -gt 0 ] && [ "$DIRTY" -lt "$((TOTAL / 2))" ] || fail "$DIRTY regions out of sync of $TOTAL"
+if [ "$DIRTY" -eq 0 ] || [ "$DIRTY" -ge "$((TOTAL / 2))" ]; then fail "$DIRTY regions out of sync of $TOTAL"; fi
 fast
 wait_line 'OpMsg=READD Type=AUTO Device=m Leg=1 Good=3 Action="readd_leg 1"' 20
 bbm_wait_sync m 120
 echo "resync: copied $BBM_COPIED regions"
-[ "$BBM_COPIED" -ge "$DIRTY" ] && [ "$BBM_COPIED" -le $((DIRTY + 8)) ] ||
+if [ "$BBM_COPIED" -lt "$DIRTY" ] || [ "$BBM_COPIED" -gt $((DIRTY + 8)) ]; then
 	fail "the resync copied $BBM_COPIED regions, want the $DIRTY out of sync"
+fi
 wait_line "OpMsg=RESYNC Type=END Device=m Copied=$BBM_COPIED" 10
 grep -q 'OpMsg=PROBE Type=LATE Device=m Leg=1' "$RUN1" || fail "the timed-out probe's completion was not logged LATE"
+wait_line 'OpMsg=PROGRAM Type=TIMEOUT Device=m Leg=1 Event=READD/AUTO Status=137' 10
+grep -q 'OpMsg=PROGRAM Type=EXIT Device=m Leg=1 Event=FAIL/PROBE_TIMEOUT Status=0' "$RUN1" ||
+	fail "no PROGRAM line for the FAIL event: $(grep PROGRAM "$RUN1")"
+grep -qx 'FAIL m 1 PROBE_TIMEOUT' /tmp/prog.out || fail "program arguments: $(cat /tmp/prog.out)"
+grep -qx 'READD m 1 AUTO' /tmp/prog.out || fail "program not run for READD: $(cat /tmp/prog.out)"
+grep -qx 'RESYNC m - END' /tmp/prog.out || fail "program not run for the resync's end: $(cat /tmp/prog.out)"
 umount /mnt/m
 [ "$(sum /dev/mapper/l0)" = "$(sum /dev/mapper/l1)" ] || fail "legs differ after the re-add's resync"
 stop_hd
@@ -189,7 +210,7 @@ fast
 wait_line 'OpMsg=READD Type=AUTO Device=m Leg=1' 20
 bbm_wait_sync m 60
 slow
-wait_line 'OpMsg=HOLD Type=LIMIT Device=m Actions=2 Period=30min' 15
+wait_line 'OpMsg=HOLD Type=LIMIT Device=m Leg=1 Actions=2 Period=30min Would="fail_leg 1"' 15
 sleep 3
 [ "$(legstates)" = AA ] || fail "leg states $(legstates) after HOLD: an action was taken past the limit"
 [ "$(count 'Action="(fail|readd)_leg' "$RUN3")" -eq 2 ] || fail "$(count 'Action="(fail|readd)_leg' "$RUN3") actions, want 2: $(grep Action= "$RUN3")"
@@ -198,10 +219,14 @@ kill -KILL "$HD"
 wait "$HD" 2>/dev/null || true
 HD=
 
-echo "== run 4: CRASH of run 3; observe_only logs what it would do and does nothing"
+echo "== run 4: CRASH of run 3; observe_only logs what it would do and does nothing; a bb-log-writes log fills up"
+dmsetup create rec --table "0 $(blockdev --getsz "$DISK_ld") bb-log-writes $DISK_ld $DISK_lw"
 conf /tmp/h4.conf "observe_only = yes"
-start /tmp/h4.conf m
+start /tmp/h4.conf
 RUN4=$(current)
+wait_line 'OpMsg=WATCH Type=LOG_WRITES Device=rec State=logging' 10
+xfs_io -d -c "pwrite -q -b 64k 0 4m" /dev/mapper/rec
+wait_line 'OpMsg=LOG Type=FULL Device=rec Reason=log_full Entry=[0-9]+ Action=none' 10
 grep -q "OpMsg=CRASH Type=HEALTHD File=$(basename "${RUN3%.out}").log" "$RUN4" ||
 	fail "no CRASH line for run 3: $(grep -E 'CRASH|LOGFILE' "$RUN4")"
 [ "$(count OpMsg=CRASH "$RUN4")" -eq 1 ] || fail "runs 1 and 2 ended cleanly, yet: $(grep CRASH "$RUN4")"
@@ -209,6 +234,8 @@ wait_line 'OpMsg=FAIL Type=PROBE_TIMEOUT Device=m Leg=1 Timeout=1000ms Action=no
 sleep 2
 [ "$(legstates)" = AA ] || fail "observe_only: leg states $(legstates)"
 fast
+dmsetup remove rec
+wait_line 'OpMsg=UNWATCH Type=REMOVED Device=rec' 10
 stop_hd
 
 echo "== log files: names, renames, the configuration header"
@@ -223,7 +250,7 @@ done
 for f in "${RUN1%.out}.log" "${RUN2%.out}.log" "${RUN3%.out}.log" "$RUN4"; do
 	head -n 1 "$f" | grep -qE '^[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9:]{8} controller: probe_interval = [0-9]+s$' ||
 		fail "$f does not start with the configuration: $(head -n 1 "$f")"
-	[ "$(head -n 14 "$f" | grep -c 'controller: [a-z_]* = ')" -eq 14 ] || fail "$f: no 14-key header"
+	[ "$(head -n 14 "$f" | grep -cE 'controller: [a-z_]+ =( |$)')" -eq 14 ] || fail "$f: no 14-key header"
 	sed -n 15p "$f" | grep -q 'OpMsg=START Type=HEALTHD' || fail "$f: line 15 is not START"
 done
 grep -q 'controller: observe_only = yes' "$RUN4" || fail "run 4's header does not show observe_only"
