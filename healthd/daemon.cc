@@ -54,6 +54,7 @@ struct InFlight {
   Clock::time_point deadline;
   uint64_t sector = 0;
   bool reported = false;  // its TIMEOUT was reported
+  bool orphan = false;    // its device is gone: nothing to report
 };
 
 class Daemon {
@@ -73,6 +74,9 @@ class Daemon {
   void refresh(Clock::time_point now);
   void watch_mirror(const std::string& name, const dm::TargetLine& table,
                     const dm::TargetLine& status, Clock::time_point now);
+  // A device gone or turned into another target: UNWATCH, its probes
+  // dropped.
+  void forget(const std::string& name);
   void start_probes(Clock::time_point now);
   void time_out_probes(Clock::time_point now);
   void reap_probes(Clock::time_point now);
@@ -149,7 +153,13 @@ void Daemon::refresh(Clock::time_point now) {
       const auto index = static_cast<size_t>(it - table.begin());
       if (index >= status.size() || status[index].type != it->type) continue;
       seen.insert(d.name);
-      if (it->type == dm::kMirrorTarget) {
+      const bool mirror = it->type == dm::kMirrorTarget;
+      const auto known = watched_.find(d.name);
+      if (known != watched_.end() && known->second.mirror != mirror) {
+        // Its table swapped one target of ours for the other: a new device.
+        forget(d.name);
+      }
+      if (mirror) {
         watch_mirror(d.name, *it, status[index], now);
       } else {
         const dm::LogWritesStatus s = dm::parse_log_writes_status(d.name, status[index].params);
@@ -170,8 +180,20 @@ void Daemon::refresh(Clock::time_point now) {
       ++it;
       continue;
     }
-    carry_out(policy_.gone(it->first));
-    it = watched_.erase(it);
+    const std::string name = it->first;
+    ++it;
+    forget(name);
+  }
+}
+
+void Daemon::forget(const std::string& name) {
+  carry_out(policy_.gone(name));
+  watched_.erase(name);
+  unreadable_.erase(name);
+  // Its probes still in a device end without a line (the prober keeps
+  // their buffers until the kernel is done with them).
+  for (auto& [key, f] : in_flight_) {
+    if (key.device == name) f.orphan = true;
   }
 }
 
@@ -195,14 +217,14 @@ void Daemon::start_probes(Clock::time_point now) {
         path = "/dev/block/" + leg.dev;  // the open fails with ENOENT: a probe error
       }
       if (prober_.start(key, path, sector, config_.probe_bytes, now))
-        in_flight_[key] = InFlight{now + config_.probe_timeout, sector, false};
+        in_flight_[key] = InFlight{now + config_.probe_timeout, sector, false, false};
     }
   }
 }
 
 void Daemon::time_out_probes(Clock::time_point now) {
   for (auto& [key, f] : in_flight_) {
-    if (f.reported || now < f.deadline) continue;
+    if (f.reported || f.orphan || now < f.deadline) continue;
     f.reported = true;
     const ProbeResult r{ProbeOutcome::kTimeout, config_.probe_timeout, 0, f.sector};
     carry_out(policy_.probe(key.device, key.leg, r, now));
@@ -213,7 +235,9 @@ void Daemon::reap_probes(Clock::time_point now) {
   for (const Completion& c : prober_.reap(now)) {
     const auto it = in_flight_.find(c.key);
     const bool late = it != in_flight_.end() && it->second.reported;
+    const bool orphan = it != in_flight_.end() && it->second.orphan;
     if (it != in_flight_.end()) in_flight_.erase(it);
+    if (orphan) continue;
     const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(c.ended - c.started);
     if (late) {
       log_.event({"probe",

@@ -2,12 +2,14 @@
 // bb-healthd's own log: the one module that writes (and reads back) its
 // line shape and its files, after the QoS controller's guide:
 //
-//   2026/11/30 23:40:01 probe: OpMsg=PROBE Type=TIMEOUT Device=m0 Leg=1 Timeout=5000ms
-//   2026/11/30 23:40:01 policy: OpMsg=FAIL Type=PROBE_TIMEOUT Device=m0 Leg=1 Action=fail_leg
+//   2026/11/30 23:40:01 probe: OpMsg=PROBE Type=TIMEOUT Device=m0 Leg=1 Sector=8 Timeout=5000ms
+//   2026/11/30 23:40:01 policy: OpMsg=FAIL Type=PROBE_TIMEOUT Device=m0 Leg=1 Timeout=5000ms
+//   Action="fail_leg 1"   (one line)
 //
 // `<date> <time> <component>: OpMsg=<op> Type=<type>` then `Device=`,
-// `Leg=` and more `Key=value` fields; a value with a blank or a quote is
-// written in double quotes with \" and \\ escaped. A run writes
+// `Leg=` and more `Key=value` fields; an empty value, or one with a blank,
+// tab, line break, quote, backslash or '=', is written in double quotes
+// with \" and \\ escaped and a line break as a blank. A run writes
 // bb-healthd-YYYYMMDDHHmm.out in the log directory: its configuration
 // first ("<date> <time> controller: <key> = <value>"), then the events.
 // See docs/bb-healthd.md for every OpMsg and Type.

@@ -116,7 +116,13 @@ std::vector<Decision> Policy::observe(const MirrorStatus& s, Clock::time_point n
   auto [it, fresh] = mirrors_.try_emplace(s.name);
   Mirror& m = it->second;
   if (fresh || m.legs.size() != s.legs.size()) {
+    // A new mirror, or a table with another number of legs: what was seen
+    // of the legs goes; the actions counted and a hold stay.
+    auto actions = std::move(m.actions);
+    const bool held = m.held;
     m = Mirror{};
+    m.actions = std::move(actions);
+    m.held = held;
     m.legs.resize(s.legs.size());
     m.copied = s.copied;
     m.remaining = s.remaining;

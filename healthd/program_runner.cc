@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "healthd/program_runner.h"
 
+#include <cctype>
 #include <exception>
 
 #include "common/process.h"
@@ -63,7 +64,8 @@ void ProgramRunner::loop() {
       e.fields.emplace_back("Status", std::to_string(r.exit_status));
       e.fields.emplace_back("Took", std::to_string(took.count()) + "ms");
       std::string out = r.output;
-      while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+      while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back())) != 0)
+        out.pop_back();
       if (out.size() > 200) out = out.substr(out.size() - 200);
       if (!out.empty()) e.fields.emplace_back("Output", out);
     } catch (const std::exception& ex) {

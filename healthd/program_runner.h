@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The user's program, run once per event as mdadm --monitor runs its
-// PROGRAM: `<program> <OpMsg> <device> <leg or -> <Type>`, on a thread of
+// PROGRAM: `<program> <OpMsg> <device or -> <leg or -> <Type>`, on a thread of
 // its own (one run at a time, in event order) so that a slow program never
 // delays a probe or an action; each run is killed past its timeout and its
 // end is logged (OpMsg=PROGRAM).

@@ -35,7 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (const auto e = bb::healthd::parse_event(text)) {
         const auto line = bb::healthd::format_event(*e, std::chrono::system_clock::time_point{});
         const auto back = bb::healthd::parse_event(line);
-        if (!back || back->op != e->op || back->fields != e->fields) std::abort();
+        if (!back || back->op != e->op || back->type != e->type || back->device != e->device ||
+            back->fields != e->fields)
+          std::abort();
       }
       break;
     case 2:

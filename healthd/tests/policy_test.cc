@@ -190,6 +190,19 @@ TEST_F(PolicyTest, FlappingLegIsHeldAfterTheLimitThenReleased) {
             std::vector<std::string>{"m0:fail_leg 1"});
 }
 
+TEST_F(PolicyTest, ATableWithOtherLegsKeepsTheCountAndTheHold) {
+  Config c;
+  c.action_limit_max = 1;
+  Policy p{c};
+  (void)p.observe(mirror("AA"), t_);
+  EXPECT_EQ(commands(p.probe("m0", 1, kTimeout, t_)).size(), 1U);
+  (void)p.observe(mirror("AF"), t_);
+  // Reloaded with a third leg: a new WATCH, but the action stays counted.
+  EXPECT_EQ(ops(p.observe(mirror("AAA"), t_)), std::vector<std::string>{"WATCH/MIRROR"});
+  const auto d = p.probe("m0", 2, kTimeout, t_);
+  EXPECT_EQ(ops(d), (std::vector<std::string>{"PROBE/TIMEOUT", "HOLD/LIMIT"}));
+}
+
 TEST_F(PolicyTest, ObserveOnlyLogsWhatItWouldDoAndSendsNothing) {
   Config c;
   c.observe_only = true;
