@@ -21,10 +21,6 @@ namespace lw = bb::logwrites;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 struct StopReplay {};
 
 class CheckPipeline {

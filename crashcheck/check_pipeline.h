@@ -7,6 +7,7 @@
 // earlier one are not checked again.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,11 @@
 #include "engine/replay_engine.h"
 
 namespace bb::crashcheck {
+
+// Seconds of the steady clock since `t`: the run's and each check's times.
+[[nodiscard]] inline double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
 
 // Checks the states of `points` (ascending) of `session`'s log with views
 // from `factory`; workers mount under `workdir`. Fills the run's counts in

@@ -51,10 +51,6 @@ const char* view_kind_name(ViewKind kind) {
 
 namespace {
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 // End of the highest range the log writes, rounded up to 1 MiB: the size a
 // new replay image needs when the caller does not say.
 uint64_t highest_write_end(const lw::LogIndex& index) {

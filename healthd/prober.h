@@ -27,6 +27,9 @@ namespace bb::healthd {
 struct ProbeKey {
   std::string device;
   int leg = -1;
+  // clang-tidy 14 takes the literal 0 that a defaulted <=> compares its
+  // std::strong_ordering with for a null pointer constant.
+  // NOLINTNEXTLINE(modernize-use-nullptr)
   auto operator<=>(const ProbeKey&) const = default;
 };
 

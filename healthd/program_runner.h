@@ -34,7 +34,7 @@ class ProgramRunner {
  private:
   struct Job {
     std::vector<std::string> argv;
-    std::chrono::milliseconds timeout;
+    std::chrono::milliseconds timeout{};
     Event event;
   };
   void loop();
