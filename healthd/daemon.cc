@@ -65,7 +65,8 @@ class Daemon {
   // Runs until SIGTERM/SIGINT; returns the signal's name. END is logged
   // by the caller once the daemon (and its program runner) is gone.
   std::string run();
-  // Runs the user's program for an event logged before the loop (CRASH).
+  // Runs the user's program (if one is configured) for event `e`: a
+  // decision's, or one logged before the loop (CRASH).
   void program(const Event& e) {
     if (!config_.program.empty()) runner_.run(config_.program, config_.program_timeout, e);
   }
@@ -115,8 +116,7 @@ void Daemon::carry_out(const std::vector<Decision>& decisions) {
         policy_.command_failed(*d.command);
       }
     }
-    if (d.run_program && !config_.program.empty())
-      runner_.run(config_.program, config_.program_timeout, d.event);
+    if (d.run_program) program(d.event);
   }
 }
 
@@ -132,9 +132,7 @@ void Daemon::watch_mirror(const std::string& name, const dm::TargetLine& table,
     w.legs[i].offset = legs[i].offset;
     w.legs[i].sectors = table.length;
   }
-  MirrorStatus view{name, {}, s.resync, s.copied, s.remaining};
-  for (const auto& l : s.legs) view.legs.push_back({l.state, l.health});
-  carry_out(policy_.observe(view, now));
+  carry_out(policy_.observe(name, s, now));
 }
 
 void Daemon::refresh(Clock::time_point now) {
@@ -164,7 +162,7 @@ void Daemon::refresh(Clock::time_point now) {
       } else {
         const dm::LogWritesStatus s = dm::parse_log_writes_status(d.name, status[index].params);
         watched_[d.name].mirror = false;
-        carry_out(policy_.observe(LogWritesStatus{d.name, s.state, s.stop, s.stop_entry}, now));
+        carry_out(policy_.observe(d.name, s, now));
       }
     } catch (const dm::DmError& e) {
       if (e.errno_value() != ENXIO) throw;  // removed while read: gone below

@@ -58,10 +58,14 @@ bool Policy::watched(const std::string& device) const {
   return mirrors_.contains(device) || log_writes_.contains(device);
 }
 
-bool Policy::allow_action(const std::string& device, Mirror& m, int leg, const std::string& action,
-                          Clock::time_point now, std::vector<Decision>& out) {
+void Policy::forget_old_actions(Mirror& m, Clock::time_point now) const {
   while (!m.actions.empty() && now - m.actions.front() >= config_.action_limit_period)
     m.actions.pop_front();
+}
+
+bool Policy::allow_action(const std::string& device, Mirror& m, int leg, const std::string& action,
+                          Clock::time_point now, std::vector<Decision>& out) {
+  forget_old_actions(m, now);
   if (m.held) return false;
   if (m.actions.size() >= config_.action_limit_max) {
     m.held = true;
@@ -111,9 +115,10 @@ void Policy::fail(const std::string& device, Mirror& m, int leg, const std::stri
   out.push_back(std::move(d));
 }
 
-std::vector<Decision> Policy::observe(const MirrorStatus& s, Clock::time_point now) {
+std::vector<Decision> Policy::observe(const std::string& device, const devmapper::MirrorStatus& s,
+                                      Clock::time_point now) {
   std::vector<Decision> out;
-  auto [it, fresh] = mirrors_.try_emplace(s.name);
+  auto [it, fresh] = mirrors_.try_emplace(device);
   Mirror& m = it->second;
   if (fresh || m.legs.size() != s.legs.size()) {
     // A new mirror, or a table with another number of legs: what was seen
@@ -128,15 +133,15 @@ std::vector<Decision> Policy::observe(const MirrorStatus& s, Clock::time_point n
     m.remaining = s.remaining;
     m.progress_at = now;
     std::string states;
-    for (const LegStatus& l : s.legs) states += l.state;
-    out.push_back(decide("controller", "WATCH", "MIRROR", s.name, -1,
+    for (const devmapper::MirrorLegStatus& l : s.legs) states += l.state;
+    out.push_back(decide("controller", "WATCH", "MIRROR", device, -1,
                          {{"Legs", std::to_string(s.legs.size())},
                           {"States", states},
                           {"Remaining", std::to_string(s.remaining)}}));
   }
   for (size_t i = 0; i < s.legs.size(); i++) {
     Leg& l = m.legs[i];
-    const LegStatus& now_leg = s.legs[i];
+    const devmapper::MirrorLegStatus& now_leg = s.legs[i];
     const int leg = static_cast<int>(i);
     const char before_state = l.state;
     const char before_health = l.health;
@@ -149,7 +154,7 @@ std::vector<Decision> Policy::observe(const MirrorStatus& s, Clock::time_point n
         if (l.fail_sent) {
           l.fail_sent = false;  // our fail_leg, done: it was logged when sent
         } else {
-          out.push_back(decide("policy", "FAIL", "KERNEL", s.name, leg,
+          out.push_back(decide("policy", "FAIL", "KERNEL", device, leg,
                                {{"Health", std::string(1, l.health)},
                                 {"Action", "none"},
                                 {"Why", "the kernel failed the leg"}}));
@@ -163,14 +168,14 @@ std::vector<Decision> Policy::observe(const MirrorStatus& s, Clock::time_point n
     // A health letter that turned to a failure on a current leg (the
     // kernel counted an error but did not fail it: no handle_errors).
     if (l.state == 'A' && failure_letter(l.health) && l.health != before_health) {
-      fail(s.name, m, leg, "HEALTH", {{"Health", std::string(1, l.health)}}, now, out);
+      fail(device, m, leg, "HEALTH", {{"Health", std::string(1, l.health)}}, now, out);
     }
   }
-  resync_events(s.name, m, s, now, out);
+  resync_events(device, m, s, now, out);
   return out;
 }
 
-void Policy::resync_events(const std::string& device, Mirror& m, const MirrorStatus& s,
+void Policy::resync_events(const std::string& device, Mirror& m, const devmapper::MirrorStatus& s,
                            Clock::time_point now, std::vector<Decision>& out) {
   const bool running = s.resync == "running";
   if (running && !m.resync_told) {
@@ -222,14 +227,16 @@ void Policy::resync_events(const std::string& device, Mirror& m, const MirrorSta
   m.remaining = s.remaining;
 }
 
-std::vector<Decision> Policy::observe(const LogWritesStatus& s, Clock::time_point /*now*/) {
+std::vector<Decision> Policy::observe(const std::string& device,
+                                      const devmapper::LogWritesStatus& s,
+                                      Clock::time_point /*now*/) {
   std::vector<Decision> out;
-  auto [it, fresh] = log_writes_.try_emplace(s.name, "logging");
+  auto [it, fresh] = log_writes_.try_emplace(device, "logging");
   if (fresh) {
-    out.push_back(decide("controller", "WATCH", "LOG_WRITES", s.name, -1, {{"State", s.state}}));
+    out.push_back(decide("controller", "WATCH", "LOG_WRITES", device, -1, {{"State", s.state}}));
   }
   if (s.state != it->second && s.state != "logging") {
-    out.push_back(decide("policy", "LOG", s.state == "full" ? "FULL" : "ERROR", s.name, -1,
+    out.push_back(decide("policy", "LOG", s.state == "full" ? "FULL" : "ERROR", device, -1,
                          {{"Reason", s.stop}, {"Entry", s.stop_entry}, {"Action", "none"}}));
   }
   it->second = s.state;
@@ -327,8 +334,7 @@ std::vector<Decision> Policy::tick(Clock::time_point now) {
   std::vector<Decision> out;
   for (auto& [device, m] : mirrors_) {
     if (m.held) {
-      while (!m.actions.empty() && now - m.actions.front() >= config_.action_limit_period)
-        m.actions.pop_front();
+      forget_old_actions(m, now);
       if (m.actions.size() < config_.action_limit_max) {
         m.held = false;
         out.push_back(decide("policy", "HOLD", "RELEASE", device, -1,

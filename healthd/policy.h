@@ -14,35 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "devmapper/target_status.h"
 #include "healthd/config.h"
 #include "healthd/event_log.h"
 
 namespace bb::healthd {
 
 using Clock = std::chrono::steady_clock;
-
-// One leg as bb-mirror's status shows it.
-struct LegStatus {
-  char state = 'A';   // leg states: A current, F failed, S stale
-  char health = 'A';  // health letter: A, F, D, S, R, U
-};
-
-// A bb-mirror's status (docs/bb-mirror.md, "Status").
-struct MirrorStatus {
-  std::string name;
-  std::vector<LegStatus> legs;
-  std::string resync = "idle";  // idle, running, paused
-  uint64_t copied = 0;
-  uint64_t remaining = 0;
-};
-
-// A bb-log-writes' status (docs/bb-log-writes.md, "Status").
-struct LogWritesStatus {
-  std::string name;
-  std::string state = "logging";  // logging, full, error
-  std::string stop = "-";         // -, log_full, log_error, no_memory
-  std::string stop_entry = "-";
-};
 
 enum class ProbeOutcome : uint8_t { kSuccess, kTimeout, kError };
 
@@ -75,8 +53,13 @@ class Policy {
   // was seen and counted is kept.
   void set_config(Config config) { config_ = std::move(config); }
 
-  [[nodiscard]] std::vector<Decision> observe(const MirrorStatus& status, Clock::time_point now);
-  [[nodiscard]] std::vector<Decision> observe(const LogWritesStatus& status, Clock::time_point now);
+  // The status of device `device`, as devmapper/target_status parses it.
+  [[nodiscard]] std::vector<Decision> observe(const std::string& device,
+                                              const devmapper::MirrorStatus& status,
+                                              Clock::time_point now);
+  [[nodiscard]] std::vector<Decision> observe(const std::string& device,
+                                              const devmapper::LogWritesStatus& status,
+                                              Clock::time_point now);
   // The device is gone (removed, or its table no longer ours).
   [[nodiscard]] std::vector<Decision> gone(const std::string& device);
   [[nodiscard]] std::vector<Decision> probe(const std::string& device, int leg,
@@ -114,6 +97,8 @@ class Policy {
     bool held = false;
   };
 
+  // The automatic actions of `m` older than action_limit_period leave its count.
+  void forget_old_actions(Mirror& m, Clock::time_point now) const;
   // Whether an automatic action on `device` may be taken now (and counts
   // it); past the limit the device is held and a HOLD decision is added.
   // `leg` and `action` ("fail_leg 1") name it in the HOLD line.
@@ -123,7 +108,7 @@ class Policy {
   void fail(const std::string& device, Mirror& m, int leg, const std::string& type,
             std::vector<std::pair<std::string, std::string>> fields, Clock::time_point now,
             std::vector<Decision>& out);
-  void resync_events(const std::string& device, Mirror& m, const MirrorStatus& s,
+  void resync_events(const std::string& device, Mirror& m, const devmapper::MirrorStatus& s,
                      Clock::time_point now, std::vector<Decision>& out);
 
   Config config_;
