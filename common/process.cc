@@ -25,19 +25,34 @@ void append_bounded(std::string& out, const char* data, size_t n) {
   if (out.size() > 2 * kMaxOutput) out.erase(0, out.size() - kMaxOutput);
 }
 
-int wait_status(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+int shell_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
 }
 
+int wait_status(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return shell_status(status);
+}
+
+// Whether `pid` has exited (and is reaped); its status in `exit_status`.
+bool reaped(pid_t pid, int& exit_status) {
+  int status = 0;
+  pid_t r = 0;
+  while ((r = waitpid(pid, &status, WNOHANG)) < 0 && errno == EINTR) {
+  }
+  if (r != pid) return false;
+  exit_status = shell_status(status);
+  return true;
+}
+
 // posix_spawn's attribute and file-action objects, destroyed on scope exit.
 class SpawnSetup {
  public:
-  explicit SpawnSetup(int output_fd) {
+  SpawnSetup(int output_fd, ProcessGroup group) {
     posix_spawn_file_actions_init(&actions_);
     posix_spawn_file_actions_addopen(&actions_, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions_, output_fd, 1);
@@ -57,7 +72,12 @@ class SpawnSetup {
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&defaults, sig);
     posix_spawnattr_setsigmask(&attr_, &none);
     posix_spawnattr_setsigdefault(&attr_, &defaults);
-    posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if (group == ProcessGroup::kOwn) {
+      posix_spawnattr_setpgroup(&attr_, 0);  // a group of its own, led by it
+      flags |= POSIX_SPAWN_SETPGROUP;
+    }
+    posix_spawnattr_setflags(&attr_, flags);
   }
   SpawnSetup(const SpawnSetup&) = delete;
   SpawnSetup& operator=(const SpawnSetup&) = delete;
@@ -78,7 +98,8 @@ class SpawnSetup {
 
 }  // namespace
 
-ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                          ProcessGroup group) {
   if (argv.empty()) throw SystemError(EINVAL, "cannot run an empty command line");
   Pipe pipe = make_pipe();
   std::vector<char*> args;
@@ -89,7 +110,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   pid_t pid = 0;
   int rc = 0;
   {
-    SpawnSetup setup(pipe.write.get());
+    SpawnSetup setup(pipe.write.get(), group);
     rc = posix_spawnp(&pid, args[0], setup.actions(), setup.attr(), args.data(), environ);
   }
   pipe.write.reset();  // the child holds the write end; EOF comes when it exits
@@ -97,25 +118,39 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   ProcessResult result;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::array<char, 8192> buf{};
+  bool exited = false;
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      kill(pid, SIGKILL);
+      kill(group == ProcessGroup::kOwn ? -pid : pid, SIGKILL);
       result.timed_out = true;
       break;
     }
     pollfd p{pipe.read.get(), POLLIN, 0};
-    int ready = poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    int ready = poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 100)));
     if (ready < 0 && errno != EINTR) break;
-    if (ready <= 0) continue;
-    ssize_t n = read(pipe.read.get(), buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    append_bounded(result.output, buf.data(), static_cast<size_t>(n));
+    if (ready > 0) {
+      ssize_t n = read(pipe.read.get(), buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      append_bounded(result.output, buf.data(), static_cast<size_t>(n));
+      continue;
+    }
+    // Nothing to read: a child that exited may have left a process that
+    // holds the pipe open. Take what it wrote before exiting, and stop.
+    if (reaped(pid, result.exit_status)) {
+      exited = true;
+      if (fcntl(pipe.read.get(), F_SETFL, O_NONBLOCK) == 0) {
+        ssize_t n = 0;
+        while ((n = read(pipe.read.get(), buf.data(), buf.size())) > 0)
+          append_bounded(result.output, buf.data(), static_cast<size_t>(n));
+      }
+      break;
+    }
   }
   pipe.read.reset();
-  result.exit_status = wait_status(pid);
+  if (!exited) result.exit_status = wait_status(pid);
   if (result.output.size() > kMaxOutput) result.output.erase(0, result.output.size() - kMaxOutput);
   return result;
 }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -22,11 +23,22 @@ inline constexpr size_t kMaxOutput = size_t{64} * 1024;
 // Runs argv[0] (looked up in PATH) with stdin from /dev/null. A run that
 // outlives `timeout` is killed (SIGKILL) and reported as timed_out. The
 // child gets SIGINT, SIGTERM, SIGHUP and SIGPIPE with their default action
-// and no signal blocked, whatever the caller blocks. Throws SystemError
-// only if the process cannot be started.
+// and no signal blocked, whatever the caller blocks. The run ends when the
+// child exits, even if a process it left behind still holds its output
+// (what that one prints later is not collected). Throws SystemError only
+// if the process cannot be started.
+//
+// ProcessGroup::kOwn starts the child in a process group of its own, and a
+// timeout kills that whole group, so that nothing a user's script started
+// outlives it (bb-healthd's program); such a child no longer gets the
+// terminal's Ctrl-C. kShared leaves it in the caller's group (the tools of
+// bb-crashcheck, which a Ctrl-C stops with it).
+enum class ProcessGroup : uint8_t { kShared, kOwn };
+
 [[nodiscard]] ProcessResult run_process(
     const std::vector<std::string>& argv,
-    std::chrono::milliseconds timeout = std::chrono::minutes(10));
+    std::chrono::milliseconds timeout = std::chrono::minutes(10),
+    ProcessGroup group = ProcessGroup::kShared);
 
 // A program that exited non-zero or timed out, under run_or_throw.
 class ProcessError : public std::runtime_error {

@@ -57,7 +57,8 @@ void ProgramRunner::loop() {
             job.event.device, job.event.leg, {{"Event", job.event.op + "/" + job.event.type}}};
     const auto start = std::chrono::steady_clock::now();
     try {
-      const bb::common::ProcessResult r = bb::common::run_process(job.argv, job.timeout);
+      const bb::common::ProcessResult r =
+          bb::common::run_process(job.argv, job.timeout, bb::common::ProcessGroup::kOwn);
       const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::steady_clock::now() - start);
       e.type = r.timed_out ? "TIMEOUT" : "EXIT";

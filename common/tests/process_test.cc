@@ -5,8 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <fstream>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -42,6 +45,50 @@ TEST(Process, TimeoutKills) {
   ProcessResult r = run_process({"sleep", "30"}, std::chrono::milliseconds(200));
   EXPECT_TRUE(r.timed_out);
   EXPECT_EQ(r.exit_status, 128 + SIGKILL);
+}
+
+TEST(Process, EndsWhenTheChildExitsThoughItsChildHoldsTheOutput) {
+  // The background sleep keeps the pipe open for 30 s; the run ends with
+  // the shell, its output and status intact.
+  const auto start = std::chrono::steady_clock::now();
+  ProcessResult r =
+      run_process({"sh", "-c", "sleep 30 & echo $!; exit 4"}, std::chrono::seconds(20));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_status, 4);
+  ASSERT_FALSE(r.output.empty());
+  EXPECT_EQ(r.output.back(), '\n');
+  kill(std::stoi(r.output), SIGKILL);
+}
+
+TEST(Process, OwnGroupTimeoutKillsWhatTheChildStarted) {
+  // The shell writes its background child's pid, then both outlive the
+  // timeout: kOwn kills the group, the background sleep included.
+  ProcessResult r = run_process({"sh", "-c", "sleep 30 & echo $!; wait"},
+                                std::chrono::milliseconds(500), ProcessGroup::kOwn);
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_EQ(r.exit_status, 128 + SIGKILL);
+  const pid_t background = std::stoi(r.output);
+  // Killed, then reaped by init (or left a zombie until then): never running.
+  bool gone = false;
+  for (int i = 0; i < 50 && !gone; i++) {
+    std::ifstream stat("/proc/" + std::to_string(background) + "/stat");
+    std::string pid_field;
+    std::string comm;
+    char state = '?';
+    gone = !(stat >> pid_field >> comm >> state) || state == 'Z';
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(gone) << "the background sleep " << background << " survived the timeout";
+}
+
+TEST(Process, SharedGroupTimeoutKillsTheChildOnly) {
+  ProcessResult r =
+      run_process({"sh", "-c", "sleep 30 & echo $!; wait"}, std::chrono::milliseconds(500));
+  EXPECT_TRUE(r.timed_out);
+  const pid_t background = std::stoi(r.output);
+  EXPECT_EQ(kill(background, 0), 0) << "the shell's background sleep should still run";
+  kill(background, SIGKILL);
 }
 
 TEST(Process, SignalDeathIsShellStyle) {
