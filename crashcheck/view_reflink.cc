@@ -2,17 +2,22 @@
 #include "crashcheck/view_reflink.h"
 
 #include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <mutex>
 #include <utility>
 
 #include "common/file_descriptor.h"
+#include "common/file_info.h"
 #include "common/process.h"
 #include "common/system_error.h"
 #include "crashcheck/error.h"
@@ -28,6 +33,149 @@ int try_clone(const std::string& from, const std::string& to) {
   if (!out) bb::common::throw_errno("cannot create " + to);
   return ioctl(out.get(), FICLONE, in.get()) == 0 ? 0 : errno;
 }
+
+// What a range of a file maps to, for mapping_differences().
+struct Mapping {
+  const FileExtent* extent = nullptr;  // nullptr: a hole
+  uint64_t end = 0;                    // where this mapping stops
+};
+
+// The mapping of `extents` at `pos`; `i` is the first extent that does not
+// end at or before `pos` (advanced here).
+Mapping mapping_at(const std::vector<FileExtent>& extents, size_t& i, uint64_t pos, uint64_t size) {
+  while (i < extents.size() && extents[i].logical + extents[i].length <= pos) ++i;
+  if (i == extents.size()) return {nullptr, size};
+  const FileExtent& e = extents[i];
+  if (e.logical > pos) return {nullptr, std::min(e.logical, size)};
+  return {&e, std::min(e.logical + e.length, size)};
+}
+
+bool same_blocks(const Mapping& a, const Mapping& b, uint64_t pos) {
+  if (a.extent == nullptr || b.extent == nullptr) return a.extent == b.extent;
+  const FileExtent& x = *a.extent;
+  const FileExtent& y = *b.extent;
+  return x.comparable && y.comparable && x.unwritten == y.unwritten &&
+         x.physical + (pos - x.logical) == y.physical + (pos - y.logical);
+}
+
+}  // namespace
+
+std::vector<FileExtent> file_extents(int fd) {
+  constexpr uint32_t kBatch = 256;
+  std::vector<uint64_t> buffer(
+      (sizeof(fiemap) + kBatch * sizeof(fiemap_extent)) / sizeof(uint64_t) + 1);
+  auto* fm = reinterpret_cast<fiemap*>(buffer.data());
+  std::vector<FileExtent> out;
+  uint64_t start = 0;
+  uint32_t flags = FIEMAP_FLAG_SYNC;
+  for (;;) {
+    *fm = fiemap{};
+    fm->fm_start = start;
+    fm->fm_length = FIEMAP_MAX_OFFSET - start;
+    fm->fm_flags = flags;
+    fm->fm_extent_count = kBatch;
+    if (ioctl(fd, FS_IOC_FIEMAP, fm) != 0)
+      bb::common::throw_errno("cannot map a view's extents (FIEMAP)");
+    flags = 0;  // written back once is enough
+    bool last = fm->fm_mapped_extents == 0;
+    for (uint32_t k = 0; k < fm->fm_mapped_extents; ++k) {
+      const fiemap_extent& e = fm->fm_extents[k];
+      constexpr uint32_t kOpaque = FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_DELALLOC |
+                                   FIEMAP_EXTENT_ENCODED | FIEMAP_EXTENT_DATA_INLINE |
+                                   FIEMAP_EXTENT_DATA_TAIL | FIEMAP_EXTENT_NOT_ALIGNED |
+                                   FIEMAP_EXTENT_DATA_ENCRYPTED;
+      out.push_back({e.fe_logical, e.fe_physical, e.fe_length,
+                     (e.fe_flags & FIEMAP_EXTENT_UNWRITTEN) != 0, (e.fe_flags & kOpaque) == 0});
+      start = e.fe_logical + e.fe_length;
+      last = last || (e.fe_flags & FIEMAP_EXTENT_LAST) != 0;
+    }
+    if (last) return out;
+  }
+}
+
+std::vector<MappingDifference> mapping_differences(const std::vector<FileExtent>& source,
+                                                   const std::vector<FileExtent>& copy,
+                                                   uint64_t size) {
+  std::vector<MappingDifference> out;
+  size_t i = 0, j = 0;
+  for (uint64_t pos = 0; pos < size;) {
+    Mapping a = mapping_at(source, i, pos, size);
+    Mapping b = mapping_at(copy, j, pos, size);
+    uint64_t end = std::min(a.end, b.end);
+    if (!same_blocks(a, b, pos)) {
+      bool hole = a.extent == nullptr;
+      if (!out.empty() && out.back().offset + out.back().length == pos &&
+          out.back().source_hole == hole) {
+        out.back().length += end - pos;
+      } else {
+        out.push_back({pos, end - pos, hole});
+      }
+    }
+    pos = end;
+  }
+  return out;
+}
+
+uint64_t reflink_differences(int source, int copy) {
+  struct stat a {
+  }, b{};
+  if (fstat(source, &a) != 0 || fstat(copy, &b) != 0) bb::common::throw_errno("cannot stat a view");
+  if (a.st_size != b.st_size) {
+    errno = EINVAL;
+    bb::common::throw_errno("a pooled view is not the image's size");
+  }
+  auto size = static_cast<uint64_t>(a.st_size);
+  std::vector<MappingDifference> diff =
+      mapping_differences(file_extents(source), file_extents(copy), size);
+  for (const MappingDifference& d : diff) {
+    auto offset = static_cast<off_t>(d.offset), length = static_cast<off_t>(d.length);
+    if (d.source_hole) {
+      if (fallocate(copy, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) != 0)
+        bb::common::throw_errno("cannot punch a hole in a pooled view");
+      continue;
+    }
+    file_clone_range r{source, d.offset, d.length, d.offset};
+    if (ioctl(copy, FICLONERANGE, &r) != 0)
+      bb::common::throw_errno("cannot reflink a range into a pooled view");
+  }
+  return diff.size();
+}
+
+struct ReflinkViewFactory::Pool {
+  std::mutex mutex;
+  std::vector<std::string> files;
+  Pool() = default;
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+  ~Pool() {
+    for (const std::string& f : files) unlink(f.c_str());
+  }
+};
+
+namespace {
+
+// A view whose file goes back to the factory's pool when it is destroyed.
+class PooledView final : public View {
+ public:
+  PooledView(std::string path, std::shared_ptr<ReflinkViewFactory::Pool> pool)
+      : path_(std::move(path)), pool_(std::move(pool)) {}
+  PooledView(const PooledView&) = delete;
+  PooledView& operator=(const PooledView&) = delete;
+  ~PooledView() override {
+    try {
+      std::lock_guard<std::mutex> lock(pool_->mutex);
+      pool_->files.push_back(path_);
+    } catch (const std::exception&) {  // no memory for the pool: no reuse
+      unlink(path_.c_str());
+    }
+  }
+  [[nodiscard]] const std::string& path() const override { return path_; }
+  bool is_block_device() const override { return false; }
+
+ private:
+  std::string path_;
+  std::shared_ptr<ReflinkViewFactory::Pool> pool_;
+};
 
 }  // namespace
 
@@ -89,16 +237,38 @@ ReflinkScratch::~ReflinkScratch() {
 }
 
 ReflinkViewFactory::ReflinkViewFactory(std::string image, uint64_t size, const std::string& dir)
-    : image_(std::move(image)), names_(dir) {
+    : image_(std::move(image)), names_(dir), pool_(std::make_shared<Pool>()) {
   if (access(image_.c_str(), F_OK) != 0) create_image(image_, size);
   if (!supports_reflink(dir))
     throw CheckerError("no reflink (FICLONE) in " + dir + "; use --view copy");
 }
 
+ReflinkViewFactory::~ReflinkViewFactory() = default;
+
 std::unique_ptr<View> ReflinkViewFactory::take() {
-  std::string path = names_.next();
+  std::string path;
+  {
+    std::lock_guard<std::mutex> lock(pool_->mutex);
+    if (!pool_->files.empty()) {
+      path = std::move(pool_->files.back());
+      pool_->files.pop_back();
+    }
+  }
+  if (!path.empty()) {
+    try {
+      bb::common::FileDescriptor image = bb::common::open_file(image_, O_RDONLY);
+      bb::common::FileDescriptor view = bb::common::open_file(path, O_RDWR);
+      (void)reflink_differences(image.get(), view.get());
+      return std::make_unique<PooledView>(path, pool_);
+    } catch (const std::exception&) {
+      // Half brought up to date: never used. A new clone below says what
+      // is wrong if it is more than this file.
+      unlink(path.c_str());
+    }
+  }
+  path = names_.next();
   reflink_file(image_, path);
-  return std::make_unique<FileView>(path);
+  return std::make_unique<PooledView>(path, pool_);
 }
 
 std::unique_ptr<View> ReflinkViewFactory::clone(const View& from) {

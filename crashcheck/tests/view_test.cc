@@ -8,7 +8,11 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <vector>
+
+#include "common/file_descriptor.h"
+#include "common/file_info.h"
 
 #include "crashcheck/loop_device.h"
 #include "crashcheck/view_copy.h"
@@ -40,7 +44,9 @@ uint64_t allocated(const std::string& path) {
   return static_cast<uint64_t>(st.st_blocks) * 512;
 }
 
-void views_are_private(ViewFactory& f) {
+// `pooled`: destroyed views go back to the factory's pool, whose files are
+// deleted with the factory.
+void views_are_private(ViewFactory& f, bool pooled = false) {
   const std::string& base = f.replay_path();
   put(base, 4096, 'a');
   std::unique_ptr<View> v1 = f.take();
@@ -54,7 +60,19 @@ void views_are_private(ViewFactory& f) {
   EXPECT_EQ(get(base, 4096), 'b');
   std::string p = v2->path();
   v2.reset();
-  EXPECT_NE(access(p.c_str(), F_OK), 0) << "a destroyed view leaves no file";
+  if (!pooled) {
+    EXPECT_NE(access(p.c_str(), F_OK), 0) << "a destroyed view leaves no file";
+    return;
+  }
+  put(base, 4096, 'c');
+  std::unique_ptr<View> v4 = f.take();
+  EXPECT_EQ(v4->path(), p) << "the pooled file is reused";
+  EXPECT_EQ(get(v4->path(), 4096), 'c');
+  EXPECT_EQ(get(v3->path(), 4096), 'a');
+  put(v1->path(), 4096, 'y');
+  v1.reset();
+  std::unique_ptr<View> v5 = f.take();  // v1's file, scribbled on
+  EXPECT_EQ(get(v5->path(), 4096), 'c');
 }
 
 TEST(CopyView, ViewsArePrivateAndKeepTheirPointInTime) {
@@ -78,8 +96,109 @@ TEST(ReflinkView, ViewsOnALoopMountedXfsScratch) {
   testing::TempDir dir;
   ReflinkScratch scratch(dir.path(), dir.path() + "/mnt", 1ULL << 30);
   EXPECT_TRUE(supports_reflink(scratch.dir()));
-  ReflinkViewFactory f(scratch.dir() + "/replay.img", 512 << 20, scratch.dir());
-  views_are_private(f);
+  std::string pooled_file;
+  {
+    ReflinkViewFactory f(scratch.dir() + "/replay.img", 512 << 20, scratch.dir());
+    views_are_private(f, true);
+    std::unique_ptr<View> v = f.take();
+    pooled_file = v->path();
+  }
+  EXPECT_NE(access(pooled_file.c_str(), F_OK), 0) << "the factory deletes its pool";
+}
+
+// The bytes of file `path`.
+std::string contents(const std::string& path) {
+  std::string s(bb::common::file_size(path), '\0');
+  int fd = open(path.c_str(), O_RDONLY);
+  EXPECT_EQ(pread(fd, s.data(), s.size(), 0), static_cast<ssize_t>(s.size()));
+  close(fd);
+  return s;
+}
+
+void write_at(const std::string& path, off_t offset, size_t n, char c) {
+  int fd = open(path.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  std::string s(n, c);
+  ASSERT_EQ(pwrite(fd, s.data(), n, offset), static_cast<ssize_t>(n));
+  close(fd);  // not synced: FIEMAP_FLAG_SYNC writes it back
+}
+
+// A pooled view brought up to date reads exactly what the image holds,
+// whatever the image and the view's check wrote in between, holes included.
+TEST(ReflinkView, PooledViewsReadExactlyTheImage) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for the loop-mounted XFS scratch";
+  testing::TempDir dir;
+  ReflinkScratch scratch(dir.path(), dir.path() + "/mnt", 1ULL << 30);
+  const uint64_t size = 64 << 20;
+  ReflinkViewFactory f(scratch.dir() + "/replay.img", size, scratch.dir());
+  const std::string& image = f.replay_path();
+  std::mt19937_64 rng(7);
+  auto offset = [&](uint64_t block) { return static_cast<off_t>(rng() % (size / block) * block); };
+  std::vector<std::unique_ptr<View>> views;
+  for (int round = 0; round < 40; ++round) {
+    for (int w = 0; w < 8; ++w)
+      write_at(image, offset(4096), 4096 * (1 + rng() % 16), static_cast<char>('a' + round % 26));
+    std::unique_ptr<View> v = f.take();
+    ASSERT_TRUE(contents(v->path()) == contents(image)) << "round " << round;
+    {
+      bb::common::FileDescriptor a = bb::common::open_file(image, O_RDONLY);
+      bb::common::FileDescriptor b = bb::common::open_file(v->path(), O_RDONLY);
+      EXPECT_TRUE(mapping_differences(file_extents(a.get()), file_extents(b.get()), size).empty());
+    }
+    // The check writes: blocks, and a byte range where the image has a hole.
+    write_at(v->path(), offset(1024), 1024 * (1 + rng() % 8), 'X');
+    write_at(v->path(), static_cast<off_t>(size - 8192), 8192, 'Y');
+    views.push_back(std::move(v));
+    if (views.size() > 3) views.erase(views.begin() + static_cast<long>(rng() % views.size()));
+  }
+}
+
+FileExtent extent(uint64_t logical, uint64_t physical, uint64_t length) {
+  return {logical, physical, length, false, true};
+}
+
+TEST(MappingDifferences, EqualMappingsNeedNothing) {
+  std::vector<FileExtent> a = {extent(0, 100, 10), extent(20, 300, 10)};
+  EXPECT_TRUE(mapping_differences(a, a, 40).empty());
+  // The same blocks reported as two extents in one file, one in the other.
+  std::vector<FileExtent> b = {extent(0, 100, 4), extent(4, 104, 6), extent(20, 300, 10)};
+  EXPECT_TRUE(mapping_differences(a, b, 40).empty());
+  EXPECT_TRUE(mapping_differences({}, {}, 40).empty());
+}
+
+TEST(MappingDifferences, FindsEveryRangeMappedDifferently) {
+  std::vector<FileExtent> source = {extent(0, 100, 10), extent(20, 300, 10)};
+  std::vector<FileExtent> copy = {extent(0, 100, 5), extent(5, 900, 5), extent(10, 500, 5),
+                                  extent(20, 300, 10)};
+  std::vector<MappingDifference> d = mapping_differences(source, copy, 40);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].offset, 5u);  // other blocks
+  EXPECT_EQ(d[0].length, 5u);
+  EXPECT_FALSE(d[0].source_hole);
+  EXPECT_EQ(d[1].offset, 10u);  // the copy has data where the source has a hole
+  EXPECT_EQ(d[1].length, 5u);
+  EXPECT_TRUE(d[1].source_hole);
+}
+
+TEST(MappingDifferences, MergesNeighboursOfOneKindAndStopsAtTheSize) {
+  std::vector<FileExtent> source = {extent(0, 100, 10), extent(10, 700, 10), extent(30, 800, 100)};
+  std::vector<FileExtent> copy = {extent(0, 200, 20)};
+  std::vector<MappingDifference> d = mapping_differences(source, copy, 40);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].offset, 0u);
+  EXPECT_EQ(d[0].length, 20u);
+  EXPECT_EQ(d[1].offset, 30u);
+  EXPECT_EQ(d[1].length, 10u) << "clipped at the size";
+}
+
+TEST(MappingDifferences, OpaqueOrUnwrittenExtentsAreNeverTheSame) {
+  FileExtent opaque = extent(0, 100, 10);
+  opaque.comparable = false;
+  EXPECT_EQ(mapping_differences({opaque}, {opaque}, 10).size(), 1u);
+  FileExtent unwritten = extent(0, 100, 10);
+  unwritten.unwritten = true;
+  EXPECT_EQ(mapping_differences({unwritten}, {extent(0, 100, 10)}, 10).size(), 1u);
+  EXPECT_TRUE(mapping_differences({unwritten}, {unwritten}, 10).empty());
 }
 
 TEST(ReflinkView, RefusesADirectoryWithoutReflink) {

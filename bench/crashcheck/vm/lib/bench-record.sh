@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# bench_record FS ROUNDS — record a generic/482-like workload on FS with the
+# bench_record FS ROUNDS [SIZES] — record a generic/482-like workload on FS with the
 # in-tree log-writes target, for bench/crashcheck/run. Each round is a small
 # fsstress-like mix in 8 directories: create a file (8 KiB..6 MiB, sizes
 # cycle) and fsync it; then, by turn, overwrite part of an older file,
@@ -7,9 +7,13 @@
 # unlinks an old file, every 5th renames one across directories, every 10th
 # syncs the whole filesystem. About 1.4 MiB of data and 2 fsyncs per round:
 # a log grows in data and FUA points with ROUNDS (bench-*-x2 run twice as
-# many rounds as bench-*).
+# many rounds as bench-*). SIZES, ten file sizes in 4 KiB blocks that the
+# rounds cycle through, defaults to the long logs' (8 KiB..6 MiB); the
+# short logs (bench-*-short) use 4 KiB..1 MiB, so that most of a log is
+# FUA points close together, as in most xfstests runs.
 bench_record() {
 	fs=$1 rounds=$2
+	sizes=${3:-2 32 128 512 8 1024 64 256 1536 4}
 	size=$(blockdev --getsz "$DISK_data")
 	# Data to write: random bytes made once (the guest's /dev/urandom is
 	# slow under TCG), sliced at varying offsets.
@@ -27,8 +31,8 @@ bench_record() {
 	i=1
 	while [ $i -le "$rounds" ]; do
 		dir=/mnt/d$((i % 8))
-		# 8K 128K 512K 2M 32K 4M 256K 1M 6M 16K, in 4 KiB blocks.
-		set -- 2 32 128 512 8 1024 64 256 1536 4
+		# shellcheck disable=SC2086 # a list of numbers
+		set -- $sizes
 		shift $((i % 10))
 		blocks=$1
 		dd if=/tmp/rand of="$dir/f$i" bs=4k count="$blocks" skip=$((i % 256)) conv=fsync 2>/dev/null
