@@ -213,9 +213,13 @@ ReflinkScratch::ReflinkScratch(const std::string& backing_dir, std::string mount
   create_image(backing_, size);
   try {
     // -K: no discard of the (sparse) backing file; small log: the scratch
-    // holds a handful of big files.
-    bb::common::run_or_throw(
-        {"mkfs.xfs", "-q", "-f", "-K", "-m", "reflink=1", "-l", "size=64m", backing_});
+    // holds a handful of big files. 1 KiB blocks (the least XFS v5 has): a
+    // reflinked file takes direct I/O only in whole blocks (statx
+    // dio_offset_align), and the view of an ext4 with 1 KiB blocks (mkfs's
+    // choice below 512 MiB) needs a 1 KiB device; a buffered one costs two
+    // queue freezes a check (loop_device.h). Neutral for 4 KiB views.
+    bb::common::run_or_throw({"mkfs.xfs", "-q", "-f", "-K", "-m", "reflink=1", "-b", "size=1024",
+                              "-l", "size=64m", backing_});
     loop_.emplace(backing_);
     std::filesystem::create_directories(mount_dir_);
     if (mount(loop_->path().c_str(), mount_dir_.c_str(), "xfs", 0, "") != 0) {
