@@ -1286,10 +1286,19 @@ static void bbm_resync_start(struct bbm_set *ms, int source)
 {
 	char targets[32];
 	u64 todo = bbm_out_of_sync(ms);
-	unsigned long now = jiffies;
+	unsigned long now = jiffies, *bits, *old_bits;
 	unsigned int noio;
 
+	/*
+	 * A copy's completion sets its bit under ms->lock: the bitmap is
+	 * swapped under the lock too, and the old one freed after it.
+	 */
+	noio = memalloc_noio_save();
+	bits = kvcalloc(BITS_TO_LONGS(ms->nr_regions), sizeof(long), GFP_KERNEL);
+	memalloc_noio_restore(noio);
 	spin_lock_irq(&ms->lock);
+	old_bits = ms->rs.copied_bits;
+	ms->rs.copied_bits = bits;
 	ms->rs.active = true;
 	ms->rs.rewound = false;
 	ms->rs.start = now;
@@ -1305,10 +1314,7 @@ static void bbm_resync_start(struct bbm_set *ms, int source)
 	ms->rs.source = source;
 	ms->rs.targets = bbm_resync_targets(ms, source);
 	spin_unlock_irq(&ms->lock);
-	kvfree(ms->rs.copied_bits);
-	noio = memalloc_noio_save();
-	ms->rs.copied_bits = kvcalloc(BITS_TO_LONGS(ms->nr_regions), sizeof(long), GFP_KERNEL);
-	memalloc_noio_restore(noio);
+	kvfree(old_bits);
 	bbm_leg_list(ms->rs.targets, targets, sizeof(targets));
 	bb_log(&ms->log, info, "SYNC", 230,
 	       "resync started (%s): %llu of %llu regions (%llu KiB) from leg %d to %s%s",
