@@ -116,7 +116,7 @@ std::vector<MappingDifference> mapping_differences(const std::vector<FileExtent>
   return out;
 }
 
-uint64_t reflink_differences(int source, int copy) {
+void reflink_differences(int source, int copy) {
   struct stat a {
   }, b{};
   if (fstat(source, &a) != 0 || fstat(copy, &b) != 0) bb::common::throw_errno("cannot stat a view");
@@ -138,7 +138,6 @@ uint64_t reflink_differences(int source, int copy) {
     if (ioctl(copy, FICLONERANGE, &r) != 0)
       bb::common::throw_errno("cannot reflink a range into a pooled view");
   }
-  return diff.size();
 }
 
 struct ReflinkViewFactory::Pool {
@@ -262,7 +261,7 @@ std::unique_ptr<View> ReflinkViewFactory::take() {
     try {
       bb::common::FileDescriptor image = bb::common::open_file(image_, O_RDONLY);
       bb::common::FileDescriptor view = bb::common::open_file(path, O_RDWR);
-      (void)reflink_differences(image.get(), view.get());
+      reflink_differences(image.get(), view.get());
       return std::make_unique<PooledView>(path, pool_);
     } catch (const std::exception&) {
       // Half brought up to date: never used. A new clone below says what

@@ -67,9 +67,9 @@ struct MappingDifference {
 
 // Makes `copy` (a file of `source`'s size on the same filesystem) read
 // what `source` holds: clones each range where their mappings differ and
-// punches the ranges where `source` has a hole. Returns the number of
-// ranges it changed. Throws bb::common::SystemError.
-uint64_t reflink_differences(int source, int copy);
+// punches the ranges where `source` has a hole. Throws
+// bb::common::SystemError.
+void reflink_differences(int source, int copy);
 
 class ReflinkScratch {
  public:

@@ -106,13 +106,18 @@ TEST(ReflinkView, ViewsOnALoopMountedXfsScratch) {
   EXPECT_NE(access(pooled_file.c_str(), F_OK), 0) << "the factory deletes its pool";
 }
 
-// The bytes of file `path`.
-std::string contents(const std::string& path) {
-  std::string s(bb::common::file_size(path), '\0');
+// `n` bytes of file or device `path` from `offset`.
+std::string read_device(const std::string& path, off_t offset, size_t n) {
   int fd = open(path.c_str(), O_RDONLY);
-  EXPECT_EQ(pread(fd, s.data(), s.size(), 0), static_cast<ssize_t>(s.size()));
+  std::string s(n, '\0');
+  EXPECT_EQ(pread(fd, s.data(), n, offset), static_cast<ssize_t>(n));
   close(fd);
   return s;
+}
+
+// The bytes of file `path`.
+std::string contents(const std::string& path) {
+  return read_device(path, 0, bb::common::file_size(path));
 }
 
 void write_at(const std::string& path, off_t offset, size_t n, char c) {
@@ -220,14 +225,6 @@ TEST(LoopDevice, AttachesAndDetaches) {
     EXPECT_TRUE(S_ISBLK(st.st_mode));
   }
   EXPECT_FALSE(path.empty());
-}
-
-std::string read_device(const std::string& dev, off_t offset, size_t n) {
-  int fd = open(dev.c_str(), O_RDONLY);
-  std::string s(n, '\0');
-  EXPECT_EQ(pread(fd, s.data(), n, offset), static_cast<ssize_t>(n));
-  close(fd);
-  return s;
 }
 
 // Whether loop device `dev` (/dev/loopN) has a backing file.
