@@ -1414,6 +1414,13 @@ static void bbm_do_recovery(struct bbm_set *ms)
 	struct dm_region *reg;
 	u64 todo;
 
+	/*
+	 * The resync starts, and takes its count of regions to copy, before
+	 * any of its copies goes out: a copy that completed before the count
+	 * was reset would be in sync but neither counted nor listed.
+	 */
+	if (!ms->rs.active && possible && !ms->rs.stuck && bbm_out_of_sync(ms))
+		bbm_resync_start(ms, bbm_source_leg(ms));
 	if (possible && !READ_ONCE(ms->paused) && !ms->rs.stuck && bbm_rate_allows(ms)) {
 		dm_rh_recovery_prepare(ms->rh);
 		prepared = true;
@@ -1430,8 +1437,6 @@ static void bbm_do_recovery(struct bbm_set *ms)
 			bbm_back_in_sync(ms);
 		} else if (!todo && !bbm_any_failed(ms) && !ms->in_sync) {
 			bbm_back_in_sync(ms);
-		} else if (todo && possible && !ms->rs.stuck) {
-			bbm_resync_start(ms, bbm_source_leg(ms));
 		}
 		return;
 	}
