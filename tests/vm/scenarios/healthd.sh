@@ -171,6 +171,9 @@ grep -q 'OpMsg=PROGRAM Type=EXIT Device=m Leg=1 Event=FAIL/PROBE_TIMEOUT Status=
 	fail "no PROGRAM line for the FAIL event: $(grep PROGRAM "$RUN1")"
 grep -qx 'FAIL m 1 PROBE_TIMEOUT' /tmp/prog.out || fail "program arguments: $(cat /tmp/prog.out)"
 grep -qx 'READD m 1 AUTO' /tmp/prog.out || fail "program not run for READD: $(cat /tmp/prog.out)"
+# The program runs for one event at a time: the resync's events wait for
+# READD's run to time out, so its END run may come after the lines above.
+wait_line 'OpMsg=PROGRAM Type=EXIT Device=m Event=RESYNC/END Status=0' 10
 grep -qx 'RESYNC m - END' /tmp/prog.out || fail "program not run for the resync's end: $(cat /tmp/prog.out)"
 umount /mnt/m
 [ "$(sum /dev/mapper/l0)" = "$(sum /dev/mapper/l1)" ] || fail "legs differ after the re-add's resync"
