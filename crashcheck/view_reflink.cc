@@ -143,6 +143,9 @@ void reflink_differences(int source, int copy) {
 struct ReflinkViewFactory::Pool {
   std::mutex mutex;
   std::vector<std::string> files;
+  // A refresh failed: no more reuse (a reason that lasts would cost a
+  // failed refresh before every new clone).
+  bool closed = false;
   Pool() = default;
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -163,10 +166,13 @@ class PooledView final : public View {
   ~PooledView() override {
     try {
       std::lock_guard<std::mutex> lock(pool_->mutex);
-      pool_->files.push_back(path_);
+      if (!pool_->closed) {
+        pool_->files.push_back(path_);
+        return;
+      }
     } catch (const std::exception&) {  // no memory for the pool: no reuse
-      unlink(path_.c_str());
     }
+    unlink(path_.c_str());
   }
   [[nodiscard]] const std::string& path() const override { return path_; }
   bool is_block_device() const override { return false; }
@@ -264,9 +270,17 @@ std::unique_ptr<View> ReflinkViewFactory::take() {
       reflink_differences(image.get(), view.get());
       return std::make_unique<PooledView>(path, pool_);
     } catch (const std::exception&) {
-      // Half brought up to date: never used. A new clone below says what
-      // is wrong if it is more than this file.
+      // Half brought up to date: never used, and no other pooled file
+      // either. A new clone below says what is wrong if it is more than
+      // this file.
       unlink(path.c_str());
+      std::vector<std::string> pooled;
+      {
+        std::lock_guard<std::mutex> lock(pool_->mutex);
+        pool_->closed = true;
+        pooled.swap(pool_->files);
+      }
+      for (const std::string& f : pooled) unlink(f.c_str());
     }
   }
   path = names_.next();

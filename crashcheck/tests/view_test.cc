@@ -158,6 +158,30 @@ TEST(ReflinkView, PooledViewsReadExactlyTheImage) {
   }
 }
 
+// A pooled file that cannot be brought up to date (here: cut short) is
+// replaced by a new clone, and the factory stops pooling: files of views
+// destroyed afterwards are deleted, not refreshed and failed again.
+TEST(ReflinkView, AFailedRefreshEndsPooling) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for the loop-mounted XFS scratch";
+  testing::TempDir dir;
+  ReflinkScratch scratch(dir.path(), dir.path() + "/mnt", 1ULL << 30);
+  const uint64_t size = 16 << 20;
+  ReflinkViewFactory f(scratch.dir() + "/replay.img", size, scratch.dir());
+  write_at(f.replay_path(), 4096, 8192, 'a');
+  std::string first = f.take()->path();  // destroyed at once: pooled
+  ASSERT_EQ(access(first.c_str(), F_OK), 0);
+  ASSERT_EQ(truncate(first.c_str(), 4096), 0);
+  std::unique_ptr<View> second = f.take();
+  EXPECT_NE(second->path(), first);
+  EXPECT_NE(access(first.c_str(), F_OK), 0) << "the file that failed is deleted";
+  EXPECT_TRUE(contents(second->path()) == contents(f.replay_path()));
+  std::string second_path = second->path();
+  second.reset();
+  EXPECT_NE(access(second_path.c_str(), F_OK), 0) << "no pooling after a failed refresh";
+  std::unique_ptr<View> third = f.take();
+  EXPECT_TRUE(contents(third->path()) == contents(f.replay_path()));
+}
+
 FileExtent extent(uint64_t logical, uint64_t physical, uint64_t length) {
   return {logical, physical, length, false, true};
 }
