@@ -31,18 +31,12 @@ int shell_status(int status) {
   return -1;
 }
 
-int wait_status(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return shell_status(status);
-}
-
-// Whether `pid` has exited (and is reaped); its status in `exit_status`.
-bool reaped(pid_t pid, int& exit_status) {
+// Reaps `pid` (waitpid with `options`: 0 waits, WNOHANG does not): true
+// once it has exited, with its status in `exit_status`.
+bool reap(pid_t pid, int options, int& exit_status) {
   int status = 0;
   pid_t r = 0;
-  while ((r = waitpid(pid, &status, WNOHANG)) < 0 && errno == EINTR) {
+  while ((r = waitpid(pid, &status, options)) < 0 && errno == EINTR) {
   }
   if (r != pid) return false;
   exit_status = shell_status(status);
@@ -139,7 +133,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
     }
     // Nothing to read: a child that exited may have left a process that
     // holds the pipe open. Take what it wrote before exiting, and stop.
-    if (reaped(pid, result.exit_status)) {
+    if (reap(pid, WNOHANG, result.exit_status)) {
       exited = true;
       if (fcntl(pipe.read.get(), F_SETFL, O_NONBLOCK) == 0) {
         ssize_t n = 0;
@@ -150,7 +144,9 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
     }
   }
   pipe.read.reset();
-  if (!exited) result.exit_status = wait_status(pid);
+  // -1: the child was reaped by someone else (a SIGCHLD handler set to
+  // SIG_IGN, say); its status is unknown, which is not a success.
+  if (!exited && !reap(pid, 0, result.exit_status)) result.exit_status = -1;
   if (result.output.size() > kMaxOutput) result.output.erase(0, result.output.size() - kMaxOutput);
   return result;
 }
