@@ -1282,10 +1282,10 @@ static void bbm_print_ranges(struct bbm_set *ms)
 		bb_log(&ms->log, info, "SYNC", 233, "resync: %lu more ranges not listed", more);
 }
 
-static void bbm_resync_start(struct bbm_set *ms, int source)
+/* @todo: bbm_out_of_sync() as the caller just read it. */
+static void bbm_resync_start(struct bbm_set *ms, int source, u64 todo)
 {
 	char targets[32];
-	u64 todo = bbm_out_of_sync(ms);
 	unsigned long now = jiffies, *bits, *old_bits;
 	unsigned int noio;
 
@@ -1412,27 +1412,38 @@ static void bbm_do_recovery(struct bbm_set *ms)
 	bool possible = bbm_resync_possible(ms);
 	bool prepared = false;
 	struct dm_region *reg;
-	u64 todo;
+	bool counted = false;
+	u64 todo = 0;
 
 	/*
 	 * The resync starts, and takes its count of regions to copy, before
 	 * any of its copies goes out: a copy that completed before the count
 	 * was reset would be in sync but neither counted nor listed.
 	 */
-	if (!ms->rs.active && possible && !ms->rs.stuck && bbm_out_of_sync(ms))
-		bbm_resync_start(ms, bbm_source_leg(ms));
+	if (!ms->rs.active && possible && !ms->rs.stuck) {
+		todo = bbm_out_of_sync(ms);
+		counted = true;
+		if (todo)
+			bbm_resync_start(ms, bbm_source_leg(ms), todo);
+	}
 	if (possible && !READ_ONCE(ms->paused) && !ms->rs.stuck && bbm_rate_allows(ms)) {
 		dm_rh_recovery_prepare(ms->rh);
 		prepared = true;
 	}
 	/* Quiesced regions hold delayed writes: always copy them. */
-	while ((reg = dm_rh_recovery_start(ms->rh)))
+	while ((reg = dm_rh_recovery_start(ms->rh))) {
 		bbm_copy_region(ms, reg);
-
-	todo = bbm_out_of_sync(ms);
+		counted = false;
+	}
+	/*
+	 * No resync and no copy since the count above: it still holds (a
+	 * userspace log answers get_sync_count with a round trip).
+	 */
+	if (!counted || ms->rs.active)
+		todo = bbm_out_of_sync(ms);
 	if (!ms->rs.active) {
 		if (!todo && !bbm_any_failed(ms) && bbm_any_stale(ms) && possible) {
-			bbm_resync_start(ms, bbm_source_leg(ms));
+			bbm_resync_start(ms, bbm_source_leg(ms), todo);
 			bbm_resync_end(ms, NULL);
 			bbm_back_in_sync(ms);
 		} else if (!todo && !bbm_any_failed(ms) && !ms->in_sync) {
