@@ -56,13 +56,14 @@ Options)";
 
 constexpr const char* kLogUsage = R"(Usage: bbctl log [options] [<file>...]
 
-Reads kernel log lines — from the kernel's ring buffer (/dev/kmsg, as dmesg)
-when no file is given, else from each file ("-": standard input) holding
-`dmesg` output, `journalctl -k` output, or `journalctl -k -o json` — and
-prints the lines of blackbox's targets as a timeline per device: commands
-paired (one never done is flagged), every state change with the states after
-it, resyncs with their ranges, time and rate. Lines that look like ours but
-are not in the catalogue (docs/operation-log.md) are listed at the end.
+Reads kernel log lines — from the kernel's ring buffer (/dev/kmsg, as dmesg
+shows it: since the last `dmesg -C`) when no file is given, else from each
+file ("-": standard input) holding `dmesg` output, `journalctl -k` output,
+or `journalctl -k -o json` — and prints the lines of blackbox's targets as
+a timeline per device: commands paired (one never done is flagged), every
+state change with the states after it, resyncs with their ranges, time and
+rate. Lines that look like ours but are not in the catalogue
+(docs/operation-log.md) are listed at the end.
 
   bbctl log
   journalctl -k -b -1 -o json | bbctl log --json -

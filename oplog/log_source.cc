@@ -318,6 +318,10 @@ std::optional<Record> parse_kmsg_record(std::string_view record) {
 std::vector<Record> read_kmsg(const std::string& path) {
   bb::common::FileDescriptor fd(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fd) bb::common::throw_errno(fmt::format("cannot open {}", path));
+  // As dmesg: from the first record after the last clear (`dmesg -C`), not
+  // from the oldest record the buffer still holds. Not /dev/kmsg (a test's
+  // file): reads from the start.
+  (void)lseek(fd.get(), 0, SEEK_DATA);
   std::vector<Record> records;
   std::array<char, 8192> buf{};
   for (;;) {

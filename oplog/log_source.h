@@ -35,8 +35,9 @@ struct Record {
 // Every line of `in`; errors name the line number.
 [[nodiscard]] std::vector<Record> read_records(std::istream& in);
 
-// Every record now in the kernel's ring buffer (/dev/kmsg, or `path`),
-// without waiting for more. Throws bb::common::SystemError if it cannot be
+// Every record now in the kernel's ring buffer (/dev/kmsg, or `path`)
+// since the last clear (`dmesg -C`; as dmesg shows them), without waiting
+// for more. Throws bb::common::SystemError if it cannot be
 // opened (EPERM: kernel.dmesg_restrict and no CAP_SYSLOG).
 [[nodiscard]] std::vector<Record> read_kmsg(const std::string& path = "/dev/kmsg");
 
