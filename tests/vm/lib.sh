@@ -41,3 +41,27 @@ kernel_args() {
 		case $o in append:?*) printf ' %s' "${o#append:}" ;; esac
 	done
 }
+
+# pick_accel VMLINUZ INITRD — prints kvm or tcg. /dev/kvm may exist yet hang
+# a guest, so KVM is used only when a probe boot reaches the guest's init.
+# The verdict is cached per host kernel and QEMU version.
+pick_accel() {
+	if [ -n "${BB_ACCEL:-}" ]; then echo "$BB_ACCEL"; return; fi
+	local cache log
+	cache=${BB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/blackbox}/accel-$(uname -r)-$(qemu-system-x86_64 --version | head -n1 | tr -dc '0-9.')
+	if [ -f "$cache" ]; then cat "$cache"; return; fi
+	log=$(mktemp)
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ] &&
+		timeout 20 qemu-system-x86_64 -accel kvm -cpu host -smp 2 -m 512 -nodefaults \
+			-display none -no-reboot -kernel "$1" -initrd "$2" \
+			-append "console=ttyS0 panic=-1 quiet bb.probe" \
+			-serial null -serial "file:$log" >/dev/null 2>&1 &&
+		grep -q '@@BB READY' "$log"; then
+		echo kvm >"$cache.$$"
+	else
+		echo tcg >"$cache.$$"
+	fi
+	mv -f "$cache.$$" "$cache" # atomic: guests booting in parallel may probe too
+	rm -f "$log"
+	cat "$cache"
+}
