@@ -97,6 +97,9 @@ class ProfileCheck final : public Check {
       : fs_(std::move(fs)), steps_(steps_for(fs_)), timeout_(timeout) {}
 
   std::string name() const override { return fs_; }
+  std::string identity() const override {
+    return fmt::format("{} (timeout {} s)", fs_, timeout_.count());
+  }
   bool needs_block_device() const override { return true; }
 
   CheckOutcome run(const CheckTarget& target) const override {
@@ -177,6 +180,9 @@ class CommandCheck final : public Check {
       : command_(std::move(command)), timeout_(timeout) {}
 
   std::string name() const override { return "command"; }
+  std::string identity() const override {
+    return fmt::format("command '{}' (timeout {} s)", command_, timeout_.count());
+  }
   bool needs_block_device() const override { return command_.find("{dev}") != std::string::npos; }
 
   CheckOutcome run(const CheckTarget& target) const override {

@@ -48,6 +48,9 @@ class Check {
   virtual ~Check() = default;
 
   [[nodiscard]] virtual std::string name() const = 0;
+  // Everything that makes its verdicts: name, command, time limit (a
+  // shard report's options; `bb-crashcheck merge` compares them).
+  [[nodiscard]] virtual std::string identity() const = 0;
   virtual bool needs_block_device() const = 0;
   // Runs on any thread; must not throw for a failing filesystem (that is a
   // failed outcome), only for set-up problems (CheckerError).

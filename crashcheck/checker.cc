@@ -18,24 +18,13 @@
 #include "crashcheck/view_file.h"
 #include "crashcheck/view_setup.h"
 #include "engine/replay_engine.h"
+#include "format/log_checksum.h"
 #include "format/log_format.h"
 
 namespace bb::crashcheck {
 namespace lw = bb::logwrites;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-const char* verdict_name(Verdict v) {
-  switch (v) {
-    case Verdict::kPass:
-      return "pass";
-    case Verdict::kFail:
-      return "FAIL";
-    case Verdict::kError:
-      return "ERROR";
-  }
-  return "?";
-}
 
 const char* view_kind_name(ViewKind kind) {
   switch (kind) {
@@ -104,11 +93,43 @@ void build_prefix_image(const replay::LogSession& s, const std::string& path, ui
   target.sync();
 }
 
+// 16 hex digits: every byte of the log up to the end of its last entry,
+// in 8 MiB pieces.
+std::string log_digest(const replay::LogSession& s) {
+  lw::Fnv64 sum;
+  sum.add_u64(s.entry_count());
+  const uint64_t end = s.entry_count() == 0 ? 0 : s.index().end_offset(s.entry_count() - 1);
+  std::vector<uint8_t> buf(std::min<uint64_t>(end, 8U << 20));
+  for (uint64_t off = 0; off < end; off += buf.size()) {
+    const std::span<uint8_t> piece(buf.data(), std::min<uint64_t>(buf.size(), end - off));
+    s.source().read_exact(off, piece);
+    sum.add_u64(lw::lane_hash64(piece));
+  }
+  return fmt::format("{:016x}", sum.value());
+}
+
+std::string options_text(const CheckerOptions& o, uint64_t start, uint64_t end) {
+  const BeyondOptions& b = o.beyond;
+  return fmt::format(
+      "check={} points={} start={} end={} drop={} random-subsets={} seed={} torn={} "
+      "max-states-per-point={} duplicates={} stop-at-first-failure={}",
+      o.check->identity(), o.points.describe(), start, end, b.drop_up_to, b.random_subsets, b.seed,
+      b.torn, b.max_states_per_point, o.skip_duplicates ? "skip" : "check",
+      o.stop_at_first_failure);
+}
+
+// The state a first failure is compared with when no prefix point before
+// it passed in this run: the point before a shard's first, or the start.
+struct GoodFallback {
+  std::optional<uint64_t> entry;  // nullopt: the empty disk
+  std::string label;
+};
+
 // Keeps the crash images (before any recovery) of the first failing state
 // and of the last good prefix point before it, and diffs them.
 FirstFailure keep_evidence(const CheckerOptions& o, const replay::LogSession& s,
                            const std::vector<StateResult>& results, const StateResult& fail,
-                           uint64_t image_size, uint64_t start) {
+                           uint64_t image_size, const GoodFallback& fallback) {
   FirstFailure ff;
   ff.failing = fail;
   for (const StateResult& r : results) {
@@ -121,9 +142,8 @@ FirstFailure keep_evidence(const CheckerOptions& o, const replay::LogSession& s,
     });
     ff.good_label = fmt::format("entry {} ({})", *ff.good_entry, it->point.kind());
   } else {
-    ff.good_entry = start > 0 ? std::optional<uint64_t>(start - 1) : std::nullopt;
-    ff.good_label =
-        ff.good_entry ? fmt::format("the start (entry {})", *ff.good_entry) : "the empty disk";
+    ff.good_entry = fallback.entry;
+    ff.good_label = fallback.label;
   }
   if (o.keep_dir.empty()) return ff;
   fs::create_directories(o.keep_dir);
@@ -180,6 +200,27 @@ RunResult run_checks(const CheckerOptions& o) {
     result.notes.push_back(
         fmt::format("no crash point of the kinds asked for in entries {}..{}", start, end));
   }
+  RunIdentity& run = result.run;
+  run.version = BB_VERSION;
+  run.log = o.log;
+  run.log_entries = index.size();
+  run.options = options_text(o, start, end);
+  run.stop_at_first_failure = o.stop_at_first_failure;
+  run.points_total = points.size();
+  GoodFallback fallback{start > 0 ? std::optional<uint64_t>(start - 1) : std::nullopt, ""};
+  fallback.label =
+      fallback.entry ? fmt::format("the start (entry {})", *fallback.entry) : "the empty disk";
+  if (o.shard) {
+    run.shard = *o.shard;
+    run.log_digest = log_digest(session);
+    const auto [first, last] = o.shard->range(points.size());
+    if (first > 0) {
+      const CrashPoint& before = points[first - 1];
+      fallback = {before.entry, fmt::format("entry {} ({})", before.entry, before.kind())};
+    }
+    points = std::vector<CrashPoint>(points.begin() + static_cast<ptrdiff_t>(first),
+                                     points.begin() + static_cast<ptrdiff_t>(last));
+  }
   if (o.target) check_target(*o.target);
   uint64_t image_size = o.image_size.value_or(highest_write_end(index));
   if (o.target && bb::common::is_block_device(*o.target)) image_size = 0;
@@ -207,7 +248,7 @@ RunResult run_checks(const CheckerOptions& o) {
     result.notes.emplace_back("interrupted: no failure images kept");
   } else if (fail != result.results.end()) {
     uint64_t size = image_size != 0 ? image_size : highest_write_end(index);
-    result.first_failure = keep_evidence(o, session, result.results, *fail, size, start);
+    result.first_failure = keep_evidence(o, session, result.results, *fail, size, fallback);
   }
   sum.wall_seconds = seconds_since(t0);
   return result;

@@ -24,6 +24,7 @@
 #include "crashcheck/crash_point.h"
 #include "crashcheck/crash_state.h"
 #include "crashcheck/image_diff.h"
+#include "crashcheck/shard.h"
 #include "crashcheck/view.h"
 
 namespace bb::crashcheck {
@@ -70,7 +71,25 @@ struct RunSummary {
   unsigned jobs = 0;
 };
 
+// What a report was made from, so that the shard reports of one run can be
+// told from those of another: `bb-crashcheck merge` refuses a mix.
+struct RunIdentity {
+  std::string version;  // bb-crashcheck's
+  std::string log;      // the log as named on the command line
+  uint64_t log_entries = 0;
+  // 16 hex digits hashing every byte of the log up to its last entry;
+  // computed for a sharded run only (reading the whole log costs time).
+  std::string log_digest;
+  // Every option that can change which states are checked or a verdict,
+  // canonical ("check=ext4 points=fua start=12 end=900 ...").
+  std::string options;
+  bool stop_at_first_failure = false;
+  Shard shard;
+  uint64_t points_total = 0;  // the points of all shards
+};
+
 struct RunResult {
+  RunIdentity run;
   std::vector<StateResult> results;  // log order
   RunSummary summary;
   std::optional<FirstFailure> first_failure;
@@ -87,6 +106,8 @@ struct CheckerOptions {
   std::optional<std::string> end_mark;  // last checked entry (default: the end of the log)
   std::optional<uint64_t> end_entry;
   PointSelection points;
+  // Check only this shard's share of the points (see shard.h).
+  std::optional<Shard> shard;
   std::optional<ViewKind> view;  // default: reflink if possible, else copy
   std::string workdir;           // parent of the work directory; default /dev/shm or /var/tmp
   unsigned jobs = 1;

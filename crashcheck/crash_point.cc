@@ -50,6 +50,19 @@ PointSelection PointSelection::parse(std::string_view spec) {
   return s;
 }
 
+std::string PointSelection::describe() const {
+  std::vector<std::string> items;
+  if (fua) items.emplace_back("fua");
+  if (flush) items.emplace_back("flush");
+  if (marks) items.emplace_back("mark");
+  if (every != 0) items.push_back("every=" + std::to_string(every));
+  for (uint64_t e : std::set<uint64_t>(entries.begin(), entries.end()))
+    items.push_back(std::to_string(e));
+  std::string out;
+  for (const std::string& i : items) out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
 std::string CrashPoint::kind() const {
   if ((flags & lw::kFlagMark) != 0) return "mark " + mark;
   uint64_t durable = flags & (lw::kFlagFlush | lw::kFlagFua);

@@ -30,6 +30,8 @@ struct PointSelection {
 
   // Throws CheckerError naming the bad item.
   [[nodiscard]] static PointSelection parse(std::string_view spec);
+  // The canonical spec: "fua,flush,mark,every=N,<entries ascending>".
+  [[nodiscard]] std::string describe() const;
 };
 
 struct CrashPoint {

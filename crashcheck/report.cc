@@ -23,6 +23,16 @@ std::string indent_output(const std::string& out) {
   return s;
 }
 
+std::string json_run(const RunIdentity& run) {
+  return fmt::format(
+      "{{\"format\":{},\"version\":{},\"log\":{},\"log_entries\":{},\"log_digest\":{},"
+      "\"options\":{},\"stop_at_first_failure\":{},\"shard\":{},\"shards\":{},\"points_total\":{}}"
+      "}",
+      kReportFormat, common::json_string(run.version), common::json_string(run.log),
+      run.log_entries, common::json_string(run.log_digest), common::json_string(run.options),
+      run.stop_at_first_failure, run.shard.index, run.shard.count, run.points_total);
+}
+
 std::string json_result(const StateResult& r) {
   std::string dropped;
   for (uint64_t e : r.variant.dropped) {
@@ -33,19 +43,31 @@ std::string json_result(const StateResult& r) {
                          ? fmt::format("{{\"entry\":{},\"sectors_landed\":{}}}",
                                        r.variant.torn->entry, r.variant.torn->sectors_landed)
                          : "null";
+  // "flags" and "mark" after the rest: what `bb-crashcheck merge` reads
+  // the point back from ("kind" is made from them).
   return fmt::format(
       "{{\"entry\":{},\"kind\":{},\"state\":{},\"dropped\":[{}],\"torn\":{},\"verdict\":\"{"
       "}\","
-      "\"seconds\":{:.4f},\"output\":{},\"same_as\":{}}}",
+      "\"seconds\":{:.4f},\"output\":{},\"same_as\":{},\"flags\":{},\"mark\":{}}}",
       r.point.entry, common::json_string(r.point.kind()), common::json_string(r.variant.describe()),
-      dropped, torn,
-      r.verdict == Verdict::kPass   ? "pass"
-      : r.verdict == Verdict::kFail ? "fail"
-                                    : "error",
-      r.seconds, common::json_string(r.output), r.same_as ? std::to_string(*r.same_as) : "null");
+      dropped, torn, verdict_json(r.verdict), r.seconds, common::json_string(r.output),
+      r.same_as ? std::to_string(*r.same_as) : "null", r.point.flags,
+      common::json_string(r.point.mark));
 }
 
 }  // namespace
+
+const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::kPass:
+      return "pass";
+    case Verdict::kFail:
+      return "FAIL";
+    case Verdict::kError:
+      return "ERROR";
+  }
+  return "?";
+}
 
 std::string xml_escape(const std::string& s) {
   std::string out;
@@ -102,6 +124,10 @@ std::string format_summary(const RunResult& run) {
     out += fmt::format("         {} points had more states than --max-states-per-point\n",
                        s.capped_points);
   }
+  if (run.run.shard.count > 1) {
+    out += fmt::format("         shard {}: {} of the run's {} points\n", run.run.shard.describe(),
+                       s.points, run.run.points_total);
+  }
   if (!run.first_failure) return out;
   const FirstFailure& f = *run.first_failure;
   out += fmt::format("first failure: entry {} ({}){}; last good: {}\n", f.failing.point.entry,
@@ -118,6 +144,10 @@ std::string format_summary(const RunResult& run) {
                        r.sector + r.nr_sectors - 1, fmt::join(r.writers, ", "));
   }
   return out;
+}
+
+const char* verdict_json(Verdict v) {
+  return v == Verdict::kPass ? "pass" : v == Verdict::kFail ? "fail" : "error";
 }
 
 std::string format_json(const RunResult& run) {
@@ -140,7 +170,7 @@ std::string format_json(const RunResult& run) {
   out += ",\"notes\":[";
   for (size_t i = 0; i < run.notes.size(); ++i)
     out += fmt::format("{}{}", i != 0 ? "," : "", common::json_string(run.notes[i]));
-  out += "],\"first_failure\":";
+  out += "],\"run\":" + json_run(run.run) + ",\"first_failure\":";
   if (!run.first_failure) return out + "null}\n";
   const FirstFailure& f = *run.first_failure;
   out += fmt::format(

@@ -16,7 +16,12 @@ namespace bb::crashcheck {
 // "   1234  FUA            pass    38 ms" (+ output lines when failed or verbose).
 [[nodiscard]] std::string format_result_line(const StateResult& r, bool with_output);
 std::string format_summary(const RunResult& run);
+// The JSON report's version ("run": {"format": N}): what `bb-crashcheck
+// merge` reads; raised when a member it reads changes meaning.
+inline constexpr unsigned kReportFormat = 1;
 [[nodiscard]] std::string format_json(const RunResult& run);
+// "pass", "fail", "error": the JSON report's verdicts.
+[[nodiscard]] const char* verdict_json(Verdict v);
 std::string format_junit(const RunResult& run, const std::string& log_name);
 
 // Escapes XML text (JSON strings: common/json.h).

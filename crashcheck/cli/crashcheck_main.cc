@@ -8,7 +8,9 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <iterator>
 #include <mutex>
 #include <thread>
 
@@ -20,6 +22,7 @@
 #include "crashcheck/checker.h"
 #include "crashcheck/error.h"
 #include "crashcheck/report.h"
+#include "crashcheck/report_merge.h"
 #include "engine/progress.h"
 #include "engine/replay_error.h"
 #include "format/log_error.h"
@@ -31,6 +34,7 @@ namespace {
 
 constexpr const char* kUsage =
     R"(Usage: bb-crashcheck --log LOG (--fs ext4|xfs|btrfs | --check-cmd CMD) [options]
+       bb-crashcheck merge [--json] [--junit FILE] [-q] [-v] REPORT.json...
 
 Replays a dm-log-writes log once, from entry 0, and at every crash point
 (by default every FUA after the 'mkfs' mark) checks the filesystem on a
@@ -40,6 +44,13 @@ while the replay goes on. Results are printed in log order.
 Exit status: 0 every state passed, 1 a state failed, 2 usage or set-up error,
 128+N interrupted by signal N (SIGINT, SIGTERM, SIGHUP): the running checks
 are finished and everything is cleaned up; a second signal quits at once.
+
+--shard K/N checks the K-th of N contiguous shares of the points (each
+shard replays the log once, to its first point); run the N shards anywhere
+with the same log and options, each with --json, then `bb-crashcheck merge`
+their reports into the report one run would give (text, --json, --junit;
+the same exit status). merge refuses reports of different logs, options
+or versions, and a set that is not every shard exactly once.
 )";
 
 constexpr const char* kExamples = R"(
@@ -59,6 +70,8 @@ Examples:
   bb-crashcheck --log log.img --check-cmd 'fsck.ext4 -fn {dev}' --start-entry 0 --points every=100
   bb-crashcheck --log log.img --fs ext4 --points fua,flush --drop 2 --torn --json
   bb-crashcheck --log log.img --fs ext4 --target /dev/vdc --view dm-snapshot
+  seq 4 | xargs -P 4 -I {} sh -c 'bb-crashcheck --log log.img --fs xfs --shard {}/4 --json >shard-{}.json'
+  bb-crashcheck merge --junit results.xml shard-*.json
 )";
 
 struct UsageError : std::runtime_error {
@@ -128,6 +141,8 @@ po::options_description describe() {
       "check with a shell command ({dev}, {image}, {mnt}, {entry})")(
       "points", po::value<std::string>()->value_name("LIST")->default_value("fua"),
       "crash points: comma list of fua, flush, mark, every=N, entry numbers")(
+      "shard", po::value<std::string>()->value_name("K/N"),
+      "check only the K-th of N shares of the points (see merge)")(
       "start-mark", po::value<std::string>()->value_name("MARK"),
       "first crash point at or after this mark (default: mkfs, if present)")(
       "start-entry", po::value<std::string>()->value_name("N"),
@@ -207,6 +222,7 @@ Cli parse(int argc, char** argv, bool& exit_now) {
   o.log = *str("log");
   o.check = c.check.get();
   o.points = PointSelection::parse(vm["points"].as<std::string>());
+  if (auto v = str("shard")) o.shard = Shard::parse(*v);
   if (str("start-mark") && str("start-entry"))
     throw UsageError("give --start-mark or --start-entry, not both");
   if (str("end-mark") && str("end-entry"))
@@ -301,6 +317,35 @@ class SignalWatcher {
   std::jthread thread_;
 };
 
+std::string column_header() {
+  return fmt::format("{:>8}  {:<18} {:<6} {:>9}\n", "entry", "kind", "result", "time");
+}
+
+int exit_status(const RunResult& r) { return r.summary.failed + r.summary.errors == 0 ? 0 : 1; }
+
+// The report after the run: JSON, or the result lines (unless they were
+// streamed: `header` null) and the summary; and the JUnit file if asked.
+void print_report(const RunResult& r, const Cli& c, const std::function<void()>* header,
+                  std::ofstream& junit) {
+  if (c.json) {
+    std::cout << format_json(r);
+  } else {
+    if (header != nullptr) {
+      for (const StateResult& s : r.results) {
+        if (c.quiet && s.verdict == Verdict::kPass) continue;
+        (*header)();
+        std::cout << format_result_line(s, c.options.verbose);
+      }
+    }
+    std::cout << format_summary(r);
+  }
+  if (junit.is_open()) {
+    junit << format_junit(r, r.run.log);
+    junit.flush();
+    if (!junit) throw CheckerError("cannot write " + c.junit);
+  }
+}
+
 int run(Cli& c) {
   SignalWatcher signals;
   c.options.interrupt = signals.token();
@@ -313,10 +358,9 @@ int run(Cli& c) {
   // The column header comes with the first result line (none before a
   // set-up error, with --quiet or --json).
   std::once_flag header_once;
-  auto header = [&] {
+  const std::function<void()> header = [&] {
     std::call_once(header_once, [&] {
-      if (!c.quiet)
-        std::cout << fmt::format("{:>8}  {:<18} {:<6} {:>9}\n", "entry", "kind", "result", "time");
+      if (!c.quiet) std::cout << column_header();
     });
   };
   // An unwritable --junit file fails now, not after the run.
@@ -337,31 +381,85 @@ int run(Cli& c) {
   };
   RunResult r = run_checks(c.options);
   bar.reset();
-  if (c.json) {
-    std::cout << format_json(r);
-  } else {
-    if (!stream) {
-      for (const StateResult& s : r.results) {
-        if (c.quiet && s.verdict == Verdict::kPass) continue;
-        header();
-        std::cout << format_result_line(s, c.options.verbose);
-      }
-    }
-    std::cout << format_summary(r);
-  }
-  if (junit.is_open()) {
-    junit << format_junit(r, c.options.log);
-    junit.flush();
-    if (!junit) throw CheckerError("cannot write " + c.junit);
-  }
+  print_report(r, c, stream ? nullptr : &header, junit);
   if (r.summary.interrupted) return 128 + signals.signal();
-  return r.summary.failed + r.summary.errors == 0 ? 0 : 1;
+  return exit_status(r);
+}
+
+constexpr const char* kMergeUsage = R"(Usage: bb-crashcheck merge [options] REPORT.json...
+
+Merges the JSON reports of the N shards of one run (bb-crashcheck --shard
+K/N --json, in any order) into the report one run would have given: every
+state in log order with its verdict, the counts, the first failure (its kept
+images are where its shard left them). Refuses reports of different logs
+(by content), options or bb-crashcheck versions, and a set that is not
+every shard exactly once. Exit status as a run's: 0 every state passed,
+1 a state failed, 2 usage error or refused reports.
+
+Example:
+  bb-crashcheck merge --junit results.xml shard-1.json shard-2.json shard-3.json
+
+Options)";
+
+int merge(int argc, char** argv) {
+  po::options_description d(kMergeUsage);
+  d.add_options()("json", "print the merged report as JSON")(
+      "junit", po::value<std::string>()->value_name("FILE"), "also write a JUnit XML report")(
+      "verbose,v", "print every check's output, not only failures'")(
+      "quiet,q", "print only failures and the summary")("help,h", "show this help");
+  po::options_description all;
+  all.add(d).add_options()("report", po::value<std::vector<std::string>>());
+  po::positional_options_description positional;
+  positional.add("report", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string("merge: ") + e.what());
+  }
+  if (vm.count("help") != 0) {
+    std::cout << d << "\n";
+    return 0;
+  }
+  if (vm.count("report") == 0) throw UsageError("merge: name the shard reports to merge");
+  std::vector<NamedReport> reports;
+  for (const std::string& path : vm["report"].as<std::vector<std::string>>()) {
+    std::ifstream in(path);
+    if (!in) bb::common::throw_errno("cannot read " + path);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    try {
+      reports.push_back({path, read_report(text)});
+    } catch (const CheckerError& e) {
+      throw CheckerError(path + ": " + e.what());
+    }
+  }
+  Cli c;
+  c.json = vm.count("json") != 0;
+  c.quiet = vm.count("quiet") != 0;
+  c.options.verbose = vm.count("verbose") != 0;
+  std::ofstream junit;
+  if (vm.count("junit") != 0) {
+    c.junit = vm["junit"].as<std::string>();
+    junit.open(c.junit);
+    if (!junit) bb::common::throw_errno("cannot write --junit " + c.junit);
+  }
+  const RunResult r = merge_reports(std::move(reports));
+  bool header_done = false;
+  const std::function<void()> header = [&] {
+    if (header_done || c.quiet) return;
+    header_done = true;
+    std::cout << column_header();
+  };
+  print_report(r, c, &header, junit);
+  return exit_status(r);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
+    if (argc > 1 && std::string_view(argv[1]) == "merge") return merge(argc - 1, argv + 1);
     bool exit_now = false;
     Cli c = parse(argc, argv, exit_now);
     if (exit_now) return 0;

@@ -29,6 +29,14 @@ _blackbox_complete() {
 		sub=("${COMP_WORDS[1]}")
 		[ "${sub[0]}" = events ] && [[ $cur != -* ]] && return # device names: none offered
 	fi
+	# bb-crashcheck merge REPORT...: merge's own options, then files.
+	if [ "$cmd" = bb-crashcheck ]; then
+		if [ "$COMP_CWORD" -eq 1 ] && [[ $cur != -* ]]; then
+			mapfile -t COMPREPLY < <(compgen -W "merge" -- "$cur")
+			[ ${#COMPREPLY[@]} -gt 0 ] && return
+		fi
+		[ "${COMP_WORDS[1]}" = merge ] && [ "$COMP_CWORD" -gt 1 ] && sub=(merge)
+	fi
 	if [[ $cur == -* ]]; then
 		opts=$("$cmd" "${sub[@]}" --help 2>&1 | grep -o -e '--[a-z][a-z0-9-]*' | sort -u)
 		mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
