@@ -264,6 +264,11 @@ double JsonValue::as_double() const {
   return v;
 }
 
+const std::string& JsonValue::number_text() const {
+  if (const auto* n = std::get_if<Number>(&value_)) return n->text;
+  wrong_type("a number");
+}
+
 const std::string& JsonValue::as_string() const {
   if (const auto* s = std::get_if<std::string>(&value_)) return *s;
   wrong_type("a string");

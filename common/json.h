@@ -50,14 +50,18 @@ class JsonValue {
   explicit JsonValue(Array a) : value_(std::move(a)) {}
   explicit JsonValue(Object o) : value_(std::move(o)) {}
 
-  [[nodiscard]] bool is_null() const { return std::holds_alternative<std::monostate>(value_); }
-  [[nodiscard]] bool is_object() const { return std::holds_alternative<Object>(value_); }
+  enum class Type { kNull = 0, kBool = 1, kNumber = 2, kString = 3, kArray = 4, kObject = 5 };
+  [[nodiscard]] Type type() const { return static_cast<Type>(value_.index()); }
+  [[nodiscard]] bool is_null() const { return type() == Type::kNull; }
+  [[nodiscard]] bool is_object() const { return type() == Type::kObject; }
 
   // Typed reads; each throws JsonError when the value has another type.
   [[nodiscard]] bool as_bool() const;
   // A non-negative integer that fits 64 bits.
   [[nodiscard]] uint64_t as_u64() const;
   [[nodiscard]] double as_double() const;
+  // A number as the document wrote it ("-1.5e2").
+  [[nodiscard]] const std::string& number_text() const;
   [[nodiscard]] const std::string& as_string() const;
   [[nodiscard]] const Array& as_array() const;
   [[nodiscard]] const Object& as_object() const;
@@ -67,6 +71,7 @@ class JsonValue {
   [[nodiscard]] const JsonValue& at(std::string_view name) const;
 
  private:
+  // In the order of Type.
   std::variant<std::monostate, bool, Number, std::string, Array, Object> value_;
 };
 

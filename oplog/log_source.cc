@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "common/file_descriptor.h"
+#include "common/json.h"
 #include "common/system_error.h"
 
 namespace bb::oplog {
@@ -20,199 +21,6 @@ namespace {
 
 constexpr std::string_view kMessageStart = "device-mapper: ";
 constexpr std::string_view kDaemonStart = "dirtylogd: ";
-
-class JsonReader {
- public:
-  explicit JsonReader(std::string_view text) : text_(text) {}
-
-  std::map<std::string, std::string> object_members() {
-    std::map<std::string, std::string> members;
-    expect('{');
-    skip_space();
-    if (peek() == '}') {
-      pos_++;
-      return finish(members);
-    }
-    for (;;) {
-      skip_space();
-      std::string key = string();
-      expect(':');
-      skip_space();
-      std::optional<std::string> value = this->value();
-      if (value) members[key] = *value;
-      skip_space();
-      if (peek() == ',') {
-        pos_++;
-        continue;
-      }
-      expect('}');
-      return finish(members);
-    }
-  }
-
- private:
-  std::map<std::string, std::string>& finish(std::map<std::string, std::string>& members) {
-    skip_space();
-    if (pos_ != text_.size()) fail("text after the object");
-    return members;
-  }
-
-  [[noreturn]] void fail(std::string_view what) const {
-    throw std::runtime_error(fmt::format("bad JSON at byte {}: {}", pos_, what));
-  }
-  char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
-  void skip_space() {
-    while (pos_ < text_.size() &&
-           std::string_view(" \t\r\n").find(text_[pos_]) != std::string_view::npos)
-      pos_++;
-  }
-  void expect(char c) {
-    skip_space();
-    if (peek() != c) fail(fmt::format("expected '{}'", c));
-    pos_++;
-  }
-
-  static void put_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
-  std::string string() {
-    expect('"');
-    std::string out;
-    for (;;) {
-      if (pos_ >= text_.size()) fail("unterminated string");
-      const char c = text_[pos_++];
-      if (c == '"') return out;
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (pos_ >= text_.size()) fail("unterminated escape");
-      const char e = text_[pos_++];
-      switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-          out += e;
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'u': {
-          if (pos_ + 4 > text_.size()) fail("short \\u escape");
-          uint32_t cp = 0;
-          const auto* first = text_.data() + pos_;
-          auto [ptr, ec] = std::from_chars(first, first + 4, cp, 16);
-          if (ec != std::errc() || ptr != first + 4) fail("bad \\u escape");
-          pos_ += 4;
-          put_utf8(out, cp);
-          break;
-        }
-        default:
-          fail("bad escape");
-      }
-    }
-  }
-
-  // A scalar as text, an array of numbers as bytes; nullopt for anything
-  // else (skipped).
-  std::optional<std::string> value() {
-    skip_space();
-    const char c = peek();
-    if (c == '"') return string();
-    if (c == '[') return byte_array();
-    if (c == '{') {
-      skip_nested();
-      return std::nullopt;
-    }
-    const size_t start = pos_;
-    while (pos_ < text_.size() &&
-           std::string_view("-+.eE0123456789truefalsn").find(text_[pos_]) != std::string_view::npos)
-      pos_++;
-    if (pos_ == start) fail("expected a value");
-    return std::string(text_.substr(start, pos_ - start));
-  }
-
-  std::optional<std::string> byte_array() {
-    expect('[');
-    std::string bytes;
-    bool only_bytes = true;
-    skip_space();
-    if (peek() == ']') {
-      pos_++;
-      return bytes;
-    }
-    for (;;) {
-      skip_space();
-      if (peek() == '"' || peek() == '[' || peek() == '{') {
-        only_bytes = false;
-        if (peek() == '"') {
-          (void)string();
-        } else {
-          skip_nested();
-        }
-      } else {
-        const std::string digits = value().value_or("");
-        const char* end = digits.data() + digits.size();
-        unsigned n = 0;
-        auto [ptr, ec] = std::from_chars(digits.data(), end, n);
-        if (ec != std::errc() || ptr != end || n > 255) {
-          only_bytes = false;
-        } else {
-          bytes += static_cast<char>(n);
-        }
-      }
-      skip_space();
-      if (peek() == ',') {
-        pos_++;
-        continue;
-      }
-      expect(']');
-      break;
-    }
-    if (!only_bytes) return std::nullopt;
-    return bytes;
-  }
-
-  void skip_nested() {
-    int depth = 0;
-    do {
-      if (pos_ >= text_.size()) fail("unterminated array or object");
-      const char c = text_[pos_];
-      if (c == '"') {
-        (void)string();
-        continue;
-      }
-      if (c == '{' || c == '[') depth++;
-      if (c == '}' || c == ']') depth--;
-      pos_++;
-    } while (depth > 0);
-  }
-
-  std::string_view text_;
-  size_t pos_ = 0;
-};
 
 std::optional<double> micros(const std::map<std::string, std::string>& m, const char* key) {
   const auto it = m.find(key);
@@ -248,7 +56,43 @@ std::optional<double> bracket_time(std::string_view text) {
 }  // namespace
 
 std::map<std::string, std::string> parse_json_members(std::string_view json) {
-  return JsonReader(json).object_members();
+  using common::JsonValue;
+  const JsonValue doc = common::parse_json(json);
+  if (!doc.is_object()) throw common::JsonError("a journal entry is not a JSON object");
+  std::map<std::string, std::string> members;
+  for (const auto& [name, v] : doc.as_object()) {
+    switch (v.type()) {
+      case JsonValue::Type::kString:
+        members[name] = v.as_string();
+        break;
+      case JsonValue::Type::kNumber:
+        members[name] = v.number_text();
+        break;
+      case JsonValue::Type::kBool:
+        members[name] = v.as_bool() ? "true" : "false";
+        break;
+      case JsonValue::Type::kNull:
+        members[name] = "null";
+        break;
+      case JsonValue::Type::kArray: {
+        // journald's MESSAGE that is not UTF-8: its bytes as numbers.
+        std::string bytes;
+        for (const JsonValue& b : v.as_array()) {
+          if (b.type() != JsonValue::Type::kNumber) break;
+          const std::string& digits = b.number_text();
+          unsigned n = 0;
+          auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+          if (ec != std::errc() || end != digits.data() + digits.size() || n > 255) break;
+          bytes += static_cast<char>(n);
+        }
+        if (bytes.size() == v.as_array().size()) members[name] = bytes;
+        break;
+      }
+      case JsonValue::Type::kObject:
+        break;  // skipped
+    }
+  }
+  return members;
 }
 
 Record parse_input_line(std::string_view line) {
