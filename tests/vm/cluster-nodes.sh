@@ -11,7 +11,9 @@
 #   on N CMD...           run CMD (sh, in the guest's /tmp, DISK_<name> and
 #                         BB_NODE set) in guest N; prints its output (stdout
 #                         and stderr), returns its status; 255 if the guest
-#                         is down or dies meanwhile
+#                         is down or dies meanwhile; 124 after BB_ON_TIMEOUT
+#                         seconds if that is set (the command goes on)
+#   on_all CMD...         on, in every running guest in turn
 #   wait_for N COND [S]   until the sh condition COND holds in guest N (polled
 #                         each second there), at most S seconds (default 60)
 #   bg N NAME CMD...      start CMD in the background in guest N, its output
@@ -24,19 +26,28 @@
 #   corosync_start N...   start corosync in guests N... (bg name "corosync")
 #   corosync_stop N       stop corosync in guest N, wait until it ended
 #   members N             the number of members guest N's corosync sees
-#   wait_members COUNT [S] N...  until each guest N... sees COUNT members
+#   wait_members COUNT S N...  until each guest N... sees COUNT members, at
+#                         most S seconds each
 #
 # The trace (stderr, in output.log) shows each command as "+ SECS [N] CMD",
-# SECS counted from the scenario's start. Guest N is 169.254.0.N/16 on eth0. The runner's environment: BB_RUN (its
-# fifos, sockets and pids), BB_SCENARIO_OUT (the artifacts), BB_NODES,
-# BB_KERNEL, BB_INITRD, BB_ACCEL, BB_NODE_MEM, BB_KERNEL_ARGS,
-# BB_BOOT_RETRIES, BB_BOOT_TIMEOUT; $BB_RUN/qemu-N.args holds guest N's
-# own QEMU arguments (disks, network), one per line.
+# SECS counted from the scenario's start. Guest N is 169.254.0.N/16 on
+# eth0. The guests' QEMUs are jobs of the scenario's shell: wait for a job
+# of the scenario by its pid, never with a bare `wait`.
+#
+# The runner's environment: BB_RUN (its fifos and pids), BB_SCENARIO_OUT
+# (the artifacts), BB_NODES, BB_KERNEL, BB_INITRD, BB_ACCEL, BB_NODE_MEM,
+# BB_KERNEL_ARGS, BB_BOOT_RETRIES, BB_BOOT_TIMEOUT, BB_TEST_BOOT_CRASHES;
+# $BB_RUN/qemu-N.args holds guest N's own QEMU arguments (disks, network),
+# one per line. Also BB_BIN (our binaries on the host), REPO and
+# KERNEL_SERIES.
 
 # _agent_log N — the command transcript of guest N's current boot.
 _agent_log() { cat "$BB_RUN/agent-log-$1"; }
 
-node_up() { [ -f "$BB_RUN/qpid-$1" ] && [ ! -f "$BB_RUN/exit-$1" ]; }
+node_up() {
+	[ -f "$BB_RUN/qpid-$1" ] && [ ! -f "$BB_RUN/exit-$1" ] &&
+		kill -0 "$(cat "$BB_RUN/qpid-$1")" 2>/dev/null
+}
 
 nodes() { seq 1 "$BB_NODES"; }
 
@@ -44,15 +55,17 @@ nodes() { seq 1 "$BB_NODES"; }
 # command channel; its logs are nodeN-bootK.{dmesg,agent,qemu}.log (K
 # counts the boots of N in this scenario).
 _start_node() {
-	local n=$1 attempt=$2 boot base args=()
+	local n=$1 attempt=$2 boot base args=() append=""
 	boot=$(cat "$BB_RUN/boots-$n" 2>/dev/null || echo 0)
 	[ "$attempt" -gt 1 ] || boot=$((boot + 1))
 	echo "$boot" >"$BB_RUN/boots-$n"
 	base=$BB_SCENARIO_OUT/node$n-boot$boot
 	echo "$base.agent.log" >"$BB_RUN/agent-log-$n"
-	rm -f "$BB_RUN/exit-$n" "$BB_RUN/qpid-$n" "$BB_RUN/ctl-$n.in" "$BB_RUN/ctl-$n.out" "$base".*.log
+	rm -f "$BB_RUN/exit-$n" "$BB_RUN/qpid-$n" "$BB_RUN/ctl-$n.in" "$BB_RUN/ctl-$n.out"
 	mkfifo "$BB_RUN/ctl-$n.in" "$BB_RUN/ctl-$n.out"
 	mapfile -t args <"$BB_RUN/qemu-$n.args"
+	# The self-test's boot that dies for real: no init, a kernel panic.
+	[ "$attempt" -gt "${BB_TEST_BOOT_CRASHES:-0}" ] || append+=" rdinit=/nonexistent-bb-test init=/nonexistent-bb-test"
 	# The reader holds the fifo read-write: it never blocks on open and
 	# never sees an end; _stop_reader ends it.
 	cat 0<>"$BB_RUN/ctl-$n.out" >"$base.agent.log" &
@@ -62,7 +75,7 @@ _start_node() {
 		qemu-system-x86_64 -accel "$BB_ACCEL" -cpu max -smp 1 -m "$BB_NODE_MEM" \
 			-nodefaults -display none -no-reboot \
 			-kernel "$BB_KERNEL" -initrd "$BB_INITRD" \
-			-append "console=ttyS0 panic=-1 quiet mitigations=off no_timer_check bb.node=$n$BB_KERNEL_ARGS" \
+			-append "console=ttyS0 panic=-1 quiet mitigations=off no_timer_check bb.node=$n bb.nodes=$BB_NODES$BB_KERNEL_ARGS$append" \
 			-serial "file:$base.dmesg.log" \
 			-chardev "pipe,id=ctl,path=$BB_RUN/ctl-$n" -serial chardev:ctl \
 			"${args[@]}" >"$base.qemu.log" 2>&1 &
@@ -85,11 +98,11 @@ _await_node() {
 	local n=$1 attempt=1 start=$SECONDS log why f panic
 	while :; do
 		log=$(_agent_log "$n")
-		if grep -qs '^@@BB BOOTFAIL' "$log"; then
-			echo "boot_node: guest $n: $(grep -m1 '^@@BB BOOTFAIL' "$log")" >&2
+		if grep -aqs '^@@BB BOOTFAIL' "$log"; then
+			echo "boot_node: guest $n: $(grep -am1 '^@@BB BOOTFAIL' "$log")" >&2
 			return 1
 		fi
-		if grep -qs '^@@BB AGENT ' "$log"; then
+		if grep -aqs '^@@BB AGENT ' "$log"; then
 			echo "boot_node: guest $n up in $((SECONDS - start))s (boot $(cat "$BB_RUN/boots-$n"))" >&2
 			return 0
 		fi
@@ -153,7 +166,7 @@ on() {
 
 # _run_on N TRACE SCRIPT — on N SCRIPT, traced as TRACE.
 _run_on() {
-	local n=$1 id log rc
+	local n=$1 id log rc start=$SECONDS
 	node_up "$n" || { echo "on: guest $n is not running: $2" >&2; return 255; }
 	id=c${BASHPID}x$RANDOM$RANDOM
 	log=$(_agent_log "$n")
@@ -164,7 +177,14 @@ _run_on() {
 		flock 9
 		printf '@@CMD %s %s\n' "$id" "$(printf '%s\n' "$3" | base64 -w0)" 1<>"$BB_RUN/ctl-$n.in"
 	} 9>"$BB_RUN/lock-$n"
-	until grep -q "^@@RC $id " "$log"; do
+	# -a: a command's output may hold NUL bytes, which would make grep
+	# read the log as binary, lines cut at each NUL.
+	until grep -aq "^@@RC $id " "$log"; do
+		if [ -n "${BB_ON_TIMEOUT:-}" ] && [ $((SECONDS - start)) -ge "$BB_ON_TIMEOUT" ]; then
+			sed -n "s/^$id| //p" "$log"
+			echo "on: guest $n did not finish in ${BB_ON_TIMEOUT}s: $2" >&2
+			return 124
+		fi
 		if ! node_up "$n"; then
 			sed -n "s/^$id| //p" "$log"
 			echo "on: guest $n went down while it ran: $2" >&2
@@ -175,6 +195,16 @@ _run_on() {
 	sed -n "s/^$id| //p" "$log"
 	rc=$(sed -n "s/^@@RC $id //p" "$log")
 	return "$rc"
+}
+
+# on_all CMD... — on in every running guest, one after the other; fails
+# at the first guest where CMD fails.
+on_all() {
+	local n
+	for n in $(nodes); do
+		node_up "$n" || continue
+		on "$n" "$@" || return
+	done
 }
 
 wait_for() {
@@ -239,7 +269,7 @@ _collect_jobs() {
 		node_up "$n" || continue
 		log=$(_agent_log "$n")
 		# shellcheck disable=SC2016 # expanded in the guest
-		_run_on "$n" "(collect the jobs' output)" \
+		BB_ON_TIMEOUT=30 _run_on "$n" "(collect the jobs' output)" \
 			'for f in /tmp/bg.*.log; do [ -f "$f" ] && echo "==> $f <==" && cat "$f"; done; true' \
 			>"${log%.agent.log}.jobs.log" 2>/dev/null || true
 	done
