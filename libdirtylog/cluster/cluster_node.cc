@@ -536,6 +536,7 @@ void ClusterNode::write_and_finish_flushes() {
 // ---- losing corosync --------------------------------------------------
 
 void ClusterNode::restart(const Member& self) {
+  const bool had_joined = joined_ || valid_;
   self_ = self;
   events_ = 0;
   joined_ = false;
@@ -550,7 +551,7 @@ void ClusterNode::restart(const Member& self) {
   wants_rejoin_ = false;
   for (auto it = in_flight_.rbegin(); it != in_flight_.rend(); ++it) held_.push_front(it->second);
   in_flight_.clear();
-  if (out_ != nullptr) {
+  if (had_joined && out_ != nullptr) {
     out_->line(oplog::Level::kInfo, config_.label, "CPG", 363,
                fmt::format("rejoining as {}: replica dropped, {} requests to send again, {} "
                            "regions to re-mark",
