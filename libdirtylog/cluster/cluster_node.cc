@@ -289,16 +289,17 @@ std::optional<std::vector<std::byte>> ClusterNode::answer_of(const Member& from,
     }
   };
   switch (static_cast<RequestType>(message.request_type)) {
-    case RequestType::kMarkRegion:
-      for (const auto region : args) replica.mark(from, region);
-      return std::vector<std::byte>{};
     case RequestType::kClearRegion:
       for (const auto region : args) replica.clear(from, region);
       return std::vector<std::byte>{};
+    case RequestType::kMarkRegion:
     case RequestType::kFlush:
-      // With integrated_flush the regions to mark ride on the flush.
+      // With integrated_flush the regions to mark ride on the flush. A
+      // clustered-disk MARK is written before it is answered, as the
+      // single-node disk log does: the kernel resends only the FLUSH that
+      // follows to a restarted daemon, never the marks.
       for (const auto region : args) replica.mark(from, region);
-      if (config_.disk == nullptr) return std::vector<std::byte>{};
+      if (config_.disk == nullptr || message.seq == 0) return std::vector<std::byte>{};
       replica.add_pending_flush(from, message.seq);
       if (server() == self_ && !replaying_) finish_flush({from, message.seq}, write_log());
       return std::nullopt;
