@@ -145,9 +145,9 @@ void ClusterNode::confchg(const std::vector<Member>& members, const std::vector<
   track_membership(change, events_);
   if (!joined_) return;
   if (out_ != nullptr) {
-    out_->line(oplog::Level::kInfo, config_.label, "CPG", 350,
-               fmt::format("members( {} ) joined {} left {}", list(members), list(joined),
-                           list(left)));
+    out_->line(
+        oplog::Level::kInfo, config_.label, "CPG", 350,
+        fmt::format("members( {} ) joined {} left {}", list(members), list(joined), list(left)));
   }
   if (valid_) {
     apply_change(change, events_);
@@ -223,7 +223,8 @@ void ClusterNode::deliver(const Member& from, std::span<const std::byte> bytes) 
     }
     if (members_.contains(message.subject)) known_valid_.insert(message.subject);
   }
-  parked_.push_back(Event{events_, Delivery{from, std::vector<std::byte>(bytes.begin(), bytes.end())}});
+  parked_.push_back(
+      Event{events_, Delivery{from, std::vector<std::byte>(bytes.begin(), bytes.end())}});
 }
 
 void ClusterNode::apply(const Event& event) {
@@ -243,7 +244,8 @@ void ClusterNode::apply_message(const Member& from, const Message& message, uint
   switch (message.type) {
     case MessageType::kRequest:
       if (message.subject != from) {
-        if (!replaying_) drop(from, fmt::format("request claims originator {}", to_string(message.subject)));
+        if (!replaying_)
+          drop(from, fmt::format("request claims originator {}", to_string(message.subject)));
         return;
       }
       apply_request(from, message);
@@ -356,8 +358,8 @@ void ClusterNode::import(const Member& from, const Message& message, uint64_t in
   const auto& cp = message.checkpoint;
   const auto join = static_cast<uint64_t>(members_.at(self_));
   if (cp.region_count != config_.count) {
-    drop(from, fmt::format("checkpoint of {} regions, this log has {}", cp.region_count,
-                           config_.count));
+    drop(from,
+         fmt::format("checkpoint of {} regions, this log has {}", cp.region_count, config_.count));
     return;
   }
   if (join + cp.skip_events >= index) {
@@ -436,9 +438,9 @@ void ClusterNode::become_valid(uint64_t index) {
                                               regions.begin() + static_cast<std::ptrdiff_t>(end))});
     }
     if (out_ != nullptr) {
-      out_->line(oplog::Level::kInfo, config_.label, "CPG", 360,
-                 fmt::format("re-marked {} regions this node's kernel holds marked",
-                             regions.size()));
+      out_->line(
+          oplog::Level::kInfo, config_.label, "CPG", 360,
+          fmt::format("re-marked {} regions this node's kernel holds marked", regions.size()));
     }
   }
   for (const auto seq : std::exchange(resume_seqs_, {})) answer_(seq, 0, {});
@@ -528,9 +530,9 @@ void ClusterNode::write_and_finish_flushes() {
   const int error = write_log();
   for (const auto& flush : pending) finish_flush(flush, error);
   if (out_ != nullptr) {
-    out_->line(oplog::Level::kInfo, config_.label, "CPG", 362,
-               fmt::format("new server wrote the log for {} pending flushes: {}", pending.size(),
-                           error));
+    out_->line(
+        oplog::Level::kInfo, config_.label, "CPG", 362,
+        fmt::format("new server wrote the log for {} pending flushes: {}", pending.size(), error));
   }
 }
 

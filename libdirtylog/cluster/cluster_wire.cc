@@ -61,8 +61,9 @@ class Reader {
   [[nodiscard]] size_t left() const { return bytes_.size() - at_; }
   void need(size_t size) const {
     if (left() < size) {
-      throw Error(EINVAL, fmt::format("truncated cluster message: {} bytes needed at offset {}, {} left",
-                                      size, at_, left()));
+      throw Error(EINVAL,
+                  fmt::format("truncated cluster message: {} bytes needed at offset {}, {} left",
+                              size, at_, left()));
     }
   }
 
@@ -70,7 +71,8 @@ class Reader {
   uint64_t get(size_t size) {
     need(size);
     uint64_t value = 0;
-    for (size_t i = size; i-- > 0;) value = (value << 8) | std::to_integer<uint64_t>(bytes_[at_ + i]);
+    for (size_t i = size; i-- > 0;)
+      value = (value << 8) | std::to_integer<uint64_t>(bytes_[at_ + i]);
     at_ += size;
     return value;
   }
@@ -113,8 +115,8 @@ std::vector<RegionOwner> read_owners(Reader& in, uint32_t count, region_t region
     owner.member = in.member();
     owner.region = in.u64();
     if (owner.region >= regions) {
-      throw Error(EINVAL, fmt::format("checkpoint {} entry for region {} of {}", what,
-                                      owner.region, regions));
+      throw Error(EINVAL, fmt::format("checkpoint {} entry for region {} of {}", what, owner.region,
+                                      regions));
     }
   }
   return owners;
@@ -180,12 +182,14 @@ std::vector<std::byte> encode(const Message& message) {
 Message decode(std::span<const std::byte> bytes) {
   Reader in(bytes);
   if (bytes.size() < kHeaderSize)
-    throw Error(EINVAL, fmt::format("cluster message of {} bytes, shorter than its header", bytes.size()));
+    throw Error(EINVAL,
+                fmt::format("cluster message of {} bytes, shorter than its header", bytes.size()));
   const uint32_t magic = in.u32();
   if (magic != kMagic) throw Error(EINVAL, fmt::format("foreign message (magic {:#010x})", magic));
   const uint16_t version = in.u16();
   if (version != kVersion)
-    throw Error(EINVAL, fmt::format("cluster message version {}, this daemon speaks {}", version, kVersion));
+    throw Error(EINVAL, fmt::format("cluster message version {}, this daemon speaks {}", version,
+                                    kVersion));
   Message message;
   const uint16_t type = in.u16();
   message.subject = in.member();
@@ -194,7 +198,8 @@ Message decode(std::span<const std::byte> bytes) {
   message.error = static_cast<int32_t>(in.u32());
   const uint32_t size = in.u32();
   if (size != in.left()) {
-    throw Error(EINVAL, fmt::format("cluster message says {} payload bytes, {} follow", size, in.left()));
+    throw Error(EINVAL,
+                fmt::format("cluster message says {} payload bytes, {} follow", size, in.left()));
   }
   switch (static_cast<MessageType>(type)) {
     case MessageType::kRequest:

@@ -6,8 +6,9 @@
 //
 //   byte 0        4        6        8           12          16     20             24      28 32
 //        +--------+--------+--------+-----------+-----------+------+--------------+-------+-----------+
-//        | magic  | version| type   | subject   | subject   | seq  | request_type | error | payload   |
-//        | "bbDL" | u16 =1 | u16    | nodeid u32| pid u32   | u32  | u32          | s32   | bytes u32 |
+//        | magic  | version| type   | subject   | subject   | seq  | request_type | error | payload
+//        | | "bbDL" | u16 =1 | u16    | nodeid u32| pid u32   | u32  | u32          | s32   | bytes
+//        u32 |
 //        +--------+--------+--------+-----------+-----------+------+--------------+-------+-----------+
 //
 //   kRequest     a kernel request replayed by every member. subject = the

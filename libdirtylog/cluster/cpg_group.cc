@@ -35,7 +35,8 @@ int errno_of(cs_error_t error) {
 }
 
 [[noreturn]] void fail(const char* call, cs_error_t error) {
-  throw Error(errno_of(error), fmt::format("{} failed: corosync error {}", call, static_cast<int>(error)));
+  throw Error(errno_of(error),
+              fmt::format("{} failed: corosync error {}", call, static_cast<int>(error)));
 }
 
 std::vector<Member> members_of(const cpg_address* addresses, size_t count) {
@@ -113,8 +114,10 @@ Member CpgGroup::join() {
 
 void CpgGroup::send(std::span<const std::byte> bytes) {
   if (!joined_) throw Error(ENOTCONN, "not joined to the CPG group");
-  iovec iov{const_cast<std::byte*>(bytes.data()), bytes.size()};  // NOLINT(cppcoreguidelines-pro-type-const-cast)
-  const cs_error_t error = retrying([&] { return cpg_mcast_joined(handle_, CPG_TYPE_AGREED, &iov, 1); });
+  iovec iov{const_cast<std::byte*>(bytes.data()),
+            bytes.size()};  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+  const cs_error_t error =
+      retrying([&] { return cpg_mcast_joined(handle_, CPG_TYPE_AGREED, &iov, 1); });
   if (error != CS_OK) fail("cpg_mcast_joined", error);
 }
 
@@ -134,7 +137,8 @@ void CpgGroup::on_deliver(cpg_handle_t handle, const cpg_name* /*group*/, uint32
   if (cpg_context_get(handle, &context) != CS_OK || context == nullptr) return;
   auto* self = static_cast<CpgGroup*>(context);
   if (self->callbacks_.deliver)
-    self->callbacks_.deliver(Member{nodeid, pid}, std::span(static_cast<const std::byte*>(message), size));
+    self->callbacks_.deliver(Member{nodeid, pid},
+                             std::span(static_cast<const std::byte*>(message), size));
 }
 
 void CpgGroup::on_confchg(cpg_handle_t handle, const cpg_name* /*group*/,

@@ -108,7 +108,8 @@ void ClusterLogs::handle(const ulog::Request& request) {
   const auto found = logs_.find(Key{request.uuid, request.luid});
   if (found == logs_.end()) {
     answer(request, type == RequestType::kDtr ? 0 : -ESRCH,
-           std::vector<std::byte>(type == RequestType::kDtr ? 0 : ulog::fixed_reply_size(request.request_type)));
+           std::vector<std::byte>(
+               type == RequestType::kDtr ? 0 : ulog::fixed_reply_size(request.request_type)));
     return;
   }
   Instance& log = *found->second;
@@ -176,16 +177,16 @@ void ClusterLogs::construct(const ulog::Request& request) {
   const std::vector<std::string> params(words.begin() + 2, words.end());
   const size_t fixed = disk ? 2 : 1;
   if (params.size() < fixed || params.size() > fixed + 1) {
-    throw Error(EINVAL, fmt::format("{} takes {} or {} parameters ({}<region_size> [sync|nosync]), got {}",
-                                    log->kind, fixed, fixed + 1, disk ? "<log_dev> " : "",
-                                    params.size()));
+    throw Error(EINVAL,
+                fmt::format("{} takes {} or {} parameters ({}<region_size> [sync|nosync]), got {}",
+                            log->kind, fixed, fixed + 1, disk ? "<log_dev> " : "", params.size()));
   }
   log->region_size = parse_region_size(params[fixed - 1], *length);
   log->count = region_count_for(*length, log->region_size);
   if (params.size() > fixed) log->mode = parse_sync_mode(params[fixed]);
   if (disk) {
-    log->disk = std::make_unique<cluster::DiskPersistence>(disk::open_log_device(params[0]),
-                                                           log->count);
+    log->disk =
+        std::make_unique<cluster::DiskPersistence>(disk::open_log_device(params[0]), log->count);
   }
   const Key key{request.uuid, request.luid};
   if (const auto old = logs_.find(key); old != logs_.end()) {
@@ -262,7 +263,8 @@ void ClusterLogs::suspend(Instance& log) {
     if (it->second.uuid == log.uuid && it->second.luid == log.luid) {
       const auto request = it->second;
       it = waiting_.erase(it);
-      answer(request, -ESHUTDOWN, std::vector<std::byte>(ulog::fixed_reply_size(request.request_type)));
+      answer(request, -ESHUTDOWN,
+             std::vector<std::byte>(ulog::fixed_reply_size(request.request_type)));
     } else {
       ++it;
     }

@@ -59,10 +59,11 @@ RegionBitset read_clean_bits(std::span<const std::byte> buffer, uint64_t regions
   const bool fresh = mode != SyncMode::kDefaultSync || header_is_blank(buffer);
   if (fresh) return clean;
   if (header.magic != kMagic) {
-    throw Error(EINVAL,
-                fmt::format("log device {} holds no disk dirty log (magic {}, expected {}); refusing "
-                            "to overwrite it: use 'sync' or 'nosync' to start a new log",
-                            device, describe_magic(header.magic), describe_magic(kMagic)));
+    throw Error(
+        EINVAL,
+        fmt::format("log device {} holds no disk dirty log (magic {}, expected {}); refusing "
+                    "to overwrite it: use 'sync' or 'nosync' to start a new log",
+                    device, describe_magic(header.magic), describe_magic(kMagic)));
   }
   if (header.version != kVersion && header.version != kHostEndianVersion) {
     throw Error(EINVAL, fmt::format("log device {}: incompatible disk log version {} (expected {})",

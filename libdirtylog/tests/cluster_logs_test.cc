@@ -41,9 +41,10 @@ class FakeNet::Transport final : public cluster::GroupTransport {
     net_.members.erase(self_);
     const Member self = self_;
     net_.broadcast([&, self](Transport& t) {
-      t.inbox_.push_back([&t, self, members = std::vector<Member>(t.net_.members.begin(), t.net_.members.end())] {
-        t.callbacks_.confchg(members, {}, {self});
-      });
+      t.inbox_.push_back(
+          [&t, self, members = std::vector<Member>(t.net_.members.begin(), t.net_.members.end())] {
+            t.callbacks_.confchg(members, {}, {self});
+          });
     });
   }
   Transport(const Transport&) = delete;
@@ -99,12 +100,13 @@ void FakeNet::broadcast(const std::function<void(Transport&)>& event) {
 
 struct Daemon {
   Daemon(FakeNet& net, uint32_t nodeid)
-      : logs(out,
-             [&net, nodeid](const std::string&, cluster::GroupCallbacks callbacks)
-                 -> std::unique_ptr<cluster::GroupTransport> {
-               return std::make_unique<FakeNet::Transport>(net, nodeid, std::move(callbacks));
-             },
-             [this](const ulog::Request& answer) { answers[answer.seq] = answer; }) {}
+      : logs(
+            out,
+            [&net, nodeid](const std::string&, cluster::GroupCallbacks callbacks)
+                -> std::unique_ptr<cluster::GroupTransport> {
+              return std::make_unique<FakeNet::Transport>(net, nodeid, std::move(callbacks));
+            },
+            [this](const ulog::Request& answer) { answers[answer.seq] = answer; }) {}
 
   std::vector<std::string> lines;
   oplog::LineWriter out{"dirtylogd",
@@ -198,7 +200,9 @@ TEST(ClusterLogs, CorosyncDownRequestsWaitThenBackoffJoins) {
   pump({&a});
   EXPECT_EQ(ulog::unpack_u64(a.answers.at(count).data), std::vector<uint64_t>{128});
   bool said = false;
-  for (const auto& line : a.lines) said |= line.find("[CPG:358] cannot join group bb-dirtylog:LVM-clustertest") != std::string::npos;
+  for (const auto& line : a.lines)
+    said |=
+        line.find("[CPG:358] cannot join group bb-dirtylog:LVM-clustertest") != std::string::npos;
   EXPECT_TRUE(said);
 }
 

@@ -62,7 +62,8 @@ class Bus {
         },
         [raw](uint32_t seq, int error, std::vector<std::byte> payload) {
           Answer answer{error, {}, {}};
-          if (payload.size() % 8 == 0 && !payload.empty()) answer.values = ulog::unpack_u64(payload);
+          if (payload.size() % 8 == 0 && !payload.empty())
+            answer.values = ulog::unpack_u64(payload);
           answer.text = ulog::unpack_string(payload);
           raw->answers[seq] = answer;
         },
@@ -93,7 +94,8 @@ class Bus {
     queue_.pop_front();
     if (auto* message = std::get_if<Message>(&event)) {
       for (auto& n : nodes_) {
-        if (n->in_group && members_.contains(n->self)) n->node->deliver(message->from, message->bytes);
+        if (n->in_group && members_.contains(n->self))
+          n->node->deliver(message->from, message->bytes);
       }
       return true;
     }
@@ -127,9 +129,8 @@ class Bus {
   std::vector<std::unique_ptr<Node>> nodes_;
   std::deque<std::variant<Message, Change>> queue_;
   std::set<Member> members_;
-  oplog::LineWriter writer_{"dirtylogd", [this](oplog::Level, std::string_view line) {
-                              lines.emplace_back(line);
-                            }};
+  oplog::LineWriter writer_{
+      "dirtylogd", [this](oplog::Level, std::string_view line) { lines.emplace_back(line); }};
 };
 
 Message request_message(const Member& from, uint32_t seq, RequestType t,
@@ -219,8 +220,9 @@ TEST_F(TwoNodes, CrashedMemberMarksBecomeRecoveryWorkOnePerRegion) {
   bus.run();
   bus.leave(b);  // crash: no postsuspend
   bus.run();
-  EXPECT_TRUE(has_line(bus, "[CPG:352] member 2:200 departed: 3 regions it had marked now out of "
-                            "sync [10 11 40]"));
+  EXPECT_TRUE(has_line(bus,
+                       "[CPG:352] member 2:200 departed: 3 regions it had marked now out of "
+                       "sync [10 11 40]"));
   const auto& replica = *a.node->replica();
   EXPECT_EQ(replica.sync_count(), kRegions - 3);
   for (region_t r = 0; r < kRegions; ++r)
@@ -308,7 +310,7 @@ TEST(ClusterDisk, ServerWritesTheLogAndANewServerAnswersPendingFlushes) {
   // nosync: a new log, all in sync.
   EXPECT_EQ(b.node->replica()->sync_count(), kRegions);
   const auto f = ask(b, RequestType::kFlush, {7, 9});
-  bus.step();                 // b's FLUSH: a (server) writes and sends FLUSH_DONE
+  bus.step();  // b's FLUSH: a (server) writes and sends FLUSH_DONE
   EXPECT_FALSE(b.answers.contains(f));
   bus.run();
   EXPECT_EQ(b.answers.at(f).error, 0);
@@ -421,9 +423,10 @@ TEST(ClusterStart, MembersJoiningTogetherInitialiseOnce) {
   expect_same(a, b);
   expect_same(a, c);
   EXPECT_EQ(a.node->replica()->sync_count(), 0U);
-  EXPECT_EQ(std::count_if(bus.lines.begin(), bus.lines.end(),
-                          [](const std::string& l) { return l.find("[CPG:355]") != std::string::npos; }),
-            1);
+  EXPECT_EQ(
+      std::count_if(bus.lines.begin(), bus.lines.end(),
+                    [](const std::string& l) { return l.find("[CPG:355]") != std::string::npos; }),
+      1);
 }
 
 }  // namespace

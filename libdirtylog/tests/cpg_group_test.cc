@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Host integration: the clustered log's nodes on the real libcpg. Starts a
+// one-node corosync bound to 127.0.0.1 only (knet, no crypto, its state in
+// a temporary directory) and runs two processes of this test in one group
+// (same nodeid, different pids). Skips when corosync cannot start (not
+// installed, not root, or a corosync already runs: /var/run/corosync.pid).
+#include <gtest/gtest.h>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "cluster/cluster_node.h"
+#include "cluster/cpg_group.h"
+#include "userspace/ulog_protocol.h"
+
+namespace bb::dirtylog::cluster {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using ulog::RequestType;
+
+constexpr region_t kRegions = 32;
+
+class Corosync {
+ public:
+  Corosync() {
+    if (::geteuid() != 0) {
+      reason_ = "needs root";
+      return;
+    }
+    if (!fs::exists("/usr/sbin/corosync")) {
+      reason_ = "corosync is not installed";
+      return;
+    }
+    if (fs::exists("/var/run/corosync.pid")) {
+      reason_ = "a corosync already runs (/var/run/corosync.pid)";
+      return;
+    }
+    char pattern[] = "/tmp/bb-cpg-test-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) {
+      reason_ = "mkdtemp failed";
+      return;
+    }
+    dir_ = pattern;
+    const auto conf = dir_ / "corosync.conf";
+    std::ofstream(conf) << "totem {\n  version: 2\n  cluster_name: bbcpgtest\n  transport: knet\n"
+                           "  crypto_cipher: none\n  crypto_hash: none\n}\n"
+                           "nodelist {\n  node {\n    nodeid: 1\n    name: local\n"
+                           "    ring0_addr: 127.0.0.1\n  }\n}\n"
+                           "quorum {\n  provider: corosync_votequorum\n}\n"
+                           "logging {\n  to_stderr: yes\n  to_syslog: no\n  to_logfile: no\n}\n"
+                           "system {\n  state_dir: "
+                        << dir_.string() << "\n}\n";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const std::string log = (dir_ / "corosync.log").string();
+      std::freopen(log.c_str(), "w", stderr);  // NOLINT(cert-err33-c)
+      std::freopen(log.c_str(), "a", stdout);  // NOLINT(cert-err33-c)
+      ::execl("/usr/sbin/corosync", "corosync", "-f", "-c", conf.c_str(), nullptr);
+      ::_exit(127);
+    }
+    // Ready when a CPG client can connect.
+    const auto deadline = Clock::now() + std::chrono::seconds(15);
+    while (Clock::now() < deadline) {
+      cpg_handle_t handle = 0;
+      cpg_callbacks_t callbacks{};
+      if (cpg_initialize(&handle, &callbacks) == CS_OK) {
+        cpg_finalize(handle);
+        return;
+      }
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        reason_ = "corosync exited at start (see its log)";
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    reason_ = "corosync did not accept CPG clients within 15 s";
+  }
+  ~Corosync() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+    std::error_code ignored;
+    if (!dir_.empty()) fs::remove_all(dir_, ignored);
+  }
+  Corosync(const Corosync&) = delete;
+  Corosync& operator=(const Corosync&) = delete;
+  Corosync(Corosync&&) = delete;
+  Corosync& operator=(Corosync&&) = delete;
+
+  [[nodiscard]] const std::string& skip_reason() const { return reason_; }
+
+ private:
+  fs::path dir_;
+  pid_t pid_ = -1;
+  std::string reason_;
+};
+
+// A ClusterNode on a CpgGroup, driven by polling its descriptor.
+struct CpgNode {
+  CpgNode() {
+    GroupCallbacks callbacks;
+    callbacks.deliver = [this](const Member& from, std::span<const std::byte> bytes) {
+      node->deliver(from, bytes);
+    };
+    callbacks.confchg = [this](const std::vector<Member>& members,
+                               const std::vector<Member>& joined, const std::vector<Member>& left) {
+      for (const auto& m : left) departed.push_back(m);
+      node->confchg(members, joined, left);
+    };
+    group = std::make_unique<CpgGroup>(group_name("cpg-test-log"), std::move(callbacks));
+    node = std::make_unique<ClusterNode>(
+        NodeConfig{"clustered-core", kRegions, SyncMode::kNoSync, nullptr, "cpg-test"}, Member{},
+        [this](std::vector<std::byte> bytes) { group->send(bytes); },
+        [this](uint32_t seq, int error, std::vector<std::byte> payload) {
+          answers[seq] = {error, payload};
+        },
+        nullptr);
+    node->restart(group->join());
+  }
+  // Dispatches until `done` or the deadline; false on timeout.
+  template <typename Done>
+  bool run_until(Done done, std::chrono::seconds limit = std::chrono::seconds(15)) {
+    const auto deadline = Clock::now() + limit;
+    while (!done()) {
+      if (Clock::now() > deadline) return false;
+      pollfd fd{group->fd(), POLLIN, 0};
+      if (::poll(&fd, 1, 100) > 0) group->dispatch();
+    }
+    return true;
+  }
+
+  std::unique_ptr<CpgGroup> group;
+  std::unique_ptr<ClusterNode> node;
+  std::map<uint32_t, std::pair<int, std::vector<std::byte>>> answers;
+  std::vector<Member> departed;
+};
+
+TEST(CpgGroup, TwoProcessesShareALogAndACrashLeavesRecoveryWork) {
+  Corosync corosync;
+  if (!corosync.skip_reason().empty()) GTEST_SKIP() << corosync.skip_reason();
+
+  CpgNode parent;
+  ASSERT_TRUE(parent.run_until([&] { return parent.node->valid(); }));
+  const pid_t child = ::fork();
+  if (child == 0) {
+    // A second member: imports the checkpoint, marks region 5, and dies
+    // without leaving the group cleanly.
+    int code = 1;
+    try {
+      CpgNode node;
+      if (node.run_until([&] { return node.node->valid(); })) {
+        node.node->submit(1, static_cast<uint32_t>(RequestType::kMarkRegion), {5});
+        node.node->submit(2, static_cast<uint32_t>(RequestType::kGetSyncCount), {});
+        if (node.run_until([&] { return node.answers.contains(2); }) &&
+            node.answers.at(1).first == 0 &&
+            ulog::unpack_u64(node.answers.at(2).second) == std::vector<uint64_t>{kRegions}) {
+          code = 0;
+        }
+      }
+    } catch (...) {
+      code = 2;
+    }
+    ::_exit(code);  // no cpg_leave, no finalize: corosync sees the process go
+  }
+  ASSERT_GT(child, 0);
+  ASSERT_TRUE(parent.run_until([&] { return !parent.departed.empty(); }, std::chrono::seconds(30)));
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(parent.departed.front().pid, static_cast<uint32_t>(child));
+  const auto* replica = parent.node->replica();
+  ASSERT_NE(replica, nullptr);
+  EXPECT_FALSE(replica->in_sync(5));
+  EXPECT_EQ(replica->sync_count(), kRegions - 1);
+  // The survivor gets region 5 as its resync work.
+  parent.node->submit(3, static_cast<uint32_t>(RequestType::kGetResyncWork), {});
+  ASSERT_TRUE(parent.run_until([&] { return parent.answers.contains(3); }));
+  EXPECT_EQ(ulog::unpack_u64(parent.answers.at(3).second), (std::vector<uint64_t>{1, 5}));
+}
+
+TEST(CpgGroup, JoinFailsCleanlyWithoutCorosync) {
+  if (fs::exists("/var/run/corosync.pid")) GTEST_SKIP() << "a corosync runs";
+  CpgGroup group(group_name("no-corosync"), {});
+  EXPECT_THROW((void)group.join(), Error);
+}
+
+}  // namespace
+}  // namespace bb::dirtylog::cluster
