@@ -14,15 +14,17 @@ namespace {
 
 using ulog::RequestType;
 
+// "1:398,2:412", or "none".
 std::string list(const std::vector<Member>& members) {
   std::string text;
   for (const auto& m : members) {
-    if (!text.empty()) text += ' ';
+    if (!text.empty()) text += ',';
     text += to_string(m);
   }
-  return "[" + text + "]";
+  return text.empty() ? "none" : text;
 }
 
+// "17 18 ... 3 more", or "none".
 std::string list(const std::vector<region_t>& regions) {
   constexpr size_t kShown = 32;
   std::string text;
@@ -31,7 +33,7 @@ std::string list(const std::vector<region_t>& regions) {
     text += std::to_string(regions[i]);
   }
   if (regions.size() > kShown) text += fmt::format(" ... {} more", regions.size() - kShown);
-  return "[" + text + "]";
+  return text.empty() ? "none" : text;
 }
 
 std::string optional_member(const std::optional<Member>& member) {
@@ -179,7 +181,7 @@ void ClusterNode::apply_change(const Change& change, uint64_t /*index*/) {
     const auto departure = replica_->depart(m);
     if (out_ != nullptr && !replaying_) {
       out_->line(oplog::Level::kWarn, config_.label, "CPG", 352,
-                 fmt::format("member {} departed: {} regions it had marked now out of sync {}, {} "
+                 fmt::format("member {} departed: {} regions it had marked now out of sync ({}), {} "
                              "recoveries freed, {} flushes dropped; {}/{} regions in sync",
                              to_string(m), departure.out_of_sync.size(),
                              list(departure.out_of_sync), departure.freed.size(),

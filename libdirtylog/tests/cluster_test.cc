@@ -222,7 +222,7 @@ TEST_F(TwoNodes, CrashedMemberMarksBecomeRecoveryWorkOnePerRegion) {
   bus.run();
   EXPECT_TRUE(has_line(bus,
                        "[CPG:352] member 2:200 departed: 3 regions it had marked now out of "
-                       "sync [10 11 40]"));
+                       "sync (10 11 40)"));
   const auto& replica = *a.node->replica();
   EXPECT_EQ(replica.sync_count(), kRegions - 3);
   for (region_t r = 0; r < kRegions; ++r)
