@@ -180,12 +180,13 @@ void ClusterNode::apply_change(const Change& change, uint64_t /*index*/) {
     if (!was_valid) continue;
     const auto departure = replica_->depart(m);
     if (out_ != nullptr && !replaying_) {
-      out_->line(oplog::Level::kWarn, config_.label, "CPG", 352,
-                 fmt::format("member {} departed: {} regions it had marked now out of sync ({}), {} "
-                             "recoveries freed, {} flushes dropped; {}/{} regions in sync",
-                             to_string(m), departure.out_of_sync.size(),
-                             list(departure.out_of_sync), departure.freed.size(),
-                             departure.flushes_dropped, replica_->sync_count(), replica_->count()));
+      out_->line(
+          oplog::Level::kWarn, config_.label, "CPG", 352,
+          fmt::format("member {} departed: {} regions it had marked now out of sync ({}), {} "
+                      "recoveries freed, {} flushes dropped; {}/{} regions in sync",
+                      to_string(m), departure.out_of_sync.size(), list(departure.out_of_sync),
+                      departure.freed.size(), departure.flushes_dropped, replica_->sync_count(),
+                      replica_->count()));
     }
   }
 }
@@ -554,7 +555,9 @@ void ClusterNode::restart(const Member& self) {
   checkpoint_sent_.clear();
   parked_.clear();
   wants_rejoin_ = false;
-  for (auto it = in_flight_.rbegin(); it != in_flight_.rend(); ++it) held_.push_front(it->second);
+  std::vector<Request> again;
+  for (const auto& [seq, request] : in_flight_) again.push_back(request);
+  held_.insert(held_.begin(), again.begin(), again.end());
   in_flight_.clear();
   if (had_joined && out_ != nullptr) {
     out_->line(oplog::Level::kInfo, config_.label, "CPG", 363,

@@ -125,6 +125,8 @@ class ClusterNode {
   struct Age {
     int64_t join = -1;
     Member member;
+    // clang-tidy 14 reads the literal 0 of a defaulted <=> as a null pointer.
+    // NOLINTNEXTLINE(modernize-use-nullptr)
     auto operator<=>(const Age&) const = default;
   };
 

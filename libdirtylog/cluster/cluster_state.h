@@ -31,9 +31,9 @@ class Replica {
   // A fresh log: every region clean; in sync only with nosync.
   Replica(region_t count, SyncMode mode);
   // From the clean bits of a disk log just read: sync = clean.
-  Replica(const RegionBitset& clean);
+  explicit Replica(const RegionBitset& clean);
   // Throws Error(EINVAL) when the checkpoint is inconsistent.
-  explicit Replica(const Checkpoint& checkpoint);
+  explicit Replica(const Checkpoint& cp);
 
   [[nodiscard]] region_t count() const { return sync_.count(); }
   [[nodiscard]] region_t sync_count() const { return sync_count_; }

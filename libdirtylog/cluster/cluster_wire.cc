@@ -181,15 +181,17 @@ std::vector<std::byte> encode(const Message& message) {
 
 Message decode(std::span<const std::byte> bytes) {
   Reader in(bytes);
-  if (bytes.size() < kHeaderSize)
+  if (bytes.size() < kHeaderSize) {
     throw Error(EINVAL,
                 fmt::format("cluster message of {} bytes, shorter than its header", bytes.size()));
+  }
   const uint32_t magic = in.u32();
   if (magic != kMagic) throw Error(EINVAL, fmt::format("foreign message (magic {:#010x})", magic));
   const uint16_t version = in.u16();
-  if (version != kVersion)
+  if (version != kVersion) {
     throw Error(EINVAL, fmt::format("cluster message version {}, this daemon speaks {}", version,
                                     kVersion));
+  }
   Message message;
   const uint16_t type = in.u16();
   message.subject = in.member();

@@ -55,6 +55,8 @@ inline constexpr uint64_t kMaxRegions = uint64_t{1} << 32;
 struct Member {
   uint32_t nodeid = 0;
   uint32_t pid = 0;
+  // clang-tidy 14 reads the literal 0 of a defaulted <=> as a null pointer.
+  // NOLINTNEXTLINE(modernize-use-nullptr)
   auto operator<=>(const Member&) const = default;
 };
 // "<nodeid>:<pid>".
@@ -65,12 +67,16 @@ enum class MessageType : uint16_t { kRequest = 1, kFlushDone = 2, kCheckpoint = 
 struct RegionOwner {
   Member member;
   region_t region = 0;
+  // clang-tidy 14 reads the literal 0 of a defaulted <=> as a null pointer.
+  // NOLINTNEXTLINE(modernize-use-nullptr)
   auto operator<=>(const RegionOwner&) const = default;
 };
 
 struct PendingFlush {
   Member member;
   uint32_t seq = 0;
+  // clang-tidy 14 reads the literal 0 of a defaulted <=> as a null pointer.
+  // NOLINTNEXTLINE(modernize-use-nullptr)
   auto operator<=>(const PendingFlush&) const = default;
 };
 

@@ -136,9 +136,9 @@ void CpgGroup::on_deliver(cpg_handle_t handle, const cpg_name* /*group*/, uint32
   void* context = nullptr;
   if (cpg_context_get(handle, &context) != CS_OK || context == nullptr) return;
   auto* self = static_cast<CpgGroup*>(context);
-  if (self->callbacks_.deliver)
-    self->callbacks_.deliver(Member{nodeid, pid},
-                             std::span(static_cast<const std::byte*>(message), size));
+  if (!self->callbacks_.deliver) return;
+  self->callbacks_.deliver(Member{nodeid, pid},
+                           std::span(static_cast<const std::byte*>(message), size));
 }
 
 void CpgGroup::on_confchg(cpg_handle_t handle, const cpg_name* /*group*/,

@@ -21,8 +21,8 @@ ClusterNode& node() {
     bb::dirtylog::cluster::NodeConfig config{"clustered-core", 64,
                                              bb::dirtylog::SyncMode::kDefaultSync, nullptr, "fuzz"};
     return ClusterNode(
-        config, Member{1, 1}, [](std::vector<std::byte>) {},
-        [](uint32_t, int, std::vector<std::byte>) {}, nullptr);
+        config, Member{1, 1}, [](const std::vector<std::byte>&) {},
+        [](uint32_t, int, const std::vector<std::byte>&) {}, nullptr);
   }();
   static const bool joined = [] {
     instance.confchg({{1, 1}, {2, 2}}, {{1, 1}, {2, 2}}, {});

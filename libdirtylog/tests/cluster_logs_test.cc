@@ -4,6 +4,7 @@
 // requests as the kernel sends them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
@@ -41,7 +42,7 @@ class FakeNet::Transport final : public cluster::GroupTransport {
     net_.members.erase(self_);
     const Member self = self_;
     net_.broadcast([&, self](Transport& t) {
-      t.inbox_.push_back(
+      t.inbox_.emplace_back(
           [&t, self, members = std::vector<Member>(t.net_.members.begin(), t.net_.members.end())] {
             t.callbacks_.confchg(members, {}, {self});
           });
@@ -61,7 +62,7 @@ class FakeNet::Transport final : public cluster::GroupTransport {
     const Member self = self_;
     const std::vector<Member> members(net_.members.begin(), net_.members.end());
     net_.broadcast([self, members](Transport& t) {
-      t.inbox_.push_back([&t, self, members] { t.callbacks_.confchg(members, {self}, {}); });
+      t.inbox_.emplace_back([&t, self, members] { t.callbacks_.confchg(members, {self}, {}); });
     });
     return self_;
   }
@@ -70,7 +71,7 @@ class FakeNet::Transport final : public cluster::GroupTransport {
     const Member self = self_;
     std::vector<std::byte> copy(bytes.begin(), bytes.end());
     net_.broadcast([self, copy](Transport& t) {
-      t.inbox_.push_back([&t, self, copy] { t.callbacks_.deliver(self, copy); });
+      t.inbox_.emplace_back([&t, self, copy] { t.callbacks_.deliver(self, copy); });
     });
   }
   [[nodiscard]] int fd() const override { return fd_; }
@@ -131,13 +132,13 @@ std::vector<std::byte> regions(std::initializer_list<uint64_t> values) {
   return ulog::pack_u64(std::span(values.begin(), values.size()));
 }
 
-uint32_t send(Daemon& d, ulog::Request r) {
+uint32_t send(Daemon& d, const ulog::Request& r) {
   EXPECT_TRUE(d.logs.takes(r) || r.type() != static_cast<uint32_t>(RequestType::kCtr));
   d.logs.handle(r);
   return r.seq;
 }
 
-void pump(std::vector<Daemon*> daemons) {
+void pump(const std::vector<Daemon*>& daemons) {
   for (int round = 0; round < 100; ++round) {
     for (auto* d : daemons)
       for (const int fd : d->logs.fds()) d->logs.dispatch(fd);
@@ -199,11 +200,10 @@ TEST(ClusterLogs, CorosyncDownRequestsWaitThenBackoffJoins) {
   const auto count = send(a, request(RequestType::kGetSyncCount));
   pump({&a});
   EXPECT_EQ(ulog::unpack_u64(a.answers.at(count).data), std::vector<uint64_t>{128});
-  bool said = false;
-  for (const auto& line : a.lines)
-    said |=
-        line.find("[CPG:358] cannot join group bb-dirtylog:LVM-clustertest") != std::string::npos;
-  EXPECT_TRUE(said);
+  EXPECT_TRUE(std::any_of(a.lines.begin(), a.lines.end(), [](const std::string& line) {
+    return line.find("[CPG:358] cannot join group bb-dirtylog:LVM-clustertest") !=
+           std::string::npos;
+  }));
 }
 
 TEST(ClusterLogs, GroupNamesFitCpg) {

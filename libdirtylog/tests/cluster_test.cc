@@ -58,7 +58,7 @@ class Bus {
         config, node->self,
         [this, raw](std::vector<std::byte> bytes) {
           if (!raw->in_group) throw Error(ENOTCONN, "not in the group");
-          queue_.push_back(Message{raw->self, std::move(bytes)});
+          queue_.emplace_back(Message{raw->self, std::move(bytes)});
         },
         [raw](uint32_t seq, int error, std::vector<std::byte> payload) {
           Answer answer{error, {}, {}};
@@ -76,15 +76,15 @@ class Bus {
   // the messages already sent.
   void join(Node& node) {
     node.in_group = true;
-    queue_.push_back(Change{{node.self}, {}});
+    queue_.emplace_back(Change{{node.self}, {}});
   }
   void leave(Node& node) {
     node.in_group = false;
-    queue_.push_back(Change{{}, {node.self}});
+    queue_.emplace_back(Change{{}, {node.self}});
   }
   // Injects raw bytes as if `from` had multicast them.
   void inject(const Member& from, std::vector<std::byte> bytes) {
-    queue_.push_back(Message{from, std::move(bytes)});
+    queue_.emplace_back(Message{from, std::move(bytes)});
   }
 
   // Delivers one queued event to every member in the group.

@@ -7,11 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <poll.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -64,8 +64,10 @@ class Corosync {
     pid_ = ::fork();
     if (pid_ == 0) {
       const std::string log = (dir_ / "corosync.log").string();
-      std::freopen(log.c_str(), "w", stderr);  // NOLINT(cert-err33-c)
-      std::freopen(log.c_str(), "a", stdout);  // NOLINT(cert-err33-c)
+      // NOLINTNEXTLINE(cert-err33-c,cppcoreguidelines-owning-memory)
+      std::freopen(log.c_str(), "w", stderr);
+      // NOLINTNEXTLINE(cert-err33-c,cppcoreguidelines-owning-memory)
+      std::freopen(log.c_str(), "a", stdout);
       ::execl("/usr/sbin/corosync", "corosync", "-f", "-c", conf.c_str(), nullptr);
       ::_exit(127);
     }
@@ -126,7 +128,7 @@ struct CpgNode {
     node = std::make_unique<ClusterNode>(
         NodeConfig{"clustered-core", kRegions, SyncMode::kNoSync, nullptr, "cpg-test"}, Member{},
         [this](std::vector<std::byte> bytes) { group->send(bytes); },
-        [this](uint32_t seq, int error, std::vector<std::byte> payload) {
+        [this](uint32_t seq, int error, const std::vector<std::byte>& payload) {
           answers[seq] = {error, payload};
         },
         nullptr);
