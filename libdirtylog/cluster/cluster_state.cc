@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "cluster/cluster_state.h"
 
+#include <algorithm>
+
 #include <fmt/core.h>
 
 #include "error.h"
@@ -31,6 +33,8 @@ Replica::Replica(const Checkpoint& cp)
       throw Error(EINVAL, fmt::format("checkpoint: region {} recovered twice", owner.region));
   }
   pending_.insert(cp.pending.begin(), cp.pending.end());
+  for (const auto region : cp.priority) check(region);
+  priority_ = cp.priority;
 }
 
 void Replica::check(region_t region) const {
@@ -70,6 +74,14 @@ void Replica::clear(const Member& member, region_t region) {
 }
 
 std::optional<region_t> Replica::resync_work(const Member& member) {
+  while (!priority_.empty()) {
+    const region_t region = priority_.front();
+    priority_.erase(priority_.begin());
+    if (!sync_.test(region) && !recovering_.contains(region)) {
+      recovering_.emplace(region, member);
+      return region;
+    }
+  }
   for (auto from = region_t{0}; from < count();) {
     const auto region = sync_.next_clear(from);
     if (!region) return std::nullopt;
@@ -96,11 +108,14 @@ void Replica::set_sync(const Member& member, region_t region, bool in_sync) {
   }
 }
 
-bool Replica::remote_recovering(const Member& member, region_t region) const {
+bool Replica::remote_recovering(const Member& member, region_t region) {
   check(region);
   if (sync_.test(region)) return false;
   const auto it = recovering_.find(region);
-  return it == recovering_.end() || it->second != member;
+  if (it != recovering_.end()) return it->second != member;
+  if (std::find(priority_.begin(), priority_.end(), region) == priority_.end())
+    priority_.push_back(region);
+  return true;
 }
 
 void Replica::add_pending_flush(const Member& member, uint32_t seq) {
@@ -162,6 +177,7 @@ Checkpoint Replica::snapshot() const {
   cp.marks = marks();
   for (const auto& [region, member] : recovering_) cp.recovering.push_back({member, region});
   cp.pending.assign(pending_.begin(), pending_.end());
+  cp.priority = priority_;
   return cp;
 }
 

@@ -45,11 +45,14 @@ class Replica {
 
   void mark(const Member& member, region_t region);
   void clear(const Member& member, region_t region);
-  // The lowest out-of-sync region nobody recovers, now `member`'s.
+  // The first region asked about by IS_REMOTE_RECOVERING that is still out
+  // of sync and nobody recovers, else the lowest such region; now `member`'s.
   [[nodiscard]] std::optional<region_t> resync_work(const Member& member);
   void set_sync(const Member& member, region_t region, bool in_sync);
-  // Out of sync and recovered by someone other than `member`, or by nobody.
-  [[nodiscard]] bool remote_recovering(const Member& member, region_t region) const;
+  // Out of sync and recovered by someone other than `member`, or by
+  // nobody; then the region goes to the front of the resync work
+  // (priority), so the write waiting for it waits less.
+  [[nodiscard]] bool remote_recovering(const Member& member, region_t region);
 
   void add_pending_flush(const Member& member, uint32_t seq);
   // False when it was not pending (e.g. a second FLUSH_DONE).
@@ -83,6 +86,7 @@ class Replica {
   std::set<std::pair<region_t, Member>> marks_;
   std::map<region_t, Member> recovering_;
   std::set<PendingFlush> pending_;
+  std::vector<region_t> priority_;
 };
 
 }  // namespace bb::dirtylog::cluster

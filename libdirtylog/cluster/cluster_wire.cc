@@ -88,6 +88,8 @@ void encode_checkpoint(const Checkpoint& cp, Writer& out) {
   out.u32(static_cast<uint32_t>(cp.marks.size()));
   out.u32(static_cast<uint32_t>(cp.recovering.size()));
   out.u32(static_cast<uint32_t>(cp.pending.size()));
+  out.u32(static_cast<uint32_t>(cp.priority.size()));
+  out.u32(0);
   for (const auto& m : cp.valid) out.member(m);
   out.bits(cp.sync_bits);
   out.bits(cp.clean_bits);
@@ -104,6 +106,7 @@ void encode_checkpoint(const Checkpoint& cp, Writer& out) {
     out.u32(flush.seq);
     out.u32(0);
   }
+  for (const auto region : cp.priority) out.u64(region);
 }
 
 std::vector<RegionOwner> read_owners(Reader& in, uint32_t count, region_t regions,
@@ -133,6 +136,8 @@ Checkpoint decode_checkpoint(Reader& in) {
   const uint32_t n_marks = in.u32();
   const uint32_t n_recovering = in.u32();
   const uint32_t n_pending = in.u32();
+  const uint32_t n_priority = in.u32();
+  if (in.u32() != 0) throw Error(EINVAL, "checkpoint counts with a non-zero pad");
   constexpr size_t kMemberSize = 8;
   in.need(size_t{n_valid} * kMemberSize + 2 * RegionBitset::byte_size_for(cp.region_count));
   cp.valid.resize(n_valid);
@@ -152,6 +157,15 @@ Checkpoint decode_checkpoint(Reader& in) {
     flush.member = in.member();
     flush.seq = in.u32();
     if (in.u32() != 0) throw Error(EINVAL, "checkpoint pending flush with a non-zero pad");
+  }
+  in.need(size_t{n_priority} * sizeof(uint64_t));
+  cp.priority.resize(n_priority);
+  for (auto& region : cp.priority) {
+    region = in.u64();
+    if (region >= cp.region_count) {
+      throw Error(EINVAL, fmt::format("checkpoint priority entry for region {} of {}", region,
+                                      cp.region_count));
+    }
   }
   return cp;
 }

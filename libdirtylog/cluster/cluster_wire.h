@@ -20,12 +20,14 @@
 //   kCheckpoint  the replica for the joiner `subject`; payload:
 //                  region_count u64 | sync_count u64 | skip_events u64 |
 //                  n_valid u32 | n_marks u32 | n_recovering u32 | n_pending u32 |
+//                  n_priority u32 | zero u32 |
 //                  valid members (nodeid u32, pid u32) x n_valid |
 //                  sync bits | clean bits   (RegionBitset layout, each
 //                                            round_up(region_count, 64) / 8 bytes) |
 //                  marks (nodeid u32, pid u32, region u64) x n_marks |
 //                  recovering (nodeid u32, pid u32, region u64) x n_recovering |
-//                  pending flushes (nodeid u32, pid u32, seq u32, zero u32) x n_pending
+//                  pending flushes (nodeid u32, pid u32, seq u32, zero u32) x n_pending |
+//                  priority resync regions u64 x n_priority
 //
 // Every length is checked: decode() throws Error(EINVAL) naming the first
 // inconsistency (foreign magic, unknown version or type, payload size).
@@ -93,6 +95,7 @@ struct Checkpoint {
   std::vector<RegionOwner> marks;
   std::vector<RegionOwner> recovering;
   std::vector<PendingFlush> pending;
+  std::vector<region_t> priority;
   bool operator==(const Checkpoint&) const = default;
 };
 

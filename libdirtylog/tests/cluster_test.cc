@@ -340,6 +340,7 @@ TEST(ClusterWire, RoundTripsAndRejectsDamage) {
   replica.mark({1, 2}, 5);
   (void)replica.resync_work({2, 3});
   replica.add_pending_flush({1, 2}, 9);
+  (void)replica.remote_recovering({1, 2}, 7);
   Message cp;
   cp.type = MessageType::kCheckpoint;
   cp.subject = {3, 4};
@@ -409,6 +410,28 @@ TEST_F(TwoNodes, RejoinAfterCorosyncRestartReMarks) {
   bus.run();
   EXPECT_TRUE(b.node->replica()->is_clean(21));
   expect_same(a, b);
+}
+
+TEST(ClusterResync, AWriteWaitingForARegionMovesItToTheFrontOnEveryReplica) {
+  Bus bus("clustered-core", SyncMode::kDefaultSync);  // all out of sync
+  Node& a = bus.add(1, 1);
+  Node& b = bus.add(2, 1);
+  bus.join(a);
+  bus.join(b);
+  bus.run();
+  const auto first = ask(b, RequestType::kGetResyncWork);
+  const auto waiting = ask(a, RequestType::kIsRemoteRecovering, {50});
+  const auto next = ask(b, RequestType::kGetResyncWork);
+  bus.run();
+  EXPECT_EQ(b.answers.at(first).values, (std::vector<uint64_t>{1, 0}));
+  EXPECT_EQ(a.answers.at(waiting).values, (std::vector<uint64_t>{1, 0}));
+  EXPECT_EQ(b.answers.at(next).values, (std::vector<uint64_t>{1, 50}));
+  expect_same(a, b);
+  // b recovers 50: a asks again and may write.
+  ask(b, RequestType::kSetRegionSync, {50, 1});
+  const auto again = ask(a, RequestType::kIsRemoteRecovering, {50});
+  bus.run();
+  EXPECT_EQ(a.answers.at(again).values[0], 0U);
 }
 
 TEST(ClusterStart, MembersJoiningTogetherInitialiseOnce) {
