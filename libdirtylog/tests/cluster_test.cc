@@ -49,11 +49,12 @@ class Bus {
                LogPersistence* disk = nullptr)
       : kind_(std::move(kind)), mode_(mode), disk_(disk) {}
 
-  Node& add(uint32_t nodeid, uint32_t pid) {
+  // `disk`: this node's view of the log device (default: the bus's).
+  Node& add(uint32_t nodeid, uint32_t pid, LogPersistence* disk = nullptr) {
     auto node = std::make_unique<Node>();
     node->self = Member{nodeid, pid};
     Node* raw = node.get();
-    NodeConfig config{kind_, kRegions, mode_, disk_, "log"};
+    NodeConfig config{kind_, kRegions, mode_, disk != nullptr ? disk : disk_, "log"};
     node->node = std::make_unique<ClusterNode>(
         config, node->self,
         [this, raw](std::vector<std::byte> bytes) {
@@ -295,13 +296,33 @@ TEST_F(TwoNodes, JoinerGetsCheckpointWhenTheSenderLeavesFirst) {
   EXPECT_EQ(b.node->server(), (Member{2, 200}));
 }
 
-TEST(ClusterDisk, ServerWritesTheLogAndANewServerAnswersPendingFlushes) {
+// One node's handle on the shared log device, counting its writes.
+class CountingDisk final : public LogPersistence {
+ public:
+  explicit CountingDisk(const std::string& path) : disk_(disk::open_log_device(path), kRegions) {}
+  [[nodiscard]] std::string name() const override { return disk_.name(); }
+  [[nodiscard]] RegionBitset load(region_t count, SyncMode mode) override {
+    ++loads;
+    return disk_.load(count, mode);
+  }
+  void store(const RegionBitset& clean) override {
+    ++stores;
+    disk_.store(clean);
+  }
+  int loads = 0;
+  int stores = 0;
+
+ private:
+  DiskPersistence disk_;
+};
+
+TEST(ClusterDisk, OnlyTheServerWritesTheLogAndANewServerAnswersPendingFlushes) {
   bb::dirtylog::testing::TempFile file(size_t{1} << 20);
-  auto persistence =
-      std::make_unique<DiskPersistence>(disk::open_log_device(file.path()), kRegions);
-  Bus bus("clustered-disk", SyncMode::kNoSync, persistence.get());
-  Node& a = bus.add(1, 100);
-  Node& b = bus.add(2, 200);
+  CountingDisk disk_a(file.path());
+  CountingDisk disk_b(file.path());
+  Bus bus("clustered-disk", SyncMode::kNoSync);
+  Node& a = bus.add(1, 100, &disk_a);
+  Node& b = bus.add(2, 200, &disk_b);
   bus.join(a);
   bus.run();
   bus.join(b);
@@ -314,6 +335,17 @@ TEST(ClusterDisk, ServerWritesTheLogAndANewServerAnswersPendingFlushes) {
   EXPECT_FALSE(b.answers.contains(f));
   bus.run();
   EXPECT_EQ(b.answers.at(f).error, 0);
+  const auto m = ask(b, RequestType::kMarkRegion, {20});
+  const auto c = ask(b, RequestType::kClearRegion, {20});
+  const auto g0 = ask(b, RequestType::kFlush);
+  bus.run();
+  EXPECT_EQ(b.answers.at(m).error, 0);
+  EXPECT_EQ(b.answers.at(c).error, 0);
+  EXPECT_EQ(b.answers.at(g0).error, 0);
+  EXPECT_EQ(disk_a.loads, 1);  // a initialised the state from the device
+  EXPECT_EQ(disk_b.loads, 0);
+  EXPECT_EQ(disk_b.stores, 0);  // only the server writes
+  EXPECT_EQ(disk_a.stores, 4);  // written back at start, then FLUSH, MARK, FLUSH
   {
     // The kernel's disk log reads what the server wrote: 7 and 9 dirty.
     DiskLog reader({kRegions * 8, {}}, std::vector<std::string>{file.path(), "8"},
@@ -331,6 +363,13 @@ TEST(ClusterDisk, ServerWritesTheLogAndANewServerAnswersPendingFlushes) {
   bus.run();
   EXPECT_EQ(b.answers.at(g).error, 0);
   EXPECT_EQ(b.node->server(), (Member{2, 200}));
+  EXPECT_EQ(disk_b.stores, 1);  // the new server wrote for the pending flush
+  EXPECT_TRUE(has_line(bus, "[CPG:362] new server wrote the log for 1 pending flushes: 0"));
+  DiskLog reader({kRegions * 8, {}}, std::vector<std::string>{file.path(), "8"},
+                 disk::open_log_device(file.path()));
+  reader.resume();
+  EXPECT_FALSE(reader.is_clean(12));
+  EXPECT_TRUE(reader.is_clean(20));
 }
 
 TEST(ClusterWire, RoundTripsAndRejectsDamage) {
