@@ -76,7 +76,8 @@ void ClusterNode::resume(uint32_t seq) {
   }
 }
 
-void ClusterNode::submit(uint32_t seq, uint32_t request_type, std::vector<uint64_t> arguments) {
+std::optional<uint32_t> ClusterNode::submit(uint32_t seq, uint32_t request_type,
+                                            std::vector<uint64_t> arguments) {
   const auto type = static_cast<RequestType>(request_type & ulog::kTypeMask);
   if (type == RequestType::kMarkRegion || type == RequestType::kFlush) {
     local_marks_.insert(arguments.begin(), arguments.end());
@@ -84,11 +85,22 @@ void ClusterNode::submit(uint32_t seq, uint32_t request_type, std::vector<uint64
     for (const auto region : arguments) local_marks_.erase(region);
   }
   Request request{seq, request_type & ulog::kTypeMask, std::move(arguments)};
-  if (!valid_) {
-    held_.push_back(std::move(request));
-    return;
+  if (valid_) {
+    multicast(request);
+    return std::nullopt;
   }
-  multicast(request);
+  if (type == RequestType::kGetResyncWork) {
+    const auto held = std::find_if(held_.begin(), held_.end(), [](const Request& r) {
+      return r.type == static_cast<uint32_t>(RequestType::kGetResyncWork);
+    });
+    if (held != held_.end()) {
+      const uint32_t replaced = held->seq;
+      held->seq = seq;
+      return replaced;
+    }
+  }
+  held_.push_back(std::move(request));
+  return std::nullopt;
 }
 
 void ClusterNode::multicast(const Request& request) {

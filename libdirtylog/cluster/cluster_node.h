@@ -75,8 +75,13 @@ class ClusterNode {
   // A request that reads or changes the cluster state (MARK_REGION,
   // CLEAR_REGION, FLUSH, GET_RESYNC_WORK, SET_REGION_SYNC,
   // IS_REMOTE_RECOVERING, IN_SYNC, IS_CLEAN, GET_SYNC_COUNT, STATUS_INFO):
-  // multicast now when valid, else held until valid.
-  void submit(uint32_t seq, uint32_t request_type, std::vector<uint64_t> arguments);
+  // multicast now when valid, else held until valid. A GET_RESYNC_WORK
+  // already held is the kernel's earlier try of this one (it timed out
+  // and sent it again with a new seq): the new one replaces it, so no
+  // region is handed out for an answer nobody waits for; returns the
+  // replaced seq.
+  std::optional<uint32_t> submit(uint32_t seq, uint32_t request_type,
+                                 std::vector<uint64_t> arguments);
 
   // The group's events, in delivery order.
   void deliver(const Member& from, std::span<const std::byte> bytes);

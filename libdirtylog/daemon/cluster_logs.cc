@@ -157,7 +157,8 @@ void ClusterLogs::handle(const ulog::Request& request) {
     return;
   }
   waiting_[request.seq] = request;
-  log.node->submit(request.seq, request.type(), std::move(arguments));
+  if (const auto replaced = log.node->submit(request.seq, request.type(), std::move(arguments)))
+    waiting_.erase(*replaced);
 }
 
 // CTR payload: "<length> clustered-core <region_size> [sync|nosync]" or
@@ -326,13 +327,17 @@ std::vector<int> ClusterLogs::fds() const {
   return fds;
 }
 
-void ClusterLogs::dispatch(int fd) {
+void ClusterLogs::dispatch(int fd, bool hangup) {
   for (auto& [key, log] : logs_) {
     if (!log->transport || log->transport->fd() != fd) continue;
     try {
       log->transport->dispatch();
     } catch (const Error& e) {
       lost(*log, e.what());
+      return;
+    }
+    if (hangup) {
+      lost(*log, "the corosync connection hung up");
       return;
     }
     if (log->node && (log->rejoin || log->node->wants_rejoin())) connect(*log);

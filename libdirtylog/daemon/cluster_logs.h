@@ -53,8 +53,10 @@ class ClusterLogs {
 
   // Descriptors to poll for reading.
   [[nodiscard]] std::vector<int> fds() const;
-  // Dispatches the group whose descriptor is readable.
-  void dispatch(int fd);
+  // Dispatches the group whose descriptor is readable; `hangup`: poll said
+  // POLLHUP or POLLERR, so the connection is gone even if dispatching
+  // does not say so.
+  void dispatch(int fd, bool hangup = false);
   // Joins whose backoff ran out; then the time until the next one, if any.
   [[nodiscard]] std::optional<Clock::duration> tick(Clock::time_point now);
 

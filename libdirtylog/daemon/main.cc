@@ -98,6 +98,10 @@ void take(const ConnectorSocket::Message& message, RequestHandler& handler, Clus
         decoded = false;  // the handler answers it -EINVAL
       }
       if (decoded && clusters.takes(request)) {
+        // Requests the kernel gave up on (it resends after 15 s with a
+        // new seq) may never be answered: keep the map bounded.
+        constexpr size_t kMaxWaiting = 4096;
+        if (waiting.size() >= kMaxWaiting) waiting.erase(waiting.begin());
         waiting[request.seq] = message;
         clusters.handle(request);
         return;
@@ -147,7 +151,8 @@ void serve(ConnectorSocket& socket, RequestHandler& handler, bool verbose) {
       throw Error(errno, fmt::format("poll: {}", std::strerror(errno)));
     }
     for (size_t i = 1; i < fds.size(); ++i) {
-      if ((fds[i].revents & (POLLIN | POLLERR | POLLHUP)) != 0) clusters.dispatch(fds[i].fd);
+      if ((fds[i].revents & (POLLIN | POLLERR | POLLHUP)) != 0)
+        clusters.dispatch(fds[i].fd, (fds[i].revents & (POLLERR | POLLHUP)) != 0);
     }
     if ((fds[0].revents & POLLIN) != 0) {
       for (const auto& message : socket.receive())

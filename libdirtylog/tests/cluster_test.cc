@@ -473,6 +473,21 @@ TEST(ClusterResync, AWriteWaitingForARegionMovesItToTheFrontOnEveryReplica) {
   EXPECT_EQ(a.answers.at(again).values[0], 0U);
 }
 
+TEST(ClusterResync, AResentResyncRequestReplacesTheHeldOne) {
+  Bus bus("clustered-core", SyncMode::kDefaultSync);
+  Node& a = bus.add(1, 1);
+  const auto first = ask(a, RequestType::kGetResyncWork);  // not valid yet: held
+  const auto again = ++next_seq;
+  EXPECT_EQ(a.node->submit(again, type(RequestType::kGetResyncWork), {}), first);
+  bus.join(a);
+  bus.run();
+  EXPECT_FALSE(a.answers.contains(first));
+  EXPECT_EQ(a.answers.at(again).values, (std::vector<uint64_t>{1, 0}));
+  const auto next = ask(a, RequestType::kGetResyncWork);
+  bus.run();
+  EXPECT_EQ(a.answers.at(next).values, (std::vector<uint64_t>{1, 1}));
+}
+
 TEST(ClusterStart, MembersJoiningTogetherInitialiseOnce) {
   Bus bus("clustered-core", SyncMode::kDefaultSync);
   Node& a = bus.add(2, 1);
