@@ -388,6 +388,7 @@ void ClusterNode::import(const Member& from, const Message& message, uint64_t in
     drop(from, e.what());
     return;
   }
+  stale_.reset();
   valid_set_ = std::set<Member>(cp.valid.begin(), cp.valid.end());
   size_t replayed = 0;
   replaying_ = true;
@@ -409,10 +410,45 @@ void ClusterNode::import(const Member& from, const Message& message, uint64_t in
   become_valid(index);
 }
 
+std::string ClusterNode::resume_stale() {
+  Replica replica = std::move(*stale_);
+  stale_.reset();
+  size_t departed = 0;
+  for (const auto& member : replica.members()) {
+    if (member == self_) continue;
+    (void)replica.depart(member);
+    ++departed;
+  }
+  std::string source = fmt::format(
+      "kept this node's replica from before corosync was lost, {} other members departed",
+      departed);
+  if (config_.disk != nullptr) {
+    // Marks the others wrote while this node was away are on the device.
+    try {
+      const auto clean = config_.disk->load(config_.count, SyncMode::kDefaultSync);
+      region_t dirty = 0;
+      for (region_t region = 0; region < config_.count; ++region) {
+        if (clean.test(region) || !replica.in_sync(region)) continue;
+        replica.make_dirty(region);
+        ++dirty;
+      }
+      config_.disk->store(replica.clean_bits());
+      source += fmt::format(", {} more regions dirty on {}", dirty, config_.disk->name());
+    } catch (const Error& e) {
+      disk_failed_ = true;
+      source += fmt::format(", log device {} failed: {}", config_.disk->name(), e.what());
+    }
+  }
+  replica_.emplace(std::move(replica));
+  return source;
+}
+
 void ClusterNode::initialise(uint64_t index) {
   std::string source =
       fmt::format("core, {}", config_.mode == SyncMode::kNoSync ? "nosync" : "resync all");
-  if (config_.disk == nullptr) {
+  if (stale_) {
+    source = resume_stale();
+  } else if (config_.disk == nullptr) {
     replica_.emplace(config_.count, config_.mode);
   } else {
     source = "read from " + config_.disk->name();
@@ -560,6 +596,7 @@ void ClusterNode::restart(const Member& self) {
   joined_ = false;
   members_.clear();
   known_valid_.clear();
+  if (valid_ && replica_) stale_ = std::move(replica_);
   valid_ = false;
   replica_.reset();
   valid_set_.clear();

@@ -144,6 +144,10 @@ class ClusterNode {
   void apply_checkpoint(const Message& message, uint64_t index);
   void import(const Member& from, const Message& message, uint64_t index);
   void initialise(uint64_t index);
+  // The stale replica with every other member departed (and, for
+  // clustered-disk, every region dirty on the device dirty); a line of
+  // what it did.
+  [[nodiscard]] std::string resume_stale();
   void become_valid(uint64_t index);
   void send_checkpoints(uint64_t index);
   void note_server();
@@ -175,6 +179,9 @@ class ClusterNode {
   // The replicated group state (equal on every valid member).
   bool valid_ = false;
   std::optional<Replica> replica_;
+  // The replica this node held when it lost corosync: if it finds itself
+  // alone when it rejoins, it goes on from it rather than from scratch.
+  std::optional<Replica> stale_;
   std::set<Member> valid_set_;
   std::optional<Member> server_;
   bool disk_failed_ = false;

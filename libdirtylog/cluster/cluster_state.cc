@@ -161,6 +161,23 @@ Replica::Departure Replica::depart(const Member& member) {
   return departure;
 }
 
+void Replica::make_dirty(region_t region) {
+  check(region);
+  clean_.reset(region);
+  if (sync_.test(region)) {
+    sync_.reset(region);
+    --sync_count_;
+  }
+}
+
+std::set<Member> Replica::members() const {
+  std::set<Member> members;
+  for (const auto& [region, member] : marks_) members.insert(member);
+  for (const auto& [region, member] : recovering_) members.insert(member);
+  for (const auto& flush : pending_) members.insert(flush.member);
+  return members;
+}
+
 std::vector<RegionOwner> Replica::marks() const {
   std::vector<RegionOwner> owners;
   owners.reserve(marks_.size());

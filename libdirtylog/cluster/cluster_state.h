@@ -69,6 +69,11 @@ class Replica {
   // are dropped, its pending flushes forgotten.
   Departure depart(const Member& member);
 
+  // Out of sync and not clean (e.g. dirty in a disk log read back).
+  void make_dirty(region_t region);
+  // Every member with a mark, a recovery or a pending flush.
+  [[nodiscard]] std::set<Member> members() const;
+
   [[nodiscard]] size_t mark_count() const { return marks_.size(); }
   [[nodiscard]] std::vector<RegionOwner> marks() const;
   // valid and skip_events are the caller's.

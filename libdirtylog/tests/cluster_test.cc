@@ -488,6 +488,33 @@ TEST(ClusterResync, AResentResyncRequestReplacesTheHeldOne) {
   EXPECT_EQ(a.answers.at(next).values, (std::vector<uint64_t>{1, 1}));
 }
 
+TEST(ClusterRejoin, ALoneNodeGoesOnFromItsOwnReplicaNotFromScratch) {
+  Bus bus("clustered-core", SyncMode::kNoSync);
+  Node& a = bus.add(1, 1);
+  Node& b = bus.add(2, 1);
+  bus.join(a);
+  bus.run();
+  bus.join(b);
+  bus.run();
+  ask(b, RequestType::kMarkRegion, {9});
+  ask(a, RequestType::kMarkRegion, {4});
+  bus.run();
+  bus.leave(b);  // b crashes: 9 out of sync
+  bus.run();
+  // a loses corosync; alone when it comes back: nosync must not make 9
+  // in sync again.
+  bus.leave(a);
+  bus.run();
+  a.node->restart(a.self);
+  bus.join(a);
+  bus.run();
+  ASSERT_TRUE(a.node->valid());
+  EXPECT_FALSE(a.node->replica()->in_sync(9));
+  EXPECT_EQ(a.node->replica()->sync_count(), kRegions - 1);
+  EXPECT_FALSE(a.node->replica()->is_clean(4));  // re-marked
+  EXPECT_TRUE(has_line(bus, "[CPG:355] initialised the cluster state (kept this node's replica"));
+}
+
 TEST(ClusterStart, MembersJoiningTogetherInitialiseOnce) {
   Bus bus("clustered-core", SyncMode::kDefaultSync);
   Node& a = bus.add(2, 1);

@@ -10,16 +10,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iostream>
 #include <map>
 #include <thread>
 
 #include "cluster/cluster_node.h"
 #include "cluster/cpg_group.h"
+#include "daemon/cluster_logs.h"
 #include "userspace/ulog_protocol.h"
 
 namespace bb::dirtylog::cluster {
@@ -61,17 +65,23 @@ class Corosync {
                            "logging {\n  to_stderr: yes\n  to_syslog: no\n  to_logfile: no\n}\n"
                            "system {\n  state_dir: "
                         << dir_.string() << "\n}\n";
+    conf_ = conf.string();
+    start();
+  }
+
+  // Starts corosync and waits until a CPG client can connect; on failure
+  // skip_reason() says why.
+  void start() {
     pid_ = ::fork();
     if (pid_ == 0) {
       const std::string log = (dir_ / "corosync.log").string();
       // NOLINTNEXTLINE(cert-err33-c,cppcoreguidelines-owning-memory)
-      std::freopen(log.c_str(), "w", stderr);
+      std::freopen(log.c_str(), "a", stderr);
       // NOLINTNEXTLINE(cert-err33-c,cppcoreguidelines-owning-memory)
       std::freopen(log.c_str(), "a", stdout);
-      ::execl("/usr/sbin/corosync", "corosync", "-f", "-c", conf.c_str(), nullptr);
+      ::execl("/usr/sbin/corosync", "corosync", "-f", "-c", conf_.c_str(), nullptr);
       ::_exit(127);
     }
-    // Ready when a CPG client can connect.
     const auto deadline = Clock::now() + std::chrono::seconds(15);
     while (Clock::now() < deadline) {
       cpg_handle_t handle = 0;
@@ -90,12 +100,16 @@ class Corosync {
     }
     reason_ = "corosync did not accept CPG clients within 15 s";
   }
+
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
   ~Corosync() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
+    stop();
     std::error_code ignored;
     if (!dir_.empty()) fs::remove_all(dir_, ignored);
   }
@@ -108,6 +122,7 @@ class Corosync {
 
  private:
   fs::path dir_;
+  std::string conf_;
   pid_t pid_ = -1;
   std::string reason_;
 };
@@ -194,6 +209,94 @@ TEST(CpgGroup, TwoProcessesShareALogAndACrashLeavesRecoveryWork) {
   parent.node->submit(3, static_cast<uint32_t>(RequestType::kGetResyncWork), {});
   ASSERT_TRUE(parent.run_until([&] { return parent.answers.contains(3); }));
   EXPECT_EQ(ulog::unpack_u64(parent.answers.at(3).second), (std::vector<uint64_t>{1, 5}));
+}
+
+// dirtylogd's ClusterLogs on the real CPG: corosync stops and starts
+// again; the log's requests wait, then the node rejoins, re-marks what its
+// kernel holds marked, and answers.
+TEST(CpgGroup, DaemonRidesOutACorosyncRestart) {
+  Corosync corosync;
+  if (!corosync.skip_reason().empty()) GTEST_SKIP() << corosync.skip_reason();
+  std::vector<std::string> lines;
+  oplog::LineWriter out("dirtylogd",
+                        [&](oplog::Level, std::string_view line) { lines.emplace_back(line); });
+  std::map<uint32_t, ulog::Request> answers;
+  ClusterLogs logs(out, cpg_factory(),
+                   [&](const ulog::Request& answer) { answers[answer.seq] = answer; });
+  uint32_t seq = 0;
+  const auto send = [&](RequestType type, std::vector<std::byte> data) {
+    ulog::Request r;
+    r.luid = 1;
+    r.uuid = "bb-cpg-restart-test";
+    r.seq = ++seq;
+    r.request_type = static_cast<uint32_t>(type);
+    r.data = std::move(data);
+    EXPECT_TRUE(logs.takes(r) || type != RequestType::kCtr);
+    logs.handle(r);
+    return r.seq;
+  };
+  const auto pump_until = [&](const std::function<bool()>& done, std::chrono::seconds limit) {
+    const auto deadline = Clock::now() + limit;
+    while (!done()) {
+      if (Clock::now() > deadline) return false;
+      const auto next = logs.tick(Clock::now());
+      std::vector<pollfd> fds;
+      for (const int fd : logs.fds()) fds.push_back({fd, POLLIN, 0});
+      int timeout = 100;
+      if (next) {
+        timeout = std::min<int>(
+            100, static_cast<int>(
+                     std::chrono::duration_cast<std::chrono::milliseconds>(*next).count() + 1));
+      }
+      if (::poll(fds.data(), fds.size(), timeout) > 0) {
+        for (const auto& fd : fds) {
+          if (fd.revents != 0) logs.dispatch(fd.fd, (fd.revents & (POLLERR | POLLHUP)) != 0);
+        }
+      }
+    }
+    return true;
+  };
+  const auto said = [&](std::string_view text) {
+    return std::count_if(lines.begin(), lines.end(), [&](const std::string& line) {
+      return line.find(text) != std::string::npos;
+    });
+  };
+  const auto u64 = [](std::initializer_list<uint64_t> values) {
+    return ulog::pack_u64(std::span(values.begin(), values.size()));
+  };
+
+  EXPECT_EQ(
+      answers.at(send(RequestType::kCtr, ulog::pack_string("4096 clustered-core 64 nosync"))).error,
+      0);
+  const auto resume = send(RequestType::kResume, {});
+  ASSERT_TRUE(pump_until([&] { return answers.contains(resume); }, std::chrono::seconds(15)));
+  const auto mark = send(RequestType::kMarkRegion, u64({3}));
+  ASSERT_TRUE(pump_until([&] { return answers.contains(mark); }, std::chrono::seconds(15)));
+
+  corosync.stop();
+  ASSERT_TRUE(pump_until([&] { return said("[CPG:356] corosync connection lost") > 0; },
+                         std::chrono::seconds(15)));
+  const auto count = send(RequestType::kGetSyncCount, {});
+  ASSERT_TRUE(pump_until([&] { return said("[CPG:358] cannot join group") > 0; },
+                         std::chrono::seconds(15)));
+  EXPECT_FALSE(answers.contains(count));
+
+  corosync.start();
+  ASSERT_TRUE(corosync.skip_reason().empty()) << corosync.skip_reason();
+  ASSERT_TRUE(pump_until([&] { return answers.contains(count); }, std::chrono::seconds(30)));
+  EXPECT_EQ(answers.at(count).error, 0);
+  EXPECT_EQ(ulog::unpack_u64(answers.at(count).data), std::vector<uint64_t>{64});
+  EXPECT_EQ(said("[CPG:357] connected to corosync"), 2);
+  EXPECT_EQ(said("[CPG:360] re-marked 1 regions"), 1);
+  const auto* node = logs.node("bb-cpg-restart-test", 1);
+  ASSERT_NE(node, nullptr);
+  EXPECT_FALSE(node->replica()->is_clean(3));
+  send(RequestType::kPostsuspend, {});
+  send(RequestType::kDtr, {});
+  EXPECT_EQ(logs.log_count(), 0U);
+  if (std::getenv("BB_TEST_VERBOSE") != nullptr) {
+    for (const auto& line : lines) std::cerr << line << "\n";
+  }
 }
 
 TEST(CpgGroup, JoinFailsCleanlyWithoutCorosync) {
