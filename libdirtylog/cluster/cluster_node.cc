@@ -2,6 +2,7 @@
 #include "cluster/cluster_node.h"
 
 #include <algorithm>
+#include <random>
 
 #include <fmt/core.h>
 
@@ -158,6 +159,8 @@ void ClusterNode::confchg(const std::vector<Member>& members, const std::vector<
   Change change{members, joined, left};
   track_membership(change, events_);
   if (!joined_) return;
+  for (const auto& m : left) hellos_.erase(m);
+  if (!was_joined) send_hello();
   if (out_ != nullptr) {
     out_->line(
         oplog::Level::kInfo, config_.label, "CPG", 350,
@@ -170,7 +173,7 @@ void ClusterNode::confchg(const std::vector<Member>& members, const std::vector<
     return;
   }
   for (const auto& m : left) known_valid_.erase(m);
-  if (was_joined) parked_.push_back(Event{events_, change});
+  if (hello_at_) parked_.push_back(Event{events_, change});
   if (older_member_present()) return;
   const bool valid_present = std::any_of(known_valid_.begin(), known_valid_.end(),
                                          [&](const Member& m) { return members_.contains(m); });
@@ -227,6 +230,10 @@ void ClusterNode::deliver(const Member& from, std::span<const std::byte> bytes) 
     drop(from, e.what());
     return;
   }
+  if (message.type == MessageType::kHello) {
+    hello(from, message);
+    return;
+  }
   if (valid_) {
     apply_message(from, message, events_);
     return;
@@ -236,14 +243,63 @@ void ClusterNode::deliver(const Member& from, std::span<const std::byte> bytes) 
       import(from, message, events_);
       return;
     }
-    if (members_.contains(message.subject)) known_valid_.insert(message.subject);
+    if (members_.contains(message.subject) &&
+        hello_matches(message.subject, message.checkpoint.nonce, events_)) {
+      known_valid_.insert(message.subject);
+    }
   }
+  if (!hello_at_) return;  // before the point any checkpoint for this node counts from
   parked_.push_back(
       Event{events_, Delivery{from, std::vector<std::byte>(bytes.begin(), bytes.end())}});
 }
 
+void ClusterNode::send_hello() {
+  std::random_device random;
+  nonce_ = (uint64_t{random()} << 32U) | random();
+  Message message;
+  message.type = MessageType::kHello;
+  message.subject = self_;
+  message.arguments = {nonce_};
+  try {
+    send_(encode(message));
+  } catch (const Error&) {
+    // The transport reports the lost connection; restart() joins again.
+  }
+}
+
+bool ClusterNode::hello_matches(const Member& member, uint64_t nonce, uint64_t index) const {
+  if (!replaying_) {
+    const auto it = hellos_.find(member);
+    return it != hellos_.end() && it->second.nonce == nonce;
+  }
+  for (auto it = hello_history_.rbegin(); it != hello_history_.rend(); ++it) {
+    if (it->first == member && it->second.index < index) return it->second.nonce == nonce;
+  }
+  return false;
+}
+
+void ClusterNode::hello(const Member& from, const Message& message) {
+  if (message.subject != from) {
+    drop(from, fmt::format("hello claims to be {}", to_string(message.subject)));
+    return;
+  }
+  if (from == self_) {
+    if (message.arguments.at(0) != nonce_ || hello_at_) return;  // an earlier join's
+    hello_at_ = events_;
+    hello_members_.clear();
+    for (const auto& [member, join] : members_) hello_members_.insert(member);
+    return;
+  }
+  if (!members_.contains(from)) return;
+  hellos_[from] = Hello{events_, message.arguments.at(0)};
+  if (!valid_) hello_history_.emplace_back(from, hellos_[from]);
+  checkpoint_sent_.erase(from);
+  send_checkpoints(events_);
+}
+
 void ClusterNode::apply(const Event& event) {
   if (const auto* change = std::get_if<Change>(&event.what)) {
+    replay_members_ = std::set<Member>(change->members.begin(), change->members.end());
     apply_change(*change, event.index);
     return;
   }
@@ -271,6 +327,8 @@ void ClusterNode::apply_message(const Member& from, const Message& message, uint
     case MessageType::kCheckpoint:
       apply_checkpoint(message, index);
       return;
+    case MessageType::kHello:
+      return;  // handled when delivered, never parked
   }
 }
 
@@ -359,7 +417,12 @@ void ClusterNode::apply_flush_done(const Message& message) {
 }
 
 void ClusterNode::apply_checkpoint(const Message& message, uint64_t index) {
-  if (message.subject == self_ || !members_.contains(message.subject)) return;
+  if (message.subject == self_) return;
+  // A checkpoint for an earlier join of the same member does not count.
+  if (!hello_matches(message.subject, message.checkpoint.nonce, index)) return;
+  // Replaying, the membership is that of the event's point, not the live one.
+  if (replaying_ ? !replay_members_.contains(message.subject) : !members_.contains(message.subject))
+    return;
   valid_set_.insert(message.subject);
   checkpoint_sent_.erase(message.subject);
   if (replaying_) return;
@@ -371,14 +434,15 @@ void ClusterNode::apply_checkpoint(const Message& message, uint64_t index) {
 
 void ClusterNode::import(const Member& from, const Message& message, uint64_t index) {
   const auto& cp = message.checkpoint;
-  const auto join = static_cast<uint64_t>(members_.at(self_));
+  if (!hello_at_ || cp.nonce != nonce_) return;  // for an earlier join of this member
+  const uint64_t join = *hello_at_;
   if (cp.region_count != config_.count) {
     drop(from,
          fmt::format("checkpoint of {} regions, this log has {}", cp.region_count, config_.count));
     return;
   }
   if (join + cp.skip_events >= index) {
-    drop(from, fmt::format("checkpoint taken {} events after this node joined, only {} delivered",
+    drop(from, fmt::format("checkpoint taken {} events after this node's hello, only {} delivered",
                            cp.skip_events, index - join - 1));
     return;
   }
@@ -392,8 +456,13 @@ void ClusterNode::import(const Member& from, const Message& message, uint64_t in
   valid_set_ = std::set<Member>(cp.valid.begin(), cp.valid.end());
   size_t replayed = 0;
   replaying_ = true;
+  replay_members_ = hello_members_;
   for (const auto& event : parked_) {
-    if (event.index <= join + cp.skip_events) continue;
+    if (event.index <= join + cp.skip_events) {
+      if (const auto* change = std::get_if<Change>(&event.what))
+        replay_members_ = std::set<Member>(change->members.begin(), change->members.end());
+      continue;
+    }
     apply(event);
     ++replayed;
   }
@@ -476,6 +545,7 @@ void ClusterNode::initialise(uint64_t index) {
 
 void ClusterNode::become_valid(uint64_t index) {
   valid_ = true;
+  hello_history_.clear();
   wants_rejoin_ = false;
   known_valid_.clear();
   note_server();
@@ -505,16 +575,17 @@ void ClusterNode::become_valid(uint64_t index) {
 
 void ClusterNode::send_checkpoints(uint64_t index) {
   if (!valid_) return;
-  for (const auto& [member, join] : members_) {
-    if (member == self_ || join < 0 || valid_set_.contains(member) ||
+  for (const auto& [member, hello] : hellos_) {
+    if (member == self_ || !members_.contains(member) || valid_set_.contains(member) ||
         checkpoint_sent_.contains(member)) {
       continue;
     }
-    // The lowest valid member that was in the group when it joined.
+    const auto join = static_cast<int64_t>(hello.index);
+    // The lowest valid member that was in the group when its hello came.
     std::optional<Member> sender;
     for (const auto& v : valid_set_) {
       const auto it = members_.find(v);
-      if (it != members_.end() && it->second <= join) {
+      if (it != members_.end() && it->second < join) {
         sender = v;
         break;
       }
@@ -524,7 +595,8 @@ void ClusterNode::send_checkpoints(uint64_t index) {
     message.type = MessageType::kCheckpoint;
     message.subject = member;
     message.checkpoint = replica_->snapshot();
-    message.checkpoint.skip_events = index - static_cast<uint64_t>(join);
+    message.checkpoint.skip_events = index - hello.index;
+    message.checkpoint.nonce = hello.nonce;
     message.checkpoint.valid.assign(valid_set_.begin(), valid_set_.end());
     checkpoint_sent_.insert(member);
     try {
@@ -536,7 +608,7 @@ void ClusterNode::send_checkpoints(uint64_t index) {
     if (out_ != nullptr) {
       out_->line(oplog::Level::kInfo, config_.label, "CPG", 353,
                  fmt::format("checkpoint sent to {}: {}/{} regions in sync, {} marks, {} pending "
-                             "flushes, taken {} events after its join",
+                             "flushes, taken {} events after its hello",
                              to_string(member), replica_->sync_count(), replica_->count(),
                              replica_->mark_count(), replica_->pending_flushes().size(),
                              message.checkpoint.skip_events));
@@ -603,6 +675,9 @@ void ClusterNode::restart(const Member& self) {
   server_.reset();
   checkpoint_sent_.clear();
   parked_.clear();
+  hello_at_.reset();
+  hellos_.clear();
+  hello_history_.clear();
   wants_rejoin_ = false;
   std::vector<Request> again;
   for (const auto& [seq, request] : in_flight_) again.push_back(request);

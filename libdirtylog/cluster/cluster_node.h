@@ -143,6 +143,12 @@ class ClusterNode {
   void apply_flush_done(const Message& message);
   void apply_checkpoint(const Message& message, uint64_t index);
   void import(const Member& from, const Message& message, uint64_t index);
+  void send_hello();
+  void hello(const Member& from, const Message& message);
+  // Whether a checkpoint for `member` with `nonce`, delivered at `index`,
+  // answers that member's latest HELLO (while replaying: its latest HELLO
+  // before `index`).
+  [[nodiscard]] bool hello_matches(const Member& member, uint64_t nonce, uint64_t index) const;
   void initialise(uint64_t index);
   // The stale replica with every other member departed (and, for
   // clustered-disk, every region dirty on the device dirty); a line of
@@ -188,6 +194,21 @@ class ClusterNode {
   std::set<Member> checkpoint_sent_;
 
   std::vector<Event> parked_;
+  // While replaying parked events, the members at the event replayed.
+  std::set<Member> replay_members_;
+  // This node's HELLO: its nonce and where it was delivered (from there on
+  // it parks events); the members then.
+  uint64_t nonce_ = 0;
+  std::optional<uint64_t> hello_at_;
+  std::set<Member> hello_members_;
+  // Other members' HELLOs, for the checkpoints they need.
+  struct Hello {
+    uint64_t index = 0;
+    uint64_t nonce = 0;
+  };
+  std::map<Member, Hello> hellos_;
+  // While not valid, every HELLO since this node joined, for the replay.
+  std::vector<std::pair<Member, Hello>> hello_history_;
   bool wants_rejoin_ = false;
   bool replaying_ = false;
   std::vector<uint32_t> resume_seqs_;

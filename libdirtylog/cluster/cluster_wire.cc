@@ -84,6 +84,7 @@ void encode_checkpoint(const Checkpoint& cp, Writer& out) {
   out.u64(cp.region_count);
   out.u64(cp.sync_count);
   out.u64(cp.skip_events);
+  out.u64(cp.nonce);
   out.u32(static_cast<uint32_t>(cp.valid.size()));
   out.u32(static_cast<uint32_t>(cp.marks.size()));
   out.u32(static_cast<uint32_t>(cp.recovering.size()));
@@ -130,6 +131,7 @@ Checkpoint decode_checkpoint(Reader& in) {
   cp.region_count = in.u64();
   cp.sync_count = in.u64();
   cp.skip_events = in.u64();
+  cp.nonce = in.u64();
   if (cp.region_count == 0 || cp.region_count > kMaxRegions)
     throw Error(EINVAL, fmt::format("checkpoint of {} regions", cp.region_count));
   const uint32_t n_valid = in.u32();
@@ -174,7 +176,7 @@ Checkpoint decode_checkpoint(Reader& in) {
 
 std::vector<std::byte> encode(const Message& message) {
   Writer payload;
-  if (message.type == MessageType::kRequest) {
+  if (message.type == MessageType::kRequest || message.type == MessageType::kHello) {
     for (const auto value : message.arguments) payload.u64(value);
   } else if (message.type == MessageType::kCheckpoint) {
     encode_checkpoint(message.checkpoint, payload);
@@ -223,6 +225,11 @@ Message decode(std::span<const std::byte> bytes) {
         throw Error(EINVAL, fmt::format("request payload of {} bytes", size));
       message.arguments.resize(size / sizeof(uint64_t));
       for (auto& value : message.arguments) value = in.u64();
+      break;
+    case MessageType::kHello:
+      if (size != sizeof(uint64_t))
+        throw Error(EINVAL, fmt::format("hello with {} payload bytes", size));
+      message.arguments = {in.u64()};
       break;
     case MessageType::kFlushDone:
       if (size != 0) throw Error(EINVAL, fmt::format("flush-done with {} payload bytes", size));

@@ -17,8 +17,11 @@
 //                request's 64-bit arguments (at most kMaxArguments).
 //   kFlushDone   the server wrote the log for the FLUSH (subject, seq);
 //                error = 0 or -errno; no payload.
+//   kHello       a joiner's first message (subject = the joiner, the CPG
+//                sender): payload = its nonce u64, new at every join. Its
+//                delivery is the point checkpoints for it count from.
 //   kCheckpoint  the replica for the joiner `subject`; payload:
-//                  region_count u64 | sync_count u64 | skip_events u64 |
+//                  region_count u64 | sync_count u64 | skip_events u64 | nonce u64 |
 //                  n_valid u32 | n_marks u32 | n_recovering u32 | n_pending u32 |
 //                  n_priority u32 | zero u32 |
 //                  valid members (nodeid u32, pid u32) x n_valid |
@@ -64,7 +67,7 @@ struct Member {
 // "<nodeid>:<pid>".
 [[nodiscard]] std::string to_string(const Member& member);
 
-enum class MessageType : uint16_t { kRequest = 1, kFlushDone = 2, kCheckpoint = 3 };
+enum class MessageType : uint16_t { kRequest = 1, kFlushDone = 2, kCheckpoint = 3, kHello = 4 };
 
 struct RegionOwner {
   Member member;
@@ -87,8 +90,11 @@ struct Checkpoint {
   region_t region_count = 0;
   region_t sync_count = 0;
   // Events (messages and membership changes) the joiner delivered after
-  // its own join and before the point the snapshot was taken.
+  // its HELLO and up to the point the snapshot was taken.
   uint64_t skip_events = 0;
+  // The nonce of that HELLO: a checkpoint for an earlier join of the same
+  // member (same nodeid and pid) does not match.
+  uint64_t nonce = 0;
   std::vector<Member> valid;
   RegionBitset sync_bits;
   RegionBitset clean_bits;
@@ -105,7 +111,7 @@ struct Message {
   uint32_t seq = 0;
   uint32_t request_type = 0;
   int32_t error = 0;
-  std::vector<uint64_t> arguments;  // kRequest
+  std::vector<uint64_t> arguments;  // kRequest; kHello: {nonce}
   Checkpoint checkpoint;            // kCheckpoint
   bool operator==(const Message&) const = default;
 };

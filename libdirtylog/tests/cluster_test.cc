@@ -6,7 +6,9 @@
 
 #include <deque>
 #include <map>
+#include <iostream>
 #include <memory>
+#include <random>
 #include <variant>
 
 #include "cluster/cluster_node.h"
@@ -41,6 +43,9 @@ struct Node {
   std::unique_ptr<ClusterNode> node;
   std::map<uint32_t, Answer> answers;
   bool in_group = false;
+  // Each join is a new CPG connection: events of an earlier one (a crash
+  // before its join was even delivered) never reach a later one.
+  int incarnation = 0;
 };
 
 class Bus {
@@ -54,7 +59,8 @@ class Bus {
     auto node = std::make_unique<Node>();
     node->self = Member{nodeid, pid};
     Node* raw = node.get();
-    NodeConfig config{kind_, kRegions, mode_, disk != nullptr ? disk : disk_, "log"};
+    NodeConfig config{kind_, kRegions, mode_, disk != nullptr ? disk : disk_,
+                      to_string(node->self)};
     node->node = std::make_unique<ClusterNode>(
         config, node->self,
         [this, raw](std::vector<std::byte> bytes) {
@@ -77,11 +83,11 @@ class Bus {
   // the messages already sent.
   void join(Node& node) {
     node.in_group = true;
-    queue_.emplace_back(Change{{node.self}, {}});
+    queue_.emplace_back(Change{{node.self}, {}, ++node.incarnation});
   }
   void leave(Node& node) {
     node.in_group = false;
-    queue_.emplace_back(Change{{}, {node.self}});
+    queue_.emplace_back(Change{{}, {node.self}, node.incarnation});
   }
   // Injects raw bytes as if `from` had multicast them.
   void inject(const Member& from, std::vector<std::byte> bytes) {
@@ -95,17 +101,24 @@ class Bus {
     queue_.pop_front();
     if (auto* message = std::get_if<Message>(&event)) {
       for (auto& n : nodes_) {
-        if (n->in_group && members_.contains(n->self))
-          n->node->deliver(message->from, message->bytes);
+        if (receives(*n)) n->node->deliver(message->from, message->bytes);
       }
       return true;
     }
     auto& change = std::get<Change>(event);
-    for (const auto& m : change.left) members_.erase(m);
-    for (const auto& m : change.joined) members_.insert(m);
-    const std::vector<Member> members(members_.begin(), members_.end());
+    if (std::getenv("BB_TEST_VERBOSE") != nullptr) {
+      for (const auto& m : change.left) lines.push_back("BUS leave " + to_string(m));
+      for (const auto& m : change.joined) lines.push_back("BUS join " + to_string(m));
+    }
+    for (const auto& m : change.left) {
+      const auto it = members_.find(m);
+      if (it != members_.end() && it->second == change.incarnation) members_.erase(it);
+    }
+    for (const auto& m : change.joined) members_[m] = change.incarnation;
+    std::vector<Member> members;
+    for (const auto& [m, incarnation] : members_) members.push_back(m);
     for (auto& n : nodes_) {
-      if (members_.contains(n->self)) n->node->confchg(members, change.joined, change.left);
+      if (receives(*n)) n->node->confchg(members, change.joined, change.left);
     }
     return true;
   }
@@ -123,13 +136,18 @@ class Bus {
   };
   struct Change {
     std::vector<Member> joined, left;
+    int incarnation = 0;
   };
+  [[nodiscard]] bool receives(const Node& n) const {
+    const auto it = members_.find(n.self);
+    return n.in_group && it != members_.end() && it->second == n.incarnation;
+  }
   std::string kind_;
   SyncMode mode_;
   LogPersistence* disk_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::deque<std::variant<Message, Change>> queue_;
-  std::set<Member> members_;
+  std::map<Member, int> members_;  // member -> the incarnation in the group
   oplog::LineWriter writer_{
       "dirtylogd", [this](oplog::Level, std::string_view line) { lines.emplace_back(line); }};
 };
@@ -513,6 +531,133 @@ TEST(ClusterRejoin, ALoneNodeGoesOnFromItsOwnReplicaNotFromScratch) {
   EXPECT_EQ(a.node->replica()->sync_count(), kRegions - 1);
   EXPECT_FALSE(a.node->replica()->is_clean(4));  // re-marked
   EXPECT_TRUE(has_line(bus, "[CPG:355] initialised the cluster state (kept this node's replica"));
+}
+
+// Random joins, crashes, corosync restarts and requests, delivered with
+// random interleaving: in the end every member of the group is valid and
+// all replicas are the same, and every request of a member still in the
+// group was answered.
+TEST(ClusterRandom, ReplicasAgreeWhateverHappens) {
+  const uint32_t first = std::getenv("BB_SEED") != nullptr ? std::stoul(std::getenv("BB_SEED")) : 1;
+  for (uint32_t seed = first; seed <= (first == 1 ? 40 : first); ++seed) {
+    SCOPED_TRACE(seed);
+    std::mt19937 random(seed);
+    const auto pick = [&](size_t n) {
+      return std::uniform_int_distribution<size_t>(0, n - 1)(random);
+    };
+    Bus bus("clustered-core", seed % 2 == 0 ? SyncMode::kNoSync : SyncMode::kDefaultSync);
+    std::vector<Node*> nodes;
+    std::map<const Node*, std::vector<uint32_t>> asked;
+    // After every delivery all valid members in the group hold one replica.
+    bool diverged = false;
+    const auto check = [&](const char* where) {
+      const Node* first_valid = nullptr;
+      for (const auto* n : nodes) {
+        if (!n->in_group || !n->node->valid() || diverged) continue;
+        if (first_valid == nullptr) {
+          first_valid = n;
+        } else if (!(*first_valid->node->replica() == *n->node->replica())) {
+          diverged = true;
+          ADD_FAILURE() << "replicas of " << to_string(first_valid->self) << " and "
+                        << to_string(n->self) << " differ after " << where << " (line "
+                        << bus.lines.size() << ") " << first_valid->in_group << n->in_group;
+          if (std::getenv("BB_TEST_VERBOSE") != nullptr) {
+            for (const auto& line : bus.lines) std::cerr << line << "\n";
+          }
+        }
+      }
+    };
+    uint32_t next_node = 1;
+    for (int step = 0; step < 300; ++step) {
+      const size_t action = pick(20);
+      if (action == 0 || nodes.empty()) {
+        Node& n = bus.add(next_node % 3 + 1, next_node);  // a few nodeids, many pids
+        ++next_node;
+        n.node->resume(++next_seq);
+        bus.join(n);
+        nodes.push_back(&n);
+      } else if (action == 1 && nodes.size() > 1) {
+        const size_t i = pick(nodes.size());
+        if (nodes[i]->in_group) {
+          bus.lines.push_back("TEST crash " + to_string(nodes[i]->self));
+          bus.leave(*nodes[i]);  // crash
+        }
+      } else if (action == 2) {
+        Node& n = *nodes[pick(nodes.size())];
+        if (!n.in_group) {  // corosync came back
+          bus.lines.push_back("TEST restart " + to_string(n.self));
+          n.node->restart(n.self);
+          asked[&n].clear();
+          bus.join(n);
+        }
+      } else if (action < 8) {
+        for (size_t k = pick(4); k > 0; --k) {
+          (void)bus.step();
+          check("a step");
+        }
+      } else {
+        Node& n = *nodes[pick(nodes.size())];
+        if (!n.in_group) continue;
+        const region_t region = pick(kRegions);
+        static const RequestType kTypes[] = {
+            RequestType::kMarkRegion,         RequestType::kClearRegion,
+            RequestType::kGetResyncWork,      RequestType::kSetRegionSync,
+            RequestType::kIsRemoteRecovering, RequestType::kFlush,
+            RequestType::kGetSyncCount};
+        const auto t = kTypes[pick(std::size(kTypes))];
+        std::vector<uint64_t> args;
+        if (t == RequestType::kMarkRegion || t == RequestType::kClearRegion ||
+            t == RequestType::kIsRemoteRecovering) {
+          args = {region};
+        } else if (t == RequestType::kSetRegionSync) {
+          args = {region, pick(4) != 0 ? 1U : 0U};
+        }
+        const uint32_t seq = ++next_seq;
+        if (const auto replaced = n.node->submit(seq, type(t), args))
+          std::erase(asked[&n], *replaced);  // the kernel's earlier try, given up
+        asked[&n].push_back(seq);
+      }
+    }
+    while (bus.step()) check("a final step");
+    // What the daemon does for a node that wants to rejoin: leave, join again.
+    for (bool again = true; again;) {
+      again = false;
+      for (auto* n : nodes) {
+        if (!n->in_group || !n->node->wants_rejoin()) continue;
+        bus.leave(*n);
+        n->node->restart(n->self);
+        bus.join(*n);
+        again = true;
+      }
+      bus.run();
+    }
+    const Node* reference = nullptr;
+    for (const auto* n : nodes) {
+      if (!n->in_group) continue;
+      if (!n->node->valid() && std::getenv("BB_TEST_VERBOSE") != nullptr) {
+        for (const auto& line : bus.lines) std::cerr << line << "\n";
+      }
+      ASSERT_TRUE(n->node->valid()) << to_string(n->self) << " wants rejoin "
+                                    << n->node->wants_rejoin();
+      const auto& replica = *n->node->replica();
+      EXPECT_EQ(replica.sync_count(), replica.sync_bits().popcount());
+      if (reference == nullptr) {
+        reference = n;
+      } else {
+        if (std::getenv("BB_TEST_VERBOSE") != nullptr &&
+            !(*reference->node->replica() == replica)) {
+          std::cerr << "differ: " << to_string(reference->self) << " " << to_string(n->self)
+                    << "\n";
+          for (const auto& line : bus.lines) std::cerr << line << "\n";
+        }
+        expect_same(*reference, *n);
+      }
+      for (const auto seq : asked[n]) {
+        EXPECT_TRUE(n->answers.contains(seq))
+            << seq << " of " << to_string(n->self) << " waiting " << n->node->waiting_requests();
+      }
+    }
+  }
 }
 
 TEST(ClusterStart, MembersJoiningTogetherInitialiseOnce) {
