@@ -146,10 +146,14 @@ void ClusterNode::track_membership(const Change& change, uint64_t index) {
     if (!contains(change.joined, self_)) return;
     joined_ = true;
     for (const auto& m : change.members) members_[m] = contains(change.joined, m) ? at : -1;
+    for (const auto& m : change.joined) note_joined(m, index);
     return;
   }
   for (const auto& m : change.left) members_.erase(m);
-  for (const auto& m : change.joined) members_[m] = at;
+  for (const auto& m : change.joined) {
+    members_[m] = at;
+    note_joined(m, index);
+  }
 }
 
 void ClusterNode::confchg(const std::vector<Member>& members, const std::vector<Member>& joined,
@@ -256,6 +260,7 @@ void ClusterNode::deliver(const Member& from, std::span<const std::byte> bytes) 
 void ClusterNode::send_hello() {
   std::random_device random;
   nonce_ = (uint64_t{random()} << 32U) | random();
+  if (nonce_ == 0) nonce_ = 1;  // 0: "no HELLO yet"
   Message message;
   message.type = MessageType::kHello;
   message.subject = self_;
@@ -267,15 +272,26 @@ void ClusterNode::send_hello() {
   }
 }
 
+// Joined, HELLO not seen yet: no checkpoint is for this join yet.
+void ClusterNode::note_joined(const Member& member, uint64_t index) {
+  if (member == self_) return;
+  hellos_[member] = Hello{index, 0};
+  if (!valid_) hello_history_.emplace_back(member, hellos_[member]);
+}
+
 bool ClusterNode::hello_matches(const Member& member, uint64_t nonce, uint64_t index) const {
+  // A HELLO delivered before this node joined is unknown here: then the
+  // checkpoint is taken as it comes (only a rejoin of the same member while
+  // its old checkpoint is in flight makes one stale, and that rejoin's
+  // HELLO is known).
   if (!replaying_) {
     const auto it = hellos_.find(member);
-    return it != hellos_.end() && it->second.nonce == nonce;
+    return it == hellos_.end() || it->second.nonce == nonce;
   }
   for (auto it = hello_history_.rbegin(); it != hello_history_.rend(); ++it) {
     if (it->first == member && it->second.index < index) return it->second.nonce == nonce;
   }
-  return false;
+  return true;
 }
 
 void ClusterNode::hello(const Member& from, const Message& message) {
@@ -576,8 +592,8 @@ void ClusterNode::become_valid(uint64_t index) {
 void ClusterNode::send_checkpoints(uint64_t index) {
   if (!valid_) return;
   for (const auto& [member, hello] : hellos_) {
-    if (member == self_ || !members_.contains(member) || valid_set_.contains(member) ||
-        checkpoint_sent_.contains(member)) {
+    if (member == self_ || hello.nonce == 0 || !members_.contains(member) ||
+        valid_set_.contains(member) || checkpoint_sent_.contains(member)) {
       continue;
     }
     const auto join = static_cast<int64_t>(hello.index);

@@ -145,6 +145,7 @@ class ClusterNode {
   void import(const Member& from, const Message& message, uint64_t index);
   void send_hello();
   void hello(const Member& from, const Message& message);
+  void note_joined(const Member& member, uint64_t index);
   // Whether a checkpoint for `member` with `nonce`, delivered at `index`,
   // answers that member's latest HELLO (while replaying: its latest HELLO
   // before `index`).
