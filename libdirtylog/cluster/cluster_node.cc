@@ -288,10 +288,10 @@ bool ClusterNode::hello_matches(const Member& member, uint64_t nonce, uint64_t i
     const auto it = hellos_.find(member);
     return it == hellos_.end() || it->second.nonce == nonce;
   }
-  for (auto it = hello_history_.rbegin(); it != hello_history_.rend(); ++it) {
-    if (it->first == member && it->second.index < index) return it->second.nonce == nonce;
-  }
-  return true;
+  const auto latest = std::find_if(
+      hello_history_.rbegin(), hello_history_.rend(),
+      [&](const auto& entry) { return entry.first == member && entry.second.index < index; });
+  return latest == hello_history_.rend() || latest->second.nonce == nonce;
 }
 
 void ClusterNode::hello(const Member& from, const Message& message) {
