@@ -42,6 +42,8 @@ class ConnectorSocket {
   // when interrupted by a signal or when it held nothing for us). Only
   // datagrams from the kernel (netlink port 0) are accepted.
   [[nodiscard]] std::vector<Message> receive() const;
+  // The socket, to poll for readability before receive().
+  [[nodiscard]] int fd() const { return fd_.get(); }
   void reply(const Message& request, std::span<const std::byte> payload) const;
   void refuse(const Message& request, int errno_value) const;
 

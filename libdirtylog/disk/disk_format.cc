@@ -52,6 +52,40 @@ size_t buffer_size(uint64_t regions, size_t logical_block_size) {
   return (raw + logical_block_size - 1) / logical_block_size * logical_block_size;
 }
 
+RegionBitset read_clean_bits(std::span<const std::byte> buffer, uint64_t regions, SyncMode mode,
+                             const std::string& device) {
+  const auto header = decode_header(buffer);
+  RegionBitset clean(regions, mode == SyncMode::kNoSync);
+  const bool fresh = mode != SyncMode::kDefaultSync || header_is_blank(buffer);
+  if (fresh) return clean;
+  if (header.magic != kMagic) {
+    throw Error(
+        EINVAL,
+        fmt::format("log device {} holds no disk dirty log (magic {}, expected {}); refusing "
+                    "to overwrite it: use 'sync' or 'nosync' to start a new log",
+                    device, describe_magic(header.magic), describe_magic(kMagic)));
+  }
+  if (header.version != kVersion && header.version != kHostEndianVersion) {
+    throw Error(EINVAL, fmt::format("log device {}: incompatible disk log version {} (expected {})",
+                                    device, header.version, kVersion));
+  }
+  if (header.nr_regions != regions) {
+    throw Error(EINVAL,
+                fmt::format("log device {} records {} regions but the mirror has {}: wrong region "
+                            "size or device size? use 'sync' to start a new log",
+                            device, header.nr_regions, regions));
+  }
+  if (buffer.size() < kBitmapOffset + clean.byte_size())
+    throw Error(EINVAL, fmt::format("log device {}: buffer too short for its bitmap", device));
+  clean.load(buffer.subspan(kBitmapOffset));
+  return clean;
+}
+
+void write_log(const RegionBitset& clean, std::span<std::byte> buffer) {
+  encode_header({kMagic, kVersion, clean.count()}, buffer);
+  clean.store(buffer.subspan(kBitmapOffset, clean.byte_size()));
+}
+
 std::string describe_magic(uint32_t magic) {
   if (magic == kMagic) return "0x4d695272 (MiRr)";
   return fmt::format("{:#010x}", magic);

@@ -22,6 +22,9 @@
 #include <span>
 #include <string>
 
+#include "region_bitset.h"
+#include "table_params.h"
+
 namespace bb::dirtylog::disk {
 
 inline constexpr uint32_t kMagic = 0x4D695272;  // "MiRr"
@@ -46,6 +49,17 @@ void encode_header(const Header& header, std::span<std::byte> buffer);
 
 // round_up(1024 + bitmap bytes for `regions`, logical_block_size).
 [[nodiscard]] size_t buffer_size(uint64_t regions, size_t logical_block_size);
+
+// The clean bits a buffer just read from a log device holds for a mirror
+// of `regions` regions, as the disk log's resume decides them (see
+// disk_log.h): `sync` and `nosync` and an all-zero header start a fresh
+// log (all clean for nosync, none otherwise);
+// otherwise a bad magic, an unknown version or another region count throws
+// Error(EINVAL) naming `device`, before anything could be written back.
+[[nodiscard]] RegionBitset read_clean_bits(std::span<const std::byte> buffer, uint64_t regions,
+                                           SyncMode mode, const std::string& device);
+// Fills `buffer` (buffer_size() bytes) with the header and the clean bits.
+void write_log(const RegionBitset& clean, std::span<std::byte> buffer);
 
 // "MiRr" or the four bytes printed as hex, for error messages.
 [[nodiscard]] std::string describe_magic(uint32_t magic);

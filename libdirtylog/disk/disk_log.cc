@@ -71,7 +71,6 @@ void DiskLog::resume() {
   }
   device_failed_ = false;
   device_flush_failed_ = false;
-  disk::encode_header({disk::kMagic, disk::kVersion, state_.count()}, buffer_);
   write_buffer();
   try {
     store_->flush();
@@ -81,41 +80,13 @@ void DiskLog::resume() {
   }
 }
 
-// Decides what the buffer just read means; throws for a log we do not
-// understand, before anything could be written back.
+// Throws for a log we do not understand, before anything could be written back.
 void DiskLog::load_persisted_bits() {
-  const auto header = disk::decode_header(buffer_);
-  const auto bits = std::span(buffer_).subspan(disk::kBitmapOffset);
-  RegionBitset clean(state_.count(), mode_ == SyncMode::kNoSync);
-  const bool fresh = mode_ != SyncMode::kDefaultSync || disk::header_is_blank(buffer_);
-  if (!fresh) {
-    if (header.magic != disk::kMagic) {
-      throw Error(
-          EINVAL,
-          fmt::format("log device {} holds no disk dirty log (magic {}, expected {}); refusing to "
-                      "overwrite it: use 'sync' or 'nosync' to start a new log",
-                      store_->name(), disk::describe_magic(header.magic),
-                      disk::describe_magic(disk::kMagic)));
-    }
-    if (header.version != disk::kVersion && header.version != disk::kHostEndianVersion) {
-      throw Error(EINVAL,
-                  fmt::format("log device {}: incompatible disk log version {} (expected {})",
-                              store_->name(), header.version, disk::kVersion));
-    }
-    if (header.nr_regions != state_.count()) {
-      throw Error(
-          EINVAL,
-          fmt::format("log device {} records {} regions but the mirror has {}: wrong region size "
-                      "or device size? use 'sync' to start a new log",
-                      store_->name(), header.nr_regions, state_.count()));
-    }
-    clean.load(bits);
-  }
-  state_.load_clean(clean);
+  state_.load_clean(disk::read_clean_bits(buffer_, state_.count(), mode_, store_->name()));
 }
 
 void DiskLog::write_buffer() {
-  state_.clean_bits().store(std::span(buffer_).subspan(disk::kBitmapOffset));
+  disk::write_log(state_.clean_bits(), buffer_);
   try {
     store_->write(buffer_);
   } catch (const Error&) {
