@@ -16,7 +16,7 @@ namespace {
 struct Builder {
   MemoryLogSink sink;
   LogWriter writer;
-  explicit Builder(uint32_t ss, uint32_t padding = 0) : writer(sink, WriterOptions{ss, padding}) {}
+  explicit Builder(uint32_t ss, uint32_t padding = 0) : writer(sink, WriterOptions{ss, padding, {}}) {}
   void write(uint64_t sector, uint64_t n, uint8_t seed, uint64_t flags = 0) {
     writer.write(sector, pattern_data(sector, n, writer.sectorsize(), seed), flags);
   }
@@ -208,7 +208,7 @@ std::string dump_text(const std::vector<uint8_t>& log, bool scan_past_end) {
   if (out == nullptr) std::abort();
   MemoryLogSource source(log);
   try {
-    LogReader reader(source, ReaderOptions{scan_past_end});
+    LogReader reader(source, ReaderOptions{scan_past_end, false});
     dump_log(reader, out, DumpFormat::kText);
   } catch (const LogError& err) {
     dump_superblock_error(err, out, DumpFormat::kText);
