@@ -1000,6 +1000,8 @@ found:
 	group->indexes |= BIT_ULL(lc->group_index);
 	members = ++group->members;
 	lc->group = group;
+	kfree(lc->group_name);		/* the group's own copy is used from now on */
+	lc->group_name = NULL;
 	bb_log(&lc->log, info, "GRP", 140,
 	       "joined group %s (id %016llx) as device %u: %u device%s",
 	       group->name, group->id, lc->group_index, members, members == 1 ? "" : "s");

@@ -401,7 +401,8 @@ int run_group(const Args& a) {
       if (const std::string* text = group.mark_text(k)) fmt::print(" mark={}", quote_mark(*text));
       fmt::print("\n");
     }
-    fmt::print("end entries={}\n", group.size());
+    fmt::print("end entries={}{}\n", group.size(),
+               group.complete() ? "" : fmt::format(" whole_through_seq={}", group.complete_through()));
     return 0;
   }
   if (a.num_entries) {
@@ -455,6 +456,13 @@ int run_group(const Args& a) {
     if (!g.target) throw Failure(fmt::format("{}: no target: give every log as LOG=DEV", g.log));
   }
   (void)requested;
+  uint64_t stop_seq = stop ? group.order()[*stop].seq : (group.size() ? group.order().back().seq : 0);
+  if (stop_seq > group.complete_through()) {
+    fmt::print(stderr,
+               "replay-log: warning: a log of the group lacks its end mark: the global order is "
+               "whole only up to sequence {}, the replay goes to {}\n",
+               group.complete_through(), stop_seq);
+  }
   std::vector<uint64_t> counts;
   if (stop) {
     counts = group.prefix(*stop);

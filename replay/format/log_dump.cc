@@ -84,13 +84,13 @@ std::optional<LogError> dump_log(LogReader& reader, std::FILE* out, DumpFormat f
   const Superblock& sb = reader.superblock();
   const bool json = format == DumpFormat::kJson;
   if (json) {
-    fmt::print(
-        out, "{{\"version\":{},\"sectorsize\":{},\"nr_entries\":{},\"log_bytes\":{},\"entries\":[",
-        sb.version, sb.sectorsize, sb.nr_entries, reader.source().size());
+    fmt::print(out, "{{\"version\":{},\"sectorsize\":{},\"nr_entries\":{},\"log_bytes\":{},",
+               sb.version, sb.sectorsize, sb.nr_entries, reader.source().size());
     if (const auto& g = reader.group_super()) {
       fmt::print(out, "\"group_id\":\"0x{:016x}\",\"group_index\":{},", g->group_id, g->index);
     }
     if (reader.group_super_bad()) fmt::print(out, "\"group_tag\":\"bad\",");
+    fmt::print(out, "\"entries\":[");
   } else {
     fmt::print(out, "log version={} sectorsize={} nr_entries={} log_bytes={}", sb.version,
                sb.sectorsize, sb.nr_entries, reader.source().size());

@@ -2,6 +2,7 @@
 #include "format/log_group.h"
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -48,6 +49,16 @@ LogGroup::LogGroup(std::vector<GroupDevice> devices) : devices_(std::move(device
       order_.push_back(GroupEntry{seq, static_cast<uint32_t>(d), i});
     }
   }
+  uint64_t unfinished = std::numeric_limits<uint64_t>::max();
+  for (const GroupDevice& dev : devices_) {
+    const LogIndex& idx = *dev.index;
+    uint64_t n = idx.size();
+    const std::string* last_mark = n > 0 ? idx.mark_text(n - 1) : nullptr;
+    if (last_mark == nullptr || *last_mark != kEndMark || idx.tail_error()) {
+      complete_ = false;
+      unfinished = std::min(unfinished, n > 0 ? idx.group_seq(n - 1) : 0);
+    }
+  }
   std::sort(order_.begin(), order_.end(),
             [](const GroupEntry& a, const GroupEntry& b) { return a.seq < b.seq; });
   for (size_t k = 1; k < order_.size(); ++k) {
@@ -59,6 +70,8 @@ LogGroup::LogGroup(std::vector<GroupDevice> devices) : devices_(std::move(device
                                    devices_[b.device].name, b.entry));
     }
   }
+  uint64_t last = order_.empty() ? 0 : order_.back().seq;
+  complete_through_ = complete_ ? last : std::min(unfinished, last);
 }
 
 std::vector<uint64_t> LogGroup::prefix(size_t position) const {

@@ -72,6 +72,14 @@ class LogGroup {
   [[nodiscard]] std::optional<size_t> find_mark(std::string_view text, size_t from = 0) const;
   // First global position >= from having any flag of `mask`.
   [[nodiscard]] std::optional<size_t> next_with_flags(uint64_t mask, size_t from) const;
+  // Whether every log ends with the end mark (a clean teardown of every
+  // device), and the sequence number up to which the group's order is
+  // known to be whole: the last one if so; else the smallest last sequence
+  // among the logs without an end mark (past it, such a log may have lost
+  // entries that other logs' later entries depend on). 0: nothing.
+  [[nodiscard]] bool complete() const { return complete_; }
+  [[nodiscard]] uint64_t complete_through() const { return complete_through_; }
+
   [[nodiscard]] const IndexedEntry& entry(size_t position) const;
   [[nodiscard]] const std::string* mark_text(size_t position) const;
 
@@ -80,6 +88,8 @@ class LogGroup {
   std::vector<uint32_t> indexes_;
   uint64_t group_id_ = 0;
   std::vector<GroupEntry> order_;
+  bool complete_ = true;
+  uint64_t complete_through_ = 0;
 };
 
 }  // namespace bb::logwrites

@@ -174,6 +174,28 @@ TEST(LogGroup, MergesByGlobalSequence) {
   EXPECT_EQ(group.position_at_seq(0), std::nullopt);
   EXPECT_EQ(group.position_at_seq(5), 4U);
   EXPECT_EQ(group.position_at_seq(100), 7U);
+  EXPECT_FALSE(group.complete());  // no end marks: whole up to the smaller last sequence
+  EXPECT_EQ(group.complete_through(), 7U);
+}
+
+TEST(LogGroup, CompleteWithEndMarks) {
+  Pair g;
+  g.w[0]->write(0, data(1));
+  g.w[1]->flush();
+  g.w[0]->mark(kEndMark);
+  g.w[0]->finish();
+  g.w[1]->finish();
+  LogIndex a = index_of(g.sink[0].bytes());
+  LogIndex b = index_of(g.sink[1].bytes());
+  LogGroup unfinished({{"a", &a}, {"b", &b}});
+  EXPECT_FALSE(unfinished.complete());
+  EXPECT_EQ(unfinished.complete_through(), 2U);  // b's last entry
+  g.w[1]->mark(kEndMark);
+  g.w[1]->finish();
+  LogIndex b2 = index_of(g.sink[1].bytes());
+  LogGroup whole({{"a", &a}, {"b", &b2}});
+  EXPECT_TRUE(whole.complete());
+  EXPECT_EQ(whole.complete_through(), 4U);
 }
 
 std::string refusal(const std::vector<GroupDevice>& devices) {
