@@ -526,6 +526,10 @@ static void bblw_queue_list_locked(struct bblw_ctx *lc, struct list_head *list)
 {
 	struct bblw_block *block, *tmp;
 
+	if (!lc->group) {
+		list_splice_tail_init(list, &lc->logging);
+		return;
+	}
 	list_for_each_entry_safe(block, tmp, list, list) {
 		list_del(&block->list);
 		bblw_queue_locked(lc, block);

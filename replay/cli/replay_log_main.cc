@@ -106,10 +106,10 @@ po::options_description visible_options() {
       "options then count in the group's global order (see docs/replay-log.md)")(
       "limit-seq", po::value<std::string>()->value_name("S"),
       "with --group: stop after the entry of group sequence S (every entry numbered <= S)")(
-      "v1-only", "read as upstream v1 readers do: ignore group tags, do not check header "
-      "padding (implies --no-index)")(
-      "replay", po::value<std::string>()->value_name("DEV"),
-      "replay onto this existing file or block device")(
+      "v1-only",
+      "read as upstream v1 readers do: ignore group tags, do not check header "
+      "padding (implies --no-index)")("replay", po::value<std::string>()->value_name("DEV"),
+                                      "replay onto this existing file or block device")(
       "limit", po::value<std::string>()->value_name("N"),
       "stop after N entries counted from the start point")(
       "next-flush", "stop after (or --find) the next FLUSH entry")(
@@ -386,8 +386,8 @@ int run_group(const Args& a) {
   LogGroup group(devices);
 
   if (a.dump) {
-    fmt::print("group id=0x{:016x} devices={} entries={}\n", group.group_id(),
-               group.device_count(), group.size());
+    fmt::print("group id=0x{:016x} devices={} entries={}\n", group.group_id(), group.device_count(),
+               group.size());
     for (size_t d = 0; d < group.device_count(); ++d) {
       fmt::print("device {} index={} entries={} log={}\n", d, group.device_index(d),
                  group.device(d).index->size(), quote_mark(group.device(d).name));
@@ -401,8 +401,9 @@ int run_group(const Args& a) {
       if (const std::string* text = group.mark_text(k)) fmt::print(" mark={}", quote_mark(*text));
       fmt::print("\n");
     }
-    fmt::print("end entries={}{}\n", group.size(),
-               group.complete() ? "" : fmt::format(" whole_through_seq={}", group.complete_through()));
+    fmt::print(
+        "end entries={}{}\n", group.size(),
+        group.complete() ? "" : fmt::format(" whole_through_seq={}", group.complete_through()));
     return 0;
   }
   if (a.num_entries) {
@@ -456,7 +457,8 @@ int run_group(const Args& a) {
     if (!g.target) throw Failure(fmt::format("{}: no target: give every log as LOG=DEV", g.log));
   }
   (void)requested;
-  uint64_t stop_seq = stop ? group.order()[*stop].seq : (group.size() ? group.order().back().seq : 0);
+  uint64_t stop_seq =
+      stop ? group.order()[*stop].seq : (group.size() ? group.order().back().seq : 0);
   if (stop_seq > group.complete_through()) {
     fmt::print(stderr,
                "replay-log: warning: a log of the group lacks its end mark: the global order is "

@@ -14,13 +14,12 @@ LogGroup::LogGroup(std::vector<GroupDevice> devices) : devices_(std::move(device
     const GroupDevice& dev = devices_[d];
     const LogIndex& idx = *dev.index;
     if (!idx.group_super()) {
-      throw GroupError(fmt::format(
-          "{}: not a group log: its superblock has no {}group tag", dev.name,
-          idx.group_super_bad() ? "valid " : ""));
+      throw GroupError(fmt::format("{}: not a group log: its superblock has no {}group tag",
+                                   dev.name, idx.group_super_bad() ? "valid " : ""));
     }
     if (const auto& p = idx.group_problem()) {
-      throw GroupError(fmt::format("{}: entry {} is not a group entry: {}", dev.name, p->entry,
-                                   p->detail));
+      throw GroupError(
+          fmt::format("{}: entry {} is not a group entry: {}", dev.name, p->entry, p->detail));
     }
     uint64_t id = idx.group_super()->group_id;
     uint32_t index = idx.group_super()->index;
@@ -41,9 +40,9 @@ LogGroup::LogGroup(std::vector<GroupDevice> devices) : devices_(std::move(device
     for (uint64_t i = 0; i < idx.size(); ++i) {
       uint64_t seq = idx.group_seq(i);
       if (seq <= last) {
-        throw GroupError(fmt::format(
-            "{}: entry {} has group sequence {}, not above entry {}'s {}: out of order", dev.name,
-            i, seq, i - 1, last));
+        throw GroupError(
+            fmt::format("{}: entry {} has group sequence {}, not above entry {}'s {}: out of order",
+                        dev.name, i, seq, i - 1, last));
       }
       last = seq;
       order_.push_back(GroupEntry{seq, static_cast<uint32_t>(d), i});
@@ -66,8 +65,8 @@ LogGroup::LogGroup(std::vector<GroupDevice> devices) : devices_(std::move(device
       const GroupEntry& a = order_[k - 1];
       const GroupEntry& b = order_[k];
       throw GroupError(fmt::format("group sequence {} is in {} (entry {}) and in {} (entry {})",
-                                   b.seq, devices_[a.device].name, a.entry,
-                                   devices_[b.device].name, b.entry));
+                                   b.seq, devices_[a.device].name, a.entry, devices_[b.device].name,
+                                   b.entry));
     }
   }
   uint64_t last = order_.empty() ? 0 : order_.back().seq;
@@ -80,7 +79,8 @@ std::vector<uint64_t> LogGroup::prefix(size_t position) const {
   uint64_t seq = order_[position].seq;
   for (size_t d = 0; d < devices_.size(); ++d) {
     auto seqs = devices_[d].index->group_seqs();
-    counts[d] = static_cast<uint64_t>(std::upper_bound(seqs.begin(), seqs.end(), seq) - seqs.begin());
+    counts[d] =
+        static_cast<uint64_t>(std::upper_bound(seqs.begin(), seqs.end(), seq) - seqs.begin());
   }
   return counts;
 }
@@ -110,8 +110,8 @@ std::optional<size_t> LogGroup::find_mark(std::string_view text, size_t from) co
     uint64_t start = 0;
     if (from < order_.size()) {
       auto seqs = idx.group_seqs();
-      start = static_cast<uint64_t>(
-          std::lower_bound(seqs.begin(), seqs.end(), order_[from].seq) - seqs.begin());
+      start = static_cast<uint64_t>(std::lower_bound(seqs.begin(), seqs.end(), order_[from].seq) -
+                                    seqs.begin());
     } else {
       continue;
     }

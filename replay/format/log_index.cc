@@ -100,9 +100,9 @@ void LogIndex::note_group_entry(const Entry& e) {
                       group_super_bad_ ? " that is valid" : "");
   } else if (e.group_tag->group_id != group_super_->group_id ||
              e.group_tag->index != group_super_->index) {
-    why = fmt::format("its group tag names group {:016x} device {}, the superblock {:016x} device {}",
-                      e.group_tag->group_id, e.group_tag->index, group_super_->group_id,
-                      group_super_->index);
+    why = fmt::format(
+        "its group tag names group {:016x} device {}, the superblock {:016x} device {}",
+        e.group_tag->group_id, e.group_tag->index, group_super_->group_id, group_super_->index);
   } else if (e.group_tag->seq == 0) {
     why = "its group sequence is 0";
   } else {

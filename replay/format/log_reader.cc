@@ -87,8 +87,8 @@ Entry parse_entry(uint64_t index, uint64_t offset, std::span<const uint8_t> sect
                       index, offset);
     }
     if (h.data_len > padding_end - kMarkTextOffset) {
-      throw malformed(fmt::format("mark text length {} runs into the group tag", h.data_len),
-                      index, offset);
+      throw malformed(fmt::format("mark text length {} runs into the group tag", h.data_len), index,
+                      offset);
     }
     padding_start += h.data_len;
     e.mark = mark_text(sector, h.data_len);

@@ -67,8 +67,8 @@ void LogWriter::write_superblock(uint64_t nr_entries) {
   sb.padding = options_.superblock_padding;
   encode_superblock(sb, sector_);
   if (options_.group) {
-    write_group_tag(sector_, GroupTag{kGroupSuperMagic, options_.group->group_id, 0,
-                                      options_.group->index, 0});
+    write_group_tag(
+        sector_, GroupTag{kGroupSuperMagic, options_.group->group_id, 0, options_.group->index, 0});
   }
   sink_.write_at(0, sector_);
 }

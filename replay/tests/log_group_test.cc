@@ -254,8 +254,7 @@ TEST(LogGroup, RefusesOutOfOrderAndDuplicateSequences) {
     g.w[1]->finish();
     LogIndex a = index_of(g.sink[0].bytes());
     LogIndex b = index_of(g.sink[1].bytes());
-    EXPECT_NE(refusal({{"a", &a}, {"b", &b}}).find("group sequence 1 is in a"),
-              std::string::npos);
+    EXPECT_NE(refusal({{"a", &a}, {"b", &b}}).find("group sequence 1 is in a"), std::string::npos);
   }
 }
 
@@ -277,7 +276,8 @@ TEST(LogGroup, RefusesCorruptTags) {
   ASSERT_TRUE(a.group_problem());
   EXPECT_EQ(a.group_problem()->entry, 1U);
   LogIndex b = index_of(g.sink[1].bytes());
-  EXPECT_NE(refusal({{"a", &a}, {"b", &b}}).find("a: entry 1 is not a group entry: its group tag's checksum"),
+  EXPECT_NE(refusal({{"a", &a}, {"b", &b}})
+                .find("a: entry 1 is not a group entry: its group tag's checksum"),
             std::string::npos);
   // A corrupt superblock tag.
   bytes = g.sink[0].bytes();

@@ -189,7 +189,8 @@ int main(int argc, char** argv) {
   po::options_description d("Options");
   d.add_options()("out", po::value<std::vector<std::string>>(),
                   "log file to create (one per device with --group-id)")(
-      "group-id", po::value<std::string>(), "write group logs of this group id (docs/log-format.md)")(
+      "group-id", po::value<std::string>(),
+      "write group logs of this group id (docs/log-format.md)")(
       "sectorsize", po::value<uint32_t>()->default_value(512), "log sector size")(
       "super-padding", po::value<std::string>()->default_value("0"),
       "value of superblock bytes 28-31")("script", po::value<std::string>(),
@@ -243,7 +244,8 @@ int main(int argc, char** argv) {
       ++lineno;
       run_line(devices, current, line);
     }
-    for (Device& dev : devices) dev.writer->finish_with_count(dev.count.value_or(dev.writer->entries()));
+    for (Device& dev : devices)
+      dev.writer->finish_with_count(dev.count.value_or(dev.writer->entries()));
   } catch (const std::exception& e) {
     fmt::print(stderr, "bb-log-builder: line {}: {}\n", lineno, e.what());
     return 1;

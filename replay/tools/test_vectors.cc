@@ -16,7 +16,8 @@ namespace {
 struct Builder {
   MemoryLogSink sink;
   LogWriter writer;
-  explicit Builder(uint32_t ss, uint32_t padding = 0) : writer(sink, WriterOptions{ss, padding, {}}) {}
+  explicit Builder(uint32_t ss, uint32_t padding = 0)
+      : writer(sink, WriterOptions{ss, padding, {}}) {}
   void write(uint64_t sector, uint64_t n, uint8_t seed, uint64_t flags = 0) {
     writer.write(sector, pattern_data(sector, n, writer.sectorsize(), seed), flags);
   }
@@ -123,16 +124,16 @@ std::vector<std::vector<uint8_t>> kernel_group_512() {
     WriterOptions wo{512, 0, WriterGroup{kVectorGroupId, d, clock}};
     w.push_back(std::make_unique<LogWriter>(sinks[d], wo));
   }
-  w[0]->write(0, std::vector<uint8_t>(4096, 0xaa), 0);  // d0: pwrite -S 0xaa 0 4096
-  w[0]->flush();                                        // d0: fsync
-  w[0]->mark("one");                                    // mark on d0
+  w[0]->write(0, std::vector<uint8_t>(4096, 0xaa), 0);            // d0: pwrite -S 0xaa 0 4096
+  w[0]->flush();                                                  // d0: fsync
+  w[0]->mark("one");                                              // mark on d0
   w[1]->write(2048, std::vector<uint8_t>(8192, 0xbb), kFlagFua);  // d1: pwrite -V 1 -D ... 1m 8k
-  w[1]->flush();                                        // d1: the write path's own flush
-  w[0]->write(16, std::vector<uint8_t>(4096, 0xcc), 0);  // d0: pwrite -S 0xcc 8k 4k
-  w[0]->flush();                                        // d0: fsync
-  w[1]->mark("two");                                    // mark on d1
-  w[0]->mark(kEndMark);                                 // dmsetup remove d0
-  w[1]->mark(kEndMark);                                 // dmsetup remove d1
+  w[1]->flush();                                                  // d1: the write path's own flush
+  w[0]->write(16, std::vector<uint8_t>(4096, 0xcc), 0);           // d0: pwrite -S 0xcc 8k 4k
+  w[0]->flush();                                                  // d0: fsync
+  w[1]->mark("two");                                              // mark on d1
+  w[0]->mark(kEndMark);                                           // dmsetup remove d0
+  w[1]->mark(kEndMark);                                           // dmsetup remove d1
   std::vector<std::vector<uint8_t>> logs;
   for (int d = 0; d < 2; ++d) {
     w[d]->finish();
@@ -203,8 +204,7 @@ std::vector<TestVector> make_test_vectors() {
   {
     auto logs = kernel_group_512();
     v.push_back({"kernel-group-512-d0",
-                 "group device 0 of the README's two-device group workload (tags, seq)",
-                 logs[0]});
+                 "group device 0 of the README's two-device group workload (tags, seq)", logs[0]});
     v.push_back({"kernel-group-512-d1", "group device 1 of the same workload", logs[1]});
   }
   v.push_back({"group-bad-tag-512",
