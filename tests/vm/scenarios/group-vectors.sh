@@ -4,8 +4,12 @@
 # group record exactly them (group tags included, the random group id
 # aside). This ties the kernel's group tag (dm-targets/bb-log-format.h) to
 # the C++ format owner's: the host check decodes the kernel's logs with
-# replay-log, which validates every tag's magic and CRC32C.
-# disks: d0:16M l0:16M d1:16M l1:16M
+# replay-log, which validates every tag's magic and CRC32C. Then device 0's
+# share of the workload runs again through the in-tree log-writes target
+# (log on li): its log must equal our group log byte for byte but for the
+# group tags (the host check compares).
+# disks: d0:16M l0:16M d1:16M l1:16M li:16M
+# modules: dm-log-writes
 # ours: dm-bb-log-writes
 # timeout: 120
 set -e
@@ -34,4 +38,10 @@ dmsetup remove v0
 dmsetup remove v1
 dmesg | grep -q 'left group vec (id [0-9a-f]*) as device 1: 0 devices left, last sequence 10' ||
 	fail "leave line: $(dmesg | grep 'left group')"
+# Device 0's I/O again, through the in-tree target.
+dmsetup create it --table "0 $(blockdev --getsz "$DISK_d0") log-writes $DISK_d0 $DISK_li"
+xfs_io -d -c "pwrite -q -S 0xaa 0 4096" -c fsync /dev/mapper/it
+dmsetup message it 0 mark one
+xfs_io -d -c "pwrite -q -S 0xcc 8k 4k" -c fsync /dev/mapper/it
+dmsetup remove it
 echo recorded
