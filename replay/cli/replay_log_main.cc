@@ -413,26 +413,17 @@ int run_group(const Args& a) {
 
   // The stop point: the first of the requested conditions, in global order.
   std::optional<size_t> stop;
-  bool requested = false;
   auto consider = [&](std::optional<size_t> p) {
     if (p && (!stop || *p < *stop)) stop = p;
   };
-  if (a.limit > 0) {
-    requested = true;
-    if (a.limit <= group.size()) consider(a.limit - 1);
-  }
+  if (a.limit > 0 && a.limit <= group.size()) consider(a.limit - 1);
   if (a.limit_seq) {
-    requested = true;
     auto p = group.position_at_seq(*a.limit_seq);
     if (!p) throw Failure(fmt::format("no entry has a group sequence <= {}", *a.limit_seq));
     consider(p);
   }
-  if (a.stop_flags != 0) {
-    requested = true;
-    consider(group.next_with_flags(a.stop_flags, 0));
-  }
+  if (a.stop_flags != 0) consider(group.next_with_flags(a.stop_flags, 0));
   if (a.end_mark) {
-    requested = true;
     auto m = group.find_mark(*a.end_mark);
     if (!m) throw Failure(fmt::format("mark '{}' does not exist in the group", *a.end_mark));
     consider(m);
@@ -456,7 +447,6 @@ int run_group(const Args& a) {
   for (const GroupArg& g : a.group) {
     if (!g.target) throw Failure(fmt::format("{}: no target: give every log as LOG=DEV", g.log));
   }
-  (void)requested;
   uint64_t stop_seq =
       stop ? group.order()[*stop].seq : (group.size() ? group.order().back().seq : 0);
   if (stop_seq > group.complete_through()) {
