@@ -448,7 +448,7 @@ int run_group(const Args& a) {
     if (!g.target) throw Failure(fmt::format("{}: no target: give every log as LOG=DEV", g.log));
   }
   uint64_t stop_seq =
-      stop ? group.order()[*stop].seq : (group.size() ? group.order().back().seq : 0);
+      stop ? group.order()[*stop].seq : (group.size() > 0 ? group.order().back().seq : 0);
   if (stop_seq > group.complete_through()) {
     fmt::print(stderr,
                "replay-log: warning: a log of the group lacks its end mark: the global order is "
@@ -466,9 +466,10 @@ int run_group(const Args& a) {
     ReplayOptions ro;
     ro.apply_discards = a.discard;
     ro.verbose = a.verbose;
-    if (a.verbose > 0)
+    if (a.verbose > 0) {
       fmt::print("device {}: {} entries of {} onto {}\n", d, counts[d], a.group[d].log,
                  *a.group[d].target);
+    }
     if (counts[d] > 0) logs[d]->replay(target, 0, counts[d] - 1, ro);
     target.sync();
   }

@@ -103,18 +103,14 @@ const std::string* LogGroup::mark_text(size_t position) const {
 }
 
 std::optional<size_t> LogGroup::find_mark(std::string_view text, size_t from) const {
+  if (from >= order_.size()) return std::nullopt;
   std::optional<size_t> best;
-  for (size_t d = 0; d < devices_.size(); ++d) {
-    const LogIndex& idx = *devices_[d].index;
-    // The first entry of this device at or after global position `from`.
-    uint64_t start = 0;
-    if (from < order_.size()) {
-      auto seqs = idx.group_seqs();
-      start = static_cast<uint64_t>(std::lower_bound(seqs.begin(), seqs.end(), order_[from].seq) -
-                                    seqs.begin());
-    } else {
-      continue;
-    }
+  for (const GroupDevice& dev : devices_) {
+    const LogIndex& idx = *dev.index;
+    // This device's first entry at or after global position `from`.
+    auto seqs = idx.group_seqs();
+    auto start = static_cast<uint64_t>(
+        std::lower_bound(seqs.begin(), seqs.end(), order_[from].seq) - seqs.begin());
     auto m = idx.find_mark(text, start);
     if (!m) continue;
     auto pos = position_at_seq(idx.group_seq(*m));
