@@ -14,6 +14,11 @@
  * discard, a flush and a mark have none. A mark keeps its text (data_len
  * bytes, no NUL) at header byte 32. Nothing marks the end of the log but
  * nr_entries in the superblock.
+ *
+ * A device of a recording group (feature group=<name>:<index>) also ends
+ * every header sector, and the superblock sector, with a group tag: the
+ * last BB_LOG_GROUP_TAG_SIZE bytes of the sector, where v1 readers see
+ * only padding. See docs/log-format.md, "Groups".
  */
 #ifndef BB_LOG_FORMAT_H
 #define BB_LOG_FORMAT_H
@@ -49,6 +54,26 @@ struct bb_log_entry {
 	__le64 nr_sectors;	/* length, in log sectors */
 	__le64 flags;		/* BB_LOG_*_FLAG */
 	__le64 data_len;	/* bytes of mark text after this struct */
+};
+
+/*
+ * The group tag, in the last 32 bytes of a header (or superblock) sector.
+ * csum is the CRC32C (Castagnoli, init and final xor ~0) of the sector's
+ * first 32 bytes (struct bb_log_entry or struct bb_log_super) followed by
+ * the tag's first 28 bytes. seq is 0 in the superblock's tag.
+ */
+#define BB_LOG_GROUP_TAG_MAGIC		0x6761745052476262ULL	/* "bbGRPtag" */
+#define BB_LOG_GROUP_SUPER_MAGIC	0x7075735052476262ULL	/* "bbGRPsup" */
+#define BB_LOG_GROUP_TAG_SIZE		32
+#define BB_LOG_GROUP_TAG_CSUM_BYTES	28
+#define BB_LOG_GROUP_MAX_DEVICES	64	/* device indexes 0..63 */
+
+struct bb_log_group_tag {
+	__le64 magic;
+	__le64 group_id;	/* random, chosen when the group was created */
+	__le64 seq;		/* place in the group's global order, from 1 */
+	__le32 index;		/* this device's index in the group */
+	__le32 csum;
 };
 
 #endif /* BB_LOG_FORMAT_H */

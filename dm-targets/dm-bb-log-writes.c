@@ -44,12 +44,21 @@
  *  - A mark may be several message words, joined by single spaces; a mark
  *    that does not fit one log sector is refused, never cut. The message
  *    returns once the mark is in the log and the superblock counts it.
+ *  - With the feature group=<name>:<index>, devices that name the same
+ *    group record in one global order: every entry gets the group's next
+ *    sequence number when it joins its device's log queue, and carries it
+ *    in a group tag at the end of its header sector, where v1 readers see
+ *    padding (bb-log-format.h, docs/log-format.md "Groups").
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/crc32.h>
+#include <linux/ctype.h>
 #include <linux/device-mapper.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
 
@@ -134,6 +143,7 @@ struct bblw_block {
 	sector_t nr_sectors;		/* log sectors */
 	sector_t log_size;		/* 512-byte sectors it takes in the log */
 	u64 entry;			/* its number when room was reserved */
+	u64 seq;			/* group sequence, 0 outside a group */
 	bool zeroes;			/* data are nr_sectors of zeroes */
 	char *mark;
 	size_t mark_len;
@@ -146,6 +156,35 @@ struct bblw_bio {
 	struct bblw_block *block;
 };
 
+/*
+ * A recording group: the devices whose tables name group=<name>:<index>.
+ * Made by the first constructor that names it, freed by the last
+ * destructor; the registry and the members are under bblw_groups_lock.
+ *
+ * The order. An entry takes the next sequence number when it joins its
+ * device's log queue (under that device's lc->lock, in end_io or for a
+ * mark): a FUA write when it completes, a flush and the writes it captured
+ * when the flush completes. Each device's log is therefore in increasing
+ * sequence order, and every entry numbered before a flush or FUA of any
+ * device had completed, and was durable, before that flush or FUA
+ * completed in the eyes of the layer above, which only learns of a
+ * completion after end_io. So the entries up to any sequence number are a
+ * state every device was in at one moment, as far as the filesystem above
+ * can tell: a flush or FUA on one device orders everything logged before
+ * it on every device.
+ */
+struct bblw_group {
+	struct list_head list;
+	char *name;
+	u64 id;
+	atomic64_t seq;			/* last sequence number given out */
+	unsigned int members;
+	u64 indexes;			/* bit i: a device has index i */
+};
+
+static LIST_HEAD(bblw_groups);
+static DEFINE_MUTEX(bblw_groups_lock);
+
 struct bblw_ctx {
 	struct dm_target *ti;
 	struct dm_dev *dev;
@@ -157,6 +196,9 @@ struct bblw_ctx {
 	bool error_on_full;
 	bool metadata_only;
 	bool data_discards;
+	struct bblw_group *group;	/* NULL outside a group */
+	char *group_name;		/* from the table, until the group is joined */
+	u32 group_index;
 
 	spinlock_t lock;		/* protects everything up to @wait */
 	enum bblw_state state;
@@ -468,6 +510,33 @@ static int bblw_map(struct dm_target *ti, struct bio *bio)
 }
 
 /*
+ * Append @block to the log queue, with lc->lock held: this is where an
+ * entry takes its place in the group's order (see struct bblw_group).
+ * Atomic context: no allocation, no sleeping.
+ */
+static void bblw_queue_locked(struct bblw_ctx *lc, struct bblw_block *block)
+{
+	if (lc->group)
+		block->seq = atomic64_inc_return(&lc->group->seq);
+	list_add_tail(&block->list, &lc->logging);
+}
+
+/* The same for every block of @list, in order; @list ends up empty. */
+static void bblw_queue_list_locked(struct bblw_ctx *lc, struct list_head *list)
+{
+	struct bblw_block *block, *tmp;
+
+	if (!lc->group) {
+		list_splice_tail_init(list, &lc->logging);
+		return;
+	}
+	list_for_each_entry_safe(block, tmp, list, list) {
+		list_del(&block->list);
+		bblw_queue_locked(lc, block);
+	}
+}
+
+/*
  * A failed write is not logged: it may never have reached the disk. The
  * blocks a failed flush had taken still wait for a flush, ahead of the rest.
  */
@@ -493,10 +562,10 @@ static int bblw_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *erro
 		return DM_ENDIO_DONE;
 	}
 	if (block->flags & BB_LOG_FLUSH_FLAG) {
-		list_splice_tail_init(&block->captured, &lc->logging);
-		list_add_tail(&block->list, &lc->logging);
+		bblw_queue_list_locked(lc, &block->captured);
+		bblw_queue_locked(lc, block);
 	} else if (block->flags & BB_LOG_FUA_FLAG) {
-		list_add_tail(&block->list, &lc->logging);
+		bblw_queue_locked(lc, block);
 	} else {
 		list_add_tail(&block->list, &lc->unflushed);
 		/* No flush will be logged any more: see bblw_next_block(). */
@@ -519,7 +588,7 @@ static struct bblw_block *bblw_next_block(struct bblw_ctx *lc)
 	 * them now if the log is full (they have their room), else drop them.
 	 */
 	if (lc->state != BBLW_LOGGING)
-		list_splice_tail_init(&lc->unflushed, &lc->logging);
+		bblw_queue_list_locked(lc, &lc->unflushed);
 	if (!list_empty(&lc->logging)) {
 		block = list_first_entry(&lc->logging, struct bblw_block, list);
 		list_del_init(&block->list);
@@ -587,6 +656,24 @@ static struct bio *bblw_add_page(struct bblw_ctx *lc, struct bio *bio,
 	return bio;
 }
 
+/*
+ * Fill the group tag at the end of a header or superblock sector @sector,
+ * whose first 32 bytes are already written.
+ */
+static void bblw_put_tag(struct bblw_ctx *lc, void *sector, u64 magic, u64 seq)
+{
+	struct bb_log_group_tag *tag = sector + lc->sectorsize - BB_LOG_GROUP_TAG_SIZE;
+	u32 crc;
+
+	tag->magic = cpu_to_le64(magic);
+	tag->group_id = cpu_to_le64(lc->group->id);
+	tag->seq = cpu_to_le64(seq);
+	tag->index = cpu_to_le32(lc->group_index);
+	crc = __crc32c_le(~0U, sector, sizeof(struct bb_log_entry));
+	crc = __crc32c_le(crc, (void *)tag, BB_LOG_GROUP_TAG_CSUM_BYTES);
+	tag->csum = cpu_to_le32(~crc);
+}
+
 /* Write @block's header and data at @where (512-byte sectors). */
 static int bblw_write_entry(struct bblw_ctx *lc, struct bblw_block *block,
 			    sector_t where)
@@ -607,6 +694,8 @@ static int bblw_write_entry(struct bblw_ctx *lc, struct bblw_block *block,
 	entry->data_len = cpu_to_le64(block->mark_len);
 	if (block->mark_len)
 		memcpy(entry + 1, block->mark, block->mark_len);
+	if (lc->group)
+		bblw_put_tag(lc, entry, BB_LOG_GROUP_TAG_MAGIC, block->seq);
 
 	zero_bytes = block->zeroes ? (u64)block->nr_sectors << lc->sectorshift : 0;
 	pages = 1 + block->nr_vecs + DIV_ROUND_UP_ULL(zero_bytes, PAGE_SIZE);
@@ -640,6 +729,8 @@ static int bblw_write_super(struct bblw_ctx *lc, u64 nr_entries)
 	super->version = cpu_to_le64(BB_LOG_VERSION);
 	super->nr_entries = cpu_to_le64(nr_entries);
 	super->sectorsize = cpu_to_le32(lc->sectorsize);
+	if (lc->group)
+		bblw_put_tag(lc, super, BB_LOG_GROUP_SUPER_MAGIC, 0);
 
 	/* PREFLUSH: the entries it counts are durable before it is. */
 	bio_init(&bio, lc->logdev->bdev, &bvec, 1,
@@ -777,7 +868,7 @@ static int bblw_queue_mark(struct bblw_ctx *lc, char *text, size_t len,
 	}
 	block->waiter = waiter;
 	spin_lock_irq(&lc->lock);
-	list_add_tail(&block->list, &lc->logging);
+	bblw_queue_locked(lc, block);
 	spin_unlock_irq(&lc->lock);
 	wake_up(&lc->wait);
 	return 0;
@@ -786,7 +877,8 @@ static int bblw_queue_mark(struct bblw_ctx *lc, char *text, size_t len,
 /* "mark <word>...": log the words joined by single spaces, and wait. */
 static int bblw_mark(struct bblw_ctx *lc, unsigned int argc, char **argv)
 {
-	size_t max = lc->sectorsize - sizeof(struct bb_log_entry) - 1;
+	size_t max = lc->sectorsize - sizeof(struct bb_log_entry) - 1 -
+		     (lc->group ? BB_LOG_GROUP_TAG_SIZE : 0);
 	struct bblw_waiter waiter;
 	size_t len = argc - 1;
 	unsigned int i;
@@ -844,11 +936,112 @@ static int bblw_message(struct dm_target *ti, unsigned int argc, char **argv,
 	return ret;
 }
 
+/* "<name>:<index>": the name is 1-64 printable characters without ':'. */
+static int bblw_parse_group(struct dm_target *ti, struct bblw_ctx *lc, const char *arg)
+{
+	const char *colon = strrchr(arg, ':');
+	size_t len = colon ? colon - arg : 0;
+	unsigned int index;
+	size_t i;
+
+	if (lc->group_name) {
+		ti->error = "group= given twice";
+		return -EINVAL;
+	}
+	if (!len || len > 64 || kstrtouint(colon + 1, 10, &index) ||
+	    index >= BB_LOG_GROUP_MAX_DEVICES) {
+		ti->error = "Invalid group: expected group=<name>:<index>, index 0-63";
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++) {
+		if (!isgraph(arg[i]) || arg[i] == ':') {
+			ti->error = "Invalid group name: printable characters, no ':' or spaces";
+			return -EINVAL;
+		}
+	}
+	lc->group_name = kstrndup(arg, len, GFP_KERNEL);
+	if (!lc->group_name) {
+		ti->error = "Cannot allocate the group name";
+		return -ENOMEM;
+	}
+	lc->group_index = index;
+	return 0;
+}
+
+/*
+ * Join the group lc->group_name as device lc->group_index, making the
+ * group if this is its first device. A device index is taken once: a
+ * second table naming it (a reload included) is refused.
+ */
+static int bblw_join_group(struct dm_target *ti, struct bblw_ctx *lc)
+{
+	struct bblw_group *group;
+	unsigned int members;
+	int ret = 0;
+
+	mutex_lock(&bblw_groups_lock);
+	list_for_each_entry(group, &bblw_groups, list) {
+		if (!strcmp(group->name, lc->group_name))
+			goto found;
+	}
+	group = kzalloc(sizeof(*group), GFP_KERNEL);
+	if (!group) {
+		ti->error = "Cannot allocate the group";
+		ret = -ENOMEM;
+		goto out;
+	}
+	group->name = lc->group_name;
+	lc->group_name = NULL;
+	group->id = get_random_u64();
+	atomic64_set(&group->seq, 0);
+	list_add_tail(&group->list, &bblw_groups);
+found:
+	if (group->indexes & BIT_ULL(lc->group_index)) {
+		ti->error = "That device index is already in the group";
+		ret = -EBUSY;
+		goto out;
+	}
+	group->indexes |= BIT_ULL(lc->group_index);
+	members = ++group->members;
+	lc->group = group;
+	kfree(lc->group_name);		/* the group's own copy is used from now on */
+	lc->group_name = NULL;
+	bb_log(&lc->log, info, "GRP", 140,
+	       "joined group %s (id %016llx) as device %u: %u device%s",
+	       group->name, group->id, lc->group_index, members, members == 1 ? "" : "s");
+out:
+	mutex_unlock(&bblw_groups_lock);
+	return ret;
+}
+
+static void bblw_leave_group(struct bblw_ctx *lc)
+{
+	struct bblw_group *group = lc->group;
+	unsigned int members;
+
+	if (!group)
+		return;
+	mutex_lock(&bblw_groups_lock);
+	group->indexes &= ~BIT_ULL(lc->group_index);
+	members = --group->members;
+	bb_log(&lc->log, info, "GRP", 141,
+	       "left group %s (id %016llx) as device %u: %u device%s left, last sequence %lld",
+	       group->name, group->id, lc->group_index, members, members == 1 ? "" : "s",
+	       (long long)atomic64_read(&group->seq));
+	if (!members) {
+		list_del(&group->list);
+		kfree(group->name);
+		kfree(group);
+	}
+	mutex_unlock(&bblw_groups_lock);
+	lc->group = NULL;
+}
+
 static int bblw_parse_features(struct dm_target *ti, struct bblw_ctx *lc,
 			       struct dm_arg_set *as)
 {
 	static const struct dm_arg _args[] = {
-		{0, 2, "Invalid number of features: expected 0, 1 or 2"},
+		{0, 3, "Invalid number of features: expected 0 to 3"},
 	};
 	unsigned int argc;
 	const char *arg;
@@ -865,8 +1058,12 @@ static int bblw_parse_features(struct dm_target *ti, struct bblw_ctx *lc,
 			lc->error_on_full = true;
 		} else if (!strcasecmp(arg, "metadata_only")) {
 			lc->metadata_only = true;
+		} else if (!strncasecmp(arg, "group=", 6)) {
+			ret = bblw_parse_group(ti, lc, arg + 6);
+			if (ret)
+				return ret;
 		} else {
-			ti->error = "Unknown feature: expected error_on_full or metadata_only";
+			ti->error = "Unknown feature: see docs/bb-log-writes.md";
 			return -EINVAL;
 		}
 	}
@@ -957,12 +1154,17 @@ static int bblw_construct(struct dm_target *ti, unsigned int argc, char **argv)
 	ret = bblw_check_devices(ti, lc);
 	if (ret)
 		goto err_put_logdev;
+	if (lc->group_name) {
+		ret = bblw_join_group(ti, lc);
+		if (ret)
+			goto err_put_logdev;
+	}
 
 	lc->super_page = alloc_page(GFP_KERNEL);
 	if (!lc->super_page) {
 		ti->error = "Cannot allocate the superblock page";
 		ret = -ENOMEM;
-		goto err_put_logdev;
+		goto err_leave_group;
 	}
 	ret = bblw_write_super(lc, 0);
 	if (ret) {
@@ -987,11 +1189,14 @@ static int bblw_construct(struct dm_target *ti, unsigned int argc, char **argv)
 
 err_free_page:
 	__free_page(lc->super_page);
+err_leave_group:
+	bblw_leave_group(lc);
 err_put_logdev:
 	dm_put_device(ti, lc->logdev);
 err_put_dev:
 	dm_put_device(ti, lc->dev);
 err_free:
+	kfree(lc->group_name);
 	kfree(lc);
 	return ret;
 }
@@ -1016,7 +1221,7 @@ static void bblw_dtr(struct dm_target *ti)
 
 	bb_oplog_begin(&lc->log, &cmd, "dtr");
 	spin_lock_irq(&lc->lock);
-	list_splice_tail_init(&lc->unflushed, &lc->logging);
+	bblw_queue_list_locked(lc, &lc->unflushed);
 	state = lc->state;
 	spin_unlock_irq(&lc->lock);
 
@@ -1027,6 +1232,7 @@ static void bblw_dtr(struct dm_target *ti)
 			       "out of memory for the end mark; the log ends without it");
 	}
 	kthread_stop(lc->thread);
+	bblw_leave_group(lc);
 
 	__free_page(lc->super_page);
 	dm_put_device(ti, lc->logdev);
@@ -1102,15 +1308,20 @@ static void bblw_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(" -");
 		else
 			DMEMIT(" %llu", stop_entry);
+		if (lc->group)
+			DMEMIT(" group %s %u %016llx %lld", lc->group->name, lc->group_index,
+			       lc->group->id, (long long)atomic64_read(&lc->group->seq));
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s", lc->dev->name, lc->logdev->name);
-		if (lc->error_on_full || lc->metadata_only)
-			DMEMIT(" %u", lc->error_on_full + lc->metadata_only);
+		if (lc->error_on_full || lc->metadata_only || lc->group)
+			DMEMIT(" %u", lc->error_on_full + lc->metadata_only + !!lc->group);
 		if (lc->error_on_full)
 			DMEMIT(" error_on_full");
 		if (lc->metadata_only)
 			DMEMIT(" metadata_only");
+		if (lc->group)
+			DMEMIT(" group=%s:%u", lc->group->name, lc->group_index);
 		break;
 	case STATUSTYPE_IMA:
 		*result = '\0';

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "engine/replay_error.h"
 #include "format/log_dump.h"
 #include "format/log_error.h"
+#include "format/log_group.h"
 
 namespace po = boost::program_options;
 using namespace bb::logwrites;
@@ -46,6 +48,10 @@ constexpr const char* kExamples = R"(Examples:
   replay-log --log /dev/sdc --replay /dev/sdb --check fua --fsck "btrfs check /dev/sdb"
   replay-log --log log.img --dump            # one line per entry (see docs/replay-log.md)
   replay-log --log log.img --stats --json
+  replay-log --group data.log=/dev/sdb --group xlog.log=/dev/sdc --end-mark quiesced
+                                             # a recording group, each log onto its target
+  replay-log --group data.log --group xlog.log --dump      # the group's global order
+  replay-log --group data.log --group xlog.log --find --end-mark quiesced
 Exit status: 0 success (or end of log reached), 1 any error.
 )";
 
@@ -55,8 +61,16 @@ class Failure : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+struct GroupArg {
+  std::string log;
+  std::optional<std::string> target;
+};
+
 struct Args {
   std::string log;
+  std::vector<GroupArg> group;
+  std::optional<uint64_t> limit_seq;
+  bool v1_only = false;
   std::optional<std::string> replay;
   uint64_t limit = 0;
   uint64_t stop_flags = 0;
@@ -86,9 +100,16 @@ struct Args {
 po::options_description visible_options() {
   po::options_description d("Options");
   d.add_options()("log", po::value<std::string>()->value_name("FILE"),
-                  "log file or device to read (required)")(
-      "replay", po::value<std::string>()->value_name("DEV"),
-      "replay onto this existing file or block device")(
+                  "log file or device to read (required, or --group)")(
+      "group", po::value<std::vector<std::string>>()->value_name("LOG[=DEV]"),
+      "one log of a recording group (repeat for each device), replayed onto DEV: the stop "
+      "options then count in the group's global order (see docs/replay-log.md)")(
+      "limit-seq", po::value<std::string>()->value_name("S"),
+      "with --group: stop after the entry of group sequence S (every entry numbered <= S)")(
+      "v1-only",
+      "read as upstream v1 readers do: ignore group tags, do not check header "
+      "padding (implies --no-index)")("replay", po::value<std::string>()->value_name("DEV"),
+                                      "replay onto this existing file or block device")(
       "limit", po::value<std::string>()->value_name("N"),
       "stop after N entries counted from the start point")(
       "next-flush", "stop after (or --find) the next FLUSH entry")(
@@ -123,7 +144,9 @@ po::options_description visible_options() {
 
 [[noreturn]] void usage(const std::string& error) {
   if (!error.empty()) fmt::print(stderr, "replay-log: {}\n", error);
-  std::cerr << "Usage: replay-log --log <logfile> [options]\n" << visible_options() << kExamples;
+  std::cerr << "Usage: replay-log --log <logfile> [options]\n"
+               "       replay-log --group <log>[=<dev>] --group ... [options]\n"
+            << visible_options() << kExamples;
   std::exit(1);
 }
 
@@ -167,18 +190,41 @@ Args parse_args(int argc, char** argv) {
     usage(e.what());
   }
   if (vm.count("help") != 0) {
-    std::cout << "Usage: replay-log --log <logfile> [options]\n" << visible_options() << kExamples;
+    std::cout << "Usage: replay-log --log <logfile> [options]\n"
+                 "       replay-log --group <log>[=<dev>] --group ... [options]\n"
+              << visible_options() << kExamples;
     std::exit(0);
   }
   Args a;
   a.verbose = verbose;
-  if (vm.count("log") == 0) usage("--log is required");
-  a.log = vm["log"].as<std::string>();
+  if (vm.count("group") != 0) {
+    if (vm.count("log") != 0) usage("--log and --group exclude each other");
+    for (const auto& g : vm["group"].as<std::vector<std::string>>()) {
+      auto eq = g.find('=');
+      GroupArg ga{g.substr(0, eq), std::nullopt};
+      if (eq != std::string::npos) ga.target = g.substr(eq + 1);
+      if (ga.log.empty() || (ga.target && ga.target->empty()))
+        usage("--group takes LOG or LOG=DEV");
+      a.group.push_back(ga);
+    }
+    for (const char* o : {"replay", "start-entry", "start", "start-mark", "fsck", "check",
+                          "start-sector", "end-sector", "stats", "json", "index"}) {
+      if (vm.count(o) != 0) usage(fmt::format("--{} does not work with --group (yet)", o));
+    }
+  } else if (vm.count("log") == 0) {
+    usage("--log is required");
+  } else {
+    a.log = vm["log"].as<std::string>();
+    if (vm.count("limit-seq") != 0) usage("--limit-seq needs --group");
+  }
+  a.v1_only = vm.count("v1-only") != 0;
+  if (a.v1_only && !a.group.empty()) usage("--v1-only does not work with --group");
   auto str = [&](const char* name) -> std::optional<std::string> {
     if (vm.count(name) == 0) return std::nullopt;
     return vm[name].as<std::string>();
   };
   a.replay = str("replay");
+  if (auto v = str("limit-seq")) a.limit_seq = number_or_fail(*v, "Invalid sequence number");
   if (auto v = str("limit")) a.limit = number_or_fail(*v, "Invalid entry number");
   if (vm.count("next-flush") != 0) a.stop_flags |= kFlagFlush;
   if (vm.count("next-fua") != 0) a.stop_flags |= kFlagFua;
@@ -215,7 +261,7 @@ Args parse_args(int argc, char** argv) {
   if (a.json && !a.dump && !a.stats) usage("--json needs --dump or --stats");
   a.scan_past_end = vm.count("scan-past-end") != 0;
   a.index = str("index");
-  a.no_index = vm.count("no-index") != 0;
+  a.no_index = vm.count("no-index") != 0 || a.v1_only;
   a.verify_index = vm.count("verify-index") != 0;
   a.progress = vm.count("no-progress") == 0 && ProgressBar::stderr_is_tty();
   return a;
@@ -235,7 +281,7 @@ int run_dump(const Args& a) {
   auto format = a.json ? DumpFormat::kJson : DumpFormat::kText;
   std::optional<LogReader> reader;
   try {
-    reader.emplace(source, ReaderOptions{a.scan_past_end});
+    reader.emplace(source, ReaderOptions{a.scan_past_end, a.v1_only});
   } catch (const LogError& err) {
     dump_superblock_error(err, stdout, format);
     throw;
@@ -310,11 +356,134 @@ uint64_t find_start(const Args& a, const LogSession& log) {
   return a.start_entry;
 }
 
+bb::replay::SessionOptions session_options(const Args& a) {
+  bb::replay::SessionOptions so;
+  so.reader.scan_past_end = a.scan_past_end;
+  so.reader.v1_only = a.v1_only;
+  so.index.use_cache = !a.no_index;
+  so.index.index_path = a.index;
+  so.index.full_verify = a.verify_index;
+  return so;
+}
+
+// --group: the logs of a recording group, in their global order.
+int run_group(const Args& a) {
+  bb::replay::SessionOptions so = session_options(a);
+  std::vector<std::unique_ptr<LogSession>> logs;
+  std::vector<GroupDevice> devices;
+  for (const GroupArg& g : a.group) {
+    logs.push_back(std::make_unique<LogSession>(g.log, so));
+    const LogIndex& index = logs.back()->index();
+    if (a.verbose > 0 && !logs.back()->cached_index().note.empty())
+      fmt::print(stderr, "replay-log: {}: {}\n", g.log, logs.back()->cached_index().note);
+    note_scan_stop(index.scan_stop(), index.superblock_entries());
+    if (const auto& t = index.tail_error()) {
+      fmt::print(stderr, "replay-log: {}: the log is read up to entry {}: {}\n", g.log, t->entry,
+                 t->detail);
+    }
+    devices.push_back(GroupDevice{g.log, &index});
+  }
+  LogGroup group(devices);
+
+  if (a.dump) {
+    fmt::print("group id=0x{:016x} devices={} entries={}\n", group.group_id(), group.device_count(),
+               group.size());
+    for (size_t d = 0; d < group.device_count(); ++d) {
+      fmt::print("device {} index={} entries={} log={}\n", d, group.device_index(d),
+                 group.device(d).index->size(), quote_mark(group.device(d).name));
+    }
+    for (size_t k = 0; k < group.size(); ++k) {
+      const GroupEntry& g = group.order()[k];
+      const IndexedEntry& e = group.entry(k);
+      fmt::print("position={} seq={} device={} entry={} sector={} nr_sectors={} flags=0x{:x}({})",
+                 k, g.seq, g.device, g.entry, e.sector, e.nr_sectors, e.flags,
+                 flags_to_string(e.flags));
+      if (const std::string* text = group.mark_text(k)) fmt::print(" mark={}", quote_mark(*text));
+      fmt::print("\n");
+    }
+    fmt::print(
+        "end entries={}{}\n", group.size(),
+        group.complete() ? "" : fmt::format(" whole_through_seq={}", group.complete_through()));
+    return 0;
+  }
+  if (a.num_entries) {
+    fmt::print("{}\n", group.size());
+    return 0;
+  }
+
+  // The stop point: the first of the requested conditions, in global order.
+  std::optional<size_t> stop;
+  auto consider = [&](std::optional<size_t> p) {
+    if (p && (!stop || *p < *stop)) stop = p;
+  };
+  if (a.limit > 0 && a.limit <= group.size()) consider(a.limit - 1);
+  if (a.limit_seq) {
+    auto p = group.position_at_seq(*a.limit_seq);
+    if (!p) throw Failure(fmt::format("no entry has a group sequence <= {}", *a.limit_seq));
+    consider(p);
+  }
+  if (a.stop_flags != 0) consider(group.next_with_flags(a.stop_flags, 0));
+  if (a.end_mark) {
+    auto m = group.find_mark(*a.end_mark);
+    if (!m) throw Failure(fmt::format("mark '{}' does not exist in the group", *a.end_mark));
+    consider(m);
+  }
+  if (a.find) {
+    if (!stop) throw Failure("Couldn't find entry");
+    const GroupEntry& g = group.order()[*stop];
+    fmt::print("position={} seq={} device={} entry={}\n", *stop, g.seq, g.device, g.entry);
+    auto counts = group.prefix(*stop);
+    for (size_t d = 0; d < counts.size(); ++d)
+      fmt::print("device {} entries={} log={}\n", d, counts[d], quote_mark(group.device(d).name));
+    return 0;
+  }
+  bool any_target = false;
+  for (const GroupArg& g : a.group) any_target = any_target || g.target.has_value();
+  if (!any_target) {
+    fmt::print("Group id=0x{:016x}, devices={}, entries={}\n", group.group_id(),
+               group.device_count(), group.size());
+    return 0;
+  }
+  for (const GroupArg& g : a.group) {
+    if (!g.target) throw Failure(fmt::format("{}: no target: give every log as LOG=DEV", g.log));
+  }
+  uint64_t stop_seq =
+      stop ? group.order()[*stop].seq : (group.size() > 0 ? group.order().back().seq : 0);
+  if (stop_seq > group.complete_through()) {
+    fmt::print(stderr,
+               "replay-log: warning: a log of the group lacks its end mark: the global order is "
+               "whole only up to sequence {}, the replay goes to {}\n",
+               group.complete_through(), stop_seq);
+  }
+  std::vector<uint64_t> counts;
+  if (stop) {
+    counts = group.prefix(*stop);
+  } else {
+    for (const auto& log : logs) counts.push_back(log->entry_count());
+  }
+  for (size_t d = 0; d < logs.size(); ++d) {
+    ReplayTarget target(*a.group[d].target);
+    ReplayOptions ro;
+    ro.apply_discards = a.discard;
+    ro.verbose = a.verbose;
+    if (a.verbose > 0) {
+      fmt::print("device {}: {} entries of {} onto {}\n", d, counts[d], a.group[d].log,
+                 *a.group[d].target);
+    }
+    if (counts[d] > 0) logs[d]->replay(target, 0, counts[d] - 1, ro);
+    target.sync();
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
 int run(const Args& a) {
+  if (!a.group.empty()) return run_group(a);
   if (a.dump) return run_dump(a);
 
   bb::replay::SessionOptions so;
   so.reader.scan_past_end = a.scan_past_end;
+  so.reader.v1_only = a.v1_only;
   so.index.use_cache = !a.no_index;
   so.index.index_path = a.index;
   so.index.full_verify = a.verify_index;
@@ -399,6 +568,9 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     fmt::print(stderr, "replay-log: {}\n", e.what());
   } catch (const LogError& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "replay-log: {}\n", e.what());
+  } catch (const GroupError& e) {
     std::fflush(stdout);
     fmt::print(stderr, "replay-log: {}\n", e.what());
   } catch (const ReplayError& e) {

@@ -84,12 +84,21 @@ std::optional<LogError> dump_log(LogReader& reader, std::FILE* out, DumpFormat f
   const Superblock& sb = reader.superblock();
   const bool json = format == DumpFormat::kJson;
   if (json) {
-    fmt::print(
-        out, "{{\"version\":{},\"sectorsize\":{},\"nr_entries\":{},\"log_bytes\":{},\"entries\":[",
-        sb.version, sb.sectorsize, sb.nr_entries, reader.source().size());
+    fmt::print(out, "{{\"version\":{},\"sectorsize\":{},\"nr_entries\":{},\"log_bytes\":{},",
+               sb.version, sb.sectorsize, sb.nr_entries, reader.source().size());
+    if (const auto& g = reader.group_super()) {
+      fmt::print(out, "\"group_id\":\"0x{:016x}\",\"group_index\":{},", g->group_id, g->index);
+    }
+    if (reader.group_super_bad()) fmt::print(out, "\"group_tag\":\"bad\",");
+    fmt::print(out, "\"entries\":[");
   } else {
-    fmt::print(out, "log version={} sectorsize={} nr_entries={} log_bytes={}\n", sb.version,
+    fmt::print(out, "log version={} sectorsize={} nr_entries={} log_bytes={}", sb.version,
                sb.sectorsize, sb.nr_entries, reader.source().size());
+    // Group logs only (docs/log-format.md "Groups").
+    if (const auto& g = reader.group_super())
+      fmt::print(out, " group_id=0x{:016x} group_index={}", g->group_id, g->index);
+    if (reader.group_super_bad()) fmt::print(out, " group_tag=bad");
+    fmt::print(out, "\n");
   }
   reader.seek(0, sb.sectorsize);
   std::vector<uint8_t> buf;
@@ -108,6 +117,11 @@ std::optional<LogError> dump_log(LogReader& reader, std::FILE* out, DumpFormat f
                    flags_to_string(h.flags), e->data_bytes, crc);
         if (e->has(kFlagMark))
           fmt::print(out, ",\"mark\":{}", common::json_string(e->mark, common::JsonBytes::kAscii));
+        if (e->group_tag) {
+          fmt::print(out, ",\"group_seq\":{},\"group_id\":\"0x{:016x}\",\"group_index\":{}",
+                     e->group_tag->seq, e->group_tag->group_id, e->group_tag->index);
+        }
+        if (e->group_tag_bad) fmt::print(out, ",\"group_tag\":\"bad\"");
         fmt::print(out, "}}");
       } else {
         fmt::print(out,
@@ -116,6 +130,15 @@ std::optional<LogError> dump_log(LogReader& reader, std::FILE* out, DumpFormat f
                    e->index, e->offset, h.sector, h.nr_sectors, h.flags, flags_to_string(h.flags),
                    e->data_bytes, crc);
         if (e->has(kFlagMark)) fmt::print(out, " mark={}", quote_mark(e->mark));
+        // The group id and index are on the log line; an entry whose tag
+        // names another group or device shows them.
+        if (const auto& t = e->group_tag) {
+          fmt::print(out, " group_seq={}", t->seq);
+          const auto& g = reader.group_super();
+          if (!g || g->group_id != t->group_id || g->index != t->index)
+            fmt::print(out, " group_id=0x{:016x} group_index={}", t->group_id, t->index);
+        }
+        if (e->group_tag_bad) fmt::print(out, " group_tag=bad");
         fmt::print(out, "\n");
       }
       ++count;

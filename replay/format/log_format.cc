@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "format/log_checksum.h"
+
 namespace bb::logwrites {
 
 void store_le64(std::span<uint8_t> bytes, size_t at, uint64_t value) {
@@ -46,6 +48,31 @@ void encode_entry_header(const EntryHeader& h, std::span<uint8_t> bytes) {
   store_le64(bytes, 8, h.nr_sectors);
   store_le64(bytes, 16, h.flags);
   store_le64(bytes, 24, h.data_len);
+}
+
+uint32_t group_tag_checksum(std::span<const uint8_t> sector) {
+  uint32_t crc = crc32c(sector.first(kEntryHeaderBytes));
+  return crc32c(sector.subspan(sector.size() - kGroupTagBytes, kGroupTagChecksummed), crc);
+}
+
+TagState read_group_tag(std::span<const uint8_t> sector, uint64_t magic, GroupTag* tag) {
+  if (sector.size() < kEntryHeaderBytes + kGroupTagBytes) return TagState::kNone;
+  size_t at = sector.size() - kGroupTagBytes;
+  if (load_le64(sector, at) != magic) return TagState::kNone;
+  GroupTag t{magic, load_le64(sector, at + 8), load_le64(sector, at + 16),
+             load_le32(sector, at + 24), load_le32(sector, at + 28)};
+  if (tag != nullptr) *tag = t;
+  return t.csum == group_tag_checksum(sector) ? TagState::kValid : TagState::kBadChecksum;
+}
+
+void write_group_tag(std::span<uint8_t> sector, GroupTag tag) {
+  assert(sector.size() >= kEntryHeaderBytes + kGroupTagBytes);
+  size_t at = sector.size() - kGroupTagBytes;
+  store_le64(sector, at, tag.magic);
+  store_le64(sector, at + 8, tag.group_id);
+  store_le64(sector, at + 16, tag.seq);
+  store_le32(sector, at + 24, tag.index);
+  store_le32(sector, at + 28, group_tag_checksum(sector));
 }
 
 bool is_valid_sectorsize(uint64_t sectorsize) {

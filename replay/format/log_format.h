@@ -32,6 +32,16 @@
 // for DISCARD entries, which carry none. Flushes and marks have
 // nr_sectors == 0. There are no checksums: zero padding is the only
 // integrity check the format offers.
+//
+// Group tag (bb-log-writes feature group=<name>:<index>; docs/log-format.md
+// "Groups"): the last 32 bytes of every header sector, and of the
+// superblock sector, where v1 readers see padding:
+//   S-32 u64 magic     "bbGRPtag" (entry) or "bbGRPsup" (superblock)
+//   S-24 u64 group_id  random, chosen when the group was made
+//   S-16 u64 seq       place in the group's global order (from 1); 0 in the superblock
+//   S-8  u32 index     the device's index in the group
+//   S-4  u32 csum      CRC32C of sector bytes 0..31, then tag bytes 0..27
+// The C owner is dm-targets/bb-log-format.h (struct bb_log_group_tag).
 #pragma once
 
 #include <bit>
@@ -72,6 +82,39 @@ inline constexpr uint64_t kFlagDiscard = 1U << 2;
 inline constexpr uint64_t kFlagMark = 1U << 3;
 inline constexpr uint64_t kFlagMetadata = 1U << 4;
 inline constexpr uint64_t kKnownFlags = 0x1f;
+
+// The group tag (see the top of this file).
+inline constexpr uint64_t kGroupTagMagic = 0x6761745052476262ULL;    // "bbGRPtag"
+inline constexpr uint64_t kGroupSuperMagic = 0x7075735052476262ULL;  // "bbGRPsup"
+inline constexpr size_t kGroupTagBytes = 32;
+inline constexpr size_t kGroupTagChecksummed = 28;
+inline constexpr uint32_t kGroupMaxDevices = 64;
+
+struct GroupTag {
+  uint64_t magic = kGroupTagMagic;
+  uint64_t group_id = 0;
+  uint64_t seq = 0;
+  uint32_t index = 0;
+  uint32_t csum = 0;
+
+  bool operator==(const GroupTag&) const = default;
+};
+
+// What the last kGroupTagBytes of a sector hold.
+enum class TagState {
+  kNone,         // no tag magic there: a plain v1 sector
+  kValid,        // magic and checksum match
+  kBadChecksum,  // the magic, but the checksum does not match
+};
+
+// `sector` is a whole header or superblock sector (at least 64 bytes).
+// Reads the tag at its end; `magic` is kGroupTagMagic or kGroupSuperMagic.
+[[nodiscard]] TagState read_group_tag(std::span<const uint8_t> sector, uint64_t magic,
+                                      GroupTag* tag);
+// Writes `tag` (csum computed here) into the last kGroupTagBytes of
+// `sector`, whose first 32 bytes must already hold the header.
+void write_group_tag(std::span<uint8_t> sector, GroupTag tag);
+[[nodiscard]] uint32_t group_tag_checksum(std::span<const uint8_t> sector);
 
 // The mark the kernel logs on a clean teardown.
 inline constexpr std::string_view kEndMark = "dm-log-writes-end";

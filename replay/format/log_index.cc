@@ -12,8 +12,11 @@ namespace {
 
 constexpr std::array<uint8_t, 8> kIndexMagic{'B', 'B', 'I', 'D', 'X', 0, 'v', '1'};
 // 2: flag tables stored, 8-byte aligned tables, lane_hash64 checksum.
+// 3: group tags (superblock tag, per-entry sequence, first problem).
 // Files of another format are rebuilt, not read.
-constexpr uint32_t kIndexFormat = 2;
+constexpr uint32_t kIndexFormat = 3;
+constexpr uint32_t kGroupSuper = 1;
+constexpr uint32_t kGroupSuperBad = 2;
 constexpr size_t kChecksumBytes = 8;
 constexpr uint32_t kScannedPastEnd = 1;
 
@@ -82,6 +85,32 @@ void LogIndex::checksum_header(Fnv64& sum, const Entry& e) {
   sum.add(std::span(reinterpret_cast<const uint8_t*>(e.mark.data()), e.mark.size()));
 }
 
+// An entry's tag against the superblock's. Only the first problem is kept.
+void LogIndex::note_group_entry(const Entry& e) {
+  uint64_t seq = e.group_tag ? e.group_tag->seq : 0;
+  seqs_.push_back(seq);  // build() drops the table if no entry has a tag
+  if (group_problem_ || (!group_super_ && !e.group_tag && !e.group_tag_bad)) return;
+  std::string why;
+  if (e.group_tag_bad) {
+    why = "its group tag's checksum does not match";
+  } else if (!e.group_tag) {
+    why = "it has no group tag";
+  } else if (!group_super_) {
+    why = fmt::format("it has a group tag but the superblock has none{}",
+                      group_super_bad_ ? " that is valid" : "");
+  } else if (e.group_tag->group_id != group_super_->group_id ||
+             e.group_tag->index != group_super_->index) {
+    why = fmt::format(
+        "its group tag names group {:016x} device {}, the superblock {:016x} device {}",
+        e.group_tag->group_id, e.group_tag->index, group_super_->group_id, group_super_->index);
+  } else if (e.group_tag->seq == 0) {
+    why = "its group sequence is 0";
+  } else {
+    return;
+  }
+  group_problem_ = GroupProblem{e.index, why};
+}
+
 LogIndex LogIndex::build(LogReader& reader, const IndexProgress& progress) {
   LogIndex idx;
   auto tables = std::make_shared<Tables>();
@@ -89,6 +118,8 @@ LogIndex LogIndex::build(LogReader& reader, const IndexProgress& progress) {
   idx.log_size_ = reader.source().size();
   idx.nr_entries_ = reader.superblock().nr_entries;
   idx.scanned_past_end_ = reader.options().scan_past_end;
+  idx.group_super_ = reader.group_super();
+  idx.group_super_bad_ = reader.group_super_bad();
   reader.seek(0, reader.sectorsize());
   Fnv64 sum;
   try {
@@ -99,6 +130,7 @@ LogIndex LogIndex::build(LogReader& reader, const IndexProgress& progress) {
         if (e->has(uint64_t{1} << bit)) tables->by_flag[bit].push_back(e->index);
       }
       if (e->has(kFlagMark)) idx.marks_.emplace_back(e->index, e->mark);
+      idx.note_group_entry(*e);
       checksum_header(sum, *e);
       if (progress && (e->index & 0xfff) == 0) progress(e->index, e->offset);
     }
@@ -108,6 +140,8 @@ LogIndex LogIndex::build(LogReader& reader, const IndexProgress& progress) {
                        err.offset().value_or(reader.next_offset()), err.kind(), err.detail()};
   }
   idx.scan_stop_ = reader.scan_stop();
+  if (std::all_of(idx.seqs_.begin(), idx.seqs_.end(), [](uint64_t s) { return s == 0; }))
+    idx.seqs_.clear();
   idx.header_checksum_ = sum.value();
   idx.adopt(std::move(tables));
   idx.index_marks();
@@ -205,6 +239,16 @@ std::vector<uint8_t> LogIndex::serialize() const {
     w.u64(scan_stop_->entry);
     w.u64(scan_stop_->offset);
     w.text(scan_stop_->reason);
+  }
+  w.u32((group_super_ ? kGroupSuper : 0) | (group_super_bad_ ? kGroupSuperBad : 0));
+  w.u32(group_super_ ? group_super_->index : 0);
+  w.u64(group_super_ ? group_super_->group_id : 0);
+  w.u64(seqs_.size());
+  for (uint64_t seq : seqs_) w.u64(seq);
+  w.u8(group_problem_ ? 1 : 0);
+  if (group_problem_) {
+    w.u64(group_problem_->entry);
+    w.text(group_problem_->detail);
   }
   w.u64(lane_hash64(w.out()));
   return std::move(w.out());
@@ -306,6 +350,24 @@ LogIndex LogIndex::parse(std::span<const uint8_t> bytes,
     s.reason = c.text(4096);
     idx.scan_stop_ = s;
   }
+  uint32_t group_flags = c.u32();
+  uint32_t group_index = c.u32();
+  uint64_t group_id = c.u64();
+  if ((group_flags & kGroupSuper) != 0) {
+    idx.group_super_ = GroupTag{kGroupSuperMagic, group_id, 0, group_index, 0};
+  }
+  idx.group_super_bad_ = (group_flags & kGroupSuperBad) != 0;
+  uint64_t nseq = c.u64();
+  if (nseq != 0 && nseq != count) throw bad_index("index group table does not match its entries");
+  auto seq_words = c.words(nseq);
+  idx.seqs_.reserve(nseq);
+  for (size_t at = 0; at < seq_words.size(); at += 8) idx.seqs_.push_back(load_le64(seq_words, at));
+  if (c.u8() != 0) {
+    GroupProblem p;
+    p.entry = c.u64();
+    p.detail = c.text(4096);
+    idx.group_problem_ = p;
+  }
   if (c.remaining() != 0) throw bad_index("index file has trailing bytes");
   idx.index_marks();
   return idx;
@@ -347,11 +409,18 @@ void LogIndex::validate(const LogReader& reader, bool full) const {
   }
   if (reader.options().scan_past_end != scanned_past_end_)
     throw bad_index("index was built in another scan mode");
+  if (reader.group_super_bad() != group_super_bad_ ||
+      reader.group_super().has_value() != group_super_.has_value() ||
+      (group_super_ && (reader.group_super()->group_id != group_super_->group_id ||
+                        reader.group_super()->index != group_super_->index))) {
+    throw bad_index("log superblock's group tag changed");
+  }
   auto check = [&](uint64_t i) -> Entry {
     Entry e = reader.read_entry(i, entries_[i].offset);
     IndexedEntry seen{e.offset, e.header.sector, e.header.nr_sectors, e.header.flags};
     const std::string* text = mark_text(i);
-    if (seen != entries_[i] || (text != nullptr && *text != e.mark)) {
+    uint64_t seq = e.group_tag ? e.group_tag->seq : 0;
+    if (seen != entries_[i] || (text != nullptr && *text != e.mark) || seq != group_seq(i)) {
       throw bad_index(fmt::format("header of entry {} changed", i));
     }
     return e;

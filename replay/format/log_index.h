@@ -16,6 +16,10 @@
 //   u64 marks, marks x {u64 entry, u32 len, text}
 //   u8 has_tail_error [u64 entry, u64 offset, u32 kind, u32 len, text]
 //   u8 has_scan_stop [u64 entry, u64 offset, u32 len, text]
+//   u32 group flags (bit0: superblock group tag, bit1: its checksum is bad)
+//   u32 index, u64 group_id (of the superblock tag, else 0)
+//   u64 n (0 or count), n x u64 group sequence (0: entry has no valid tag)
+//   u8 has_group_problem [u64 entry, u32 len, text]
 //   u64 checksum of everything before (lane_hash64)
 // Every table is 8-byte aligned, so a mapped file's entry and flag tables
 // are used in place (load()): a warm seek reads no more than the file's
@@ -91,6 +95,20 @@ class LogIndex {
     return marks_;
   }
 
+  // Groups (docs/log-format.md "Groups"). The superblock's group tag, each
+  // entry's group sequence (0: no valid tag; empty when no entry has one),
+  // and the first entry whose tag does not fit a group log of this
+  // superblock (no tag, a bad checksum, another group or index).
+  [[nodiscard]] const std::optional<GroupTag>& group_super() const { return group_super_; }
+  [[nodiscard]] bool group_super_bad() const { return group_super_bad_; }
+  [[nodiscard]] uint64_t group_seq(uint64_t i) const { return i < seqs_.size() ? seqs_[i] : 0; }
+  [[nodiscard]] std::span<const uint64_t> group_seqs() const { return seqs_; }
+  struct GroupProblem {
+    uint64_t entry = 0;
+    std::string detail;
+  };
+  [[nodiscard]] const std::optional<GroupProblem>& group_problem() const { return group_problem_; }
+
   [[nodiscard]] const std::optional<IndexTailError>& tail_error() const { return tail_error_; }
   const std::optional<ScanStop>& scan_stop() const { return scan_stop_; }
   [[nodiscard]] bool scanned_past_end() const { return scanned_past_end_; }
@@ -130,6 +148,7 @@ class LogIndex {
   void check_tables() const;
   void index_marks();
   static void checksum_header(Fnv64& sum, const Entry& e);
+  void note_group_entry(const Entry& e);
 
   uint32_t sectorsize_ = 0;
   uint64_t log_size_ = 0;
@@ -142,6 +161,10 @@ class LogIndex {
   std::vector<std::pair<uint64_t, std::string>> marks_;
   std::optional<IndexTailError> tail_error_;
   std::optional<ScanStop> scan_stop_;
+  std::optional<GroupTag> group_super_;
+  bool group_super_bad_ = false;
+  std::vector<uint64_t> seqs_;
+  std::optional<GroupProblem> group_problem_;
 
   // Derived from marks_ after build/parse.
   std::unordered_map<std::string, std::vector<uint64_t>> marks_by_text_;

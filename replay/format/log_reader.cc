@@ -57,7 +57,7 @@ Superblock parse_superblock(std::span<const uint8_t> bytes) {
 }
 
 Entry parse_entry(uint64_t index, uint64_t offset, std::span<const uint8_t> sector,
-                  uint32_t sectorsize, uint64_t log_size) {
+                  uint32_t sectorsize, uint64_t log_size, bool v1_only) {
   if (offset > log_size || log_size - offset < sectorsize) {
     throw LogError(LogErrorKind::kTruncated,
                    fmt::format("log ends inside the entry header (log is {} bytes)", log_size),
@@ -72,11 +72,23 @@ Entry parse_entry(uint64_t index, uint64_t offset, std::span<const uint8_t> sect
     throw malformed("all-zero entry (no flags, no sectors): not a logged entry", index, offset);
   }
   size_t padding_start = kMarkTextOffset;
+  size_t padding_end = sectorsize;
+  if (!v1_only) {
+    GroupTag tag;
+    TagState state = read_group_tag(sector, kGroupTagMagic, &tag);
+    if (state != TagState::kNone) padding_end = sectorsize - kGroupTagBytes;
+    if (state == TagState::kValid) e.group_tag = tag;
+    e.group_tag_bad = state == TagState::kBadChecksum;
+  }
   if ((h.flags & kFlagMark) != 0) {
     if (h.data_len > sectorsize - kMarkTextOffset) {
       throw malformed(fmt::format("mark text length {} does not fit in a {}-byte header",
                                   h.data_len, sectorsize),
                       index, offset);
+    }
+    if (h.data_len > padding_end - kMarkTextOffset) {
+      throw malformed(fmt::format("mark text length {} runs into the group tag", h.data_len), index,
+                      offset);
     }
     padding_start += h.data_len;
     e.mark = mark_text(sector, h.data_len);
@@ -85,7 +97,8 @@ Entry parse_entry(uint64_t index, uint64_t offset, std::span<const uint8_t> sect
         fmt::format("data_len {} on a non-mark entry (inline data is not supported)", h.data_len),
         index, offset);
   }
-  auto padding = sector.subspan(padding_start, sectorsize - padding_start);
+  if (v1_only) padding_start = padding_end;
+  auto padding = sector.subspan(padding_start, padding_end - padding_start);
   auto garbage = std::find_if(padding.begin(), padding.end(), [](uint8_t b) { return b != 0; });
   if (garbage != padding.end()) {
     throw malformed(
@@ -119,6 +132,13 @@ LogReader::LogReader(const LogSource& source, ReaderOptions options)
   sb_ = parse_superblock(std::span(raw).first(n));
   next_offset_ = sb_.sectorsize;
   header_.resize(sb_.sectorsize);
+  if (!options_.v1_only && source.size() >= sb_.sectorsize) {
+    source.read_exact(0, header_);
+    GroupTag tag;
+    TagState state = read_group_tag(header_, kGroupSuperMagic, &tag);
+    if (state == TagState::kValid) group_super_ = tag;
+    group_super_bad_ = state == TagState::kBadChecksum;
+  }
 }
 
 Entry LogReader::read_entry(uint64_t index, uint64_t offset) const {
@@ -129,7 +149,7 @@ Entry LogReader::read_entry(uint64_t index, uint64_t offset) const {
         offset);
   }
   source_.read_exact(offset, header_);
-  return parse_entry(index, offset, header_, sb_.sectorsize, source_.size());
+  return parse_entry(index, offset, header_, sb_.sectorsize, source_.size(), options_.v1_only);
 }
 
 std::optional<Entry> LogReader::next() {

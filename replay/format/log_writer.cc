@@ -51,6 +51,11 @@ LogWriter::LogWriter(LogSink& sink, WriterOptions options)
   if (!is_valid_sectorsize(options.sectorsize)) {
     throw LogError(LogErrorKind::kUsage, fmt::format("invalid sectorsize {}", options.sectorsize));
   }
+  if (options_.group) {
+    if (options_.group->index >= kGroupMaxDevices)
+      throw LogError(LogErrorKind::kUsage, "group device index must be below 64");
+    if (!options_.group->clock) options_.group->clock = std::make_shared<GroupClock>();
+  }
   write_superblock(0);
 }
 
@@ -61,6 +66,10 @@ void LogWriter::write_superblock(uint64_t nr_entries) {
   sb.sectorsize = options_.sectorsize;
   sb.padding = options_.superblock_padding;
   encode_superblock(sb, sector_);
+  if (options_.group) {
+    write_group_tag(
+        sector_, GroupTag{kGroupSuperMagic, options_.group->group_id, 0, options_.group->index, 0});
+  }
   sink_.write_at(0, sector_);
 }
 
@@ -70,6 +79,12 @@ uint64_t LogWriter::append(const EntryHeader& h, std::span<const uint8_t> header
   encode_entry_header(h, sector_);
   size_t tail = std::min(header_tail.size(), sector_.size() - kEntryHeaderBytes);
   std::copy_n(header_tail.begin(), tail, sector_.begin() + kEntryHeaderBytes);
+  if (options_.group) {
+    last_seq_ = next_seq_ ? *next_seq_ : options_.group->clock->take();
+    next_seq_.reset();
+    write_group_tag(sector_, GroupTag{kGroupTagMagic, options_.group->group_id, last_seq_,
+                                      options_.group->index, 0});
+  }
   sink_.write_at(offset_, sector_);
   offset_ += sector_.size();
   if (!data.empty()) sink_.write_at(offset_, data);
@@ -97,11 +112,14 @@ uint64_t LogWriter::discard(uint64_t sector, uint64_t nr_sectors, uint64_t extra
   return append(EntryHeader{sector, nr_sectors, kFlagDiscard | extra_flags, 0}, {}, {});
 }
 
+size_t LogWriter::max_mark() const {
+  return options_.sectorsize - kMarkTextOffset - 1 - (options_.group ? kGroupTagBytes : 0);
+}
+
 uint64_t LogWriter::mark(std::string_view text) {
-  if (text.size() > options_.sectorsize - kMarkTextOffset - 1) {
+  if (text.size() > max_mark()) {
     throw LogError(LogErrorKind::kUsage,
-                   fmt::format("mark of {} bytes is longer than {}", text.size(),
-                               options_.sectorsize - kMarkTextOffset - 1));
+                   fmt::format("mark of {} bytes is longer than {}", text.size(), max_mark()));
   }
   if (text.find('\0') != std::string_view::npos)
     throw LogError(LogErrorKind::kUsage, "mark contains NUL");

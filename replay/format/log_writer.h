@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -47,11 +49,31 @@ class FileLogSink final : public LogSink {
   bb::common::FileDescriptor fd_;
 };
 
+// The group sequence the writers of one group share (the kernel's
+// atomic64 per group): take() gives 1, 2, 3, ...
+class GroupClock {
+ public:
+  uint64_t take() { return ++last_; }
+  [[nodiscard]] uint64_t last() const { return last_; }
+
+ private:
+  uint64_t last_ = 0;
+};
+
+struct WriterGroup {
+  uint64_t group_id = 0;
+  uint32_t index = 0;
+  std::shared_ptr<GroupClock> clock;
+};
+
 struct WriterOptions {
   uint32_t sectorsize = 512;
   // Value for superblock bytes 28-31, which the kernel fills from an
   // uninitialised stack variable. Readers must ignore it.
   uint32_t superblock_padding = 0;
+  // A device of a recording group: the superblock and every entry carry a
+  // group tag (docs/log-format.md "Groups"), marks leave room for it.
+  std::optional<WriterGroup> group;
 };
 
 class LogWriter {
@@ -64,7 +86,15 @@ class LogWriter {
   uint64_t write(uint64_t sector, std::span<const uint8_t> data, uint64_t flags = 0);
   uint64_t flush();
   uint64_t discard(uint64_t sector, uint64_t nr_sectors, uint64_t extra_flags = 0);
-  uint64_t mark(std::string_view text);  // at most sectorsize - 33 bytes, like the kernel
+  // At most sectorsize - 33 bytes (group: sectorsize - 65), like the kernel.
+  uint64_t mark(std::string_view text);
+  [[nodiscard]] size_t max_mark() const;
+
+  // Group logs: the next entry takes `seq` instead of the clock's next
+  // number (for tests of out-of-order or duplicate sequences).
+  void set_next_seq(uint64_t seq) { next_seq_ = seq; }
+  // The sequence number the last entry got (0 outside a group).
+  [[nodiscard]] uint64_t last_seq() const { return last_seq_; }
 
   // Appends an arbitrary header (any fields, any padding) followed by
   // `data` verbatim: for corrupt-log tests. `header_tail` is copied to
@@ -90,6 +120,8 @@ class LogWriter {
   uint64_t entries_ = 0;
   uint64_t offset_ = 0;
   std::vector<uint8_t> sector_;
+  std::optional<uint64_t> next_seq_;
+  uint64_t last_seq_ = 0;
 };
 
 }  // namespace bb::logwrites

@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   MemoryLogSource source(std::span(data, size));
   for (bool scan : {false, true}) {
     try {
-      LogReader reader(source, ReaderOptions{scan});
+      LogReader reader(source, ReaderOptions{scan, false});
       dump_log(reader, sink, DumpFormat::kText);
       reader.seek(0, reader.sectorsize());
       int n = 0;

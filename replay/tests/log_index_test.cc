@@ -22,7 +22,7 @@ namespace {
 // 1000 entries: writes, a FUA every 10, a flush every 25, a mark every 100.
 std::vector<uint8_t> big_log() {
   MemoryLogSink sink;
-  LogWriter w(sink, WriterOptions{512, 0});
+  LogWriter w(sink, WriterOptions{512, 0, {}});
   for (uint64_t i = 0; w.entries() < 1000; ++i) {
     if (i % 100 == 50) {
       w.mark("m" + std::to_string(i / 100));
@@ -229,7 +229,7 @@ TEST(LogIndexCache, BesideTheLogThenLoadedThenRebuiltWhenStale) {
   {
     // Append an entry and bump the count: stale, rebuilt.
     MemoryLogSink sink;
-    LogWriter w(sink, WriterOptions{512, 0});
+    LogWriter w(sink, WriterOptions{512, 0, {}});
     w.mark("only");
     w.finish();
     write_file(path, sink.bytes());

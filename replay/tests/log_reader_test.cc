@@ -14,7 +14,7 @@ namespace {
 
 std::vector<uint8_t> sample_log(uint32_t ss, uint32_t padding = 0) {
   MemoryLogSink sink;
-  LogWriter w(sink, WriterOptions{ss, padding});
+  LogWriter w(sink, WriterOptions{ss, padding, {}});
   w.write(0, pattern_data(0, 8, ss, 1));
   w.flush();
   w.discard(100, 16);
@@ -77,7 +77,7 @@ INSTANTIATE_TEST_SUITE_P(SectorSizes, ReaderRoundTrip, ::testing::Values(512U, 4
 
 TEST(LogReader, EmptyLog) {
   MemoryLogSink sink;
-  LogWriter w(sink, WriterOptions{512, 0});
+  LogWriter w(sink, WriterOptions{512, 0, {}});
   w.finish();
   MemoryLogSource src(sink.bytes());
   LogReader r(src);
@@ -172,7 +172,7 @@ TEST(LogReaderCorrupt, HugeNrSectorsOverflowsOrRunsPastEnd) {
 
 TEST(LogReaderScan, StaleSuperblockNeedsOptIn) {
   MemoryLogSink sink;
-  LogWriter w(sink, WriterOptions{512, 0});
+  LogWriter w(sink, WriterOptions{512, 0, {}});
   w.write(0, pattern_data(0, 1, 512, 3));
   w.flush();
   w.mark("x");
@@ -182,7 +182,7 @@ TEST(LogReaderScan, StaleSuperblockNeedsOptIn) {
   int n = 0;
   while (plain.next()) ++n;
   EXPECT_EQ(n, 1);
-  LogReader scan(src, ReaderOptions{true});
+  LogReader scan(src, ReaderOptions{true, false});
   n = 0;
   while (scan.next()) ++n;
   EXPECT_EQ(n, 3);

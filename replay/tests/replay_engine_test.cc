@@ -72,7 +72,7 @@ TEST_P(ReplayFile, ReplaysEveryPrefixExactly) {
   const uint32_t ss = GetParam();
   TempDir dir;
   MemoryLogSink sink;
-  LogWriter w(sink, WriterOptions{ss, 0});
+  LogWriter w(sink, WriterOptions{ss, 0, {}});
   w.discard(0, 64);
   for (uint64_t i = 0; i < 40; ++i)
     w.write(i % 7 * 3, pattern_data(i, 1 + i % 3, ss, static_cast<uint8_t>(i)));
@@ -103,7 +103,7 @@ INSTANTIATE_TEST_SUITE_P(SectorSizes, ReplayFile, ::testing::Values(512U, 4096U)
 TEST(ReplayEngine, DiscardZeroesFilesWithoutCapAndNoDiscardSkips) {
   TempDir dir;
   MemoryLogSink sink;
-  LogWriter w(sink, WriterOptions{512, 0});
+  LogWriter w(sink, WriterOptions{512, 0, {}});
   w.discard(0, (300ULL << 20) / 512);  // 300 MiB: over upstream's 128 MiB cap
   w.finish();
   auto log_path = dir.path / "d.log";
@@ -162,7 +162,7 @@ TEST(ReplayEngine, NothingOfOrAfterABadEntryIsWritten) {
 TEST(ReplayEngine, CheckpointsSeeSyncedTarget) {
   TempDir dir;
   MemoryLogSink sink;
-  LogWriter w(sink, WriterOptions{512, 0});
+  LogWriter w(sink, WriterOptions{512, 0, {}});
   for (uint64_t i = 0; i < 10; ++i)
     w.write(i, pattern_data(i, 1, 512, 1), i % 3 == 2 ? kFlagFua : 0);
   w.finish();
@@ -225,7 +225,7 @@ TEST(ReplayTarget, ApplyOneEntry) {
 
 TEST(LogStats, CountsFlagsBytesAndRange) {
   MemoryLogSink sink;
-  LogWriter w(sink, WriterOptions{512, 0});
+  LogWriter w(sink, WriterOptions{512, 0, {}});
   w.write(10, pattern_data(10, 2, 512, 1), kFlagFua | kFlagMetadata);
   w.discard(100, 8);
   w.flush();

@@ -14,8 +14,17 @@
 //   mark TEXT
 //   repeat N write SECTOR NR_SECTORS BYTE|seq [flags]   N writes at consecutive positions
 //   count N                superblock nr_entries to write at the end (default: all)
+//
+// Group logs (docs/log-format.md "Groups"): --group-id ID, and one --out
+// per device (device index = position). Then also:
+//   device N               later commands go to the log of device N (default 0)
+//   seq S                  the next entry takes group sequence S (tests of
+//                          bad orders; normally entries number themselves)
+//   count N                applies to the current device
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -33,6 +42,7 @@ namespace {
 
 constexpr const char* kHelp =
     R"(Usage: bb-log-builder --out LOG [--sectorsize N] [--super-padding X] [SCRIPT]
+       bb-log-builder --group-id ID --out LOG0 --out LOG1 ... [SCRIPT]   (a group)
 Reads the script from SCRIPT or stdin. Commands:
   write SECTOR NR_SECTORS BYTE|seq [fua] [meta] [flush]
   write-file SECTOR FILE [fua] [meta]
@@ -40,6 +50,7 @@ Reads the script from SCRIPT or stdin. Commands:
   flush | discard SECTOR NR_SECTORS | mark TEXT
   repeat N write SECTOR NR_SECTORS BYTE|seq [flags]
   count N
+  device N | seq S                  (groups: current device; next entry's sequence)
 Example:
   printf 'discard 0 2048\nwrite 0 8 0xab\nflush\nmark mkfs\n' | bb-log-builder --out t.log
 )";
@@ -92,11 +103,32 @@ void write_image(LogWriter& w, const std::string& path, uint64_t chunk) {
   }
 }
 
-void run_line(LogWriter& w, const std::string& line, std::optional<uint64_t>& count) {
+struct Device {
+  std::unique_ptr<FileLogSink> sink;
+  std::unique_ptr<LogWriter> writer;
+  std::optional<uint64_t> count;
+};
+
+void run_line(std::vector<Device>& devices, size_t& current, const std::string& line) {
   std::istringstream in(line);
   std::string cmd;
   if (!(in >> cmd) || cmd[0] == '#') return;
+  LogWriter& w = *devices[current].writer;
+  std::optional<uint64_t>& count = devices[current].count;
   uint32_t ss = w.sectorsize();
+  if (cmd == "device") {
+    size_t n = 0;
+    if (!(in >> n) || n >= devices.size())
+      throw std::runtime_error("usage: device N (0 to the number of --out - 1)");
+    current = n;
+    return;
+  }
+  if (cmd == "seq") {
+    uint64_t seq = 0;
+    if (!(in >> seq)) throw std::runtime_error("usage: seq S");
+    w.set_next_seq(seq);
+    return;
+  }
   if (cmd == "repeat") {
     uint64_t n = 0;
     std::string sub;
@@ -155,7 +187,10 @@ void run_line(LogWriter& w, const std::string& line, std::optional<uint64_t>& co
 
 int main(int argc, char** argv) {
   po::options_description d("Options");
-  d.add_options()("out", po::value<std::string>(), "log file to create")(
+  d.add_options()("out", po::value<std::vector<std::string>>(),
+                  "log file to create (one per device with --group-id)")(
+      "group-id", po::value<std::string>(),
+      "write group logs of this group id (docs/log-format.md)")(
       "sectorsize", po::value<uint32_t>()->default_value(512), "log sector size")(
       "super-padding", po::value<std::string>()->default_value("0"),
       "value of superblock bytes 28-31")("script", po::value<std::string>(),
@@ -179,24 +214,38 @@ int main(int argc, char** argv) {
   }
   int lineno = 0;
   try {
-    FileLogSink sink(vm["out"].as<std::string>());
-    WriterOptions wo;
-    wo.sectorsize = vm["sectorsize"].as<uint32_t>();
-    wo.superblock_padding =
-        static_cast<uint32_t>(std::stoul(vm["super-padding"].as<std::string>(), nullptr, 0));
-    LogWriter writer(sink, wo);
+    auto outs = vm["out"].as<std::vector<std::string>>();
+    bool group = vm.count("group-id") != 0;
+    if (outs.size() > 1 && !group) throw std::runtime_error("several --out need --group-id");
+    auto clock = std::make_shared<GroupClock>();
+    std::vector<Device> devices;
+    for (size_t i = 0; i < outs.size(); ++i) {
+      WriterOptions wo;
+      wo.sectorsize = vm["sectorsize"].as<uint32_t>();
+      wo.superblock_padding =
+          static_cast<uint32_t>(std::stoul(vm["super-padding"].as<std::string>(), nullptr, 0));
+      if (group) {
+        wo.group = WriterGroup{std::stoull(vm["group-id"].as<std::string>(), nullptr, 0),
+                               static_cast<uint32_t>(i), clock};
+      }
+      Device dev;
+      dev.sink = std::make_unique<FileLogSink>(outs[i]);
+      dev.writer = std::make_unique<LogWriter>(*dev.sink, wo);
+      devices.push_back(std::move(dev));
+    }
+    size_t current = 0;
     std::ifstream file;
     if (vm.count("script") != 0) {
       file.open(vm["script"].as<std::string>());
       if (!file) throw std::runtime_error("cannot open script");
     }
     std::istream& in = vm.count("script") != 0 ? static_cast<std::istream&>(file) : std::cin;
-    std::optional<uint64_t> count;
     for (std::string line; std::getline(in, line);) {
       ++lineno;
-      run_line(writer, line, count);
+      run_line(devices, current, line);
     }
-    writer.finish_with_count(count.value_or(writer.entries()));
+    for (Device& dev : devices)
+      dev.writer->finish_with_count(dev.count.value_or(dev.writer->entries()));
   } catch (const std::exception& e) {
     fmt::print(stderr, "bb-log-builder: line {}: {}\n", lineno, e.what());
     return 1;

@@ -23,4 +23,8 @@ for log in "$VECTORS_DIR"/*.log; do
   n=$((n + 1))
 done
 [ $n -ge 10 ] || fail "only $n vectors"
+# The group pair, in its global order (relative paths: the dump names them).
+(cd "$VECTORS_DIR" && XDG_CACHE_HOME=$WORK "$REPLAY_LOG" --no-index --group kernel-group-512-d0.log \
+	--group kernel-group-512-d1.log --dump) >"$WORK/group" || fail "--group --dump of kernel-group-512 failed"
+cmp "$WORK/group" "$VECTORS_DIR/kernel-group-512.group.dump" || fail "--group --dump differs from kernel-group-512.group.dump"
 echo "checked $n vectors"
