@@ -91,14 +91,37 @@ uint64_t xfs_bhash_for(uint64_t device_bytes) {
   return std::clamp<uint64_t>(device_bytes / (uint64_t{256} << 10), 512, 65536);
 }
 
+std::string replace_all(std::string s, std::string_view from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+// The xfs steps with an external log device: logdev= on the mount, -l
+// for xfs_repair.
+std::vector<Step> with_xfs_logdev(std::vector<Step> steps) {
+  for (Step& s : steps) {
+    if (s.kind == Step::kMount) s.options += ",logdev={logdev}";
+    if (s.kind == Step::kRun) s.argv.insert(s.argv.end() - 1, {"-l", "{logdev}"});
+  }
+  return steps;
+}
+
 class ProfileCheck final : public Check {
  public:
-  ProfileCheck(std::string fs, std::chrono::seconds timeout)
-      : fs_(std::move(fs)), steps_(steps_for(fs_)), timeout_(timeout) {}
+  ProfileCheck(std::string fs, std::chrono::seconds timeout, std::string logdev)
+      : fs_(std::move(fs)),
+        logdev_(std::move(logdev)),
+        steps_(logdev_.empty() ? steps_for(fs_) : with_xfs_logdev(steps_for(fs_))),
+        timeout_(timeout) {
+    if (!logdev_.empty() && fs_ != "xfs")
+      throw CheckerError("an external log device is for the xfs profile only");
+  }
 
-  std::string name() const override { return fs_; }
+  std::string name() const override { return logdev_.empty() ? fs_ : fs_ + " logdev=" + logdev_; }
   std::string identity() const override {
-    return fmt::format("{} (timeout {} s)", fs_, timeout_.count());
+    return fmt::format("{} (timeout {} s)", name(), timeout_.count());
   }
   bool needs_block_device() const override { return true; }
 
@@ -124,10 +147,11 @@ class ProfileCheck final : public Check {
 
  private:
   // A run step's command line for this target.
-  static std::vector<std::string> arguments(const Step& step, const CheckTarget& target) {
+  std::vector<std::string> arguments(const Step& step, const CheckTarget& target) const {
     std::vector<std::string> argv = step.argv;
     for (std::string& a : argv) {
       if (a == "{dev}") a = target.device;
+      if (a == "{logdev}") a = named_path(target, logdev_, true);
       if (a == "bhash={bhash}")
         a = fmt::format("bhash={}", xfs_bhash_for(bb::common::file_size(target.device)));
     }
@@ -139,7 +163,7 @@ class ProfileCheck final : public Check {
     switch (step.kind) {
       case Step::kMount:
         if (mount(target.device.c_str(), target.scratch.c_str(), step.fstype.c_str(), 0,
-                  step.options.c_str()) != 0) {
+                  mount_options(step, target).c_str()) != 0) {
           log += fmt::format("mount failed: {}\n", std::strerror(errno));
           return false;
         }
@@ -162,17 +186,16 @@ class ProfileCheck final : public Check {
     return r.exit_status == 0 && !r.timed_out;
   }
 
+  std::string mount_options(const Step& step, const CheckTarget& target) const {
+    if (logdev_.empty()) return step.options;
+    return replace_all(step.options, "{logdev}", named_path(target, logdev_, true));
+  }
+
   std::string fs_;
+  std::string logdev_;  // a group's device name; "" without an external log
   std::vector<Step> steps_;
   std::chrono::seconds timeout_;
 };
-
-std::string replace_all(std::string s, std::string_view from, const std::string& to) {
-  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
-    s.replace(at, from.size(), to);
-  }
-  return s;
-}
 
 class CommandCheck final : public Check {
  public:
@@ -183,11 +206,15 @@ class CommandCheck final : public Check {
   std::string identity() const override {
     return fmt::format("command '{}' (timeout {} s)", command_, timeout_.count());
   }
-  bool needs_block_device() const override { return command_.find("{dev}") != std::string::npos; }
+  bool needs_block_device() const override { return command_.find("{dev") != std::string::npos; }
 
   CheckOutcome run(const CheckTarget& target) const override {
-    std::string cmd =
-        replace_all(replace_all(command_, "{dev}", target.device), "{image}", target.image);
+    std::string cmd = command_;
+    for (const std::string& name : command_device_names(command_)) {
+      cmd = replace_all(cmd, "{dev:" + name + "}", named_path(target, name, true));
+      cmd = replace_all(cmd, "{image:" + name + "}", named_path(target, name, false));
+    }
+    cmd = replace_all(replace_all(cmd, "{dev}", target.device), "{image}", target.image);
     cmd = replace_all(replace_all(cmd, "{mnt}", target.scratch), "{entry}",
                       std::to_string(target.entry));
     bb::common::ProcessResult r = bb::common::run_process({"/bin/sh", "-c", cmd}, timeout_);
@@ -204,8 +231,32 @@ class CommandCheck final : public Check {
 
 }  // namespace
 
-std::unique_ptr<Check> make_profile_check(std::string_view fs, std::chrono::seconds step_timeout) {
-  return std::make_unique<ProfileCheck>(std::string(fs), step_timeout);
+const std::string& named_path(const CheckTarget& target, std::string_view name, bool device) {
+  for (const CheckTarget::Named& n : target.devices) {
+    if (n.name == name) return device ? n.device : n.image;
+  }
+  throw CheckerError(fmt::format("no device named '{}' in this check (--group LOG=NAME names them)",
+                                 name));
+}
+
+std::vector<std::string> command_device_names(std::string_view command) {
+  std::vector<std::string> names;
+  for (std::string_view tag : {std::string_view("{dev:"), std::string_view("{image:")}) {
+    for (size_t at = command.find(tag); at != std::string_view::npos;
+         at = command.find(tag, at + 1)) {
+      const size_t from = at + tag.size();
+      const size_t close = command.find('}', from);
+      if (close == std::string_view::npos) break;
+      std::string name(command.substr(from, close - from));
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
+  }
+  return names;
+}
+
+std::unique_ptr<Check> make_profile_check(std::string_view fs, std::chrono::seconds step_timeout,
+                                          std::string xfs_logdev) {
+  return std::make_unique<ProfileCheck>(std::string(fs), step_timeout, std::move(xfs_logdev));
 }
 
 std::unique_ptr<Check> make_command_check(std::string command, std::chrono::seconds timeout) {
