@@ -211,8 +211,8 @@ class CommandCheck final : public Check {
   CheckOutcome run(const CheckTarget& target) const override {
     std::string cmd = command_;
     for (const std::string& name : command_device_names(command_)) {
-      cmd = replace_all(cmd, "{dev:" + name + "}", named_path(target, name, true));
-      cmd = replace_all(cmd, "{image:" + name + "}", named_path(target, name, false));
+      cmd = replace_all(cmd, fmt::format("{{dev:{}}}", name), named_path(target, name, true));
+      cmd = replace_all(cmd, fmt::format("{{image:{}}}", name), named_path(target, name, false));
     }
     cmd = replace_all(replace_all(cmd, "{dev}", target.device), "{image}", target.image);
     cmd = replace_all(replace_all(cmd, "{mnt}", target.scratch), "{entry}",
@@ -235,8 +235,8 @@ const std::string& named_path(const CheckTarget& target, std::string_view name, 
   for (const CheckTarget::Named& n : target.devices) {
     if (n.name == name) return device ? n.device : n.image;
   }
-  throw CheckerError(fmt::format("no device named '{}' in this check (--group LOG=NAME names them)",
-                                 name));
+  throw CheckerError(
+      fmt::format("no device named '{}' in this check (--group LOG=NAME names them)", name));
 }
 
 std::vector<std::string> command_device_names(std::string_view command) {

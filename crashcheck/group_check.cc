@@ -165,10 +165,10 @@ RunResult run_group_checks(const CheckerOptions& o) {
   run.version = BB_VERSION;
   run.log = group_text(o);
   run.log_entries = group.size();
-  run.options = fmt::format("group={} check={} points={} start={} end={} duplicates=check "
-                            "stop-at-first-failure={}",
-                            run.log, o.check->identity(), o.points.describe(), start, end,
-                            o.stop_at_first_failure);
+  run.options = fmt::format(
+      "group={} check={} points={} start={} end={} duplicates=check "
+      "stop-at-first-failure={}",
+      run.log, o.check->identity(), o.points.describe(), start, end, o.stop_at_first_failure);
   run.stop_at_first_failure = o.stop_at_first_failure;
   run.points_total = points.size();
 
@@ -181,8 +181,7 @@ RunResult run_group_checks(const CheckerOptions& o) {
   for (Device& d : devices) {
     const std::string dir = work->path() + "/" + std::to_string(&d - devices.data());
     fs::create_directories(dir);
-    const uint64_t size =
-        std::max(o.image_size.value_or(0), highest_write_end(d.session->index()));
+    const uint64_t size = std::max(o.image_size.value_or(0), highest_write_end(d.session->index()));
     const std::string image = dir + "/replay.img";
     if (reflink) {
       d.factory = std::make_unique<ReflinkViewFactory>(image, size, dir);

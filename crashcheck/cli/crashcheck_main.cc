@@ -170,8 +170,9 @@ void refuse_for_group(const po::variables_map& vm) {
   if (vm["view"].as<std::string>() == "dm-snapshot")
     throw UsageError("--view dm-snapshot does not work with --group");
   if (vm.count("fs") != 0 && vm["fs"].as<std::string>() != "xfs") {
-    throw UsageError("--group: of the profiles only xfs (with --xfs-logdev) checks a group; "
-                     "use --check-cmd with {dev:NAME}");
+    throw UsageError(
+        "--group: of the profiles only xfs (with --xfs-logdev) checks a group; "
+        "use --check-cmd with {dev:NAME}");
   }
 }
 
@@ -204,8 +205,9 @@ po::options_description describe() {
       "group", po::value<std::vector<std::string>>()->value_name("LOG=NAME"),
       "one log of a recording group and the device's name in checks (repeat per device)")(
       "xfs-logdev", po::value<std::string>()->value_name("NAME"),
-      "--fs xfs with --group: the group device that is the external log")("fs", po::value<std::string>()->value_name("FS"),
-                                                   "built-in check profile: ext4, xfs or btrfs")(
+      "--fs xfs with --group: the group device that is the external log")(
+      "fs", po::value<std::string>()->value_name("FS"),
+      "built-in check profile: ext4, xfs or btrfs")(
       "check-cmd", po::value<std::string>()->value_name("CMD"),
       "check with a shell command ({dev}, {image}, {mnt}, {entry})")(
       "points", po::value<std::string>()->value_name("LIST")->default_value("fua"),
@@ -298,8 +300,8 @@ Cli parse(int argc, char** argv, bool& exit_now) {
   std::chrono::seconds timeout(vm["timeout"].as<unsigned>());
   c.check = str("fs") ? make_profile_check(*str("fs"), timeout, str("xfs-logdev").value_or(""))
                       : make_command_check(*str("check-cmd"), timeout);
-  if (!o.group.empty()) check_group_names(o.group, str("check-cmd").value_or(""),
-                                          str("xfs-logdev").value_or(""));
+  if (!o.group.empty())
+    check_group_names(o.group, str("check-cmd").value_or(""), str("xfs-logdev").value_or(""));
   if (o.group.empty()) o.log = *str("log");
   o.check = c.check.get();
   o.points = PointSelection::parse(vm["points"].as<std::string>());
@@ -322,8 +324,8 @@ Cli parse(int argc, char** argv, bool& exit_now) {
   // cores idle; xfs waits most (measured in bench/crashcheck/run: 6 jobs
   // 3.8-4.1 s, 12 jobs 3.1-3.2 s on two cores; ext4 and btrfs level).
   o.jobs = vm.count("jobs") != 0 ? vm["jobs"].as<unsigned>()
-           : o.group.empty()      ? 6 * std::max(1U, std::thread::hardware_concurrency())
-                                  : 1;
+           : o.group.empty()     ? 6 * std::max(1U, std::thread::hardware_concurrency())
+                                 : 1;
   if (o.jobs == 0) throw UsageError("--jobs must be at least 1");
   o.stop_at_first_failure = vm.count("stop-at-first-failure") != 0;
   o.keep_dir = vm["keep-dir"].as<std::string>();
