@@ -77,7 +77,6 @@ void refuse_unsupported(const CheckerOptions& o) {
   auto no = [](const char* what) {
     throw CheckerError(fmt::format("{} does not work with --group", what));
   };
-  if (o.shard) no("--shard");
   if (o.beyond.enabled()) no("beyond-prefix states (--drop, --random-subsets, --torn)");
   if (o.target) no("--target");
   if (o.view == ViewKind::kDmSnapshot) no("--view dm-snapshot");
@@ -155,7 +154,7 @@ RunResult run_group_checks(const CheckerOptions& o) {
   if (usable == 0 || start > end) {
     throw CheckerError(fmt::format("no group entries to check between {} and {}", start, end));
   }
-  const std::vector<CrashPoint> points = select_group_points(group, start, end, o.points);
+  std::vector<CrashPoint> points = select_group_points(group, start, end, o.points);
   if (points.empty()) {
     result.notes.push_back(
         fmt::format("no crash point of the kinds asked for in group entries {}..{}", start, end));
@@ -171,6 +170,15 @@ RunResult run_group_checks(const CheckerOptions& o) {
       run.log, o.check->identity(), o.points.describe(), start, end, o.stop_at_first_failure);
   run.stop_at_first_failure = o.stop_at_first_failure;
   run.points_total = points.size();
+  if (o.shard) {
+    // The identity of every device's log, in --group order.
+    run.shard = *o.shard;
+    for (const Device& d : devices)
+      run.log_digest += (run.log_digest.empty() ? "" : ",") + log_digest(*d.session);
+    const auto [first, last] = o.shard->range(points.size());
+    points = std::vector<CrashPoint>(points.begin() + static_cast<ptrdiff_t>(first),
+                                     points.begin() + static_cast<ptrdiff_t>(last));
+  }
 
   const std::string parent = o.workdir.empty() ? default_workdir_parent() : o.workdir;
   for (std::string& line : remove_leftovers(parent)) result.notes.push_back(std::move(line));

@@ -8,8 +8,9 @@
 // copy) and one check runs with all of them (CheckTarget::devices).
 //
 // What it does not do (refused by run_group_checks and the command line):
-// beyond-prefix states, --shard, --target, dm-snapshot views and kept
-// failure images. Checks run one at a time (a group's checks mount
+// beyond-prefix states, --target, dm-snapshot views and kept failure
+// images. --shard works: the report's log digest is each device log's,
+// comma-separated, in --group order. Checks run one at a time (a group's checks mount
 // several devices; xfs refuses two filesystems of one UUID with the same
 // external log, btrfs two of one fsid). Every prefix state is checked:
 // there is no duplicate skipping.

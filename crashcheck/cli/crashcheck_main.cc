@@ -60,7 +60,7 @@ the device for the check): the crash points are entries of the group's
 global order (FUA, FLUSH, marks of any device; --start-entry/--end-entry and
 entry numbers in --points count global positions); at each point every
 device gets a view and one check runs with all of them, one check at a
-time, each state checked (no duplicate skipping). Not with --shard,
+time, each state checked (no duplicate skipping); --shard works. Not with
 --target, --view dm-snapshot, --jobs above 1, beyond-prefix states or
 --fs btrfs/ext4; no failure images are kept.
 )";
@@ -162,7 +162,7 @@ std::vector<GroupLog> parse_group_args(const std::vector<std::string>& args) {
 
 // What a group run does not do (yet): say so rather than ignore it.
 void refuse_for_group(const po::variables_map& vm) {
-  for (const char* o : {"shard", "target", "drop", "random-subsets", "torn", "skip-duplicates"}) {
+  for (const char* o : {"target", "drop", "random-subsets", "torn", "skip-duplicates"}) {
     if (vm.count(o) != 0) throw UsageError(fmt::format("--{} does not work with --group", o));
   }
   if (vm.count("jobs") != 0 && vm["jobs"].as<unsigned>() != 1)

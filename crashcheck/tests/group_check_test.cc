@@ -70,9 +70,9 @@ TEST(GroupCheck, RefusesWhatGroupsDoNotDo) {
   o.check = check.get();
   o.group = {{"a.log", "a"}, {"b.log", "b"}};
   o.points = PointSelection::parse("fua");
-  CheckerOptions sharded = o;
-  sharded.shard = Shard::parse("1/2");
-  EXPECT_THROW((void)run_group_checks(sharded), CheckerError);
+  CheckerOptions target = o;
+  target.target = "t.img";
+  EXPECT_THROW((void)run_group_checks(target), CheckerError);
   CheckerOptions beyond = o;
   beyond.beyond.drop_up_to = 1;
   EXPECT_THROW((void)run_group_checks(beyond), CheckerError);

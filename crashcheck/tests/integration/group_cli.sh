@@ -5,7 +5,7 @@
 # each check sees both devices' views as they were at that point
 # ({image:NAME}); a group without end marks is checked up to
 # complete_through() with a note; --end-entry counts global positions;
-# usage errors (names, options groups do not take) exit 2.
+# shards and their merge; usage errors (names, options groups do not take) exit 2.
 set -euo pipefail
 : "${BB_BIN:?}" "${LOG_BUILDER:?}"
 cc=$BB_BIN/bb-crashcheck
@@ -32,10 +32,29 @@ rc=0
 [ "$rc" = 1 ]
 grep -q '"entry":5,"kind":"FUA","state":"prefix","dropped":\[\],"torn":null,"verdict":"fail"' "$work/out.json" || { cat "$work/out.json"; exit 1; }
 
+# Shards of a group: each report names both logs (a digest of each), and
+# merged they give the one run's verdicts; a shard of another group is refused.
+for k in 1 2; do
+	"$cc" --group "$work/a.log=a" --group "$work/b.log=b" --check-cmd "[ $(byte a 8192) != 33 ]" \
+		--workdir "$work" --shard $k/2 --json >"$work/shard-$k.json" || [ $? = 1 ]
+	grep -q '"log_digest":"[0-9a-f]\{16\},[0-9a-f]\{16\}"' "$work/shard-$k.json"
+done
+rc=0
+out=$("$cc" merge "$work/shard-1.json" "$work/shard-2.json") || rc=$?
+[ "$rc" = 1 ] || { echo "merge exited $rc"; echo "$out"; exit 1; }
+grep -q 'summary: 2 points, 2 states checked: 1 passed, 1 failed' <<<"$out" || { echo "$out"; exit 1; }
+printf 'device 0\nwrite 0 8 0x01\nflush\nmark mkfs\ndevice 1\nwrite 0 8 0x11 fua\ndevice 0\nwrite 16 8 0x33 fua\n' |
+	"$LOG_BUILDER" --group-id 7 --out "$work/a2.log" --out "$work/b2.log"
+"$cc" --group "$work/a2.log=a" --group "$work/b2.log=b" --check-cmd "[ $(byte a 8192) != 33 ]" \
+	--workdir "$work" --shard 2/2 --json >"$work/other-2.json" || [ $? = 1 ]
+rc=0
+"$cc" merge "$work/shard-1.json" "$work/other-2.json" >/dev/null 2>"$work/err" || rc=$?
+[ "$rc" = 2 ] || { echo "merge of two groups' shards exited $rc"; cat "$work/err"; exit 1; }
+
 for bad in "--group $work/a.log=a" "--group $work/a.log=a --group $work/b.log=a --check-cmd true" \
 	"--group $work/a.log --group $work/b.log=b --check-cmd true" \
 	"--log $work/a.log --group $work/a.log=a --group $work/b.log=b --check-cmd true" \
-	"--group $work/a.log=a --group $work/b.log=b --check-cmd true --shard 1/2" \
+	"--group $work/a.log=a --group $work/b.log=b --check-cmd true --target $work/t.img" \
 	"--group $work/a.log=a --group $work/b.log=b --check-cmd true --drop 1" \
 	"--group $work/a.log=a --group $work/b.log=b --check-cmd true --jobs 2" \
 	"--group $work/a.log=a --group $work/b.log=b --fs ext4" \
