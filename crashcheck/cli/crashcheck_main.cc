@@ -35,7 +35,7 @@ namespace {
 
 constexpr const char* kUsage =
     R"(Usage: bb-crashcheck --log LOG (--fs ext4|xfs|btrfs | --check-cmd CMD) [options]
-       bb-crashcheck --group LOG=NAME --group LOG=NAME ... (--fs xfs [--xfs-logdev NAME]
+       bb-crashcheck --group LOG=NAME --group LOG=NAME ... (--fs xfs --xfs-logdev NAME
                      | --check-cmd CMD) [options]
        bb-crashcheck merge [--json] [--junit FILE] [-q] [-v] REPORT.json...
 

@@ -51,6 +51,10 @@ rc=0
 "$cc" merge "$work/shard-1.json" "$work/other-2.json" >/dev/null 2>"$work/err" || rc=$?
 [ "$rc" = 2 ] || { echo "merge of two groups' shards exited $rc"; cat "$work/err"; exit 1; }
 
+help=$("$cc" --help)
+grep -q -- '--group data.log=data --group xlog.log=log --fs xfs --xfs-logdev log' <<<"$help"
+grep -q -- '{dev:NAME}' <<<"$help"
+
 for bad in "--group $work/a.log=a" "--group $work/a.log=a --group $work/b.log=a --check-cmd true" \
 	"--group $work/a.log --group $work/b.log=b --check-cmd true" \
 	"--log $work/a.log --group $work/a.log=a --group $work/b.log=b --check-cmd true" \
