@@ -21,7 +21,10 @@
 // device named NAME ({dev} and {image} are then the first device's).
 // The xfs profile with an external log device (a group): the data device
 // is {dev}, the log device is the one named by `xfs_logdev`; the mount
-// gets logdev=, xfs_repair gets -l.
+// gets logdev=, xfs_repair gets -l. The btrfs profile on a group: every
+// device is one of the filesystem's; btrfs check finds them itself, the
+// mount gets device= for each, and the view's devices are forgotten
+// (btrfs device scan --forget) after the check.
 // A step that fails ends the check: later steps do not run.
 #pragma once
 

@@ -10,10 +10,10 @@
 // What it does not do (refused by run_group_checks and the command line):
 // beyond-prefix states, --target, dm-snapshot views and kept failure
 // images. --shard works: the report's log digest is each device log's,
-// comma-separated, in --group order. Checks run one at a time (a group's checks mount
-// several devices; xfs refuses two filesystems of one UUID with the same
-// external log, btrfs two of one fsid). Every prefix state is checked:
-// there is no duplicate skipping.
+// comma-separated, in --group order. Checks run one at a time: btrfs
+// refuses two mounted filesystems of one fsid, and every view of a group
+// has the same. Every prefix state is checked: there is no duplicate
+// skipping.
 #pragma once
 
 #include "crashcheck/checker.h"

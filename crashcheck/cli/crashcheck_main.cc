@@ -36,7 +36,7 @@ namespace {
 constexpr const char* kUsage =
     R"(Usage: bb-crashcheck --log LOG (--fs ext4|xfs|btrfs | --check-cmd CMD) [options]
        bb-crashcheck --group LOG=NAME --group LOG=NAME ... (--fs xfs --xfs-logdev NAME
-                     | --check-cmd CMD) [options]
+                     | --fs btrfs | --check-cmd CMD) [options]
        bb-crashcheck merge [--json] [--junit FILE] [-q] [-v] REPORT.json...
 
 Replays a dm-log-writes log once, from entry 0, and at every crash point
@@ -62,7 +62,9 @@ entry numbers in --points count global positions); at each point every
 device gets a view and one check runs with all of them, one check at a
 time, each state checked (no duplicate skipping); --shard works. Not with
 --target, --view dm-snapshot, --jobs above 1, beyond-prefix states or
---fs btrfs/ext4; no failure images are kept.
+--fs ext4; no failure images are kept. --fs btrfs: every group device is
+one of the filesystem's (mount -o device=..., then btrfs device scan
+--forget of the view's devices).
 )";
 
 constexpr const char* kExamples = R"(
@@ -86,6 +88,7 @@ Examples:
   bb-crashcheck --log log.img --fs ext4 --points fua,flush --drop 2 --torn --json
   bb-crashcheck --log log.img --fs ext4 --target /dev/vdc --view dm-snapshot
   bb-crashcheck --group data.log=data --group xlog.log=log --fs xfs --xfs-logdev log
+  bb-crashcheck --group raid1-a.log=a --group raid1-b.log=b --fs btrfs
   bb-crashcheck --group a.log=a --group b.log=b --check-cmd 'fsck.ext4 -fn {dev:a} && cmp -s {image:b} ref.img'
   seq 4 | xargs -P 4 -I {} sh -c 'bb-crashcheck --log log.img --fs xfs --shard {}/4 --json >shard-{}.json'
   bb-crashcheck merge --junit results.xml shard-*.json
@@ -169,10 +172,10 @@ void refuse_for_group(const po::variables_map& vm) {
     throw UsageError("--group checks one state at a time: --jobs must be 1");
   if (vm["view"].as<std::string>() == "dm-snapshot")
     throw UsageError("--view dm-snapshot does not work with --group");
-  if (vm.count("fs") != 0 && vm["fs"].as<std::string>() != "xfs") {
+  if (vm.count("fs") != 0 && vm["fs"].as<std::string>() == "ext4") {
     throw UsageError(
-        "--group: of the profiles only xfs (with --xfs-logdev) checks a group; "
-        "use --check-cmd with {dev:NAME}");
+        "--group: the profiles that check a group are xfs (with --xfs-logdev) and "
+        "btrfs; use --check-cmd with {dev:NAME}");
   }
 }
 
@@ -295,7 +298,7 @@ Cli parse(int argc, char** argv, bool& exit_now) {
     throw UsageError("give exactly one of --fs and --check-cmd");
   if (str("xfs-logdev") && (o.group.empty() || str("fs") != "xfs"))
     throw UsageError("--xfs-logdev goes with --fs xfs and --group");
-  if (!o.group.empty() && str("fs") && !str("xfs-logdev"))
+  if (!o.group.empty() && str("fs") == "xfs" && !str("xfs-logdev"))
     throw UsageError("--fs xfs with --group needs --xfs-logdev NAME");
   std::chrono::seconds timeout(vm["timeout"].as<unsigned>());
   c.check = str("fs") ? make_profile_check(*str("fs"), timeout, str("xfs-logdev").value_or(""))
