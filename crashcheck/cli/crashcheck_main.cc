@@ -184,6 +184,8 @@ void check_group_names(const std::vector<GroupLog>& group, const std::string& co
                        const std::string& logdev) {
   std::vector<std::string> used = command_device_names(command);
   if (!logdev.empty()) used.push_back(logdev);
+  if (logdev == group.front().name)
+    throw UsageError("--xfs-logdev " + logdev + ": the first --group is the data device");
   for (const std::string& name : used) {
     if (std::none_of(group.begin(), group.end(),
                      [&](const GroupLog& g) { return g.name == name; })) {

@@ -64,6 +64,7 @@ for bad in "--group $work/a.log=a" "--group $work/a.log=a --group $work/b.log=a 
 	"--group $work/a.log=a --group $work/b.log=b --fs ext4" \
 	"--group $work/a.log=a --group $work/b.log=b --fs xfs" \
 	"--group $work/a.log=a --group $work/b.log=b --fs xfs --xfs-logdev c" \
+	"--group $work/a.log=a --group $work/b.log=b --fs xfs --xfs-logdev a" \
 	"--group $work/a.log=a --group $work/b.log=b --check-cmd {dev:c}" \
 	"--log $work/a.log --fs xfs --xfs-logdev a"; do
 	rc=0
