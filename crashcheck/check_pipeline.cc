@@ -198,7 +198,7 @@ class CheckPipeline {
       apply_variant(own->path(), session_.source(), index_, *job.epoch, job.variant);
       view = own.get();
     }
-    CheckTarget target{"", view->path(), mnt, job.point.entry};
+    CheckTarget target{"", view->path(), mnt, job.point.entry, {}};
     if (view->is_block_device()) {
       target.device = view->path();
     } else if (o_.check->needs_block_device()) {

@@ -23,6 +23,10 @@ namespace bb::crashcheck {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+// 16 hex digits hashing every byte of `session`'s log up to the end of its
+// last entry: a shard report's identity of the log.
+[[nodiscard]] std::string log_digest(const replay::LogSession& session);
+
 // Checks the states of `points` (ascending) of `session`'s log with views
 // from `factory`; workers mount under `workdir`. Fills the run's counts in
 // `summary` and returns the checked states' results in log order.

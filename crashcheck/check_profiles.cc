@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/file_info.h"
 #include "common/process.h"
@@ -91,23 +92,76 @@ uint64_t xfs_bhash_for(uint64_t device_bytes) {
   return std::clamp<uint64_t>(device_bytes / (uint64_t{256} << 10), 512, 65536);
 }
 
+std::string replace_all(std::string s, std::string_view from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+// The xfs steps with an external log device: logdev= on the mount, -l
+// for xfs_repair.
+std::vector<Step> with_xfs_logdev(std::vector<Step> steps) {
+  for (Step& s : steps) {
+    if (s.kind == Step::kMount) s.options += ",logdev={logdev}";
+    if (s.kind == Step::kRun) s.argv.insert(s.argv.end() - 1, {"-l", "{logdev}"});
+  }
+  return steps;
+}
+
 class ProfileCheck final : public Check {
  public:
-  ProfileCheck(std::string fs, std::chrono::seconds timeout)
-      : fs_(std::move(fs)), steps_(steps_for(fs_)), timeout_(timeout) {}
+  ProfileCheck(std::string fs, std::chrono::seconds timeout, std::string logdev)
+      : fs_(std::move(fs)),
+        logdev_(std::move(logdev)),
+        steps_(logdev_.empty() ? steps_for(fs_) : with_xfs_logdev(steps_for(fs_))),
+        timeout_(timeout) {
+    if (!logdev_.empty() && fs_ != "xfs")
+      throw CheckerError("an external log device is for the xfs profile only");
+  }
 
-  std::string name() const override { return fs_; }
+  std::string name() const override { return logdev_.empty() ? fs_ : fs_ + " logdev=" + logdev_; }
   std::string identity() const override {
-    return fmt::format("{} (timeout {} s)", fs_, timeout_.count());
+    return fmt::format("{} (timeout {} s)", name(), timeout_.count());
   }
   bool needs_block_device() const override { return true; }
 
   CheckOutcome run(const CheckTarget& target) const override {
+    CheckOutcome out = run_steps(target);
+    if (multi_device_btrfs(target)) forget_btrfs_devices(target, out.output);
+    return out;
+  }
+
+ private:
+  // btrfs over a group's devices: every device of the view is one of the
+  // filesystem's (btrfs check finds them by its own scan of the block
+  // devices; the mount is told them with device=).
+  bool multi_device_btrfs(const CheckTarget& target) const {
+    return fs_ == "btrfs" && target.devices.size() > 1;
+  }
+
+  // The mount registered the view's devices with the kernel; the next
+  // view's devices have the same fsid (and may be the same loop devices).
+  void forget_btrfs_devices(const CheckTarget& target, std::string& log) const {
+    std::vector<std::string> argv{"btrfs", "device", "scan", "--forget"};
+    for (const CheckTarget::Named& n : target.devices) argv.push_back(n.device);
+    log += "$ " + fmt::format("{}", fmt::join(argv, " ")) + "\n";
+    bb::common::ProcessResult r = bb::common::run_process(argv, timeout_);
+    log += r.output;
+  }
+
+  CheckOutcome run_steps(const CheckTarget& target) const {
     CheckOutcome out;
     bool mounted = false;
     for (const Step& step : steps_) {
       std::vector<std::string> argv = arguments(step, target);
-      out.output += "$ " + step.text(argv) + "\n";
+      if (step.kind == Step::kMount) {
+        const std::string options = mount_options(step, target);
+        out.output += fmt::format("$ mount -t {}{} {{dev}} {{mnt}}\n", step.fstype,
+                                  options.empty() ? "" : " -o " + options);
+      } else {
+        out.output += "$ " + step.text(argv) + "\n";
+      }
       auto t0 = std::chrono::steady_clock::now();
       bool ok = run_step(step, argv, target, mounted, out.output);
       out.output += fmt::format("({} ms)\n", std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -122,12 +176,12 @@ class ProfileCheck final : public Check {
     return out;
   }
 
- private:
   // A run step's command line for this target.
-  static std::vector<std::string> arguments(const Step& step, const CheckTarget& target) {
+  std::vector<std::string> arguments(const Step& step, const CheckTarget& target) const {
     std::vector<std::string> argv = step.argv;
     for (std::string& a : argv) {
       if (a == "{dev}") a = target.device;
+      if (a == "{logdev}") a = named_path(target, logdev_, true);
       if (a == "bhash={bhash}")
         a = fmt::format("bhash={}", xfs_bhash_for(bb::common::file_size(target.device)));
     }
@@ -139,7 +193,7 @@ class ProfileCheck final : public Check {
     switch (step.kind) {
       case Step::kMount:
         if (mount(target.device.c_str(), target.scratch.c_str(), step.fstype.c_str(), 0,
-                  step.options.c_str()) != 0) {
+                  mount_options(step, target).c_str()) != 0) {
           log += fmt::format("mount failed: {}\n", std::strerror(errno));
           return false;
         }
@@ -162,17 +216,22 @@ class ProfileCheck final : public Check {
     return r.exit_status == 0 && !r.timed_out;
   }
 
+  std::string mount_options(const Step& step, const CheckTarget& target) const {
+    if (multi_device_btrfs(target)) {
+      std::string options = step.options;
+      for (const CheckTarget::Named& n : target.devices)
+        options += (options.empty() ? "device=" : ",device=") + n.device;
+      return options;
+    }
+    if (logdev_.empty()) return step.options;
+    return replace_all(step.options, "{logdev}", named_path(target, logdev_, true));
+  }
+
   std::string fs_;
+  std::string logdev_;  // a group's device name; "" without an external log
   std::vector<Step> steps_;
   std::chrono::seconds timeout_;
 };
-
-std::string replace_all(std::string s, std::string_view from, const std::string& to) {
-  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
-    s.replace(at, from.size(), to);
-  }
-  return s;
-}
 
 class CommandCheck final : public Check {
  public:
@@ -183,11 +242,15 @@ class CommandCheck final : public Check {
   std::string identity() const override {
     return fmt::format("command '{}' (timeout {} s)", command_, timeout_.count());
   }
-  bool needs_block_device() const override { return command_.find("{dev}") != std::string::npos; }
+  bool needs_block_device() const override { return command_.find("{dev") != std::string::npos; }
 
   CheckOutcome run(const CheckTarget& target) const override {
-    std::string cmd =
-        replace_all(replace_all(command_, "{dev}", target.device), "{image}", target.image);
+    std::string cmd = command_;
+    for (const std::string& name : command_device_names(command_)) {
+      cmd = replace_all(cmd, fmt::format("{{dev:{}}}", name), named_path(target, name, true));
+      cmd = replace_all(cmd, fmt::format("{{image:{}}}", name), named_path(target, name, false));
+    }
+    cmd = replace_all(replace_all(cmd, "{dev}", target.device), "{image}", target.image);
     cmd = replace_all(replace_all(cmd, "{mnt}", target.scratch), "{entry}",
                       std::to_string(target.entry));
     bb::common::ProcessResult r = bb::common::run_process({"/bin/sh", "-c", cmd}, timeout_);
@@ -204,8 +267,32 @@ class CommandCheck final : public Check {
 
 }  // namespace
 
-std::unique_ptr<Check> make_profile_check(std::string_view fs, std::chrono::seconds step_timeout) {
-  return std::make_unique<ProfileCheck>(std::string(fs), step_timeout);
+const std::string& named_path(const CheckTarget& target, std::string_view name, bool device) {
+  for (const CheckTarget::Named& n : target.devices) {
+    if (n.name == name) return device ? n.device : n.image;
+  }
+  throw CheckerError(
+      fmt::format("no device named '{}' in this check (--group LOG=NAME names them)", name));
+}
+
+std::vector<std::string> command_device_names(std::string_view command) {
+  std::vector<std::string> names;
+  for (std::string_view tag : {std::string_view("{dev:"), std::string_view("{image:")}) {
+    for (size_t at = command.find(tag); at != std::string_view::npos;
+         at = command.find(tag, at + 1)) {
+      const size_t from = at + tag.size();
+      const size_t close = command.find('}', from);
+      if (close == std::string_view::npos) break;
+      std::string name(command.substr(from, close - from));
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
+  }
+  return names;
+}
+
+std::unique_ptr<Check> make_profile_check(std::string_view fs, std::chrono::seconds step_timeout,
+                                          std::string xfs_logdev) {
+  return std::make_unique<ProfileCheck>(std::string(fs), step_timeout, std::move(xfs_logdev));
 }
 
 std::unique_ptr<Check> make_command_check(std::string command, std::chrono::seconds timeout) {

@@ -16,7 +16,15 @@
 //          btrfs check --readonly again on the recovered state
 // and a user command (sh -c) with {dev} (a block device), {image} (the
 // view itself: a file, or the device for device views), {mnt} (an empty
-// directory) and {entry} (the crash point's entry number) substituted.
+// directory) and {entry} (the crash point's entry number) substituted; for
+// a recording group also {dev:NAME} and {image:NAME}, the view of the
+// device named NAME ({dev} and {image} are then the first device's).
+// The xfs profile with an external log device (a group): the data device
+// is {dev}, the log device is the one named by `xfs_logdev`; the mount
+// gets logdev=, xfs_repair gets -l. The btrfs profile on a group: every
+// device is one of the filesystem's; btrfs check finds them itself, the
+// mount gets device= for each, and the view's devices are forgotten
+// (btrfs device scan --forget) after the check.
 // A step that fails ends the check: later steps do not run.
 #pragma once
 
@@ -33,7 +41,20 @@ struct CheckTarget {
   std::string image;    // the view's path (file or device)
   std::string scratch;  // a private empty directory (mount point)
   uint64_t entry = 0;   // the crash point
+  // A recording group's views, in --group order (the first is also
+  // device/image above); empty for one log.
+  struct Named {
+    std::string name;
+    std::string device;  // block device ("" if the check needs none)
+    std::string image;
+  };
+  std::vector<Named> devices;
 };
+
+// "dev" or "image" of the device `name` of a group target; throws
+// CheckerError if the target has no such device.
+[[nodiscard]] const std::string& named_path(const CheckTarget& target, std::string_view name,
+                                            bool device);
 
 struct CheckOutcome {
   bool passed = false;
@@ -58,8 +79,12 @@ class Check {
 };
 
 // "ext4", "xfs" or "btrfs". Throws CheckerError for anything else.
+// `xfs_logdev` (xfs only): the name of a group's external log device.
 [[nodiscard]] std::unique_ptr<Check> make_profile_check(std::string_view fs,
-                                                        std::chrono::seconds step_timeout);
+                                                        std::chrono::seconds step_timeout,
+                                                        std::string xfs_logdev = {});
+// The device names a command's {dev:NAME} and {image:NAME} refer to.
+[[nodiscard]] std::vector<std::string> command_device_names(std::string_view command);
 // A shell command; needs a block device only if it contains {dev}.
 [[nodiscard]] std::unique_ptr<Check> make_command_check(std::string command,
                                                         std::chrono::seconds timeout);

@@ -38,6 +38,21 @@ const char* view_kind_name(ViewKind kind) {
   return "?";
 }
 
+// 16 hex digits: every byte of the log up to the end of its last entry,
+// in 8 MiB pieces.
+std::string log_digest(const replay::LogSession& s) {
+  lw::Fnv64 sum;
+  sum.add_u64(s.entry_count());
+  const uint64_t end = s.entry_count() == 0 ? 0 : s.index().end_offset(s.entry_count() - 1);
+  std::vector<uint8_t> buf(std::min<uint64_t>(end, 8U << 20));
+  for (uint64_t off = 0; off < end; off += buf.size()) {
+    const std::span<uint8_t> piece(buf.data(), std::min<uint64_t>(buf.size(), end - off));
+    s.source().read_exact(off, piece);
+    sum.add_u64(lw::lane_hash64(piece));
+  }
+  return fmt::format("{:016x}", sum.value());
+}
+
 namespace {
 
 // End of the highest range the log writes, rounded up to 1 MiB: the size a
@@ -91,21 +106,6 @@ void build_prefix_image(const replay::LogSession& s, const std::string& path, ui
   replay::ReplayTarget target(path);
   s.replay(target, 0, *last, {});
   target.sync();
-}
-
-// 16 hex digits: every byte of the log up to the end of its last entry,
-// in 8 MiB pieces.
-std::string log_digest(const replay::LogSession& s) {
-  lw::Fnv64 sum;
-  sum.add_u64(s.entry_count());
-  const uint64_t end = s.entry_count() == 0 ? 0 : s.index().end_offset(s.entry_count() - 1);
-  std::vector<uint8_t> buf(std::min<uint64_t>(end, 8U << 20));
-  for (uint64_t off = 0; off < end; off += buf.size()) {
-    const std::span<uint8_t> piece(buf.data(), std::min<uint64_t>(buf.size(), end - off));
-    s.source().read_exact(off, piece);
-    sum.add_u64(lw::lane_hash64(piece));
-  }
-  return fmt::format("{:016x}", sum.value());
 }
 
 std::string options_text(const CheckerOptions& o, uint64_t start, uint64_t end) {

@@ -96,8 +96,16 @@ struct RunResult {
   std::vector<std::string> notes;  // e.g. "no mark 'mkfs': starting at entry 0"
 };
 
+// One log of a recording group (--group LOG=NAME).
+struct GroupLog {
+  std::string log;
+  std::string name;  // the device's name in checks: {dev:NAME}, --xfs-logdev NAME
+};
+
 struct CheckerOptions {
   std::string log;
+  // A recording group instead of `log` (run_group_checks(), group_check.h).
+  std::vector<GroupLog> group;
   std::optional<std::string> target;   // image file or block device; default: a new image
   std::optional<uint64_t> image_size;  // for the new image; default: the end of the highest write
   std::optional<std::string>

@@ -21,6 +21,7 @@
 #include "crashcheck/check_profiles.h"
 #include "crashcheck/checker.h"
 #include "crashcheck/error.h"
+#include "crashcheck/group_check.h"
 #include "crashcheck/report.h"
 #include "crashcheck/report_merge.h"
 #include "engine/progress.h"
@@ -34,6 +35,8 @@ namespace {
 
 constexpr const char* kUsage =
     R"(Usage: bb-crashcheck --log LOG (--fs ext4|xfs|btrfs | --check-cmd CMD) [options]
+       bb-crashcheck --group LOG=NAME --group LOG=NAME ... (--fs xfs --xfs-logdev NAME
+                     | --fs btrfs | --check-cmd CMD) [options]
        bb-crashcheck merge [--json] [--junit FILE] [-q] [-v] REPORT.json...
 
 Replays a dm-log-writes log once, from entry 0, and at every crash point
@@ -51,6 +54,17 @@ with the same log and options, each with --json, then `bb-crashcheck merge`
 their reports into the report one run would give (text, --json, --junit;
 the same exit status). merge refuses reports of different logs, options
 or versions, and a set that is not every shard exactly once.
+
+--group checks a recording group (one --group per device's log, NAME naming
+the device for the check): the crash points are entries of the group's
+global order (FUA, FLUSH, marks of any device; --start-entry/--end-entry and
+entry numbers in --points count global positions); at each point every
+device gets a view and one check runs with all of them, one check at a
+time, each state checked (no duplicate skipping); --shard works. Not with
+--target, --view dm-snapshot, --jobs above 1, beyond-prefix states or
+--fs ext4; no failure images are kept. --fs btrfs: every group device is
+one of the filesystem's (mount -o device=..., then btrfs device scan
+--forget of the view's devices).
 )";
 
 constexpr const char* kExamples = R"(
@@ -61,7 +75,10 @@ Check profiles (steps run on the view's block device, in this order):
   btrfs: btrfs check --readonly; mount; umount; btrfs check --readonly
 --check-cmd runs a shell command: {dev} is a block device (a loop device on
 the view), {image} the view itself, {mnt} an empty directory, {entry} the
-crash point's entry number; exit 0 passes.
+crash point's entry number; exit 0 passes. With --group also {dev:NAME} and
+{image:NAME} for the device NAME ({dev} and {image}: the first --group).
+--fs xfs --xfs-logdev NAME (with --group): NAME is the external log device,
+mounted with -o nouuid,logdev=DEV and repaired with xfs_repair -l DEV.
 
 Examples:
   bb-crashcheck --log log.img --fs ext4
@@ -70,6 +87,9 @@ Examples:
   bb-crashcheck --log log.img --check-cmd 'fsck.ext4 -fn {dev}' --start-entry 0 --points every=100
   bb-crashcheck --log log.img --fs ext4 --points fua,flush --drop 2 --torn --json
   bb-crashcheck --log log.img --fs ext4 --target /dev/vdc --view dm-snapshot
+  bb-crashcheck --group data.log=data --group xlog.log=log --fs xfs --xfs-logdev log
+  bb-crashcheck --group raid1-a.log=a --group raid1-b.log=b --fs btrfs
+  bb-crashcheck --group a.log=a --group b.log=b --check-cmd 'fsck.ext4 -fn {dev:a} && cmp -s {image:b} ref.img'
   seq 4 | xargs -P 4 -I {} sh -c 'bb-crashcheck --log log.img --fs xfs --shard {}/4 --json >shard-{}.json'
   bb-crashcheck merge --junit results.xml shard-*.json
 )";
@@ -123,6 +143,57 @@ ViewKind parse_view(const std::string& v) {
   throw UsageError("--view: '" + v + "' is not auto, reflink, copy or dm-snapshot");
 }
 
+// --group LOG=NAME arguments. The name is what follows the last '=' (a
+// log path may hold one).
+std::vector<GroupLog> parse_group_args(const std::vector<std::string>& args) {
+  std::vector<GroupLog> group;
+  for (const std::string& a : args) {
+    const size_t eq = a.rfind('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == a.size())
+      throw UsageError("--group takes LOG=NAME, not '" + a + "'");
+    GroupLog g{a.substr(0, eq), a.substr(eq + 1)};
+    if (g.name.find_first_of("{}:= \t") != std::string::npos)
+      throw UsageError("--group " + a + ": a device name has no '{', '}', ':', '=' or blanks");
+    for (const GroupLog& other : group) {
+      if (other.name == g.name) throw UsageError("--group: two devices named '" + g.name + "'");
+    }
+    group.push_back(std::move(g));
+  }
+  if (group.size() < 2) throw UsageError("--group: give the log of every device (at least two)");
+  return group;
+}
+
+// What a group run does not do (yet): say so rather than ignore it.
+void refuse_for_group(const po::variables_map& vm) {
+  for (const char* o : {"target", "drop", "random-subsets", "torn", "skip-duplicates"}) {
+    if (vm.count(o) != 0) throw UsageError(fmt::format("--{} does not work with --group", o));
+  }
+  if (vm.count("jobs") != 0 && vm["jobs"].as<unsigned>() != 1)
+    throw UsageError("--group checks one state at a time: --jobs must be 1");
+  if (vm["view"].as<std::string>() == "dm-snapshot")
+    throw UsageError("--view dm-snapshot does not work with --group");
+  if (vm.count("fs") != 0 && vm["fs"].as<std::string>() == "ext4") {
+    throw UsageError(
+        "--group: the profiles that check a group are xfs (with --xfs-logdev) and "
+        "btrfs; use --check-cmd with {dev:NAME}");
+  }
+}
+
+// Every device name the check refers to must be one of the group's.
+void check_group_names(const std::vector<GroupLog>& group, const std::string& command,
+                       const std::string& logdev) {
+  std::vector<std::string> used = command_device_names(command);
+  if (!logdev.empty()) used.push_back(logdev);
+  if (logdev == group.front().name)
+    throw UsageError("--xfs-logdev " + logdev + ": the first --group is the data device");
+  for (const std::string& name : used) {
+    if (std::none_of(group.begin(), group.end(),
+                     [&](const GroupLog& g) { return g.name == name; })) {
+      throw UsageError("no --group device named '" + name + "'");
+    }
+  }
+}
+
 struct Cli {
   CheckerOptions options;
   std::unique_ptr<Check> check;
@@ -135,8 +206,13 @@ struct Cli {
 po::options_description describe() {
   po::options_description d("Options");
   d.add_options()("log", po::value<std::string>()->value_name("LOG"),
-                  "log file or device (required)")("fs", po::value<std::string>()->value_name("FS"),
-                                                   "built-in check profile: ext4, xfs or btrfs")(
+                  "log file or device (required, or --group)")(
+      "group", po::value<std::vector<std::string>>()->value_name("LOG=NAME"),
+      "one log of a recording group and the device's name in checks (repeat per device)")(
+      "xfs-logdev", po::value<std::string>()->value_name("NAME"),
+      "--fs xfs with --group: the group device that is the external log")(
+      "fs", po::value<std::string>()->value_name("FS"),
+      "built-in check profile: ext4, xfs or btrfs")(
       "check-cmd", po::value<std::string>()->value_name("CMD"),
       "check with a shell command ({dev}, {image}, {mnt}, {entry})")(
       "points", po::value<std::string>()->value_name("LIST")->default_value("fua"),
@@ -212,14 +288,26 @@ Cli parse(int argc, char** argv, bool& exit_now) {
     if (vm.count(k) == 0) return std::nullopt;
     return vm[k].as<std::string>();
   };
-  if (!str("log")) throw UsageError("--log is required");
+  CheckerOptions& o = c.options;
+  if (vm.count("group") != 0) {
+    if (str("log")) throw UsageError("--log and --group exclude each other");
+    o.group = parse_group_args(vm["group"].as<std::vector<std::string>>());
+    refuse_for_group(vm);
+  } else if (!str("log")) {
+    throw UsageError("--log is required");
+  }
   if (str("fs").has_value() == str("check-cmd").has_value())
     throw UsageError("give exactly one of --fs and --check-cmd");
+  if (str("xfs-logdev") && (o.group.empty() || str("fs") != "xfs"))
+    throw UsageError("--xfs-logdev goes with --fs xfs and --group");
+  if (!o.group.empty() && str("fs") == "xfs" && !str("xfs-logdev"))
+    throw UsageError("--fs xfs with --group needs --xfs-logdev NAME");
   std::chrono::seconds timeout(vm["timeout"].as<unsigned>());
-  c.check = str("fs") ? make_profile_check(*str("fs"), timeout)
+  c.check = str("fs") ? make_profile_check(*str("fs"), timeout, str("xfs-logdev").value_or(""))
                       : make_command_check(*str("check-cmd"), timeout);
-  CheckerOptions& o = c.options;
-  o.log = *str("log");
+  if (!o.group.empty())
+    check_group_names(o.group, str("check-cmd").value_or(""), str("xfs-logdev").value_or(""));
+  if (o.group.empty()) o.log = *str("log");
   o.check = c.check.get();
   o.points = PointSelection::parse(vm["points"].as<std::string>());
   if (auto v = str("shard")) o.shard = Shard::parse(*v);
@@ -241,7 +329,8 @@ Cli parse(int argc, char** argv, bool& exit_now) {
   // cores idle; xfs waits most (measured in bench/crashcheck/run: 6 jobs
   // 3.8-4.1 s, 12 jobs 3.1-3.2 s on two cores; ext4 and btrfs level).
   o.jobs = vm.count("jobs") != 0 ? vm["jobs"].as<unsigned>()
-                                 : 6 * std::max(1U, std::thread::hardware_concurrency());
+           : o.group.empty()     ? 6 * std::max(1U, std::thread::hardware_concurrency())
+                                 : 1;
   if (o.jobs == 0) throw UsageError("--jobs must be at least 1");
   o.stop_at_first_failure = vm.count("stop-at-first-failure") != 0;
   o.keep_dir = vm["keep-dir"].as<std::string>();
@@ -379,7 +468,7 @@ int run(Cli& c) {
     if (show_bar && !bar) bar = std::make_unique<bb::replay::ProgressBar>("checking", total, true);
     if (bar) bar->update(done, 0);
   };
-  RunResult r = run_checks(c.options);
+  RunResult r = c.options.group.empty() ? run_checks(c.options) : run_group_checks(c.options);
   bar.reset();
   print_report(r, c, stream ? nullptr : &header, junit);
   if (r.summary.interrupted) return 128 + signals.signal();
