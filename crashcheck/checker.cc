@@ -53,16 +53,14 @@ std::string log_digest(const replay::LogSession& s) {
   return fmt::format("{:016x}", sum.value());
 }
 
-namespace {
-
-// End of the highest range the log writes, rounded up to 1 MiB: the size a
-// new replay image needs when the caller does not say.
 uint64_t highest_write_end(const lw::LogIndex& index) {
   uint64_t end = 0;
   for (const lw::IndexedEntry& e : index.entries())
     end = std::max(end, (e.sector + e.nr_sectors) * index.sectorsize());
   return (end + (1U << 20) - 1) & ~uint64_t((1U << 20) - 1);
 }
+
+namespace {
 
 uint64_t resolve_start(const CheckerOptions& o, const replay::LogSession& s,
                        std::vector<std::string>& notes) {

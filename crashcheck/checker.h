@@ -137,4 +137,8 @@ struct CheckerOptions {
 // Throws LogError (log), ReplayError (replay target) or CheckerError (set-up).
 [[nodiscard]] RunResult run_checks(const CheckerOptions& options);
 
+// End of the highest range the log writes, rounded up to 1 MiB: the size a
+// new replay image needs when the caller does not say.
+[[nodiscard]] uint64_t highest_write_end(const bb::logwrites::LogIndex& index);
+
 }  // namespace bb::crashcheck

@@ -40,13 +40,6 @@ struct Device {
   uint64_t replayed = 0;  // entries of its log on the image
 };
 
-uint64_t highest_write_end(const lw::LogIndex& index) {
-  uint64_t end = 0;
-  for (const lw::IndexedEntry& e : index.entries())
-    end = std::max(end, (e.sector + e.nr_sectors) * index.sectorsize());
-  return (end + (1U << 20) - 1) & ~uint64_t((1U << 20) - 1);
-}
-
 // The group positions `selection` picks in [first, last] (global order).
 std::vector<CrashPoint> select_group_points(const lw::LogGroup& group, uint64_t first,
                                             uint64_t last, const PointSelection& selection) {

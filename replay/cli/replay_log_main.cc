@@ -481,12 +481,7 @@ int run(const Args& a) {
   if (!a.group.empty()) return run_group(a);
   if (a.dump) return run_dump(a);
 
-  bb::replay::SessionOptions so;
-  so.reader.scan_past_end = a.scan_past_end;
-  so.reader.v1_only = a.v1_only;
-  so.index.use_cache = !a.no_index;
-  so.index.index_path = a.index;
-  so.index.full_verify = a.verify_index;
+  bb::replay::SessionOptions so = session_options(a);
   std::optional<ProgressBar> index_bar;
   if (a.progress) {
     index_bar.emplace("indexing", 0, true);
