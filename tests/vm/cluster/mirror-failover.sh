@@ -48,3 +48,4 @@ a=$(on 2 'dd if="$DISK_legA" bs=1M iflag=direct 2>/dev/null | md5sum')
 b=$(on 2 'dd if="$DISK_legB" bs=1M iflag=direct 2>/dev/null | md5sum')
 [ "$a" = "$b" ]
 echo "legs identical after the failover: $a"
+on 2 'bbctl log --strict /tmp/dirtylogd.log >/dev/null' # every dirtylogd line in the catalogue
