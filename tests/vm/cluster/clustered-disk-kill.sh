@@ -35,7 +35,10 @@ bg 1 fio "$(writers 0)"
 bg 2 fio "$(writers 32)"
 # Node 1, the lowest id, serves the group and writes the log: killed once
 # the log on the disk shows its marks.
-wait_for 1 'dirtylog inspect "$DISK_log" --region-size 1024 --json | grep -q "\"dirty_count\":[1-9]"' 120
+# Node 1's own regions (0-63: its 32 MiB) dirty on the disk, not only node
+# 2's: the first dirty run of the log begins below region 64.
+wait_for 1 'dirtylog inspect "$DISK_log" --region-size 1024 --json |
+	grep -Eq "\"dirty\":\[\[([0-9]|[1-5][0-9]|6[0-3]),"' 120
 kill_node 1
 wait_members 1 120 2
 wait_for 2 'grep -q "CPG:352" /tmp/bg.dirtylogd.log' 120
