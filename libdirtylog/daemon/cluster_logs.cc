@@ -2,7 +2,6 @@
 #include "daemon/cluster_logs.h"
 
 #include <algorithm>
-#include <sstream>
 
 #include <fmt/core.h>
 
@@ -20,13 +19,6 @@ namespace {
 
 constexpr std::chrono::milliseconds kFirstBackoff{100};
 constexpr std::chrono::milliseconds kLastBackoff{5000};
-
-std::vector<std::string> split_words(std::string_view text) {
-  std::istringstream stream{std::string(text)};
-  std::vector<std::string> words;
-  for (std::string word; stream >> word;) words.push_back(word);
-  return words;
-}
 
 bool is_cluster_kind(std::string_view kind) {
   return kind == "clustered-core" || kind == "clustered-disk";
@@ -70,7 +62,7 @@ ClusterLogs::~ClusterLogs() = default;
 
 bool ClusterLogs::takes(const ulog::Request& request) const {
   if (request.type() == static_cast<uint32_t>(RequestType::kCtr)) {
-    const auto words = split_words(ulog::unpack_string(request.data));
+    const auto words = ulog::split_words(ulog::unpack_string(request.data));
     return words.size() >= 2 && is_cluster_kind(words[1]);
   }
   return logs_.contains(Key{request.uuid, request.luid});
@@ -165,7 +157,7 @@ void ClusterLogs::handle(const ulog::Request& request) {
 // "<length> clustered-disk <log_dev> <region_size> [sync|nosync]".
 void ClusterLogs::construct(const ulog::Request& request) {
   const auto text = ulog::unpack_string(request.data);
-  const auto words = split_words(text);
+  const auto words = ulog::split_words(text);
   const auto length = parse_unsigned(words.at(0));
   if (!length || *length == 0)
     throw Error(EINVAL, fmt::format("constructor '{}': bad device length", text));

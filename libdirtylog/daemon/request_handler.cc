@@ -3,7 +3,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <sstream>
 
 #include <fmt/core.h>
 
@@ -33,13 +32,6 @@ uint64_t single_region(const ulog::Request& request) {
 
 std::vector<std::byte> answer(std::initializer_list<uint64_t> values) {
   return ulog::pack_u64(std::span(values.begin(), values.size()));
-}
-
-std::vector<std::string> split_words(std::string_view text) {
-  std::istringstream stream{std::string(text)};
-  std::vector<std::string> words;
-  for (std::string word; stream >> word;) words.push_back(word);
-  return words;
 }
 
 }  // namespace
@@ -201,7 +193,7 @@ std::vector<std::byte> RequestHandler::dispatch(const ulog::Request& request) {
 void RequestHandler::construct(const ulog::Request& request) {
   if (request.data.empty()) throw Error(EINVAL, "DM_ULOG_CTR without a constructor string");
   const auto text = ulog::unpack_string(request.data);
-  auto words = split_words(text);
+  auto words = ulog::split_words(text);
   if (words.size() < 2) {
     throw Error(
         EINVAL,

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <sstream>
 #include <type_traits>
 
 #include <fmt/core.h>
@@ -135,6 +136,13 @@ std::string unpack_string(std::span<const std::byte> data) {
   std::string text;
   for (auto it = data.begin(); it != nul; ++it) text.push_back(static_cast<char>(*it));
   return text;
+}
+
+std::vector<std::string> split_words(std::string_view text) {
+  std::istringstream stream{std::string(text)};
+  std::vector<std::string> words;
+  for (std::string word; stream >> word;) words.push_back(word);
+  return words;
 }
 
 }  // namespace bb::dirtylog::ulog

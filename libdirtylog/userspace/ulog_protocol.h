@@ -103,5 +103,8 @@ struct Request {
 std::vector<std::byte> pack_string(std::string_view text);
 // Text up to the first NUL (or the end).
 [[nodiscard]] std::string unpack_string(std::span<const std::byte> data);
+// The words of a constructor string (DM_ULOG_CTR: "<dev_size> <type>
+// <args>..."), split at white space.
+[[nodiscard]] std::vector<std::string> split_words(std::string_view text);
 
 }  // namespace bb::dirtylog::ulog
