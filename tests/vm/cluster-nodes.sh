@@ -28,6 +28,13 @@
 #   members N             the number of members guest N's corosync sees
 #   wait_members COUNT S N...  until each guest N... sees COUNT members, at
 #                         most S seconds each
+#   tagged_writer DEV COUNT   prints a guest script writing 4 KiB blocks
+#                         0..COUNT-1 of DEV in order, "bb-<n>-" each, direct
+#                         and flushed, one after the other
+#   tagged_prefix COUNT   prints a guest script that reads blocks 0..COUNT-1
+#                         of the device "$1" and prints k, the number of
+#                         tagged blocks; fails unless they are exactly blocks
+#                         [0,k), k > 0, and the rest holds nothing but zeroes
 #
 # The trace (stderr, in output.log) shows each command as "+ SECS [N] CMD",
 # SECS counted from the scenario's start. Guest N is 169.254.0.N/16 on
@@ -259,6 +266,21 @@ wait_members() {
 		}
 		echo "wait_members: guest $n sees $count members" >&2
 	done
+}
+
+tagged_writer() {
+	# busybox dd has no oflag=dsync: O_DIRECT and an fsync per block.
+	printf '%s\n' "i=0; while [ \$i -lt $2 ]; do printf '%-4096s' \"bb-\$i-\" |" \
+		"dd of=$1 bs=4096 seek=\$i oflag=direct conv=notrunc,fsync 2>/dev/null || exit 1; i=\$((i + 1)); done"
+}
+
+tagged_prefix() {
+	# Zeroes and the padding (spaces) dropped, what is left must read
+	# "bb-0-bb-1-...bb-<k-1>-": a gap, a stray tag or other bytes fail.
+	# shellcheck disable=SC2016 # expanded in the guest
+	printf '%s\n' "dd if=\"\$1\" bs=4096 count=$1 iflag=direct 2>/dev/null | tr -d '\\000 ' | tr - '\\n' |" \
+		'awk "NR % 2 { if (\$0 != \"bb\") bad = 1; next } { if (\$0 != (k + 0) \"\") bad = 1; else k++ }' \
+		'END { print k + 0; exit (bad || k == 0) }"'
 }
 
 # _collect_jobs — at the scenario's end, the output of each running guest's

@@ -20,17 +20,12 @@
 # shellcheck disable=SC2016 # the commands expand in the guests
 
 in_sync='[ "$(dmsetup status m | awk "{print \$7}")" = 128/128 ]'
-# Node 1's writer: 4 KiB blocks 0..8191 (its 32 MiB) in order, each
-# O_DIRECT and flushed (busybox dd has no oflag=dsync).
-writer='i=0; while [ $i -lt 8192 ]; do printf "%-4096s" "bb-$i-" |
-dd of=/dev/mapper/m bs=4096 seek=$i oflag=direct conv=notrunc,fsync 2>/dev/null || exit 1; i=$((i + 1)); done'
+# Node 1's writer: 4 KiB blocks 0..8191 (its 32 MiB) in order.
+writer=$(tagged_writer /dev/mapper/m 8192)
 fio2="fio --name=w --filename=/dev/mapper/m --rw=randwrite --bs=64k --numjobs=4 --size=8M \
 --offset=32M --offset_increment=8M --time_based --runtime=600 --direct=1 --ioengine=psync --randrepeat=0"
-# prefix LEG — the blocks of node 1's half carrying the pattern must be
-# [0,k) with k > 0; prints k.
-prefix='dd if="$1" bs=4096 count=8192 iflag=direct 2>/dev/null | tr "\000" z | fold -w 4096 | cut -c1-12 |
-awk "{ split(\$0, a, \" \"); if (a[1] == \"bb-\" (NR - 1) \"-\") { if (gap) bad = 1; k++ } else gap = 1 }
-END { print k + 0; exit (bad || k == 0) }"'
+# The blocks of node 1's half carrying the pattern: [0,k), k > 0.
+prefix=$(tagged_prefix 8192)
 
 run_case() {
 	local log=$1 params table n list m todo copied

@@ -16,13 +16,11 @@
 
 in_sync='[ "$(dmsetup status m | awk "{print \$7}")" = 128/128 ]'
 table='sleep 1; dmsetup create m --table "0 $(blockdev --getsz "$DISK_legA") bb-mirror userspace 3 bb-cluster-restart clustered-core 1024 2 $DISK_legA 0 $DISK_legB 0"'
-writer='i=0; while [ $i -lt 1024 ]; do printf "%-4096s" "bb-$i-" |
-dd of=/dev/mapper/m bs=4096 seek=$i oflag=direct conv=notrunc,fsync 2>/dev/null || exit 1; i=$((i + 1)); done'
+writer=$(tagged_writer /dev/mapper/m 1024)
 fio2="fio --name=w --filename=/dev/mapper/m --rw=randwrite --bs=64k --numjobs=4 --size=8M \
 --offset=32M --offset_increment=8M --time_based --runtime=600 --direct=1 --ioengine=psync --randrepeat=0"
 # The blocks of node 1's first 1024 carrying the pattern: all of them.
-prefix='dd if="$1" bs=4096 count=1024 iflag=direct 2>/dev/null | tr "\000" z | fold -w 4096 | cut -c1-12 |
-awk "{ split(\$0, a, \" \"); if (a[1] == \"bb-\" (NR - 1) \"-\") k++ } END { print k + 0 }"'
+prefix=$(tagged_prefix 1024)
 
 boot_node 1 2
 corosync_start 1 2
