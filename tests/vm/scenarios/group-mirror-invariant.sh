@@ -1,0 +1,73 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The mirror invariant (issue #18): bb-mirror with a disk log whose two legs
+# and log device each sit on bb-log-writes, the three in one recording
+# group (index 0 leg 0, 1 leg 1, 2 the log). Leg 0 is filled with random
+# data first, so the initial resync copies bytes that differ; then direct
+# writes with flushes and FUA across many regions, fail_leg/readd_leg of
+# each leg with writes while failed and during the resync that follows.
+# group-mirror-invariant.host checks every crash point of the group with
+# `dirtylog check-mirror`: each region whose legs differ is out of sync in
+# the disk log at that point.
+# disks: a0:4M a1:4M al:1M l0:40M l1:40M l2:24M
+# modules: dm-mod dm-log dm-region-hash
+# ours: dm-bb-log-writes dm-bb-mirror
+# timeout: 300
+set -e
+. "$BB_LIB/bbm.sh"
+. "$BB_LIB/group.sh"
+RS=32 # 16 KiB regions: 256 of them
+SZ=$(blockdev --getsz "$DISK_a0")
+group_create gleg0 "$DISK_a0" "$DISK_l0" 0
+group_create gleg1 "$DISK_a1" "$DISK_l1" 1
+group_create glog "$DISK_al" "$DISK_l2" 2
+echo "$SZ $RS" >"$RESULTS/geometry"
+
+dd if=/dev/urandom of=/dev/mapper/gleg0 bs=64k count=$((SZ / 128)) oflag=direct 2>/dev/null
+xfs_io -c fsync /dev/mapper/gleg0
+dmsetup message glog 0 mark filled
+dmsetup create m --table "0 $SZ bb-mirror disk 2 /dev/mapper/glog $RS 2 /dev/mapper/gleg0 0 /dev/mapper/gleg1 0 1 handle_errors"
+bbm_wait_sync m 120
+dmsetup message glog 0 mark synced
+echo "initial resync done: $(dmsetup status m)"
+
+# write REGION [dd flags]: 4 KiB of random data in REGION, at a place of its own.
+write() {
+	dd if=/dev/urandom of=/dev/mapper/m bs=4k seek=$(($1 * RS / 8 + $1 % 4)) count=1 \
+		oflag=direct${2:+,$2} 2>/dev/null
+}
+
+for r in 3 17 40 41 90 128 200 255; do write $r; done
+xfs_io -c fsync /dev/mapper/m
+for r in 5 60 61 150; do write $r dsync; done
+dd if=/dev/urandom of=/dev/mapper/m bs=64k seek=20 count=8 oflag=direct conv=fsync 2>/dev/null
+dmsetup message glog 0 mark writes
+
+dmsetup message m 0 fail_leg 1
+for r in 10 11 12 70 180 181; do write $r; done
+xfs_io -c fsync /dev/mapper/m
+write 220 dsync
+dmsetup message m 0 readd_leg 1
+bbm_wait_sync m 60
+dmsetup message glog 0 mark readd1
+
+dmsetup message m 0 fail_leg 0
+for r in 30 31 100 101 102 240; do write $r dsync; done
+dmsetup message m 0 resync_rate 64
+dmsetup message m 0 readd_leg 0
+# Writes while the resync copies, some to regions it has not reached.
+for r in 29 30 101 241 8; do write $r; done
+xfs_io -c fsync /dev/mapper/m
+dmsetup message m 0 resync_rate 0
+bbm_wait_sync m 60
+dmsetup message glog 0 mark readd0
+
+# Two writers at once, each ending with a flush.
+(for r in 1 2 4 6 7 9; do write $r; done; xfs_io -c fsync /dev/mapper/m) &
+for r in 130 131 133 135 137; do write $r dsync; done
+wait
+echo "end: $(dmsetup status m)"
+dmsetup remove m
+dmsetup message glog 0 mark removed
+group_teardown gleg0 gleg1 glog
+dmesg | grep -q 'joined group grp (id [0-9a-f]*) as device 2: 3 devices' || fail "no join line"
