@@ -188,14 +188,14 @@ int run_check_mirror(const std::vector<std::string>& args) {
   try {
     cli::MirrorCheckOptions options;
     options.region_size = region_size_option(vm, UINT64_MAX);
-    if (vm.count("mirror-sectors") != 0) options.mirror_sectors = vm["mirror-sectors"].as<uint64_t>();
+    if (vm.count("mirror-sectors") != 0)
+      options.mirror_sectors = vm["mirror-sectors"].as<uint64_t>();
     options.max_listed = vm["max-regions"].as<size_t>();
     disk::OpenOptions open;
     open.writable = false;
     open.file_block_size = vm["block-size"].as<size_t>();
     auto log = disk::open_log_device(vm["log"].as<std::string>(), open);
-    const auto check =
-        cli::check_mirror(*log, vm["leg"].as<std::vector<std::string>>(), options);
+    const auto check = cli::check_mirror(*log, vm["leg"].as<std::vector<std::string>>(), options);
     std::cout << (vm.count("json") != 0 ? cli::mirror_check_json(check)
                                         : cli::mirror_check_text(check));
     return check.holds() ? 0 : 1;

@@ -50,10 +50,9 @@ uint64_t mirror_length(const std::vector<Leg>& legs, std::optional<uint64_t> giv
                                       leg.path, leg.bytes, *given));
     }
     if (!given && leg.bytes != legs.front().bytes) {
-      throw Error(EINVAL,
-                  fmt::format("legs of different sizes: {} has {} bytes, {} has {} (pass "
-                              "--mirror-sectors for a mirror shorter than its legs)",
-                              legs.front().path, legs.front().bytes, leg.path, leg.bytes));
+      throw Error(EINVAL, fmt::format("legs of different sizes: {} has {} bytes, {} has {} (pass "
+                                      "--mirror-sectors for a mirror shorter than its legs)",
+                                      legs.front().path, legs.front().bytes, leg.path, leg.bytes));
     }
   }
   const uint64_t sectors = given.value_or(legs.front().bytes / kSectorBytes);
@@ -69,7 +68,8 @@ void read_leg(const Leg& leg, uint64_t offset, std::vector<std::byte>& buffer) {
                            static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) common::throw_errno(fmt::format("cannot read leg {} at byte {}", leg.path, offset));
-    if (n == 0) throw Error(EIO, fmt::format("leg {} ends before byte {}", leg.path, offset + done));
+    if (n == 0)
+      throw Error(EIO, fmt::format("leg {} ends before byte {}", leg.path, offset + done));
     done += static_cast<size_t>(n);
   }
 }
@@ -127,10 +127,9 @@ MirrorCheck check_mirror(disk::LogStore& log, const std::vector<std::string>& le
 
 std::string mirror_check_text(const MirrorCheck& check) {
   std::ostringstream out;
-  out << fmt::format(
-      "log {}{}: {} regions of {} sectors, {} out of sync; the legs differ in {}\n",
-      check.log_device, check.blank_log ? " (blank: every region out of sync)" : "",
-      check.regions, check.region_size, check.out_of_sync, check.differing);
+  out << fmt::format("log {}{}: {} regions of {} sectors, {} out of sync; the legs differ in {}\n",
+                     check.log_device, check.blank_log ? " (blank: every region out of sync)" : "",
+                     check.regions, check.region_size, check.out_of_sync, check.differing);
   if (check.holds()) {
     out << "holds: every region whose legs differ is out of sync in the log\n";
     return out.str();
@@ -138,8 +137,7 @@ std::string mirror_check_text(const MirrorCheck& check) {
   for (const auto& region : check.broken) {
     out << fmt::format(
         "broken: region {} (sectors {}-{}): leg {} differs from leg 0, the log has it in sync\n",
-        region.region, region.first_sector, region.last_sector,
-        leg_list(region.differing_legs));
+        region.region, region.first_sector, region.last_sector, leg_list(region.differing_legs));
   }
   if (check.broken_count > check.broken.size())
     out << fmt::format("broken: and {} more regions\n", check.broken_count - check.broken.size());
@@ -158,9 +156,9 @@ std::string mirror_check_json(const MirrorCheck& check) {
       R"({{"log":{},"regions":{},"region_size":{},"mirror_sectors":{},"blank_log":{},)"
       R"("out_of_sync":{},"differing":{},"holds":{},"broken_count":{},"broken":[{}]}})"
       "\n",
-      common::json_string(check.log_device), check.regions, check.region_size,
-      check.mirror_sectors, check.blank_log, check.out_of_sync, check.differing, check.holds(),
-      check.broken_count, fmt::join(broken, ","));
+      common::json_string(check.log_device), check.regions, check.region_size, check.mirror_sectors,
+      check.blank_log, check.out_of_sync, check.differing, check.holds(), check.broken_count,
+      fmt::join(broken, ","));
 }
 
 }  // namespace bb::dirtylog::cli

@@ -30,7 +30,7 @@ struct MirrorCheckOptions {
 struct BrokenRegion {
   uint64_t region = 0;
   uint64_t first_sector = 0;
-  uint64_t last_sector = 0;             // inclusive
+  uint64_t last_sector = 0;            // inclusive
   std::vector<size_t> differing_legs;  // the legs whose bytes differ from leg 0's
 };
 

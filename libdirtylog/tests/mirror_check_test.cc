@@ -112,9 +112,11 @@ TEST(MirrorCheck, AShorterMirrorAndAPartialLastRegion) {
   const Mirror mirror(leg_bytes(), b, {});
   // 8 regions of 8 sectors and one of 4: the log must have 9 regions.
   auto store = disk::open_log_device(mirror.log.path());
-  EXPECT_EQ(errno_of([&] { (void)check_mirror(*store, {mirror.leg0.path(), mirror.leg1.path()},
-                                              {kRegionSize, 68, 10}); }),
-            EINVAL);
+  EXPECT_EQ(
+      errno_of([&] {
+        (void)check_mirror(*store, {mirror.leg0.path(), mirror.leg1.path()}, {kRegionSize, 68, 10});
+      }),
+      EINVAL);
   create_log(*store, {9, {}, true});
   const auto check =
       check_mirror(*store, {mirror.leg0.path(), mirror.leg1.path()}, {kRegionSize, 68, 10});
@@ -143,13 +145,16 @@ TEST(MirrorCheck, InputItCannotCheck) {
   EXPECT_EQ(errno_of([&] { (void)mirror.check({kRegionSize, kLegBytes / 512 + 2, 10}); }), EINVAL);
   // One leg.
   auto store = disk::open_log_device(mirror.log.path());
-  EXPECT_EQ(errno_of([&] { (void)check_mirror(*store, {mirror.leg0.path()}, {kRegionSize}); }),
+  EXPECT_EQ(errno_of([&] {
+              (void)check_mirror(*store, {mirror.leg0.path()}, {kRegionSize, {}, 10});
+            }),
             EINVAL);
   // A missing leg.
-  EXPECT_EQ(errno_of([&] {
-              (void)check_mirror(*store, {mirror.leg0.path(), "/nonexistent/leg"}, {kRegionSize});
-            }),
-            ENOENT);
+  EXPECT_EQ(
+      errno_of([&] {
+        (void)check_mirror(*store, {mirror.leg0.path(), "/nonexistent/leg"}, {kRegionSize, {}, 10});
+      }),
+      ENOENT);
 }
 
 TEST(MirrorCheck, NotADiskLog) {
