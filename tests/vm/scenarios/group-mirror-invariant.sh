@@ -31,28 +31,31 @@ bbm_wait_sync m 120
 dmsetup message glog 0 mark synced
 echo "initial resync done: $(dmsetup status m)"
 
-# write REGION [dd flags]: 4 KiB of random data in REGION, at a place of its own.
+# write REGION [-D]: 4 KiB at a place of its own in REGION, direct, each
+# write a new byte pattern; -D: RWF_DSYNC, a FUA write (busybox dd has no
+# oflag=dsync).
+n=0
 write() {
-	dd if=/dev/urandom of=/dev/mapper/m bs=4k seek=$(($1 * RS / 8 + $1 % 4)) count=1 \
-		oflag=direct${2:+,$2} 2>/dev/null
+	n=$((n + 1))
+	xfs_io -d -c "pwrite -q $2 -S $((n % 255 + 1)) $((($1 * RS / 8 + $1 % 4) * 4096)) 4096" /dev/mapper/m
 }
 
 for r in 3 17 40 41 90 128 200 255; do write $r; done
 xfs_io -c fsync /dev/mapper/m
-for r in 5 60 61 150; do write $r dsync; done
+for r in 5 60 61 150; do write $r -D; done
 dd if=/dev/urandom of=/dev/mapper/m bs=64k seek=20 count=8 oflag=direct conv=fsync 2>/dev/null
 dmsetup message glog 0 mark writes
 
 dmsetup message m 0 fail_leg 1
 for r in 10 11 12 70 180 181; do write $r; done
 xfs_io -c fsync /dev/mapper/m
-write 220 dsync
+write 220 -D
 dmsetup message m 0 readd_leg 1
 bbm_wait_sync m 60
 dmsetup message glog 0 mark readd1
 
 dmsetup message m 0 fail_leg 0
-for r in 30 31 100 101 102 240; do write $r dsync; done
+for r in 30 31 100 101 102 240; do write $r -D; done
 dmsetup message m 0 resync_rate 64
 dmsetup message m 0 readd_leg 0
 # Writes while the resync copies, some to regions it has not reached.
@@ -62,9 +65,16 @@ dmsetup message m 0 resync_rate 0
 bbm_wait_sync m 60
 dmsetup message glog 0 mark readd0
 
-# Two writers at once, each ending with a flush.
-(for r in 1 2 4 6 7 9; do write $r; done; xfs_io -c fsync /dev/mapper/m) &
-for r in 130 131 133 135 137; do write $r dsync; done
+# Two writers at once: plain writes with a flush after every fourth, and
+# FUA writes.
+(
+	for r in $(seq 1 3 63); do
+		write "$r"
+		[ $((r % 4)) = 0 ] && xfs_io -c fsync /dev/mapper/m
+	done
+	xfs_io -c fsync /dev/mapper/m
+) &
+for r in $(seq 130 3 192); do write "$r" -D; done
 wait
 echo "end: $(dmsetup status m)"
 dmsetup remove m
