@@ -16,8 +16,8 @@ using testing::errno_of;
 using testing::TempFile;
 
 constexpr uint32_t kRegionSize = 8;  // sectors: 4 KiB regions
-constexpr size_t kRegions = 16;
-constexpr size_t kLegBytes = kRegions * kRegionSize * 512;
+constexpr size_t kMirrorRegions = 16;
+constexpr size_t kLegBytes = kMirrorRegions * kRegionSize * 512;
 
 // A leg image of kLegBytes, all `fill`.
 std::vector<std::byte> leg_bytes(uint8_t fill = 0) {
@@ -38,7 +38,7 @@ struct Mirror {
     leg0.write(a);
     leg1.write(b);
     auto store = disk::open_log_device(log.path());
-    create_log(*store, {kRegions, std::move(dirty), false});
+    create_log(*store, {kMirrorRegions, std::move(dirty), false});
   }
 
   MirrorCheck check(MirrorCheckOptions options = {kRegionSize, {}, 10}) const {
@@ -51,7 +51,7 @@ TEST(MirrorCheck, EqualLegsHoldWhateverTheLogSays) {
   const Mirror mirror(leg_bytes(), leg_bytes(), {{3, 4}});
   const auto check = mirror.check();
   EXPECT_TRUE(check.holds());
-  EXPECT_EQ(check.regions, kRegions);
+  EXPECT_EQ(check.regions, kMirrorRegions);
   EXPECT_EQ(check.out_of_sync, 2U);
   EXPECT_EQ(check.differing, 0U);
   EXPECT_NE(mirror_check_text(check).find("holds: every region whose legs differ"),
@@ -101,7 +101,7 @@ TEST(MirrorCheck, ListsAtMostMaxListed) {
   auto b = leg_bytes(9);
   const Mirror mirror(leg_bytes(), b, {});
   const auto check = mirror.check({kRegionSize, {}, 3});
-  EXPECT_EQ(check.broken_count, kRegions);
+  EXPECT_EQ(check.broken_count, kMirrorRegions);
   EXPECT_EQ(check.broken.size(), 3U);
   EXPECT_NE(mirror_check_text(check).find("broken: and 13 more regions"), std::string::npos);
 }
@@ -131,7 +131,7 @@ TEST(MirrorCheck, ABlankLogHasEveryRegionOutOfSync) {
   const auto check = mirror.check();
   EXPECT_TRUE(check.blank_log);
   EXPECT_TRUE(check.holds());
-  EXPECT_EQ(check.out_of_sync, kRegions);
+  EXPECT_EQ(check.out_of_sync, kMirrorRegions);
 }
 
 TEST(MirrorCheck, InputItCannotCheck) {
