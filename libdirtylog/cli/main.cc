@@ -101,8 +101,8 @@ Command check_mirror_command() {
   command.examples = {
       "dirtylog check-mirror --log /dev/vdd --region-size 1024 /dev/vdb /dev/vdc",
       "bb-crashcheck --group l0.img=a --group l1.img=b --group l2.img=log \\\n"
-      "      --check-cmd 'dirtylog check-mirror --log {dev:log} --region-size 1024 {dev:a} "
-      "{dev:b}'"};
+      "      --check-cmd 'dirtylog check-mirror --log {image:log} --region-size 1024 {image:a} "
+      "{image:b}'"};
   return command;
 }
 
