@@ -13,6 +13,7 @@
 #include <boost/program_options.hpp>
 
 #include "cli/log_report.h"
+#include "cli/mirror_check.h"
 #include "error.h"
 #include "table_params.h"
 
@@ -22,6 +23,7 @@ using namespace bb::dirtylog;
 namespace {
 
 constexpr const char* kUsage = R"(Usage: dirtylog <command> [options] <log>
+       dirtylog check-mirror --log LOG --region-size R [options] LEG LEG...
 
 Create, inspect and dump a device-mapper `disk` dirty-region log (magic MiRr,
 version 2, clean bitmap at byte 1024) on a block device or an image file.
@@ -30,6 +32,9 @@ Commands:
   create    write a new log: every region clean except --dirty ones
   inspect   header, sync count, dirty regions as ranges
   dump      one line per run of clean or dirty regions
+  check-mirror
+            the mirror invariant: every region whose legs differ is out of
+            sync in the log (exit 0 holds, 1 broken, 2 cannot check)
 
 Run `dirtylog <command> --help` for its options.
 
@@ -39,9 +44,11 @@ Examples:
   dirtylog inspect /dev/vdc --region-size 1024
   dirtylog inspect log.img --json
   dirtylog dump /dev/vdc --region-size 1024
+  dirtylog check-mirror --log log.img --region-size 1024 leg0.img leg1.img
 
 Exit status: 0 on success, 1 when the log is invalid or an operation
-failed, 2 on a usage error.
+failed, 2 on a usage error. check-mirror: 0 the invariant holds, 1 it is
+broken, 2 usage error or input it cannot check.
 )";
 
 struct Command {
@@ -84,8 +91,24 @@ Command inspect_command(const std::string& name) {
   return command;
 }
 
+Command check_mirror_command() {
+  Command command{"check-mirror", common_options(), {}};
+  command.options.add_options()("log", po::value<std::string>(), "the disk log (device or image)")(
+      "region-size", po::value<std::string>(), "the mirror's region size in sectors")(
+      "mirror-sectors", po::value<uint64_t>(), "the mirror's length (default: the legs' length)")(
+      "max-regions", po::value<size_t>()->default_value(10), "broken regions to name at most")(
+      "json", "machine-readable output");
+  command.examples = {
+      "dirtylog check-mirror --log /dev/vdd --region-size 1024 /dev/vdb /dev/vdc",
+      "bb-crashcheck --group l0.img=a --group l1.img=b --group l2.img=log \\\n"
+      "      --check-cmd 'dirtylog check-mirror --log {image:log} --region-size 1024 {image:a} "
+      "{image:b}'"};
+  return command;
+}
+
 void print_help(const Command& command) {
-  std::cout << fmt::format("Usage: dirtylog {} [options] <log>\n\n", command.name)
+  const auto* const args = command.name == "check-mirror" ? "--log LOG LEG LEG..." : "<log>";
+  std::cout << fmt::format("Usage: dirtylog {} [options] {}\n\n", command.name, args)
             << command.options << "\nExamples:\n";
   for (const auto& example : command.examples) std::cout << "  " << example << "\n";
 }
@@ -142,6 +165,46 @@ int run_report(const po::variables_map& vm, const std::string& command, const st
   return 0;
 }
 
+// Exit 0 holds, 1 broken, 2 usage or input it cannot check (so a checker
+// running it per crash point can tell a broken mirror from a broken setup).
+int run_check_mirror(const std::vector<std::string>& args) {
+  const Command command = check_mirror_command();
+  po::options_description all;
+  all.add(command.options).add_options()("leg", po::value<std::vector<std::string>>(), "a leg");
+  po::positional_options_description positional;
+  positional.add("leg", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  if (vm.count("help") != 0) {
+    print_help(command);
+    return 0;
+  }
+  if (vm.count("log") == 0 || vm.count("region-size") == 0 || vm.count("leg") == 0) {
+    std::cerr << "dirtylog check-mirror: needs --log, --region-size and the legs\n";
+    print_help(command);
+    return 2;
+  }
+  try {
+    cli::MirrorCheckOptions options;
+    options.region_size = region_size_option(vm, UINT64_MAX);
+    if (vm.count("mirror-sectors") != 0)
+      options.mirror_sectors = vm["mirror-sectors"].as<uint64_t>();
+    options.max_listed = vm["max-regions"].as<size_t>();
+    disk::OpenOptions open;
+    open.writable = false;
+    open.file_block_size = vm["block-size"].as<size_t>();
+    auto log = disk::open_log_device(vm["log"].as<std::string>(), open);
+    const auto check = cli::check_mirror(*log, vm["leg"].as<std::vector<std::string>>(), options);
+    std::cout << (vm.count("json") != 0 ? cli::mirror_check_json(check)
+                                        : cli::mirror_check_text(check));
+    return check.holds() ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "dirtylog check-mirror: " << e.what() << "\n";
+    return 2;
+  }
+}
+
 int run(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
@@ -149,6 +212,8 @@ int run(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   const auto& name = args[0];
+  if (name == "check-mirror")
+    return run_check_mirror(std::vector<std::string>(args.begin() + 1, args.end()));
   if (name != "create" && name != "inspect" && name != "dump") {
     std::cerr << fmt::format("dirtylog: unknown command '{}'\n\n{}", name, kUsage);
     return 2;

@@ -80,4 +80,29 @@ set +e
 set -e
 [ $rc -eq 1 ] || fail "missing device must fail"
 expect_in "No such file" "$WORK/err"
+
+# check-mirror: 16 regions of 8 sectors; exit 0 holds, 1 broken, 2 cannot check.
+"$DIRTYLOG" check-mirror --help >"$WORK/help" || fail "check-mirror --help"
+expect_in "Examples:" "$WORK/help"
+"$DIRTYLOG" create "$LOG" --regions 16 --dirty 3 --force >/dev/null
+truncate -s 64K "$WORK/leg0" "$WORK/leg1"
+printf x | dd of="$WORK/leg1" bs=1 seek=$((3 * 4096 + 7)) conv=notrunc status=none
+"$DIRTYLOG" check-mirror --log "$LOG" --region-size 8 "$WORK/leg0" "$WORK/leg1" >"$WORK/out" ||
+  fail "a difference in an out-of-sync region must hold"
+expect_in "holds: every region whose legs differ is out of sync" "$WORK/out"
+printf x | dd of="$WORK/leg1" bs=1 seek=$((9 * 4096)) conv=notrunc status=none
+set +e
+"$DIRTYLOG" check-mirror --log "$LOG" --region-size 8 --json "$WORK/leg0" "$WORK/leg1" >"$WORK/out"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "a difference in a clean region must exit 1, not $rc"
+expect_in '"broken":[{"region":9,"first_sector":72,"last_sector":79,"differing_legs":[1]}]' "$WORK/out"
+for bad in "--region-size 8 $WORK/leg0" "--region-size 16 $WORK/leg0 $WORK/leg1" \
+  "--region-size 8 $WORK/leg0 $WORK/missing" "--region-size 8 $WORK/leg0 $WORK/help" \
+  "--region-size 7 $WORK/leg0 $WORK/leg1" "$WORK/leg0 $WORK/leg1"; do
+  set +e
+  # shellcheck disable=SC2086 # the words of $bad are separate arguments
+  "$DIRTYLOG" check-mirror --log "$LOG" $bad >/dev/null 2>"$WORK/err"; rc=$?
+  set -e
+  [ $rc -eq 2 ] || fail "check-mirror $bad must exit 2, not $rc"
+done
 echo "ok ($MODE)"
