@@ -4,7 +4,9 @@
 # devices, each under bb-log-writes in one group. Quiesced points (after
 # mkfs, frozen, unmounted) get a mark and the sha256 of both devices;
 # group-btrfs-raid1.host replays the group to each mark and requires both
-# checksums.
+# checksums, then checks every crash point of the group (each FUA and FLUSH
+# after the mkfs mark) with bb-crashcheck --group and with the loop that
+# replays both devices from entry 0 to it: the same verdict, pass, at each.
 # disks: d0:320M d1:320M l0:384M l1:384M
 # ours: dm-bb-log-writes
 # timeout: 420

@@ -4,7 +4,10 @@
 # device (index 0) and the log device (index 1) each under bb-log-writes in
 # one group. Quiesced points (after mkfs, frozen, unmounted) get a mark and
 # the sha256 of both devices; group-xfs-extlog.host replays the group to
-# each mark and requires both checksums.
+# each mark and requires both checksums, then checks every crash point of
+# the group (each FUA and FLUSH after the mkfs mark) with bb-crashcheck
+# --group and with the loop that replays both devices from entry 0 to it:
+# the same verdict, pass, at each.
 # disks: d0:512M d1:96M l0:512M l1:192M
 # ours: dm-bb-log-writes
 # timeout: 420
