@@ -1,57 +1,71 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# bb-mirror on a clustered-core log (dirtylogd on corosync) active on two
-# nodes; corosync is restarted on node 1 while node 1 writes 1024 blocks
-# block by block (direct, flushed, "bb-<n>-" per block) and node 2 runs
-# fio in its half. Node 1's dirtylogd logs the lost connection (CPG:356)
-# and the rejoin (CPG:363, CPG:357 again); its writes go on and all 1024
-# blocks end on both legs; the legs end identical; every dirtylogd line
-# is in the catalogue (bbctl log --strict).
+# bb-mirror on a clustered-disk log, then on a clustered-core log
+# (dirtylogd on corosync) active on two nodes; corosync is restarted on
+# node 1 while node 1 writes 1024 blocks block by block (direct, flushed,
+# "bb-<n>-" per block) and node 2 runs fio in its half. Node 1's dirtylogd
+# logs the lost connection (CPG:356) and the rejoin (CPG:363, CPG:357
+# again); its writes go on and all 1024 blocks end on both legs; the legs
+# end identical; every dirtylogd line is in the catalogue (bbctl log
+# --strict).
 # nodes: 2
-# disks: legA:64M legB:64M
+# disks: legA:64M legB:64M log:1M
 # modules: dm-mod dm-log dm-log-userspace dm-region-hash
 # ours: dm-bb-mirror
 # timeout: 900
 # shellcheck disable=SC2016 # the commands expand in the guests
 
 in_sync='[ "$(dmsetup status m | awk "{print \$7}")" = 128/128 ]'
-table='sleep 1; dmsetup create m --table "0 $(blockdev --getsz "$DISK_legA") bb-mirror userspace 3 bb-cluster-restart clustered-core 1024 2 $DISK_legA 0 $DISK_legB 0"'
 writer=$(tagged_writer /dev/mapper/m 1024)
 fio2="fio --name=w --filename=/dev/mapper/m --rw=randwrite --bs=64k --numjobs=4 --size=8M \
 --offset=32M --offset_increment=8M --time_based --runtime=600 --direct=1 --ioengine=psync --randrepeat=0"
 # The blocks of node 1's first 1024 carrying the pattern: all of them.
 prefix=$(tagged_prefix 1024)
 
+run_case() {
+	local log=$1 params table a b
+	case $log in
+	clustered-disk) params='4 bb-restart-'$log' clustered-disk $DISK_log 1024' ;;
+	clustered-core) params='3 bb-restart-'$log' clustered-core 1024' ;;
+	esac
+	table='sleep 1; dmsetup create m --table "0 $(blockdev --getsz "$DISK_legA") bb-mirror userspace '$params' 2 $DISK_legA 0 $DISK_legB 0"'
+	bg 1 dirtylogd dirtylogd
+	on 1 "$table"
+	wait_for 1 "$in_sync" 180
+	bg 2 dirtylogd dirtylogd
+	on 2 "$table"
+	wait_for 2 "$in_sync" 180
+	bg 2 fio "$fio2"
+	bg 1 writer "$writer"
+	wait_for 1 'dd if=/dev/mapper/m bs=4096 skip=16 count=1 iflag=direct 2>/dev/null | grep -q bb-16-' 60
+	corosync_stop 1
+	wait_for 1 'grep -q "CPG:356" /tmp/bg.dirtylogd.log' 60
+	corosync_start 1
+	wait_members 2 120 1 2
+	wait_for 1 '[ "$(grep -c "CPG:357" /tmp/bg.dirtylogd.log)" -ge 2 ]' 120
+	on 1 'grep -E "CPG:(356|357|360|363)" /tmp/bg.dirtylogd.log'
+	on 1 'grep -q "CPG:363" /tmp/bg.dirtylogd.log'
+	bg_wait 1 writer 300
+	wait_for 1 "$in_sync" 120
+	wait_for 2 "$in_sync" 120
+	on 2 'kill $(pidof fio); while pidof fio >/dev/null; do sleep 0.2; done'
+	on_all 'dmsetup status m; dmsetup remove m'
+	a=$(on 1 "set -- \"\$DISK_legA\"; $prefix")
+	b=$(on 1 "set -- \"\$DISK_legB\"; $prefix")
+	echo "node 1's blocks on the legs: $a $b of 1024"
+	[ "$a" = 1024 ] && [ "$b" = 1024 ]
+	a=$(on 1 'dd if="$DISK_legA" bs=1M iflag=direct 2>/dev/null | md5sum')
+	b=$(on 1 'dd if="$DISK_legB" bs=1M iflag=direct 2>/dev/null | md5sum')
+	[ "$a" = "$b" ]
+	echo "$log: legs identical after node 1's corosync restart: $a"
+	on_all 'bbctl log --strict /tmp/bg.dirtylogd.log >/dev/null'
+	on_all 'kill "$(pidof dirtylogd)"; while pidof dirtylogd >/dev/null; do sleep 0.2; done'
+	on 1 'dd if=/dev/zero of="$DISK_legA" bs=1M oflag=direct 2>/dev/null; dd if=/dev/zero of="$DISK_legB" bs=1M oflag=direct 2>/dev/null
+dd if=/dev/zero of="$DISK_log" bs=1M count=1 oflag=direct 2>/dev/null; :'
+}
+
 boot_node 1 2
 corosync_start 1 2
 wait_members 2 120 1 2
-bg 1 dirtylogd dirtylogd
-on 1 "$table"
-wait_for 1 "$in_sync" 180
-bg 2 dirtylogd dirtylogd
-on 2 "$table"
-wait_for 2 "$in_sync" 180
-bg 2 fio "$fio2"
-bg 1 writer "$writer"
-wait_for 1 'dd if=/dev/mapper/m bs=4096 skip=16 count=1 iflag=direct 2>/dev/null | grep -q bb-16-' 60
-corosync_stop 1
-wait_for 1 'grep -q "CPG:356" /tmp/bg.dirtylogd.log' 60
-corosync_start 1
-wait_members 2 120 1 2
-wait_for 1 '[ "$(grep -c "CPG:357" /tmp/bg.dirtylogd.log)" -ge 2 ]' 120
-on 1 'grep -E "CPG:(356|357|360|363)" /tmp/bg.dirtylogd.log'
-on 1 'grep -q "CPG:363" /tmp/bg.dirtylogd.log'
-bg_wait 1 writer 300
-wait_for 1 "$in_sync" 120
-wait_for 2 "$in_sync" 120
-on 2 'kill $(pidof fio); while pidof fio >/dev/null; do sleep 0.2; done'
-on_all 'dmsetup status m; dmsetup remove m'
-a=$(on 1 "set -- \"\$DISK_legA\"; $prefix")
-b=$(on 1 "set -- \"\$DISK_legB\"; $prefix")
-echo "node 1's blocks on the legs: $a $b of 1024"
-[ "$a" = 1024 ] && [ "$b" = 1024 ]
-a=$(on 1 'dd if="$DISK_legA" bs=1M iflag=direct 2>/dev/null | md5sum')
-b=$(on 1 'dd if="$DISK_legB" bs=1M iflag=direct 2>/dev/null | md5sum')
-[ "$a" = "$b" ]
-echo "legs identical after node 1's corosync restart: $a"
-on_all 'bbctl log --strict /tmp/bg.dirtylogd.log >/dev/null'
+run_case clustered-disk
+run_case clustered-core
