@@ -28,6 +28,11 @@
 #   members N             the number of members guest N's corosync sees
 #   wait_members COUNT S N...  until each guest N... sees COUNT members, at
 #                         most S seconds each
+#   bbm_create LOG UUID [FEATURE...]  prints the guest command that creates
+#                         bb-mirror "m" over $DISK_legA and $DISK_legB on a
+#                         dirtylogd LOG (clustered-disk on $DISK_log, or
+#                         clustered-core) with log UUID, 1024-sector regions
+#                         and the features given
 #   tagged_writer DEV COUNT   prints a guest script writing 4 KiB blocks
 #                         0..COUNT-1 of DEV in order, "bb-<n>-" each, direct
 #                         and flushed, one after the other
@@ -266,6 +271,18 @@ wait_members() {
 		}
 		echo "wait_members: guest $n sees $count members" >&2
 	done
+}
+
+bbm_create() {
+	local log=$1 uuid=$2 params features=""
+	shift 2
+	case $log in
+	clustered-disk) params="4 $uuid clustered-disk \$DISK_log 1024" ;;
+	clustered-core) params="3 $uuid clustered-core 1024" ;;
+	*) echo "bbm_create: unknown log $log" >&2; return 2 ;;
+	esac
+	[ $# -eq 0 ] || features=" $# $*"
+	printf '%s\n' "dmsetup create m --table \"0 \$(blockdev --getsz \"\$DISK_legA\") bb-mirror userspace $params 2 \$DISK_legA 0 \$DISK_legB 0$features\""
 }
 
 tagged_writer() {

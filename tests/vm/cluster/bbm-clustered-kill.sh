@@ -28,12 +28,8 @@ fio2="fio --name=w --filename=/dev/mapper/m --rw=randwrite --bs=64k --numjobs=4 
 prefix=$(tagged_prefix 8192)
 
 run_case() {
-	local log=$1 params table n list m todo copied
-	case $log in
-	clustered-disk) params='4 bb-cluster-'$log' clustered-disk $DISK_log 1024' ;;
-	clustered-core) params='3 bb-cluster-'$log' clustered-core 1024' ;;
-	esac
-	table='dmsetup create m --table "0 $(blockdev --getsz "$DISK_legA") bb-mirror userspace '$params' 2 $DISK_legA 0 $DISK_legB 0"'
+	local log=$1 table n list m todo copied
+	table=$(bbm_create "$log" "bb-cluster-$log")
 	on_all 'dmesg -c >/dev/null; : >/tmp/bg.dirtylogd.log'
 	bg 1 dirtylogd dirtylogd
 	on 1 "sleep 1; $table"

@@ -23,12 +23,8 @@ fio2="fio --name=w --filename=/dev/mapper/m --rw=randwrite --bs=64k --numjobs=4 
 prefix=$(tagged_prefix 1024)
 
 run_case() {
-	local log=$1 params table a b
-	case $log in
-	clustered-disk) params='4 bb-restart-'$log' clustered-disk $DISK_log 1024' ;;
-	clustered-core) params='3 bb-restart-'$log' clustered-core 1024' ;;
-	esac
-	table='sleep 1; dmsetup create m --table "0 $(blockdev --getsz "$DISK_legA") bb-mirror userspace '$params' 2 $DISK_legA 0 $DISK_legB 0"'
+	local log=$1 table a b
+	table="sleep 1; $(bbm_create "$log" "bb-restart-$log")"
 	bg 1 dirtylogd dirtylogd
 	on 1 "$table"
 	wait_for 1 "$in_sync" 180
