@@ -12,6 +12,7 @@
 # in the group; the resync then resumes at full speed, all three reach
 # 128/128 with the writes still running, the legs end byte-identical and
 # every dirtylogd line is in the catalogue (bbctl log --strict).
+# known-bug: issue #16 — on 6.12 the legs once ended different (region 68, one 64 KiB write) after the resync; run it by name
 # nodes: 3
 # disks: legA:64M legB:64M log:1M
 # modules: dm-mod dm-log dm-log-userspace dm-region-hash
@@ -47,12 +48,8 @@ group_members() {
 }
 
 run_case() {
-	local log=$1 params table a b n count
-	case $log in
-	clustered-disk) params='4 bb-join-'$log' clustered-disk $DISK_log 1024' ;;
-	clustered-core) params='3 bb-join-'$log' clustered-core 1024' ;;
-	esac
-	table='dmsetup create m --table "0 $(blockdev --getsz "$DISK_legA") bb-mirror userspace '$params' 2 $DISK_legA 0 $DISK_legB 0 4 resync_rate 128 resync_parallel 1"'
+	local log=$1 table a b n count
+	table=$(bbm_create "$log" "bb-join-$log" resync_rate 128 resync_parallel 1)
 	# Fresh legs and log: every region out of sync, a resync to do.
 	on 1 'dd if=/dev/urandom of="$DISK_legA" bs=1M count=64 oflag=direct 2>/dev/null
 dd if=/dev/zero of="$DISK_legB" bs=1M count=64 oflag=direct 2>/dev/null
