@@ -65,6 +65,7 @@
 #define BBM_MAX_RANGE_LINES	16
 #define BBM_RATE_WINDOW		(2 * HZ)
 #define BBM_CLEAN_DELAY		HZ
+#define BBM_REMOTE_RETRY	(HZ / 5)	/* a write waiting for another node's copy */
 
 /* The leg state block: little-endian, in the last 4 KiB of the log device. */
 #define BBM_STATE_SIZE		4096
@@ -185,6 +186,7 @@ struct bbm_set {
 	struct workqueue_struct *wq;
 	struct work_struct work;
 	struct delayed_work kick;
+	struct delayed_work remote_retry;
 	wait_queue_head_t recovery_wait;
 
 	spinlock_t lock;		/* lists, leg states, resync counters */
@@ -686,20 +688,39 @@ static void bbm_log_failed_write(struct bbm_set *ms, struct bio *bio)
 	spin_unlock_irq(&ms->lock);
 }
 
+/*
+ * A cluster log: another node copies the region, or will (it is out of sync
+ * and the log hands it to some node's resync first). A write that went out
+ * now could reach a leg the copy then overwrites with older data, so it
+ * waits, as dm-raid1's do. While suspending, nothing waits: the copies of
+ * this node have stopped and the suspend must not wait on other nodes.
+ */
+static bool bbm_remote_recovering(struct bbm_set *ms, region_t region)
+{
+	struct dm_dirty_log *log = dm_rh_dirty_log(ms->rh);
+
+	return !READ_ONCE(ms->suspended) && log->type->is_remote_recovering(log, region);
+}
+
 static void bbm_do_writes(struct bbm_set *ms, struct bio_list *writes)
 {
-	struct bio_list sync, nosync;
+	struct bio_list sync, nosync, later;
 	struct bio *bio;
 
 	if (bio_list_empty(writes))
 		return;
 	bio_list_init(&sync);
 	bio_list_init(&nosync);
+	bio_list_init(&later);
 	while ((bio = bio_list_pop(writes))) {
 		struct bbm_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
 
 		if (bbm_untracked(bio)) {
 			bio_list_add(&sync, bio);
+			continue;
+		}
+		if (bbm_remote_recovering(ms, pb->region)) {
+			bio_list_add(&later, bio);
 			continue;
 		}
 		switch (dm_rh_get_state(ms->rh, pb->region, 1)) {
@@ -735,6 +756,12 @@ static void bbm_do_writes(struct bbm_set *ms, struct bio_list *writes)
 			bbm_log_failed_write(ms, bio);
 		else
 			bbm_write(ms, bio);
+	}
+	if (!bio_list_empty(&later)) {
+		spin_lock_irq(&ms->lock);
+		bio_list_merge(&ms->writes, &later);
+		spin_unlock_irq(&ms->lock);
+		queue_delayed_work(ms->wq, &ms->remote_retry, BBM_REMOTE_RETRY);
 	}
 }
 
@@ -1531,6 +1558,13 @@ static void bbm_kick(struct work_struct *work)
 	bbm_wake(ms);
 }
 
+static void bbm_remote_retry(struct work_struct *work)
+{
+	struct bbm_set *ms = container_of(to_delayed_work(work), struct bbm_set, remote_retry);
+
+	bbm_wake(ms);
+}
+
 /* dm-region-hash callbacks. */
 static void bbm_dispatch_bios(void *context, struct bio_list *bios)
 {
@@ -2188,6 +2222,7 @@ static int bbm_construct(struct dm_target *ti, unsigned int argc, char **argv)
 	init_waitqueue_head(&ms->recovery_wait);
 	INIT_WORK(&ms->work, bbm_do_work);
 	INIT_DELAYED_WORK(&ms->kick, bbm_kick);
+	INIT_DELAYED_WORK(&ms->remote_retry, bbm_remote_retry);
 	atomic_set(&ms->read_rr, 0);
 	ms->suspended = true;
 	ms->next_clean = jiffies;
@@ -2290,6 +2325,7 @@ static void bbm_dtr(struct dm_target *ti)
 
 	bb_oplog_begin(&ms->log, &cmd, "dtr");
 	cancel_delayed_work_sync(&ms->kick);
+	cancel_delayed_work_sync(&ms->remote_retry);
 	flush_workqueue(ms->wq);
 	dm_kcopyd_client_flush(ms->kcopyd);
 	if (ms->rs.active)

@@ -406,8 +406,10 @@ std::optional<std::vector<std::byte>> ClusterNode::answer_of(const Member& from,
     case RequestType::kIsRemoteRecovering: {
       need(1);
       const bool recovering = replica.remote_recovering(from, args[0]);
-      // As the single-node daemon: the hint stays below the region count.
-      const auto hint = replica.sync_count() == replica.count() ? replica.count() - 1 : 0;
+      // Every region below the hint is in sync now, so the kernel need not
+      // ask before writing to it; the hint stays below the region count,
+      // or the kernel would never ask for resync work again.
+      const auto hint = replica.sync_bits().next_clear(0).value_or(replica.count() - 1);
       return pack({recovering ? 1U : 0U, hint});
     }
     case RequestType::kInSync:

@@ -283,17 +283,15 @@ std::vector<std::byte> RequestHandler::operate(Served& served, const ulog::Reque
     case RequestType::kStatusTable:
       return ulog::pack_string(log.status(StatusType::kTable));
     case RequestType::kIsRemoteRecovering: {
-      // One node: nobody else recovers. The kernel skips this question for
-      // regions below the hint, and stops asking for resync work for good
-      // once the hint reaches the region count; it only resets the hint on
-      // its own resume, not when it reconnects to a restarted daemon. So
-      // the hint stays below the count: region_count - 1 when all are in
-      // sync (as cmirrord answers), else 0.
+      // One node: nobody else recovers, so the kernel need not ask again
+      // for any region below the hint (a mirror asks before every write).
+      // It stops asking for resync work for good once the hint reaches the
+      // region count, and only resets the hint on its own resume, not when
+      // it reconnects to a restarted daemon: so the hint is region_count - 1.
       const auto region = single_region(request);
       if (region >= log.region_count())
         throw Error(EINVAL, fmt::format("region {} out of range", region));
-      const auto hint = log.get_sync_count() == log.region_count() ? log.region_count() - 1 : 0;
-      return answer({0U, hint});
+      return answer({0U, log.region_count() - 1});
     }
     case RequestType::kCtr:
     case RequestType::kDtr:

@@ -66,7 +66,7 @@ TEST_F(RequestHandlerTest, ServesACoreLog) {
   EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kGetResyncWork).data),
             (std::vector<uint64_t>{1, 5}));
   EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kIsRemoteRecovering, u64s({5})).data),
-            (std::vector<uint64_t>{0, 0}));
+            (std::vector<uint64_t>{0, 15}));
   EXPECT_EQ(call(ulog::RequestType::kSetRegionSync, u64s({5, 1})).error, 0);
   EXPECT_EQ(ulog::unpack_u64(call(ulog::RequestType::kIsRemoteRecovering, u64s({5})).data),
             (std::vector<uint64_t>{0, 15}));

@@ -33,6 +33,9 @@
 #                         dirtylogd LOG (clustered-disk on $DISK_log, or
 #                         clustered-core) with log UUID, 1024-sector regions
 #                         and the features given
+#   same_legs N           in guest N, compares $DISK_legA and $DISK_legB
+#                         region by region (bbm_create's 1024 sectors);
+#                         fails naming the regions that differ
 #   tagged_writer DEV COUNT   prints a guest script writing 4 KiB blocks
 #                         0..COUNT-1 of DEV in order, "bb-<n>-" each, direct
 #                         and flushed, one after the other
@@ -283,6 +286,19 @@ bbm_create() {
 	esac
 	[ $# -eq 0 ] || features=" $# $*"
 	printf '%s\n' "dmsetup create m --table \"0 \$(blockdev --getsz \"\$DISK_legA\") bb-mirror userspace $params 2 \$DISK_legA 0 \$DISK_legB 0$features\""
+}
+
+same_legs() {
+	# shellcheck disable=SC2016 # expanded in the guest
+	on "$1" 'n=$(($(blockdev --getsz "$DISK_legA") / 1024)) r=0 bad=
+while [ $r -lt $n ]; do
+	a=$(dd if="$DISK_legA" bs=524288 skip=$r count=1 iflag=direct 2>/dev/null | md5sum)
+	b=$(dd if="$DISK_legB" bs=524288 skip=$r count=1 iflag=direct 2>/dev/null | md5sum)
+	[ "$a" = "$b" ] || bad="$bad $r"
+	r=$((r + 1))
+done
+[ -z "$bad" ] || { echo "the legs differ in regions$bad"; exit 1; }
+echo "the legs are identical in all $n regions"'
 }
 
 tagged_writer() {

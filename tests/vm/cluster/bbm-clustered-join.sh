@@ -12,7 +12,6 @@
 # in the group; the resync then resumes at full speed, all three reach
 # 128/128 with the writes still running, the legs end byte-identical and
 # every dirtylogd line is in the catalogue (bbctl log --strict).
-# known-bug: issue #16 — on 6.12 the legs once ended different (region 68, one 64 KiB write) after the resync; run it by name
 # nodes: 3
 # disks: legA:64M legB:64M log:1M
 # modules: dm-mod dm-log dm-log-userspace dm-region-hash
