@@ -2,10 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Failover of a mirror on shared legs with a disk log (dirtylogd): node 1
 # writes and is killed mid-write, node 2 activates the mirror and resyncs
-# the regions node 1's log left dirty; the legs end identical.
+# the regions node 1's log left dirty; the legs end identical. Node 1 sees
+# leg B through dm-delay (writes 300 ms late), so that every write is in
+# flight long enough for its region to be dirty in the log when the node
+# dies (without it the eight writers' regions were once all clean at the
+# kill: dm-raid1 clears a region between two writes to it).
 # nodes: 2
 # disks: legA:64M legB:64M log:1M
-# modules: dm-mirror dm-log dm-log-userspace dm-region-hash
+# modules: dm-mirror dm-log dm-log-userspace dm-region-hash dm-delay
 # timeout: 900
 # shellcheck disable=SC2016 # the commands expand in the guests
 
@@ -25,7 +29,8 @@ dirty_count() {
 }
 
 boot_node 1 2
-on 1 "$create"
+on 1 'dmsetup create bdelay --table "0 $(blockdev --getsz "$DISK_legB") delay $DISK_legB 0 0 $DISK_legB 0 300"'
+on 1 "DISK_legB=/dev/mapper/bdelay; $create"
 wait_for 1 "$in_sync" 180
 # Eight writers, each in its own 8 MiB: regions marked at the kill, and
 # never two writes to one block in flight (a mirror does not order
