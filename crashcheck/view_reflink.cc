@@ -146,10 +146,17 @@ struct ReflinkViewFactory::Pool {
   // A refresh failed: no more reuse (a reason that lasts would cost a
   // failed refresh before every new clone).
   bool closed = false;
-  Pool() = default;
+  // The files are on a scratch filesystem that goes whole with the run:
+  // left to it. Deleting a file of many shared extents makes XFS free them
+  // one by one (refcount updates), work the unmount waits for: 140 ms for
+  // 37 pooled views of a 320 MiB image, against 6 ms for an unmount that
+  // finds them still there.
+  bool on_scratch = false;
+  explicit Pool(bool scratch) : on_scratch(scratch) {}
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
   ~Pool() {
+    if (on_scratch) return;
     for (const std::string& f : files) unlink(f.c_str());
   }
 };
@@ -245,8 +252,9 @@ ReflinkScratch::~ReflinkScratch() {
   rmdir(mount_dir_.c_str());
 }
 
-ReflinkViewFactory::ReflinkViewFactory(std::string image, uint64_t size, const std::string& dir)
-    : image_(std::move(image)), names_(dir), pool_(std::make_shared<Pool>()) {
+ReflinkViewFactory::ReflinkViewFactory(std::string image, uint64_t size, const std::string& dir,
+                                       bool on_scratch)
+    : image_(std::move(image)), names_(dir), pool_(std::make_shared<Pool>(on_scratch)) {
   if (access(image_.c_str(), F_OK) != 0) create_image(image_, size);
   if (!supports_reflink(dir))
     throw CheckerError("no reflink (FICLONE) in " + dir + "; use --view copy");

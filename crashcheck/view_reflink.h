@@ -95,7 +95,11 @@ class ReflinkViewFactory final : public ViewFactory {
  public:
   // Replays onto `image` (created if missing, `size` bytes); views go to
   // `dir`, which must be on the image's filesystem and support reflink.
-  ReflinkViewFactory(std::string image, uint64_t size, const std::string& dir);
+  // `on_scratch`: `dir` is on a ReflinkScratch that is unmounted and
+  // thrown away after the run, which then leaves the views it pooled to it
+  // rather than deleting them one by one.
+  ReflinkViewFactory(std::string image, uint64_t size, const std::string& dir,
+                     bool on_scratch = false);
   ~ReflinkViewFactory() override;
 
   [[nodiscard]] ViewKind kind() const override { return ViewKind::kReflink; }

@@ -91,7 +91,8 @@ ViewSetup make_views(const CheckerOptions& o, uint64_t image_size,
     }
   }
   if (o.view != ViewKind::kCopy && (s.scratch || supports_reflink(dir))) {
-    s.factory = std::make_unique<ReflinkViewFactory>(dir + "/replay.img", image_size, dir);
+    s.factory = std::make_unique<ReflinkViewFactory>(dir + "/replay.img", image_size, dir,
+                                                     s.scratch != nullptr);
   } else {
     s.factory = std::make_unique<CopyViewFactory>(dir + "/replay.img", image_size, dir);
   }
