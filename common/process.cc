@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <string_view>
 
 #include "common/file_descriptor.h"
 #include "common/system_error.h"
@@ -90,10 +91,30 @@ class SpawnSetup {
   posix_spawnattr_t attr_{};
 };
 
+// The caller's environment with `overrides` (NAME=value) set; the
+// pointers are into `environ` and `overrides`.
+std::vector<char*> child_environment(const std::vector<std::string>& overrides) {
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const bool overridden =
+        std::any_of(overrides.begin(), overrides.end(), [&](const std::string& o) {
+          const size_t eq = o.find('=');
+          return eq != std::string::npos &&
+                 entry.substr(0, eq + 1) == std::string_view(o).substr(0, eq + 1);
+        });
+    if (!overridden) env.push_back(*e);
+  }
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): posix_spawn's envp type
+  for (const std::string& o : overrides) env.push_back(const_cast<char*>(o.c_str()));
+  env.push_back(nullptr);
+  return env;
+}
+
 }  // namespace
 
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                          ProcessGroup group) {
+                          ProcessGroup group, const std::vector<std::string>& environment) {
   if (argv.empty()) throw SystemError(EINVAL, "cannot run an empty command line");
   Pipe pipe = make_pipe();
   std::vector<char*> args;
@@ -105,7 +126,12 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   int rc = 0;
   {
     SpawnSetup setup(pipe.write.get(), group);
-    rc = posix_spawnp(&pid, args[0], setup.actions(), setup.attr(), args.data(), environ);
+    if (environment.empty()) {
+      rc = posix_spawnp(&pid, args[0], setup.actions(), setup.attr(), args.data(), environ);
+    } else {
+      std::vector<char*> env = child_environment(environment);
+      rc = posix_spawnp(&pid, args[0], setup.actions(), setup.attr(), args.data(), env.data());
+    }
   }
   pipe.write.reset();  // the child holds the write end; EOF comes when it exits
   if (rc != 0) throw SystemError(rc, "cannot run " + argv[0] + ": " + errno_text(rc));

@@ -33,12 +33,15 @@ inline constexpr size_t kMaxOutput = size_t{64} * 1024;
 // outlives it (bb-healthd's program); such a child no longer gets the
 // terminal's Ctrl-C. kShared leaves it in the caller's group (the tools of
 // bb-crashcheck, which a Ctrl-C stops with it).
+//
+// `environment`: NAME=value entries the child gets on top of (or instead
+// of the same names in) the caller's environment.
 enum class ProcessGroup : uint8_t { kShared, kOwn };
 
 [[nodiscard]] ProcessResult run_process(
     const std::vector<std::string>& argv,
     std::chrono::milliseconds timeout = std::chrono::minutes(10),
-    ProcessGroup group = ProcessGroup::kShared);
+    ProcessGroup group = ProcessGroup::kShared, const std::vector<std::string>& environment = {});
 
 // A program that exited non-zero or timed out, under run_or_throw.
 class ProcessError : public std::runtime_error {

@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "crashcheck/check_profiles.h"
 
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "common/file_descriptor.h"
 #include "common/file_info.h"
 #include "common/process.h"
 #include "crashcheck/error.h"
@@ -98,6 +103,50 @@ std::string replace_all(std::string s, std::string_view from, const std::string&
   }
   return s;
 }
+
+// e2fsck keeps its block and inode maps in red-black trees unless its
+// configuration says otherwise: `[bitmaps] all = 1` makes them plain bit
+// arrays (e2fsck.conf's profile_get_uint("bitmaps", "all"); 1 is
+// EXT2FS_BMAP64_BITARRAY). On the small filesystems of crash tests the
+// arrays are much faster and the checks are the same: only the maps'
+// representation changes (e2fsck -fn on a 320 MiB ext4 with 1 KiB blocks,
+// the short bench log's: 4.5 -> 2.7 ms of CPU). They cost a bit per block
+// and map (e2fsck keeps about five block maps), so only for devices up to
+// kBitarrayDeviceBytes; bigger ones get e2fsck's default. The
+// configuration is the one e2fsck would read (E2FSCK_CONFIG, else
+// /etc/e2fsck.conf) with the section appended; one that has a [bitmaps]
+// section already is left as it is. It lives in a memfd of ours that
+// e2fsck opens as /proc/<our pid>/fd/<n>: no file to clean up.
+constexpr uint64_t kBitarrayDeviceBytes = uint64_t{64} << 30;  // 8 MiB a map at 1 KiB blocks
+
+class E2fsckBitarrays {
+ public:
+  E2fsckBitarrays() {
+    const char* user = std::getenv("E2FSCK_CONFIG");
+    std::string config;
+    {
+      std::ifstream in(user != nullptr ? user : "/etc/e2fsck.conf");
+      if (in) config.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    if (config.find("[bitmaps]") != std::string::npos) return;
+    config += "\n[bitmaps]\n\tall = 1\n";
+    bb::common::FileDescriptor fd(memfd_create("bb-crashcheck-e2fsck.conf", MFD_CLOEXEC));
+    if (!fd || write(fd.get(), config.data(), config.size()) != static_cast<ssize_t>(config.size()))
+      return;  // best effort: e2fsck's own configuration then
+    variable_ = fmt::format("E2FSCK_CONFIG=/proc/{}/fd/{}", getpid(), fd.get());
+    memfd_ = std::move(fd);
+  }
+
+  // What to add to e2fsck's environment for a device of `device_bytes`.
+  [[nodiscard]] std::vector<std::string> environment(uint64_t device_bytes) const {
+    if (variable_.empty() || device_bytes > kBitarrayDeviceBytes) return {};
+    return {variable_};
+  }
+
+ private:
+  bb::common::FileDescriptor memfd_;
+  std::string variable_;
+};
 
 // The xfs steps with an external log device: logdev= on the mount, -l
 // for xfs_repair.
@@ -209,7 +258,11 @@ class ProfileCheck final : public Check {
       case Step::kRun:
         break;
     }
-    bb::common::ProcessResult r = bb::common::run_process(argv, timeout_);
+    std::vector<std::string> environment;
+    if (argv.front() == "e2fsck")
+      environment = e2fsck_bitarrays_.environment(bb::common::file_size(target.device));
+    bb::common::ProcessResult r =
+        bb::common::run_process(argv, timeout_, bb::common::ProcessGroup::kShared, environment);
     log += r.output;
     if (r.timed_out) log += fmt::format("timed out after {} s\n", timeout_.count());
     if (r.exit_status != 0) log += fmt::format("exit status {}\n", r.exit_status);
@@ -231,6 +284,7 @@ class ProfileCheck final : public Check {
   std::string logdev_;  // a group's device name; "" without an external log
   std::vector<Step> steps_;
   std::chrono::seconds timeout_;
+  E2fsckBitarrays e2fsck_bitarrays_;
 };
 
 class CommandCheck final : public Check {

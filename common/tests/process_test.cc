@@ -25,6 +25,18 @@ TEST(Process, CapturesStdoutAndStderr) {
   EXPECT_EQ(r.output, "out\nerr\n");
 }
 
+TEST(Process, EnvironmentEntriesAddToAndReplaceTheCallers) {
+  ASSERT_NE(getenv("PATH"), nullptr);
+  ProcessResult r = run_process({"sh", "-c", "echo \"$BB_TEST_ADDED|$HOME|${PATH:+path}\""},
+                                std::chrono::seconds(10), ProcessGroup::kShared,
+                                {"BB_TEST_ADDED=one=two", "HOME=/nowhere"});
+  EXPECT_EQ(r.exit_status, 0);
+  EXPECT_EQ(r.output, "one=two|/nowhere|path\n");
+  // Without entries the child has the caller's environment.
+  ProcessResult plain = run_process({"sh", "-c", "echo \"${BB_TEST_ADDED:-unset}\""});
+  EXPECT_EQ(plain.output, "unset\n");
+}
+
 TEST(Process, StdinIsDevNull) {
   ProcessResult r = run_process({"sh", "-c", "cat; echo done"});
   EXPECT_EQ(r.exit_status, 0);

@@ -65,4 +65,26 @@ echo "== reflink views (XFS scratch on a loop device), JUnit"
 	--keep-dir "" | tee "$work/reflink.txt"
 grep -q 'reflink views' "$work/reflink.txt"
 [ "$(grep -c '<testcase ' "$work/junit.xml")" = 3 ]
+
+echo "== e2fsck gets bit-array maps, unless its configuration sets [bitmaps]"
+# An e2fsck first on PATH that records the configuration it is given.
+mkdir -p "$work/bin"
+real_e2fsck=$(command -v e2fsck)
+# shellcheck disable=SC2016 # the wrapper expands them, not this shell
+printf '#!/bin/sh\n{ echo "--- ${E2FSCK_CONFIG:-none}"; [ -z "${E2FSCK_CONFIG:-}" ] || cat "$E2FSCK_CONFIG"; } >>"%s"\nexec "%s" "$@"\n' \
+	"$work/e2fsck-configs" "$real_e2fsck" >"$work/bin/e2fsck"
+chmod +x "$work/bin/e2fsck"
+printf '[options]\n\tbroken_system_clock = 1\n' >"$work/user.conf"
+E2FSCK_CONFIG=$work/user.conf PATH=$work/bin:$PATH "$BB_BIN/bb-crashcheck" --log "$log" --fs ext4 \
+	--workdir "$work" --keep-dir "" -q
+cat "$work/e2fsck-configs"
+[ "$(grep -c '^--- /proc/[0-9]*/fd/[0-9]*$' "$work/e2fsck-configs")" = 3 ]
+[ "$(grep -c 'broken_system_clock = 1' "$work/e2fsck-configs")" = 3 ]
+[ "$(grep -c 'all = 1' "$work/e2fsck-configs")" = 3 ]
+printf '[bitmaps]\n\tall = 2\n' >"$work/user.conf"
+: >"$work/e2fsck-configs"
+E2FSCK_CONFIG=$work/user.conf PATH=$work/bin:$PATH "$BB_BIN/bb-crashcheck" --log "$log" --fs ext4 \
+	--workdir "$work" --keep-dir "" -q
+[ "$(grep -c "^--- $work/user.conf\$" "$work/e2fsck-configs")" = 3 ]
+if grep -q 'all = 1' "$work/e2fsck-configs"; then echo "a [bitmaps] of the user's was overridden"; exit 1; fi
 echo OK
