@@ -192,7 +192,7 @@ class CheckPipeline {
 
   CheckOutcome check_one(Job& job, const std::string& mnt, LoopSlot& loop) {
     std::unique_ptr<View> own;
-    const View* view = job.view.get();
+    View* view = job.view.get();
     if (!job.variant.is_prefix()) {
       own = factory_.clone(*job.view);
       apply_variant(own->path(), session_.source(), index_, *job.epoch, job.variant);
@@ -202,7 +202,9 @@ class CheckPipeline {
     if (view->is_block_device()) {
       target.device = view->path();
     } else if (o_.check->needs_block_device()) {
-      target.device = loop.attach(view->path(), filesystem_io_unit(view->path()));
+      const uint32_t block_size = filesystem_io_unit(view->path());
+      target.device = view->own_device(block_size);
+      if (target.device.empty()) target.device = loop.attach(view->path(), block_size);
     }
     CheckOutcome out;
     try {

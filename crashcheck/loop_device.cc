@@ -135,4 +135,18 @@ void LoopSlot::detach() {
 
 LoopSlot::~LoopSlot() { detach(); }
 
+BoundLoop::BoundLoop(const std::string& file, uint32_t block_size) : block_size_(block_size) {
+  bb::common::FileDescriptor backing = bb::common::open_file(file, O_RDWR, 0, "for a loop device");
+  Attached a = attach_free(backing.get(), LO_FLAGS_DIRECT_IO, block_size, file);
+  path_ = std::move(a.path);
+  write_through_ = !uses_direct_io(path_);
+  if (write_through_) set_write_cache(path_, false);
+}
+
+BoundLoop::~BoundLoop() {
+  if (write_through_) set_write_cache(path_, true);
+  bb::common::FileDescriptor fd(open(path_.c_str(), O_RDWR | O_CLOEXEC));
+  if (fd) ioctl(fd.get(), LOOP_CLR_FD, 0);
+}
+
 }  // namespace bb::crashcheck

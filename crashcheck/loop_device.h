@@ -49,6 +49,34 @@ void set_write_cache(const std::string& device, bool cached);
 // Whether loop device `device` does direct I/O on its file (sysfs).
 [[nodiscard]] bool uses_direct_io(const std::string& device);
 
+// A loop device that stays attached to one file while the file is reused
+// for view after view (a pooled reflink view keeps one): no attach and
+// detach at every check, and a device the kernel runs buffered is made
+// write-through (set_write_cache()) once, not at every check (a queue
+// freeze each way). Since the device is attached all along, no other
+// process can get it from LOOP_CTL_GET_FREE while it is write-through.
+// It is not held open: when a check's last user of it (the umount, the
+// fsck) closes it, the kernel drops its cached blocks, so the next check
+// reads the file as it is then. Direct I/O and the block size as
+// LoopSlot::attach(). Destroying it sets the cache back and detaches.
+class BoundLoop {
+ public:
+  // Throws bb::common::SystemError.
+  BoundLoop(const std::string& file, uint32_t block_size);
+  BoundLoop(const BoundLoop&) = delete;
+  BoundLoop& operator=(const BoundLoop&) = delete;
+  ~BoundLoop();
+
+  [[nodiscard]] const std::string& path() const { return path_; }
+  // The block size it was asked for (the kernel may have refused it).
+  [[nodiscard]] uint32_t block_size() const { return block_size_; }
+
+ private:
+  std::string path_;
+  uint32_t block_size_ = 0;
+  bool write_through_ = false;
+};
+
 class LoopSlot {
  public:
   LoopSlot() = default;

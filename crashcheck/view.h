@@ -32,6 +32,14 @@ class View {
   // The view's bytes: a regular file or a block device. Writable.
   [[nodiscard]] virtual const std::string& path() const = 0;
   virtual bool is_block_device() const = 0;
+  // A block device of the view's own on its file (a pooled reflink view
+  // keeps a loop device from check to check, see BoundLoop), attached with
+  // logical blocks of `block_size` bytes; "" if the view has none and the
+  // caller attaches one. Throws bb::common::SystemError.
+  [[nodiscard]] virtual std::string own_device(uint32_t block_size) {
+    (void)block_size;
+    return {};
+  }
 };
 
 enum class ViewKind { kReflink, kCopy, kDmSnapshot };

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <random>
 #include <vector>
 
@@ -158,6 +159,63 @@ TEST(ReflinkView, PooledViewsReadExactlyTheImage) {
   }
 }
 
+bool attached(const std::string& dev) {
+  const std::string name = dev.substr(dev.rfind('/') + 1);
+  struct stat st {};
+  return stat(("/sys/block/" + name + "/loop/backing_file").c_str(), &st) == 0;
+}
+
+std::string write_cache(const std::string& dev) {
+  std::ifstream in("/sys/block/" + dev.substr(dev.rfind('/') + 1) + "/queue/write_cache");
+  std::string mode;
+  std::getline(in, mode);
+  return mode;
+}
+
+// A pooled view keeps its loop device from check to check; the device
+// shows the file as the refresh left it (nothing cached from the check
+// before), a buffered one is write-through while it is the view's, and all
+// are detached, write-back again, with the factory.
+TEST(ReflinkView, APooledViewKeepsItsLoopDeviceAndShowsTheRefreshedFile) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for the loop-mounted XFS scratch";
+  testing::TempDir dir;
+  ReflinkScratch scratch(dir.path(), dir.path() + "/mnt", 1ULL << 30);
+  std::string dev;
+  std::string buffered;
+  {
+    ReflinkViewFactory f(scratch.dir() + "/replay.img", 16 << 20, scratch.dir());
+    write_at(f.replay_path(), 8192, 4096, 'a');
+    std::unique_ptr<View> v = f.take();
+    dev = v->own_device(4096);
+    EXPECT_EQ(v->own_device(4096), dev) << "asked again: the same device";
+    EXPECT_EQ(read_device(dev, 8192, 1), "a");
+    {  // a check writes through the device and reads it back
+      bb::common::FileDescriptor fd = bb::common::open_file(dev, O_RDWR);
+      std::vector<char> page(4096, 'w');
+      ASSERT_EQ(pwrite(fd.get(), page.data(), page.size(), 4096), 4096);
+      ASSERT_EQ(fsync(fd.get()), 0);
+      EXPECT_EQ(read_device(dev, 4096, 1), "w");
+    }
+    const std::string path = v->path();
+    v.reset();
+    EXPECT_TRUE(attached(dev)) << "a pooled file keeps its device";
+    write_at(f.replay_path(), 8192, 4096, 'b');
+    std::unique_ptr<View> again = f.take();
+    ASSERT_EQ(again->path(), path);
+    EXPECT_EQ(again->own_device(4096), dev);
+    EXPECT_EQ(read_device(dev, 8192, 1), "b") << "the device shows the refreshed file";
+    EXPECT_EQ(read_device(dev, 4096, 1), std::string(1, '\0')) << "the check's write is gone";
+    // A filesystem of 512-byte sectors: a new device, buffered (the
+    // scratch's blocks are 1 KiB), write-through while it is the view's.
+    buffered = again->own_device(512);
+    EXPECT_EQ(read_device(buffered, 8192, 1), "b");
+    EXPECT_EQ(write_cache(buffered), "write through");
+  }
+  EXPECT_FALSE(attached(dev));
+  EXPECT_FALSE(attached(buffered));
+  EXPECT_EQ(write_cache(buffered), "write back");
+}
+
 // A pooled file that cannot be brought up to date (here: cut short) is
 // replaced by a new clone, and the factory stops pooling: files of views
 // destroyed afterwards are deleted, not refreshed and failed again.
@@ -252,12 +310,6 @@ TEST(LoopDevice, AttachesAndDetaches) {
 }
 
 // Whether loop device `dev` (/dev/loopN) has a backing file.
-bool attached(const std::string& dev) {
-  const std::string name = dev.substr(dev.rfind('/') + 1);
-  struct stat st {};
-  return stat(("/sys/block/" + name + "/loop/backing_file").c_str(), &st) == 0;
-}
-
 TEST(LoopSlot, ReattachedDeviceShowsOnlyTheNewFile) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   testing::TempDir dir;
