@@ -25,6 +25,7 @@
 #include "crashcheck/error.h"
 #include "crashcheck/loop_device.h"
 #include "crashcheck/view_dm_snapshot.h"
+#include "crashcheck/zram_device.h"
 
 namespace bb::crashcheck {
 
@@ -57,6 +58,7 @@ struct Owner {
   std::string started;
   std::vector<std::string> scratch_images;
   std::vector<std::pair<std::string, std::string>> loops;  // device, backing file
+  std::vector<std::pair<int, uint64_t>> zram;              // id, size
 };
 
 std::optional<Owner> read_owner(const fs::path& dir) {
@@ -72,6 +74,12 @@ std::optional<Owner> read_owner(const fs::path& dir) {
     if (word == "scratch") o.scratch_images.push_back(path);
     if (size_t space = path.find(' '); word == "loop" && space != std::string::npos) {
       o.loops.emplace_back(path.substr(0, space), path.substr(space + 1));
+    }
+    if (word == "zram") {
+      std::istringstream fields(path);
+      int id = -1;
+      uint64_t size = 0;
+      if (fields >> id >> size && id >= 0) o.zram.emplace_back(id, size);
     }
   }
   return o;
@@ -176,6 +184,15 @@ std::string clean(const fs::path& dir, const Owner& owner) {
                          const std::string& b) { return dev == loop.first && b == loop.second; },
                      problems);
   }
+  // The scratch on zram: unmounted above, its views' loops detached.
+  int zram = 0;
+  for (const auto& [id, size] : owner.zram) {
+    if (remove_zram(id, size)) {
+      ++zram;
+    } else if (access(fmt::format("/sys/block/zram{}", id).c_str(), F_OK) == 0) {
+      problems.push_back(fmt::format("/dev/zram{} (in use, or not the run's any more)", id));
+    }
+  }
   for (const std::string& image : owner.scratch_images) {
     loops += detach_loops([&](const std::string&, const std::string& b) { return b == image; },
                           problems);
@@ -189,6 +206,7 @@ std::string clean(const fs::path& dir, const Owner& owner) {
       "removed what a run that died (pid {}) left in {}: {} mounts, {} loop devices{}{}", owner.pid,
       d, mounts, loops, dm_devices > 0 ? fmt::format(", {} device-mapper devices", dm_devices) : "",
       owner.scratch_images.empty() ? "" : ", its scratch image");
+  if (zram > 0) line += ", its zram device";
   if (!problems.empty()) {
     line += "; could not remove:";
     for (const std::string& p : problems) line += " " + p;
@@ -227,6 +245,10 @@ std::string canonical_path(const std::string& file) {
 
 void record_scratch_image(const std::string& workdir, const std::string& image) {
   record(workdir, "scratch", canonical_path(image));
+}
+
+void record_zram(const std::string& workdir, int id, uint64_t size) {
+  record(workdir, "zram", fmt::format("{} {}", id, size));
 }
 
 void record_loop(const std::string& workdir, const std::string& device, const std::string& file) {

@@ -6,6 +6,8 @@
 //               (the reflink scratch, dm-snapshot COW stores).
 //   LoopSlot    the device a check worker attaches to view after view,
 //               reusing the same device number while no one else takes it.
+//   BoundLoop   attached to a pooled view's file for as long as the file
+//               is reused, view after view.
 #pragma once
 
 #include <cstdint>

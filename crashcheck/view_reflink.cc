@@ -262,16 +262,12 @@ ReflinkScratch::ReflinkScratch(const std::string& backing_dir, std::string mount
     // holds a handful of big files. 1 KiB blocks (the least XFS v5 has): a
     // reflinked file takes direct I/O only in whole blocks (statx
     // dio_offset_align), and the view of an ext4 with 1 KiB blocks (mkfs's
-    // choice below 512 MiB) needs a 1 KiB device; a buffered one costs two
-    // queue freezes a check (loop_device.h). Neutral for 4 KiB views.
+    // choice below 512 MiB) can then be a direct I/O device of 1 KiB
+    // blocks. Neutral for 4 KiB views.
     bb::common::run_or_throw({"mkfs.xfs", "-q", "-f", "-K", "-m", "reflink=1", "-b", "size=1024",
                               "-l", "size=64m", backing_});
     loop_.emplace(backing_);
-    std::filesystem::create_directories(mount_dir_);
-    if (mount(loop_->path().c_str(), mount_dir_.c_str(), "xfs", 0, "") != 0) {
-      bb::common::throw_errno("cannot mount the reflink scratch filesystem on " + mount_dir_);
-    }
-    mounted_ = true;
+    mount_on(loop_->path());
   } catch (...) {
     loop_.reset();
     unlink(backing_.c_str());
@@ -279,10 +275,28 @@ ReflinkScratch::ReflinkScratch(const std::string& backing_dir, std::string mount
   }
 }
 
+ReflinkScratch::ReflinkScratch(ZramDevice zram, std::string mount_dir)
+    : mount_dir_(std::move(mount_dir)), zram_(std::move(zram)) {
+  // zram's sectors are 4 KiB: so are the XFS's blocks, and views of
+  // filesystems with smaller blocks are buffered devices (loop_device.h).
+  bb::common::run_or_throw(
+      {"mkfs.xfs", "-q", "-f", "-K", "-m", "reflink=1", "-l", "size=64m", zram_->path()});
+  mount_on(zram_->path());
+}
+
+void ReflinkScratch::mount_on(const std::string& device) {
+  std::filesystem::create_directories(mount_dir_);
+  if (mount(device.c_str(), mount_dir_.c_str(), "xfs", 0, "") != 0) {
+    bb::common::throw_errno("cannot mount the reflink scratch filesystem on " + mount_dir_);
+  }
+  mounted_ = true;
+}
+
 ReflinkScratch::~ReflinkScratch() {
   if (mounted_ && umount2(mount_dir_.c_str(), 0) != 0) umount2(mount_dir_.c_str(), MNT_DETACH);
   loop_.reset();
-  unlink(backing_.c_str());
+  if (!backing_.empty()) unlink(backing_.c_str());
+  zram_.reset();
   rmdir(mount_dir_.c_str());
 }
 

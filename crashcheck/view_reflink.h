@@ -28,6 +28,7 @@
 #include "crashcheck/loop_device.h"
 #include "crashcheck/view.h"
 #include "crashcheck/view_file.h"
+#include "crashcheck/zram_device.h"
 
 namespace bb::crashcheck {
 
@@ -71,22 +72,32 @@ struct MappingDifference {
 // bb::common::SystemError.
 void reflink_differences(int source, int copy);
 
+// A private XFS with reflink where the checker's work directory has none.
 class ReflinkScratch {
  public:
   // Makes a `size`-byte sparse XFS image in `backing_dir` and mounts it on
-  // `mount_dir` (created). Throws bb::common::SystemError or ProcessError.
+  // `mount_dir` (created) through a loop device. Throws
+  // bb::common::SystemError or ProcessError.
   ReflinkScratch(const std::string& backing_dir, std::string mount_dir, uint64_t size);
+  // Makes the XFS on `zram` (4 KiB sectors, so 4 KiB blocks) and mounts it
+  // on `mount_dir` (created); the device goes with the scratch.
+  ReflinkScratch(ZramDevice zram, std::string mount_dir);
   ReflinkScratch(const ReflinkScratch&) = delete;
   ReflinkScratch& operator=(const ReflinkScratch&) = delete;
-  // Unmounts, detaches and deletes the backing file.
+  // Unmounts, then detaches and deletes the backing file or removes the
+  // zram device.
   ~ReflinkScratch();
 
   [[nodiscard]] const std::string& dir() const { return mount_dir_; }
+  // The backing image ("" on zram).
   const std::string& image() const { return backing_; }
 
  private:
+  void mount_on(const std::string& device);
+
   std::string backing_;
   std::string mount_dir_;
+  std::optional<ZramDevice> zram_;
   std::optional<LoopDevice> loop_;
   bool mounted_ = false;
 };

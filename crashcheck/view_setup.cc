@@ -12,6 +12,7 @@
 #include "crashcheck/leftovers.h"
 #include "crashcheck/view_copy.h"
 #include "crashcheck/view_dm_snapshot.h"
+#include "crashcheck/zram_device.h"
 
 namespace bb::crashcheck {
 
@@ -39,6 +40,22 @@ std::unique_ptr<WorkDir> reflink_dir_beside(const std::string& target,
     why_not = e.what();
   }
   return nullptr;
+}
+
+// The reflink scratch on a zram device of its own, or null where the
+// kernel has no zram (or it fails: a note says why).
+std::unique_ptr<ReflinkScratch> scratch_on_zram(const std::string& work, uint64_t size,
+                                                std::vector<std::string>& notes) {
+  if (access("/sys/class/zram-control/hot_add", F_OK) != 0) return nullptr;
+  try {
+    ZramDevice zram(size);
+    record_zram(work, zram.id(), zram.size());
+    return std::make_unique<ReflinkScratch>(std::move(zram), work + "/scratch");
+  } catch (const std::exception& err) {  // a failed system call or program (mkfs, mount)
+    notes.push_back(std::string("no reflink scratch on zram (") + err.what() +
+                    "): on a loop device");
+    return nullptr;
+  }
 }
 
 }  // namespace
@@ -76,13 +93,18 @@ ViewSetup make_views(const CheckerOptions& o, uint64_t image_size,
   std::string dir = work;
   if (o.view != ViewKind::kCopy && !supports_reflink(dir)) {
     try {
-      std::string backing = free_bytes("/dev/shm") > 4 * image_size && access("/dev/shm", W_OK) == 0
-                                ? "/dev/shm"
-                                : work;
-      s.scratch = std::make_unique<ReflinkScratch>(
-          backing, work + "/scratch",
-          std::max<uint64_t>(16ULL << 30, 4 * image_size + (4ULL << 30)));
-      record_scratch_image(work, s.scratch->image());
+      const bool in_memory =
+          free_bytes("/dev/shm") > 4 * image_size && access("/dev/shm", W_OK) == 0;
+      const uint64_t size = std::max<uint64_t>(16ULL << 30, 4 * image_size + (4ULL << 30));
+      // In memory: on a zram device where the kernel has zram (no loop
+      // worker between the scratch and its memory), else on a loop device
+      // over a sparse image in /dev/shm.
+      if (in_memory) s.scratch = scratch_on_zram(work, size, notes);
+      if (!s.scratch) {
+        s.scratch = std::make_unique<ReflinkScratch>(in_memory ? "/dev/shm" : work,
+                                                     work + "/scratch", size);
+        record_scratch_image(work, s.scratch->image());
+      }
       dir = s.scratch->dir();
     } catch (const std::exception& err) {  // a failed system call or program (mkfs, mount)
       if (o.view == ViewKind::kReflink) throw;

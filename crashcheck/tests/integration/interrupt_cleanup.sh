@@ -3,9 +3,10 @@
 # An interrupted run cleans up after itself, and a run that was killed
 # before it could is cleaned up after by the next run in the same place:
 #   1. SIGINT in the middle of a run with reflink views (an XFS scratch on a
-#      loop device, a loop device per view): exit status 130, a partial
-#      report marked "interrupted" (JSON too), and no work directory, mount,
-#      loop device or scratch image left behind. The views' loop devices
+#      zram device where the kernel has zram, else on a loop device; a loop
+#      device per view): exit status 130, a partial report marked
+#      "interrupted" (JSON too), and no work directory, mount, loop device,
+#      scratch image or zram device left behind. The views' loop devices
 #      are write-through while attached (the check requires it of buffered
 #      ones), and set back to the kernel's default before they are detached;
 #   2. SIGKILL in the middle of such a run leaves all of those, devices
@@ -23,6 +24,7 @@ set -euo pipefail
 : "${BB_BIN:?}" "${LOG_BUILDER:?}"
 work=$(mktemp -d /dev/shm/checker-intr.XXXXXX)
 pids=()
+zrams=()
 cleanup() {
 	local rc=$?
 	set +e
@@ -44,6 +46,9 @@ cleanup() {
 			losetup -d "/dev/${d%%/*}" || true
 		done
 		rm -f "/dev/shm/bb-crashcheck-scratch-$p.xfs"
+	done
+	for z in "${zrams[@]}"; do
+		[ -e "/sys/block/zram$z" ] && echo "$z" >/sys/class/zram-control/hot_remove
 	done
 	rm -rf "$work"
 	exit "$rc"
@@ -81,17 +86,20 @@ for i in $(seq 0 399); do echo "write $((i * 8)) 8 $((i % 250 + 1)) fua"; done |
 check='sleep 0.05; test -b {dev} && q=/sys/block/$(basename {dev}) &&
 	{ grep -q 1 $q/loop/dio || grep -q "write through" $q/queue/write_cache; }'
 
-# leftovers PID DIR — prints what the run with this pid and work directory
-# has on the machine.
+# leftovers PID DIR [ZRAM] — prints what the run with this pid, work
+# directory and zram device number (if its scratch is on one) has on the
+# machine.
 leftovers() {
 	ls -d "$2" 2>/dev/null || true
 	grep -o " $2/[^ ]*" /proc/self/mounts || true
 	grep -l "^$2/\|bb-crashcheck-scratch-$1\.xfs" /sys/block/loop*/loop/backing_file 2>/dev/null || true
 	ls "/dev/shm/bb-crashcheck-scratch-$1.xfs" 2>/dev/null || true
+	if [ -n "${3:-}" ] && [ -e "/sys/block/zram$3" ]; then echo "/dev/zram$3"; fi
 }
 
-# start NAME — starts a run in the background; sets $pid and $run_dir (its
-# work directory) once its views exist.
+# start NAME — starts a run in the background; sets $pid, $run_dir (its
+# work directory) and $run_zram (its scratch's zram device number, or "")
+# once its views exist.
 start() {
 	"$BB_BIN/bb-crashcheck" --log "$work/log" --check-cmd "$check" --view reflink --workdir "$work" \
 		--no-progress --json >"$work/$1.json" 2>"$work/$1.err" &
@@ -101,7 +109,11 @@ start() {
 	for _ in $(seq 200); do
 		owner=$(grep -l "^$pid " "$work"/bb-crashcheck.*/owner 2>/dev/null || true)
 		run_dir=${owner%/owner}
-		[ -n "$owner" ] && ls "$run_dir"/scratch/view-* >/dev/null 2>&1 && return
+		if [ -n "$owner" ] && ls "$run_dir"/scratch/view-* >/dev/null 2>&1; then
+			run_zram=$(awk '$1 == "zram" { print $2 }' "$owner")
+			[ -z "$run_zram" ] || zrams+=("$run_zram")
+			return
+		fi
 		sleep 0.05
 	done
 	echo "$1: no view appeared"; cat "$work/$1.err"; exit 1
@@ -129,7 +141,7 @@ points=$(grep -o '"points":[0-9]*' "$work/int.json" | cut -d: -f2)
 echo "checked $states of $points points before the signal"
 [ "$states" -gt 0 ] && [ "$states" -lt "$points" ]
 grep -q '"failed":0,' "$work/int.json" || { echo "a view's buffered loop device was not write-through"; exit 1; }
-left=$(leftovers "$pid" "$run_dir")
+left=$(leftovers "$pid" "$run_dir" "$run_zram")
 [ -z "$left" ] || { echo "left behind after SIGINT:"; echo "$left"; exit 1; }
 # shellcheck disable=SC2086 # a list of device names
 wt=$(left_write_through $used)
@@ -139,15 +151,17 @@ echo "== SIGKILL: the next run removes what the killed one left"
 start killed
 killed=$pid
 killed_dir=$run_dir
+killed_zram=$run_zram
 killed_used=$(devices_of "$killed_dir")
 kill -KILL "$killed"
 wait "$killed" || true
-left=$(leftovers "$killed" "$killed_dir")
+left=$(leftovers "$killed" "$killed_dir" "$killed_zram")
 echo "$left"
 grep -q "bb-crashcheck\." <<<"$left" || { echo "the killed run left no work directory?"; exit 1; }
 grep -q "/scratch" <<<"$left" || { echo "the killed run left no scratch mount?"; exit 1; }
 grep -q "backing_file" <<<"$left" || { echo "the killed run left no loop device?"; exit 1; }
-grep -q "bb-crashcheck-scratch-$killed.xfs" <<<"$left" || { echo "the killed run left no scratch image?"; exit 1; }
+grep -q "bb-crashcheck-scratch-$killed.xfs\|^/dev/zram" <<<"$left" ||
+	{ echo "the killed run left no scratch image or zram device?"; exit 1; }
 # Its views' buffered loop devices are still write-through: whoever cleans up
 # must set them back.
 n=0
@@ -159,7 +173,7 @@ echo "$n of the killed run's loop devices are write-through"
 short_run next
 grep -o "removed what a run that died (pid $killed).*" "$work/next.txt" ||
 	{ echo "the next run's report does not say what it removed"; cat "$work/next.txt"; exit 1; }
-left=$(leftovers "$killed" "$killed_dir")
+left=$(leftovers "$killed" "$killed_dir" "$killed_zram")
 [ -z "$left" ] || { echo "still there once the next run started:"; echo "$left"; exit 1; }
 # shellcheck disable=SC2086 # a list of device names
 wt=$(left_write_through $killed_used)
@@ -169,6 +183,7 @@ echo "== a run that is still going keeps its work directory"
 start live
 live=$pid
 live_dir=$run_dir
+live_zram=$run_zram
 short_run third
 if grep -q "removed what a run" "$work/third.txt"; then
 	echo "the third run removed something:"; cat "$work/third.txt"; exit 1
@@ -179,7 +194,7 @@ kill -INT "$live"
 rc=0
 wait "$live" || rc=$?
 [ "$rc" = 130 ] || { echo "exit status $rc after SIGINT, want 130"; cat "$work/live.err"; exit 1; }
-left=$(leftovers "$live" "$live_dir")
+left=$(leftovers "$live" "$live_dir" "$live_zram")
 [ -z "$left" ] || { echo "left behind by the live run:"; echo "$left"; exit 1; }
 # shellcheck disable=SC2086 # a list of device names
 wt=$(left_write_through $live_used)
