@@ -143,6 +143,11 @@ BoundLoop::BoundLoop(const std::string& file, uint32_t block_size) : block_size_
   if (write_through_) set_write_cache(path_, false);
 }
 
+bool BoundLoop::idle() const {
+  bb::common::FileDescriptor fd(open(path_.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC));
+  return static_cast<bool>(fd);
+}
+
 BoundLoop::~BoundLoop() {
   if (write_through_) set_write_cache(path_, true);
   bb::common::FileDescriptor fd(open(path_.c_str(), O_RDWR | O_CLOEXEC));

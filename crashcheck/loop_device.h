@@ -72,6 +72,10 @@ class BoundLoop {
   [[nodiscard]] const std::string& path() const { return path_; }
   // The block size it was asked for (the kernel may have refused it).
   [[nodiscard]] uint32_t block_size() const { return block_size_; }
+  // Whether nothing has the device open exclusively (a mount): false
+  // after a check whose umount failed left its filesystem lazily
+  // unmounted on it, where the next check's mount would fail.
+  [[nodiscard]] bool idle() const;
 
  private:
   std::string path_;

@@ -211,9 +211,12 @@ class PooledView final : public View {
   }
   [[nodiscard]] const std::string& path() const override { return entry_.path; }
   bool is_block_device() const override { return false; }
-  // The file's own loop device; a new one if the block size changed.
+  // The file's own loop device; a new one if the block size changed or
+  // the last check left a filesystem on it (the old one is detached when
+  // that lets go of it).
   std::string own_device(uint32_t block_size) override {
-    if (entry_.loop && entry_.loop->block_size() != block_size) entry_.loop.reset();
+    if (entry_.loop && (entry_.loop->block_size() != block_size || !entry_.loop->idle()))
+      entry_.loop.reset();
     if (!entry_.loop) entry_.loop = std::make_unique<BoundLoop>(entry_.path, block_size);
     return entry_.loop->path();
   }

@@ -202,6 +202,7 @@ TEST(ReflinkView, APooledViewKeepsItsLoopDeviceAndShowsTheRefreshedFile) {
   ReflinkScratch scratch(dir.path(), dir.path() + "/mnt", 1ULL << 30);
   std::string dev;
   std::string buffered;
+  std::string replacement;
   {
     ReflinkViewFactory f(scratch.dir() + "/replay.img", 16 << 20, scratch.dir());
     write_at(f.replay_path(), 8192, 4096, 'a');
@@ -230,10 +231,20 @@ TEST(ReflinkView, APooledViewKeepsItsLoopDeviceAndShowsTheRefreshedFile) {
     buffered = again->own_device(512);
     EXPECT_EQ(read_device(buffered, 8192, 1), "b");
     EXPECT_EQ(write_cache(buffered), "write through");
+    // A filesystem left on the device (a lazily unmounted one holds it
+    // exclusively): the next check gets another device, and the old one
+    // goes when it is let go.
+    {
+      bb::common::FileDescriptor holder(open(buffered.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC));
+      ASSERT_TRUE(holder);
+      replacement = again->own_device(512);
+      EXPECT_NE(replacement, buffered);
+      EXPECT_EQ(read_device(replacement, 8192, 1), "b");
+    }
   }
   // Detached; a device free again may be some other process's by now (a
   // host test running beside this one): then it is on a file not ours.
-  for (const std::string& d : {dev, buffered}) {
+  for (const std::string& d : {dev, buffered, replacement}) {
     if (!attached(d)) continue;
     std::ifstream in("/sys/block/" + d.substr(d.rfind('/') + 1) + "/loop/backing_file");
     std::string file;
