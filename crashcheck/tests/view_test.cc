@@ -8,8 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "common/file_descriptor.h"
@@ -243,12 +245,19 @@ TEST(ReflinkView, APooledViewKeepsItsLoopDeviceAndShowsTheRefreshedFile) {
     }
   }
   // Detached; a device free again may be some other process's by now (a
-  // host test running beside this one): then it is on a file not ours.
+  // host test running beside this one): then it is on a file not ours. A
+  // detach takes effect when the device's last opener lets go, and another
+  // program scanning block devices may hold it for a moment: wait up to
+  // two seconds.
   for (const std::string& d : {dev, buffered, replacement}) {
-    if (!attached(d)) continue;
-    std::ifstream in("/sys/block/" + d.substr(d.rfind('/') + 1) + "/loop/backing_file");
     std::string file;
-    std::getline(in, file);
+    for (int i = 0; i < 40; ++i) {
+      std::ifstream in("/sys/block/" + d.substr(d.rfind('/') + 1) + "/loop/backing_file");
+      file.clear();
+      std::getline(in, file);
+      if (!file.starts_with(scratch.dir())) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     EXPECT_FALSE(file.starts_with(scratch.dir())) << d << " is still on " << file;
   }
   if (!attached(buffered)) {
