@@ -86,7 +86,7 @@ class CheckPipeline {
   void replay(const std::vector<CrashPoint>& points) {
     if (points.empty()) return;
     if (base_users_.count(0) != 0) base_views_[0] = factory_.take();
-    replay::ReplayTarget target(factory_.replay_path());
+    std::unique_ptr<replay::ReplayTarget> target = factory_.open_replay_target();
     replay::ReplayOptions ro;
     ro.is_checkpoint = [this](uint64_t entry, const lw::IndexedEntry&) {
       // Also between crash points: the replay to the first one may be long.
@@ -95,7 +95,7 @@ class CheckPipeline {
     };
     ro.on_checkpoint = [this](uint64_t entry) { at_checkpoint(entry); };
     ro.sync_at_checkpoint = factory_.take_needs_sync();
-    session_.replay(target, 0, points.back().entry, ro);
+    session_.replay(*target, 0, points.back().entry, ro);
   }
 
   void at_checkpoint(uint64_t entry) {

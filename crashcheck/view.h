@@ -20,6 +20,8 @@
 #include <memory>
 #include <string>
 
+#include "engine/replay_target.h"
+
 namespace bb::crashcheck {
 
 class View {
@@ -56,6 +58,14 @@ class ViewFactory {
   // The path the replay must write to (the image file, or a device that
   // stands in front of it). Valid for the factory's lifetime.
   [[nodiscard]] virtual const std::string& replay_path() const = 0;
+  // A target for the replay's writes to replay_path(). Once one exists,
+  // every change to the replay target must go through the targets from
+  // here, on the thread that calls take(): a factory may watch them
+  // (ReflinkViewFactory then maps only the bytes they changed at the next
+  // take()). Throws replay::ReplayError.
+  [[nodiscard]] virtual std::unique_ptr<replay::ReplayTarget> open_replay_target() {
+    return std::make_unique<replay::ReplayTarget>(replay_path());
+  }
   // A view of the replay target as it is now. The caller has synced it if
   // take_needs_sync().
   [[nodiscard]] virtual std::unique_ptr<View> take() = 0;

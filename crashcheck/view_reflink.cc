@@ -63,18 +63,19 @@ bool same_blocks(const Mapping& a, const Mapping& b, uint64_t pos) {
 
 }  // namespace
 
-std::vector<FileExtent> file_extents(int fd) {
+std::vector<FileExtent> file_extents(int fd, uint64_t offset, uint64_t length, bool sync) {
   constexpr uint32_t kBatch = 256;
   std::vector<uint64_t> buffer(
       (sizeof(fiemap) + kBatch * sizeof(fiemap_extent)) / sizeof(uint64_t) + 1);
   auto* fm = reinterpret_cast<fiemap*>(buffer.data());
   std::vector<FileExtent> out;
-  uint64_t start = 0;
-  uint32_t flags = FIEMAP_FLAG_SYNC;
-  for (;;) {
+  const uint64_t end = length > FIEMAP_MAX_OFFSET - offset ? FIEMAP_MAX_OFFSET : offset + length;
+  uint64_t start = offset;
+  uint32_t flags = sync ? FIEMAP_FLAG_SYNC : 0;
+  while (start < end) {
     *fm = fiemap{};
     fm->fm_start = start;
-    fm->fm_length = FIEMAP_MAX_OFFSET - start;
+    fm->fm_length = end - start;
     fm->fm_flags = flags;
     fm->fm_extent_count = kBatch;
     if (ioctl(fd, FS_IOC_FIEMAP, fm) != 0)
@@ -89,11 +90,36 @@ std::vector<FileExtent> file_extents(int fd) {
                                    FIEMAP_EXTENT_DATA_ENCRYPTED;
       out.push_back({e.fe_logical, e.fe_physical, e.fe_length,
                      (e.fe_flags & FIEMAP_EXTENT_UNWRITTEN) != 0, (e.fe_flags & kOpaque) == 0});
-      start = e.fe_logical + e.fe_length;
+      start = std::max<uint64_t>(start, e.fe_logical + e.fe_length);
       last = last || (e.fe_flags & FIEMAP_EXTENT_LAST) != 0;
     }
-    if (last) return out;
+    if (last) break;
   }
+  return out;
+}
+
+void splice_extents(std::vector<FileExtent>& map, uint64_t begin, uint64_t end,
+                    const std::vector<FileExtent>& fresh) {
+  // The part of `e` inside [from, to), if any, with its blocks.
+  auto clip = [](FileExtent e, uint64_t from, uint64_t to) -> std::optional<FileExtent> {
+    uint64_t first = std::max(e.logical, from), stop = std::min(e.logical + e.length, to);
+    if (first >= stop) return std::nullopt;
+    e.physical += first - e.logical;
+    e.length = stop - first;
+    e.logical = first;
+    return e;
+  };
+  std::vector<FileExtent> out;
+  out.reserve(map.size() + fresh.size() + 1);
+  size_t i = 0;
+  for (; i < map.size() && map[i].logical < begin; ++i)
+    if (auto part = clip(map[i], 0, begin)) out.push_back(*part);
+  for (const FileExtent& e : fresh)
+    if (auto part = clip(e, begin, end)) out.push_back(*part);
+  // The extent that crossed `begin` may also reach past `end`.
+  for (size_t k = i == 0 ? 0 : i - 1; k < map.size(); ++k)
+    if (auto part = clip(map[k], end, UINT64_MAX)) out.push_back(*part);
+  map.swap(out);
 }
 
 std::vector<MappingDifference> mapping_differences(const std::vector<FileExtent>& source,
@@ -120,6 +146,10 @@ std::vector<MappingDifference> mapping_differences(const std::vector<FileExtent>
 }
 
 void reflink_differences(int source, int copy) {
+  reflink_differences(source, file_extents(source), copy);
+}
+
+void reflink_differences(int source, const std::vector<FileExtent>& source_extents, int copy) {
   struct stat a {
   }, b{};
   if (fstat(source, &a) != 0 || fstat(copy, &b) != 0) bb::common::throw_errno("cannot stat a view");
@@ -129,7 +159,7 @@ void reflink_differences(int source, int copy) {
   }
   auto size = static_cast<uint64_t>(a.st_size);
   std::vector<MappingDifference> diff =
-      mapping_differences(file_extents(source), file_extents(copy), size);
+      mapping_differences(source_extents, file_extents(copy), size);
   for (const MappingDifference& d : diff) {
     auto offset = static_cast<off_t>(d.offset), length = static_cast<off_t>(d.length);
     if (d.source_hole) {
@@ -187,7 +217,21 @@ struct ReflinkViewFactory::Pool {
   }
 };
 
+struct ReflinkViewFactory::ImageMap {
+  // Set once a target from open_replay_target() reports every change.
+  bool watched = false;
+  std::optional<std::vector<FileExtent>> extents;  // as of the last take()
+  uint64_t size = 0;                               // the image's size then
+  // Ranges the targets changed since (offset, length).
+  std::vector<std::pair<uint64_t, uint64_t>> changed;
+};
+
 namespace {
+
+// Changed ranges are mapped again in whole aligned pieces of this size: a
+// multiple of any block size, so that a block a write changed in part (a
+// hole's block allocated around a sector) is mapped again whole.
+constexpr uint64_t kRemapGranule = 64 << 10;
 
 // A view whose file, and the loop device on it, go back to the factory's
 // pool when it is destroyed.
@@ -305,13 +349,70 @@ ReflinkScratch::~ReflinkScratch() {
 
 ReflinkViewFactory::ReflinkViewFactory(std::string image, uint64_t size, const std::string& dir,
                                        bool on_scratch)
-    : image_(std::move(image)), names_(dir), pool_(std::make_shared<Pool>(on_scratch)) {
+    : image_(std::move(image)),
+      names_(dir),
+      pool_(std::make_shared<Pool>(on_scratch)),
+      map_(std::make_shared<ImageMap>()) {
   if (access(image_.c_str(), F_OK) != 0) create_image(image_, size);
   if (!supports_reflink(dir))
     throw CheckerError("no reflink (FICLONE) in " + dir + "; use --view copy");
 }
 
 ReflinkViewFactory::~ReflinkViewFactory() = default;
+
+std::unique_ptr<replay::ReplayTarget> ReflinkViewFactory::open_replay_target() {
+  std::unique_ptr<replay::ReplayTarget> target = ViewFactory::open_replay_target();
+  // Only on the private scratch: nothing else writes the image there, nor
+  // moves its data (a user's btrfs may defragment it behind our back).
+  if (pool_->on_scratch) {
+    map_->watched = true;
+    map_->extents.reset();  // kept from before the watch: mapped whole again
+    target->watch_changes([map = map_](uint64_t offset, uint64_t length) {
+      map->changed.emplace_back(offset, length);
+    });
+  }
+  return target;
+}
+
+const std::vector<FileExtent>& ReflinkViewFactory::image_extents(int fd) {
+  ImageMap& m = *map_;
+  struct stat st {};
+  if (fstat(fd, &st) != 0) bb::common::throw_errno("cannot stat " + image_);
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (!m.watched || !m.extents || m.size != size) {
+    m.extents.reset();
+    m.changed.clear();
+    m.extents = file_extents(fd);
+    m.size = size;
+    return *m.extents;
+  }
+  if (m.changed.empty()) return *m.extents;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;  // [begin, end), aligned and merged
+  std::sort(m.changed.begin(), m.changed.end());
+  for (const auto& [offset, length] : m.changed) {
+    uint64_t begin = offset / kRemapGranule * kRemapGranule;
+    uint64_t end = std::min<uint64_t>((offset + std::max<uint64_t>(length, 1) + kRemapGranule - 1) /
+                                          kRemapGranule * kRemapGranule,
+                                      UINT64_MAX - kRemapGranule);
+    if (!ranges.empty() && begin <= ranges.back().second) {
+      ranges.back().second = std::max(ranges.back().second, end);
+    } else {
+      ranges.emplace_back(begin, end);
+    }
+  }
+  try {
+    bool sync = true;  // the first FIEMAP writes back the whole file
+    for (const auto& [begin, end] : ranges) {
+      splice_extents(*m.extents, begin, end, file_extents(fd, begin, end - begin, sync));
+      sync = false;
+    }
+  } catch (...) {
+    m.extents.reset();  // half refreshed: all of it again next time
+    throw;
+  }
+  m.changed.clear();
+  return *m.extents;
+}
 
 std::unique_ptr<View> ReflinkViewFactory::take() {
   std::optional<Pool::Entry> pooled;
@@ -329,7 +430,7 @@ std::unique_ptr<View> ReflinkViewFactory::take() {
       // pages where it changes them.
       bb::common::FileDescriptor image = bb::common::open_file(image_, O_RDONLY);
       bb::common::FileDescriptor view = bb::common::open_file(pooled->path, O_RDWR);
-      reflink_differences(image.get(), view.get());
+      reflink_differences(image.get(), image_extents(image.get()), view.get());
       return std::make_unique<PooledView>(std::move(*pooled), pool_);
     } catch (const std::exception&) {
       // Half brought up to date: never used, and no other pooled file

@@ -49,9 +49,19 @@ struct FileExtent {
   bool comparable = true;
 };
 
-// The data extents of open file `fd` in logical order, after writing back
-// its dirty pages (FIEMAP_FLAG_SYNC). Throws bb::common::SystemError.
-[[nodiscard]] std::vector<FileExtent> file_extents(int fd);
+// The data extents of open file `fd` that overlap [offset, offset+length),
+// in logical order (an extent may reach past either end), after writing
+// back the file's dirty pages if `sync` (FIEMAP_FLAG_SYNC). Throws
+// bb::common::SystemError.
+[[nodiscard]] std::vector<FileExtent> file_extents(int fd, uint64_t offset = 0,
+                                                   uint64_t length = UINT64_MAX, bool sync = true);
+
+// Replaces what `map` (a file's extents in logical order) says of [begin,
+// end) with `fresh` (the file's extents there now, in logical order, as
+// file_extents() of that range gives them; clipped to the range here).
+// Extents across either end are split, keeping each part's blocks.
+void splice_extents(std::vector<FileExtent>& map, uint64_t begin, uint64_t end,
+                    const std::vector<FileExtent>& fresh);
 
 struct MappingDifference {
   uint64_t offset = 0;
@@ -71,6 +81,8 @@ struct MappingDifference {
 // punches the ranges where `source` has a hole. Throws
 // bb::common::SystemError.
 void reflink_differences(int source, int copy);
+// The same with `source`'s extents known (file_extents(source) as it is).
+void reflink_differences(int source, const std::vector<FileExtent>& source_extents, int copy);
 
 // A private XFS with reflink where the checker's work directory has none.
 class ReflinkScratch {
@@ -116,16 +128,27 @@ class ReflinkViewFactory final : public ViewFactory {
   [[nodiscard]] ViewKind kind() const override { return ViewKind::kReflink; }
   const std::string& replay_path() const override { return image_; }
   [[nodiscard]] bool take_needs_sync() const override { return false; }
+  // On a scratch (`on_scratch`), a target whose changes the factory notes:
+  // take() then maps the image only where they were, not all of it
+  // (FIEMAP looks up whether each extent is shared: a tenth of a short
+  // log's run went to mapping the image at every view).
+  [[nodiscard]] std::unique_ptr<replay::ReplayTarget> open_replay_target() override;
   // A pooled file brought up to date, else a new clone.
   std::unique_ptr<View> take() override;
   [[nodiscard]] std::unique_ptr<View> clone(const View& from) override;
 
-  struct Pool;  // the files of destroyed views, for take() to reuse
+  struct Pool;      // the files of destroyed views, for take() to reuse
+  struct ImageMap;  // the image's extents, kept while its changes are watched
 
  private:
+  // The image's extents now: the kept map with the changed ranges mapped
+  // again, or all of them.
+  const std::vector<FileExtent>& image_extents(int fd);
+
   std::string image_;
   ViewNames names_;
-  std::shared_ptr<Pool> pool_;  // shared with the views it will get back
+  std::shared_ptr<Pool> pool_;     // shared with the views it will get back
+  std::shared_ptr<ImageMap> map_;  // shared with the targets that watch
 };
 
 }  // namespace bb::crashcheck

@@ -21,6 +21,7 @@
 #include "crashcheck/view_copy.h"
 #include "crashcheck/view_reflink.h"
 #include "crashcheck/zram_device.h"
+#include "engine/replay_target.h"
 #include "test_log.h"
 
 namespace bb::crashcheck {
@@ -153,19 +154,34 @@ void write_at(const std::string& path, off_t offset, size_t n, char c) {
 
 // A pooled view brought up to date reads exactly what the image holds,
 // whatever the image and the view's check wrote in between, holes included.
-TEST(ReflinkView, PooledViewsReadExactlyTheImage) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root for the loop-mounted XFS scratch";
+// `watched`: the image is written through the factory's own target, on a
+// scratch, so that the factory keeps the image's map and maps again only
+// where the target wrote or zeroed.
+void pooled_views_read_exactly_the_image(bool watched) {
   testing::TempDir dir;
   ReflinkScratch scratch(dir.path(), dir.path() + "/mnt", 1ULL << 30);
   const uint64_t size = 64 << 20;
-  ReflinkViewFactory f(scratch.dir() + "/replay.img", size, scratch.dir());
+  ReflinkViewFactory f(scratch.dir() + "/replay.img", size, scratch.dir(), watched);
   const std::string& image = f.replay_path();
+  std::unique_ptr<View> first = f.take();  // before the target: mapped whole
+  std::unique_ptr<replay::ReplayTarget> target;
+  if (watched) target = f.open_replay_target();
   std::mt19937_64 rng(7);
-  auto offset = [&](uint64_t block) { return static_cast<off_t>(rng() % (size / block) * block); };
+  auto offset = [&](uint64_t block) { return rng() % (size / block) * block; };
+  auto write = [&](uint64_t at, size_t n, char c) {
+    if (!target) return write_at(image, static_cast<off_t>(at), n, c);
+    std::vector<uint8_t> bytes(n, static_cast<uint8_t>(c));
+    target->write(at, bytes);
+  };
   std::vector<std::unique_ptr<View>> views;
+  views.push_back(std::move(first));
   for (int round = 0; round < 40; ++round) {
+    // Whole blocks, sectors inside a block (the rest of a hole's block
+    // gets allocated), and on the watched target a zeroed range too.
     for (int w = 0; w < 8; ++w)
-      write_at(image, offset(4096), 4096 * (1 + rng() % 16), static_cast<char>('a' + round % 26));
+      write(offset(4096), 4096 * (1 + rng() % 16), static_cast<char>('a' + round % 26));
+    write(offset(512), 512 * (1 + rng() % 3), 'S');
+    if (target && round % 3 == 0) target->zero(offset(1024), 1024 * (1 + rng() % 200));
     std::unique_ptr<View> v = f.take();
     ASSERT_TRUE(contents(v->path()) == contents(image)) << "round " << round;
     {
@@ -174,11 +190,21 @@ TEST(ReflinkView, PooledViewsReadExactlyTheImage) {
       EXPECT_TRUE(mapping_differences(file_extents(a.get()), file_extents(b.get()), size).empty());
     }
     // The check writes: blocks, and a byte range where the image has a hole.
-    write_at(v->path(), offset(1024), 1024 * (1 + rng() % 8), 'X');
+    write_at(v->path(), static_cast<off_t>(offset(1024)), 1024 * (1 + rng() % 8), 'X');
     write_at(v->path(), static_cast<off_t>(size - 8192), 8192, 'Y');
     views.push_back(std::move(v));
     if (views.size() > 3) views.erase(views.begin() + static_cast<long>(rng() % views.size()));
   }
+}
+
+TEST(ReflinkView, PooledViewsReadExactlyTheImage) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for the loop-mounted XFS scratch";
+  pooled_views_read_exactly_the_image(false);
+}
+
+TEST(ReflinkView, PooledViewsReadExactlyTheImageWhoseMapIsKept) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for the loop-mounted XFS scratch";
+  pooled_views_read_exactly_the_image(true);
 }
 
 bool attached(const std::string& dev) {
@@ -335,6 +361,41 @@ TEST(MappingDifferences, OpaqueOrUnwrittenExtentsAreNeverTheSame) {
   unwritten.unwritten = true;
   EXPECT_EQ(mapping_differences({unwritten}, {extent(0, 100, 10)}, 10).size(), 1u);
   EXPECT_TRUE(mapping_differences({unwritten}, {unwritten}, 10).empty());
+}
+
+TEST(SpliceExtents, ReplacesTheRangeAndSplitsExtentsAcrossItsEnds) {
+  std::vector<FileExtent> map = {extent(0, 100, 10), extent(10, 500, 20), extent(40, 900, 10)};
+  // FIEMAP of [15, 35) may report whole extents reaching out of it.
+  splice_extents(map, 15, 35, {extent(12, 700, 6), extent(30, 800, 10)});
+  std::vector<FileExtent> want = {extent(0, 100, 10), extent(10, 500, 5), extent(15, 703, 3),
+                                  extent(30, 800, 5), extent(40, 900, 10)};
+  ASSERT_EQ(map.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(map[i].logical, want[i].logical) << i;
+    EXPECT_EQ(map[i].physical, want[i].physical) << i;
+    EXPECT_EQ(map[i].length, want[i].length) << i;
+  }
+}
+
+TEST(SpliceExtents, AnExtentAcrossTheWholeRangeKeepsBothOuterParts) {
+  std::vector<FileExtent> map = {extent(0, 100, 100)};
+  FileExtent fresh = extent(40, 5000, 10);
+  fresh.unwritten = true;
+  splice_extents(map, 30, 60, {fresh});
+  ASSERT_EQ(map.size(), 3u);
+  EXPECT_EQ(map[0].length, 30u);
+  EXPECT_EQ(map[1].logical, 40u);
+  EXPECT_TRUE(map[1].unwritten);
+  EXPECT_EQ(map[2].logical, 60u);
+  EXPECT_EQ(map[2].physical, 160u);
+  EXPECT_EQ(map[2].length, 40u);
+  // Now a hole there: only the outer parts stay.
+  splice_extents(map, 30, 60, {});
+  ASSERT_EQ(map.size(), 2u);
+  EXPECT_TRUE(mapping_differences(map, {extent(0, 100, 30), extent(60, 160, 40)}, 100).empty());
+  splice_extents(map, 0, 1000, {extent(0, 7, 1000)});
+  ASSERT_EQ(map.size(), 1u);
+  EXPECT_EQ(map[0].physical, 7u);
 }
 
 TEST(ReflinkView, RefusesADirectoryWithoutReflink) {

@@ -61,6 +61,11 @@ void ReplayTarget::write(uint64_t offset, std::span<const uint8_t> data) {
 }
 
 void ReplayTarget::writev(uint64_t offset, std::vector<iovec> iov) {
+  if (observer_) {
+    uint64_t bytes = 0;
+    for (const iovec& v : iov) bytes += v.iov_len;
+    observer_(offset, bytes);
+  }
   size_t first = 0;
   while (first < iov.size()) {
     int count = static_cast<int>(std::min<size_t>(iov.size() - first, IOV_MAX));
@@ -116,6 +121,7 @@ void ReplayTarget::write_zeroes(uint64_t offset, uint64_t len) {
 
 ZeroMethod ReplayTarget::zero(uint64_t offset, uint64_t len) {
   if (len == 0) return method_;
+  if (observer_) observer_(offset, len);
   if (method_ == ZeroMethod::kBlkZeroout) {
     std::array<uint64_t, 2> range{offset, len};
     if (::ioctl(fd_.get(), BLKZEROOUT, range.data()) == 0) return method_;

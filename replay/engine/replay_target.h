@@ -8,8 +8,10 @@
 #include <sys/uio.h>
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/file_descriptor.h"
@@ -53,6 +55,12 @@ class ReplayTarget {
 
   void sync();
 
+  // Called with every range write(), writev() or zero() is about to
+  // change: for an owner that keeps what it knows of the target's blocks
+  // (a view factory's map of an image file) and refreshes only that.
+  using ChangeObserver = std::function<void(uint64_t offset, uint64_t length)>;
+  void watch_changes(ChangeObserver observer) { observer_ = std::move(observer); }
+
  private:
   [[nodiscard]] bool try_fallocate(int mode, uint64_t offset, uint64_t len);
   void write_zeroes(uint64_t offset, uint64_t len);
@@ -61,6 +69,7 @@ class ReplayTarget {
   bb::common::FileDescriptor fd_;
   bool block_device_ = false;
   ZeroMethod method_ = ZeroMethod::kPunchHole;
+  ChangeObserver observer_;
 };
 
 }  // namespace bb::replay
