@@ -205,9 +205,6 @@ class ProfileCheck final : public Check {
   CheckOutcome run_steps(const CheckTarget& target) const {
     CheckOutcome out;
     bool mounted = false;
-    // Open from an ext4 mount's journal read-ahead to the end of the
-    // check, so the device keeps the blocks read in its page cache.
-    bb::common::FileDescriptor read_ahead;
     for (const Step& step : steps_) {
       std::vector<std::string> argv = arguments(step, target);
       if (step.kind == Step::kMount) {
@@ -218,11 +215,17 @@ class ProfileCheck final : public Check {
         out.output += "$ " + step.text(argv) + "\n";
       }
       auto t0 = std::chrono::steady_clock::now();
-      if (step.kind == Step::kMount && step.fstype == "ext4" && !read_ahead) {
+      // An ext4 mount's journal log, read ahead into the device's page
+      // cache: open until the mount holds the device (the cache goes with
+      // its last close), and no longer, so that no later step can meet a
+      // cached block something wrote around the cache.
+      bb::common::FileDescriptor read_ahead;
+      if (step.kind == Step::kMount && step.fstype == "ext4") {
         read_ahead = bb::common::FileDescriptor(open(target.device.c_str(), O_RDONLY | O_CLOEXEC));
         if (read_ahead) (void)read_ext4_journal_log(read_ahead.get());
       }
       bool ok = run_step(step, argv, target, mounted, out.output);
+      read_ahead = bb::common::FileDescriptor();
       out.output += fmt::format("({} ms)\n", std::chrono::duration_cast<std::chrono::milliseconds>(
                                                  std::chrono::steady_clock::now() - t0)
                                                  .count());
