@@ -232,6 +232,9 @@ namespace {
 // multiple of any block size, so that a block a write changed in part (a
 // hole's block allocated around a sector) is mapped again whole.
 constexpr uint64_t kRemapGranule = 64 << 10;
+// Changed ranges kept at most (1 MiB of them; a take() normally uses them
+// a few dozen writes later): past that the image is mapped whole again.
+constexpr size_t kMaxChangedRanges = 65536;
 
 // A view whose file, and the loop device on it, go back to the factory's
 // pool when it is destroyed.
@@ -368,6 +371,12 @@ std::unique_ptr<replay::ReplayTarget> ReflinkViewFactory::open_replay_target() {
     map_->watched = true;
     map_->extents.reset();  // kept from before the watch: mapped whole again
     target->watch_changes([map = map_](uint64_t offset, uint64_t length) {
+      if (!map->extents) return;  // mapped whole at the next take() anyway
+      if (map->changed.size() >= kMaxChangedRanges) {
+        map->extents.reset();  // many writes and no take() using them
+        map->changed.clear();
+        return;
+      }
       map->changed.emplace_back(offset, length);
     });
   }
