@@ -73,7 +73,10 @@ while :; do
 		[ "$BBM_LEGSTATE" = AS ] || fail "leg states $BBM_LEGSTATE during the resync, want AS"
 		[ "$BBM_SOURCE" = 0 ] || fail "resync source $BBM_SOURCE, want 0"
 		;;
-	idle) [ "$BBM_INSYNC" = "$BBM_TOTAL" ] && break ;;
+	# Done when the legs are current too: a stale leg turns current only
+	# once the leg state block says so, a moment after the resync's end
+	# (CI once read "idle", every region in sync and leg 1 still S).
+	idle) [ "$BBM_INSYNC" = "$BBM_TOTAL" ] && [ "$BBM_LEGSTATE" = AA ] && break ;;
 	esac
 	# Mounted and readable throughout.
 	grep -q ' /mnt/m ' /proc/mounts || fail "unmounted during the resync"
