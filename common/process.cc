@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <mutex>
+#include <shared_mutex>
 #include <string_view>
 
 #include "common/file_descriptor.h"
@@ -30,6 +32,14 @@ int shell_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
+}
+
+// Held shared while a child is being spawned (posix_spawn returns once the
+// child has closed our descriptors and exec'd), exclusively while a
+// descriptor whose claim must end at its close is open.
+std::shared_mutex& spawn_mutex() {
+  static std::shared_mutex mutex;
+  return mutex;
 }
 
 // Reaps `pid` (waitpid with `options`: 0 waits, WNOHANG does not): true
@@ -125,6 +135,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   pid_t pid = 0;
   int rc = 0;
   {
+    std::shared_lock<std::shared_mutex> spawning(spawn_mutex());
     SpawnSetup setup(pipe.write.get(), group);
     if (environment.empty()) {
       rc = posix_spawnp(&pid, args[0], setup.actions(), setup.attr(), args.data(), environ);
@@ -175,6 +186,12 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   if (!exited && !reap(pid, 0, result.exit_status)) result.exit_status = -1;
   if (result.output.size() > kMaxOutput) result.output.erase(0, result.output.size() - kMaxOutput);
   return result;
+}
+
+bool can_open_exclusively(const std::string& device) {
+  std::lock_guard<std::shared_mutex> no_spawn(spawn_mutex());
+  FileDescriptor fd(open(device.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC));
+  return static_cast<bool>(fd);
 }
 
 std::string run_or_throw(const std::vector<std::string>& argv) {

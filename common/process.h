@@ -43,6 +43,16 @@ enum class ProcessGroup : uint8_t { kShared, kOwn };
     std::chrono::milliseconds timeout = std::chrono::minutes(10),
     ProcessGroup group = ProcessGroup::kShared, const std::vector<std::string>& environment = {});
 
+// Whether `device` (a block device) can be opened exclusively now (O_EXCL:
+// no filesystem mounted on it, no other exclusive opener). The claim is
+// let go before this returns: no child that run_process starts meanwhile
+// inherits the descriptor. A child holds a copy of every descriptor from
+// its clone until it closes them on its way to exec, and a copy of this
+// one would keep the claim, and make a mount of the device right after
+// this call fail EBUSY, for as long as that child takes to get there
+// (seen under load: a check's mount failed on a view nothing else held).
+[[nodiscard]] bool can_open_exclusively(const std::string& device);
+
 // A program that exited non-zero or timed out, under run_or_throw.
 class ProcessError : public std::runtime_error {
  public:

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "common/file_descriptor.h"
+#include "common/process.h"
 #include "common/system_error.h"
 
 namespace bb::crashcheck {
@@ -143,10 +144,7 @@ BoundLoop::BoundLoop(const std::string& file, uint32_t block_size) : block_size_
   if (write_through_) set_write_cache(path_, false);
 }
 
-bool BoundLoop::idle() const {
-  bb::common::FileDescriptor fd(open(path_.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC));
-  return static_cast<bool>(fd);
-}
+bool BoundLoop::idle() const { return bb::common::can_open_exclusively(path_); }
 
 BoundLoop::~BoundLoop() {
   if (write_through_) set_write_cache(path_, true);

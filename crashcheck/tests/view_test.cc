@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <random>
@@ -16,6 +17,7 @@
 
 #include "common/file_descriptor.h"
 #include "common/file_info.h"
+#include "common/process.h"
 
 #include "crashcheck/loop_device.h"
 #include "crashcheck/view_copy.h"
@@ -446,6 +448,40 @@ TEST(LoopDevice, AttachesAndDetaches) {
     EXPECT_TRUE(S_ISBLK(st.st_mode));
   }
   EXPECT_FALSE(path.empty());
+}
+
+// The idle probe of a pooled view's device (an exclusive open) lets go of
+// its claim when it returns, even while other threads start programs: a
+// child holds a copy of every descriptor until its exec, and a copy of the
+// probe's kept the claim and failed the check's mount that came next
+// (EBUSY). Here a second probe stands for the mount.
+TEST(LoopDevice, AnExclusiveProbeEndsWithItWhileProgramsStart) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  testing::TempDir dir;
+  create_image(dir.path() + "/img", 1 << 20);
+  LoopDevice loop(dir.path() + "/img");
+  {
+    bb::common::FileDescriptor holder(open(loop.path().c_str(), O_RDONLY | O_EXCL | O_CLOEXEC));
+    ASSERT_TRUE(holder);
+    EXPECT_FALSE(bb::common::can_open_exclusively(loop.path())) << "held exclusively";
+  }
+  std::atomic<bool> stop{false};
+  std::vector<std::jthread> spawners;
+  spawners.reserve(2);
+  for (int i = 0; i < 2; ++i) {
+    spawners.emplace_back([&stop] {
+      while (!stop) (void)bb::common::run_process({"true"});
+    });
+  }
+  int probes = 0, refused = 0;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  while (std::chrono::steady_clock::now() < end) {
+    ++probes;
+    if (!bb::common::can_open_exclusively(loop.path())) ++refused;
+  }
+  stop = true;
+  EXPECT_EQ(refused, 0) << refused << " of " << probes
+                        << " probes found the device claimed by an earlier probe";
 }
 
 // Whether loop device `dev` (/dev/loopN) has a backing file.
