@@ -66,6 +66,10 @@ void ReplayTarget::writev(uint64_t offset, std::vector<iovec> iov) {
     for (const iovec& v : iov) bytes += v.iov_len;
     observer_(offset, bytes);
   }
+  write_unreported(offset, std::move(iov));
+}
+
+void ReplayTarget::write_unreported(uint64_t offset, std::vector<iovec> iov) {
   size_t first = 0;
   while (first < iov.size()) {
     int count = static_cast<int>(std::min<size_t>(iov.size() - first, IOV_MAX));
@@ -113,7 +117,7 @@ void ReplayTarget::write_zeroes(uint64_t offset, uint64_t len) {
   static const std::vector<uint8_t> zeroes(kZeroChunk, 0);
   while (len > 0) {
     auto n = static_cast<size_t>(std::min<uint64_t>(len, kZeroChunk));
-    write(offset, std::span(zeroes).first(n));
+    write_unreported(offset, {iovec{const_cast<uint8_t*>(zeroes.data()), n}});
     offset += n;
     len -= n;
   }

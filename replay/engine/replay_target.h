@@ -63,7 +63,10 @@ class ReplayTarget {
 
  private:
   [[nodiscard]] bool try_fallocate(int mode, uint64_t offset, uint64_t len);
+  // zero()'s last resort, which has reported the range already.
   void write_zeroes(uint64_t offset, uint64_t len);
+  // writev() without reporting the range.
+  void write_unreported(uint64_t offset, std::vector<iovec> iov);
 
   std::string path_;
   bb::common::FileDescriptor fd_;
