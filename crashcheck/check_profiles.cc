@@ -226,9 +226,9 @@ class ProfileCheck final : public Check {
       }
       bool ok = run_step(step, argv, target, mounted, out.output);
       read_ahead = bb::common::FileDescriptor();
-      out.output += fmt::format("({} ms)\n", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                 std::chrono::steady_clock::now() - t0)
-                                                 .count());
+      out.output += fmt::format(
+          "({:.2f} ms)\n",
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
       if (!ok) {
         if (mounted) umount2(target.scratch.c_str(), MNT_DETACH);
         return out;

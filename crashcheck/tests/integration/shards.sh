@@ -59,7 +59,7 @@ for r in json.load(open(sys.argv[1]))["results"]:
 # found (--stop-at-first-failure: "stopped" when states after it were
 # left unchecked, which depends on timing).
 untimed() {
-	sed -E -e 's/ +[0-9]+ ms//; s/\([0-9]+ ms\)//; s/time="[0-9.]+"//; s|/dev/loop[0-9]+|/dev/loopN|g' \
+	sed -E -e 's/ +[0-9]+ ms//; s/\([0-9.]+ ms\)//; s/time="[0-9.]+"//; s|/dev/loop[0-9]+|/dev/loopN|g' \
 		-e 's/replay\+views .*//; /^note: merged from/d; s/ \(stopped at the first failure\)//' \
 		-e 's/check ([^,]*), [^,]* views, [0-9]+ jobs;/check \1;/' "$1"
 }
