@@ -81,14 +81,18 @@ echo "== SIGKILL: the next run removes the views the killed one left"
 "$BB_BIN/bb-crashcheck" --log "$work/log" --target "$mnt/target.img" --workdir "$work" --no-progress \
 	--view reflink --check-cmd 'sleep 0.05; test -b {dev}' >"$work/killed.txt" 2>&1 &
 killed=$!
+# Killed once a view has a loop device: before that there is nothing of
+# the run's in the kernel to leave behind (a kill right after the view's
+# file appeared once found no loop device yet).
 for _ in $(seq 200); do
-	ls "$mnt"/bb-crashcheck.*/view-*.img >/dev/null 2>&1 && break
+	ls "$mnt"/bb-crashcheck.*/view-*.img >/dev/null 2>&1 &&
+		grep -qs "^$mnt/bb-crashcheck\." /sys/block/loop*/loop/backing_file && break
 	sleep 0.05
 done
 kill -KILL "$killed"
 wait "$killed" || true
 dir=$(ls -d "$mnt"/bb-crashcheck.*) || { echo "the killed run left no views?"; cat "$work/killed.txt"; exit 1; }
-loops=$(grep -l "^$dir/" /sys/block/loop*/loop/backing_file 2>/dev/null | wc -l)
+loops=$({ grep -l "^$dir/" /sys/block/loop*/loop/backing_file 2>/dev/null || true; } | wc -l)
 echo "left: $dir, $(find "$dir" -name 'view-*' | wc -l) views, $loops loop devices"
 [ "$loops" -gt 0 ] || { echo "the killed run left no loop device?"; exit 1; }
 killed=
