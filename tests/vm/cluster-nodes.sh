@@ -36,9 +36,12 @@
 #   same_legs N           in guest N, compares $DISK_legA and $DISK_legB
 #                         region by region (bbm_create's 1024 sectors);
 #                         fails naming the regions that differ
-#   tagged_writer DEV COUNT   prints a guest script writing 4 KiB blocks
-#                         0..COUNT-1 of DEV in order, "bb-<n>-" each, direct
-#                         and flushed, one after the other
+#   tagged_writer DEV COUNT [STOP]   prints a guest script writing 4 KiB
+#                         blocks 0..COUNT-1 of DEV in order, "bb-<n>-" each,
+#                         direct and flushed, one after the other; with
+#                         STOP (a guest path), it writes until STOP exists,
+#                         then 32 blocks more, ends with "wrote K blocks",
+#                         and fails if it reaches COUNT before STOP exists
 #   tagged_prefix COUNT   prints a guest script that reads blocks 0..COUNT-1
 #                         of the device "$1" and prints k, the number of
 #                         tagged blocks; fails unless they are exactly blocks
@@ -308,8 +311,16 @@ echo "the legs are identical in all $n regions"'
 
 tagged_writer() {
 	# busybox dd has no oflag=dsync: O_DIRECT and an fsync per block.
-	printf '%s\n' "i=0; while [ \$i -lt $2 ]; do printf '%-4096s' \"bb-\$i-\" |" \
-		"dd of=$1 bs=4096 seek=\$i oflag=direct conv=notrunc,fsync 2>/dev/null || exit 1; i=\$((i + 1)); done"
+	local block="printf '%-4096s' \"bb-\$i-\" | dd of=$1 bs=4096 seek=\$i oflag=direct conv=notrunc,fsync 2>/dev/null || exit 1"
+	if [ -z "${3:-}" ]; then
+		printf '%s\n' "i=0; while [ \$i -lt $2 ]; do $block; i=\$((i + 1)); done"
+		return
+	fi
+	printf '%s\n' "i=0 end=-1" "while [ \$i -lt $2 ]; do" \
+		"	[ \$end -ge 0 ] || [ ! -e $3 ] || end=\$((i + 32))" \
+		"	[ \$end -lt 0 ] || [ \$i -lt \$end ] || break" \
+		"	$block" "	i=\$((i + 1))" "done" "echo \"wrote \$i blocks\"" \
+		"[ \$end -ge 0 ] || { echo \"reached $2 blocks before $3 existed\"; exit 2; }"
 }
 
 tagged_prefix() {

@@ -76,7 +76,8 @@ dd if=/dev/zero of="$DISK_log" bs=1M count=1 oflag=direct 2>/dev/null || :'
 	sleep 3
 	count=$(same_sync)
 	echo "$log: paused with $count/128 regions in sync on all three nodes"
-	[ "$count" -gt 0 ] && [ "$count" -lt 128 ]
+	[ "$count" -gt 0 ]
+	[ "$count" -lt 128 ]
 	sleep 2
 	[ "$(same_sync)" = "$count" ]
 	on_all 'dmsetup message m 0 resync_rate 0; dmsetup message m 0 resync resume'

@@ -50,7 +50,8 @@ run_case() {
 	n=$(sed -n 's/.*departed: \([0-9]*\) regions.*/\1/p' <<<"$line")
 	list=$(sed -n 's/.*out of sync (\([0-9 ]*\)).*/\1/p' <<<"$line")
 	m=$(sed -n 's/.*; \([0-9]*\)\/128 regions in sync.*/\1/p' <<<"$line")
-	[ "$n" -gt 0 ] && [ "$m" -eq $((128 - n)) ]
+	[ "$n" -gt 0 ]
+	[ "$m" -eq $((128 - n)) ]
 	[ "$(wc -w <<<"$list")" -eq "$n" ]
 	for r in $list; do [ "$r" -lt 64 ]; done
 	# No suspend/resume: node 2's own writes wake its worker, which asks

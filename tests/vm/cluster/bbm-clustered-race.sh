@@ -51,7 +51,8 @@ dd if=/dev/zero of="$DISK_log" bs=1M count=1 oflag=direct 2>/dev/null || :'
 	s1=$(on 1 "$sync_field")
 	s2=$(on 2 "$sync_field")
 	echo "$log: writes done; sync: node 1 $s1, node 2 $s2"
-	[ "$s1" = 64/64 ] && [ "$s2" = 64/64 ]
+	[ "$s1" = 64/64 ]
+	[ "$s2" = 64/64 ]
 	# Node 1 copied regions (SYNC:231).
 	on 1 'dmesg | grep "SYNC:231"'
 	for n in 1 2; do

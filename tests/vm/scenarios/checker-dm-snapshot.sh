@@ -57,7 +57,9 @@ n=$(dmsetup ls | grep -c "^bbck$pid-" || true)
 cows=$(grep -l "^/tmp/ck/" /sys/block/loop*/loop/backing_file 2>/dev/null | wc -l)
 base=$(grep -l "^/tmp/target.img" /sys/block/loop*/loop/backing_file 2>/dev/null | wc -l)
 echo "the killed run left $n device-mapper devices, $cows loop devices for views, $base for its target"
-[ "$n" -ge 2 ] && [ "$cows" -ge 1 ] && [ "$base" = 1 ]
+[ "$n" -ge 2 ]
+[ "$cows" -ge 1 ]
+[ "$base" = 1 ]
 bb-crashcheck --log "$DISK_log" --view copy --check-cmd true --start-entry 0 --end-entry 3 --workdir /tmp/ck \
 	>/tmp/next.txt
 grep -o "removed what a run that died (pid $pid).*" /tmp/next.txt
