@@ -8,6 +8,8 @@
 # ours: dm-bb-log-writes
 # timeout: 300
 set -e
+# shellcheck source=lib/sum.sh
+. "$BB_LIB/sum.sh"
 size=$(blockdev --getsz "$DISK_data")
 dmsetup create cc --table "0 $size bb-log-writes $DISK_data $DISK_log"
 cat >/tmp/mix.fio <<FIO
@@ -45,11 +47,10 @@ grep -E 'WRITE:|err=' /tmp/fio.out | head -8
 dmsetup message cc 0 mark fio-done
 dmsetup status cc
 dmsetup remove cc
-blockdev --flushbufs "$DISK_data"
-want=$(sha256sum <"$DISK_data" | cut -d' ' -f1)
+want=$(bytes_sum "$DISK_data")
 truncate -s $((size * 512)) /tmp/replay
 replay-log --no-index --log "$DISK_log" --replay /tmp/replay --end-mark dm-log-writes-end
-got=$(sha256sum </tmp/replay | cut -d' ' -f1)
+got=$(bytes_sum /tmp/replay)
 replay-log --no-index --log "$DISK_log" --stats | head -20
 [ "$got" = "$want" ] || { echo "FAIL: replay to the end differs from the data device"; exit 1; }
 echo "replay to the end equals the data device"

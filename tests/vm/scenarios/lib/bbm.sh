@@ -64,10 +64,13 @@ must_refuse() {
 	[ "$(dmsetup table "$_dev")" = "$_tb" ] || fail "message '$*' changed the table"
 }
 
-# sum DEV — sha256 of a device's bytes (after dropping caches).
+# shellcheck source=sum.sh
+. "$BB_LIB/sum.sh"
+
+# sum DEV — the checksum of a device's bytes (after dropping caches).
 sum() {
 	echo 3 >/proc/sys/vm/drop_caches
-	sha256sum "$1" | cut -d' ' -f1
+	bytes_sum "$1"
 }
 
 # swap NAME TABLE — replace a dm device's table (suspend, load, resume).

@@ -6,7 +6,7 @@
 # group_point POINT MARKDEV DEV...  — a quiesced point: the caller has made
 #   the filesystem quiet (frozen or unmounted); each DEV (in index order)
 #   gets an empty flush (everything it completed is then logged), the mark
-#   POINT goes to MARKDEV, and "POINT sha256(DEV0) sha256(DEV1) ..." is
+#   POINT goes to MARKDEV, and "POINT md5(DEV0) md5(DEV1) ..." is
 #   appended to $RESULTS/points. The host check replays the group to each
 #   mark and compares.
 # group_freeze -f|-u DIR            — busybox fsfreeze --freeze / --unfreeze
@@ -15,14 +15,16 @@ group_create() {
 	dmsetup create "$1" --table "0 $(blockdev --getsz "$2") bb-log-writes $2 $3 1 group=grp:$4"
 }
 
+# shellcheck source=sum.sh
+. "$BB_LIB/sum.sh"
+
 # The device's bytes on disk: the filesystem is quiet (frozen or unmounted)
-# and wrote around the device's page cache, so the cache is dropped first
-# (clean pages from an earlier point's hash would be stale); then a plain
-# buffered read. (An O_DIRECT dd into a pipe does the same in 4-6x the
-# time when two TCG guests run side by side, as the vm tier runs them.)
+# and wrote around the device's page cache, which bytes_sum drops (clean
+# pages from an earlier point's hash would be stale); then a plain buffered
+# read. (An O_DIRECT dd into a pipe does the same in 4-6x the time when two
+# TCG guests run side by side, as the vm tier runs them.)
 group_sum() {
-	blockdev --flushbufs "$1"
-	sha256sum "$1" | cut -d' ' -f1
+	bytes_sum "$1"
 }
 
 group_point() {
