@@ -57,15 +57,16 @@ bool reap(pid_t pid, int options, int& exit_status) {
 // posix_spawn's attribute and file-action objects, destroyed on scope exit.
 class SpawnSetup {
  public:
-  SpawnSetup(int output_fd, ProcessGroup group) {
+  SpawnSetup(int output_fd, ProcessGroup group, int pass_fd) {
     posix_spawn_file_actions_init(&actions_);
     posix_spawn_file_actions_addopen(&actions_, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions_, output_fd, 1);
     posix_spawn_file_actions_adddup2(&actions_, output_fd, 2);
+    if (pass_fd >= 0) posix_spawn_file_actions_adddup2(&actions_, pass_fd, 3);
     // Nothing else of ours reaches the child: not the capture pipe, not a
     // descriptor a library opened without O_CLOEXEC (libdevmapper's
     // /dev/mapper/control is one).
-    posix_spawn_file_actions_addclosefrom_np(&actions_, 3);
+    posix_spawn_file_actions_addclosefrom_np(&actions_, pass_fd >= 0 ? 4 : 3);
     // The caller may block signals to take them on a thread of its own
     // (bb-crashcheck does, for SIGINT, SIGTERM and SIGHUP); its
     // processes get them as usual.
@@ -123,10 +124,9 @@ std::vector<char*> child_environment(const std::vector<std::string>& overrides) 
 
 }  // namespace
 
-ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                          ProcessGroup group, const std::vector<std::string>& environment) {
+pid_t spawn_child(const std::vector<std::string>& argv, int output_fd, ProcessGroup group,
+                  const std::vector<std::string>& environment, int pass_fd) {
   if (argv.empty()) throw SystemError(EINVAL, "cannot run an empty command line");
-  Pipe pipe = make_pipe();
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): posix_spawn's argv type
@@ -136,7 +136,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   int rc = 0;
   {
     std::shared_lock<std::shared_mutex> spawning(spawn_mutex());
-    SpawnSetup setup(pipe.write.get(), group);
+    SpawnSetup setup(output_fd, group, pass_fd);
     if (environment.empty()) {
       rc = posix_spawnp(&pid, args[0], setup.actions(), setup.attr(), args.data(), environ);
     } else {
@@ -144,8 +144,16 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
       rc = posix_spawnp(&pid, args[0], setup.actions(), setup.attr(), args.data(), env.data());
     }
   }
-  pipe.write.reset();  // the child holds the write end; EOF comes when it exits
   if (rc != 0) throw SystemError(rc, "cannot run " + argv[0] + ": " + errno_text(rc));
+  return pid;
+}
+
+ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                          ProcessGroup group, const std::vector<std::string>& environment) {
+  if (argv.empty()) throw SystemError(EINVAL, "cannot run an empty command line");
+  Pipe pipe = make_pipe();
+  const pid_t pid = spawn_child(argv, pipe.write.get(), group, environment);
+  pipe.write.reset();  // the child holds the write end; EOF comes when it exits
   ProcessResult result;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::array<char, 8192> buf{};

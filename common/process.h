@@ -3,6 +3,8 @@
 // commands), with a timeout.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -42,6 +44,16 @@ enum class ProcessGroup : uint8_t { kShared, kOwn };
     const std::vector<std::string>& argv,
     std::chrono::milliseconds timeout = std::chrono::minutes(10),
     ProcessGroup group = ProcessGroup::kShared, const std::vector<std::string>& environment = {});
+
+// The low part of run_process: starts argv[0] (looked up in PATH) with
+// stdin from /dev/null, stdout and stderr on `output_fd`, the signal set-up
+// and `environment` of run_process, and no descriptor of the caller's but
+// `pass_fd`, which the child gets as descriptor 3 (none if negative).
+// Returns its pid; the caller reaps it. Throws SystemError if it cannot be
+// started.
+[[nodiscard]] pid_t spawn_child(const std::vector<std::string>& argv, int output_fd,
+                                ProcessGroup group, const std::vector<std::string>& environment,
+                                int pass_fd = -1);
 
 // Whether `device` (a block device) can be opened exclusively now (O_EXCL:
 // no filesystem mounted on it, no other exclusive opener). The claim is
