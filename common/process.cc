@@ -23,17 +23,6 @@ namespace bb::common {
 
 namespace {
 
-void append_bounded(std::string& out, const char* data, size_t n) {
-  out.append(data, n);
-  if (out.size() > 2 * kMaxOutput) out.erase(0, out.size() - kMaxOutput);
-}
-
-int shell_status(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
 // Held shared while a child is being spawned (posix_spawn returns once the
 // child has closed our descriptors and exec'd), exclusively while a
 // descriptor whose claim must end at its close is open.
@@ -123,6 +112,17 @@ std::vector<char*> child_environment(const std::vector<std::string>& overrides) 
 }
 
 }  // namespace
+
+void append_bounded(std::string& out, const char* data, size_t n) {
+  out.append(data, n);
+  if (out.size() > 2 * kMaxOutput) out.erase(0, out.size() - kMaxOutput);
+}
+
+int shell_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
 
 pid_t spawn_child(const std::vector<std::string>& argv, int output_fd, ProcessGroup group,
                   const std::vector<std::string>& environment, int pass_fd) {

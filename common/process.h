@@ -45,6 +45,13 @@ enum class ProcessGroup : uint8_t { kShared, kOwn };
     std::chrono::milliseconds timeout = std::chrono::minutes(10),
     ProcessGroup group = ProcessGroup::kShared, const std::vector<std::string>& environment = {});
 
+// A wait status as a shell's $?: the exit code, 128+signal, or -1.
+[[nodiscard]] int shell_status(int status);
+
+// Appends `n` bytes of a child's output to `out`, keeping about the last
+// kMaxOutput bytes (the caller cuts to exactly kMaxOutput at the end).
+void append_bounded(std::string& out, const char* data, size_t n);
+
 // The low part of run_process: starts argv[0] (looked up in PATH) with
 // stdin from /dev/null, stdout and stderr on `output_fd`, the signal set-up
 // and `environment` of run_process, and no descriptor of the caller's but

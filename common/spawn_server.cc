@@ -59,17 +59,6 @@ SocketPair make_socket_pair() {
   return {FileDescriptor(fds[0]), FileDescriptor(fds[1])};
 }
 
-int shell_status(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-void append_bounded(std::string& out, const char* data, size_t n) {
-  out.append(data, n);
-  if (out.size() > 2 * kMaxOutput) out.erase(0, out.size() - kMaxOutput);
-}
-
 // `program` as posix_spawnp would find it in PATH, if it is an ELF
 // executable: a script's main would be its interpreter's, which would take
 // a run's arguments for its own. Empty otherwise.
