@@ -118,6 +118,14 @@ void append_bounded(std::string& out, const char* data, size_t n) {
   if (out.size() > 2 * kMaxOutput) out.erase(0, out.size() - kMaxOutput);
 }
 
+void append_available(int fd, std::string& out) {
+  if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0) return;
+  std::array<char, 8192> buf{};
+  ssize_t n = 0;
+  while ((n = read(fd, buf.data(), buf.size())) > 0)
+    append_bounded(out, buf.data(), static_cast<size_t>(n));
+}
+
 int shell_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -180,11 +188,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
     // holds the pipe open. Take what it wrote before exiting, and stop.
     if (reap(pid, WNOHANG, result.exit_status)) {
       exited = true;
-      if (fcntl(pipe.read.get(), F_SETFL, O_NONBLOCK) == 0) {
-        ssize_t n = 0;
-        while ((n = read(pipe.read.get(), buf.data(), buf.size())) > 0)
-          append_bounded(result.output, buf.data(), static_cast<size_t>(n));
-      }
+      append_available(pipe.read.get(), result.output);
       break;
     }
   }

@@ -52,6 +52,11 @@ enum class ProcessGroup : uint8_t { kShared, kOwn };
 // kMaxOutput bytes (the caller cuts to exactly kMaxOutput at the end).
 void append_bounded(std::string& out, const char* data, size_t n);
 
+// Appends (append_bounded) what `fd`, a child's output, holds now, without
+// waiting for more: for a child that has exited while something it started
+// still holds the output open. Leaves `fd` non-blocking.
+void append_available(int fd, std::string& out);
+
 // The low part of run_process: starts argv[0] (looked up in PATH) with
 // stdin from /dev/null, stdout and stderr on `output_fd`, the signal set-up
 // and `environment` of run_process, and no descriptor of the caller's but

@@ -184,9 +184,11 @@ ProcessResult SpawnServer::run(const std::vector<std::string>& argv,
     throw SystemError(m.error, "cannot run " + argv[0] + ": " + errno_text(m.error));
   const pid_t pid = m.value;
   // Its kill on a timeout must not reach another process that got the pid
-  // after the server reaped this one: a pidfd names this one only. (It
-  // cannot have been reaped yet: the server reaps after sending Exited,
-  // which comes after this Started, and nothing has been read since.)
+  // after the server reaped this one: a pidfd names this one only. (The
+  // server may have reaped it already, if it was quick: then its Exited is
+  // waiting on the reply socket, the loop below takes it long before the
+  // deadline, and no kill is sent; its pid is reused only after many
+  // more processes.)
   FileDescriptor pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
 
   ProcessResult result;
@@ -234,11 +236,7 @@ ProcessResult SpawnServer::run(const std::vector<std::string>& argv,
   } else if (exited && output_open) {
     // Exited while something it started holds the pipe: take what is
     // there, and stop (as run_process does).
-    if (fcntl(pipe.read.get(), F_SETFL, O_NONBLOCK) == 0) {
-      ssize_t n = 0;
-      while ((n = read(pipe.read.get(), buf.data(), buf.size())) > 0)
-        append_bounded(result.output, buf.data(), static_cast<size_t>(n));
-    }
+    append_available(pipe.read.get(), result.output);
   }
   if (result.output.size() > kMaxOutput) result.output.erase(0, result.output.size() - kMaxOutput);
   return result;

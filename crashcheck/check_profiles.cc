@@ -316,8 +316,8 @@ class ProfileCheck final : public Check {
   std::chrono::seconds timeout_;
   E2fsckBitarrays e2fsck_bitarrays_;
   // The check programs, each forked from a server of its own after its
-  // start (common/spawn_server.h): a start is the dynamic loading, a
-  // third of a `btrfs check` of a crash-test image where page faults are
+  // start (common/spawn_server.h): a start is the dynamic loading, about
+  // 40 % of a `btrfs check` of a crash-test image where page faults are
   // dear; the checks are the programs' own.
   mutable bb::common::SpawnServerPool programs_;
 };
